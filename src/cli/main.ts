@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+/** commander wiring: the only module that reads argv, writes to the terminal and sets the exit code. */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { BudgetgateError } from '../core/errors.js';
+import { planSchedule } from '../core/schedule.js';
+import { renderPlan } from '../report/plan.js';
+import { startSim, type FaultKind, type SimOptions } from '../sim/index.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
+import { loadProfile } from './files.js';
+import { checkTargetUrl, runCommand, type Io } from './run-command.js';
+import { VERSION } from './version.js';
+
+const io: Io = {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+  color: process.stdout.isTTY === true && !('NO_COLOR' in process.env && process.env.NO_COLOR !== ''),
+  env: process.env,
+};
+
+function number(what: string, min: number, max = Number.POSITIVE_INFINITY) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${what}: expected a number from ${min}${max === Number.POSITIVE_INFINITY ? '' : ` to ${max}`}, got ${v}`);
+    return n;
+  };
+}
+
+function stall(v: string, prev: SimOptions['stalls'] = []): NonNullable<SimOptions['stalls']> {
+  const m = /^(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$/.exec(v);
+  if (!m) throw new InvalidArgumentError(`expected AT_MS:FOR_MS like 5000:1000, got ${v}`);
+  return [...prev, { atMs: Number(m[1]), forMs: Number(m[2]) }];
+}
+
+function errorKinds(v: string): FaultKind[] {
+  const kinds = v.split(',').map((k) => k.trim());
+  for (const k of kinds) if (!['500', '503', '429', 'reset'].includes(k)) throw new InvalidArgumentError(`unknown error kind ${k} (500, 503, 429, reset)`);
+  return kinds as FaultKind[];
+}
+
+export function program(): Command {
+  const p = new Command('budgetgate')
+    .description('Load-test an inference endpoint with open-model traffic and fail when a latency budget is broken.')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+
+  p.command('run')
+    .description('drive the profile\'s phases at the target, record per-stage histograms, evaluate the budgets')
+    .argument('<profile>', 'profile file (YAML or JSON)')
+    .option('-t, --target <url>', 'target URL (overrides target.url; default: the embedded simulated endpoint)')
+    .option('-o, --out <dir>', 'report folder (default: reports/<profile>-<UTC time>/)')
+    .option('--allow-inconclusive', 'an inconclusive budget (too few samples) does not fail the run')
+    .addOption(new Option('--skip-probe', 'send no probe request before the run').hideHelp())
+    .addHelpText('after', '\nExamples:\n  $ budgetgate run profiles/demo.yaml\n  $ budgetgate run profile.yaml --target http://127.0.0.1:8000/v1/chat/completions --out reports/ci\n\nExit codes: 0 pass, 1 a budget failed or was inconclusive, 2 usage or profile error, 3 target unreachable,\n4 report not written, 130 interrupted.')
+    .action(async (profile: string, flags: { target?: string; out?: string; allowInconclusive?: boolean; skipProbe?: boolean }) => {
+      process.exitCode = await runCommand(profile, flags, io);
+    });
+
+  p.command('validate')
+    .description('check a profile and print its plan (phases, request counts, budgets in words); sends nothing')
+    .argument('<profile>', 'profile file (YAML or JSON)')
+    .option('-t, --target <url>', 'target URL to show in the plan (overrides target.url)')
+    .addHelpText('after', '\nExample:\n  $ budgetgate validate profiles/demo.yaml')
+    .action(async (path: string, flags: { target?: string }) => {
+      const profile = await loadProfile(path, io.env);
+      const target = flags.target !== undefined ? checkTargetUrl(flags.target, '--target') : (profile.target.url ?? '(embedded simulated endpoint)');
+      io.stdout(renderPlan(profile, planSchedule(profile.phases), target));
+    });
+
+  p.command('sim')
+    .description('serve the simulated inference endpoint (OpenAI-style) until interrupted')
+    .option('-p, --port <n>', 'port (0: any free port)', number('--port', 0, 65535), 8080)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--seed <n>', 'seed for service-time jitter and injected faults', number('--seed', 0), 1)
+    .option('--workers <n>', 'primary model workers (concurrency)', number('--workers', 1), 8)
+    .option('--fallback-workers <n>', 'fallback model workers', number('--fallback-workers', 1), 4)
+    .option('--fallback-deadline <ms>', 'serve from the fallback when the predicted queue wait passes this', number('--fallback-deadline', 0), 200)
+    .option('--no-fallback', 'disable the fallback route')
+    .option('--decode-ms-per-token <ms>', 'decode time per generated token', number('--decode-ms-per-token', 0), 0.25)
+    .option('--error-rate <fraction>', 'fraction of requests the primary fails', number('--error-rate', 0, 1), 0)
+    .option('--error-kinds <list>', 'comma-separated: 500, 503, 429, reset', errorKinds, ['500'] as FaultKind[])
+    .option('--stall <at:for>', 'pause the primary for FOR ms starting AT ms after start (repeatable)', stall)
+    .addHelpText('after', '\nExamples:\n  $ budgetgate sim --port 8080\n  $ budgetgate sim --workers 2 --error-rate 0.02 --error-kinds 503,reset --stall 10000:1000')
+    .action(async (o: { port: number; host: string; seed: number; workers: number; fallbackWorkers: number; fallbackDeadline: number; fallback: boolean; decodeMsPerToken: number; errorRate: number; errorKinds: FaultKind[]; stall?: SimOptions['stalls'] }) => {
+      const sim = await startSim({
+        host: o.host,
+        port: o.port,
+        seed: o.seed,
+        workers: o.workers,
+        fallbackWorkers: o.fallbackWorkers,
+        fallbackDeadlineMs: o.fallbackDeadline,
+        fallbackOff: !o.fallback,
+        decodeMsPerToken: o.decodeMsPerToken,
+        errorRate: o.errorRate,
+        errorKinds: o.errorKinds,
+        stalls: o.stall ?? [],
+      });
+      io.stdout(`listening on ${sim.url}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await sim.close();
+    });
+  return p;
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await program().parseAsync(argv as string[], { from: 'node' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? 0 : EXIT.usage;
+      return;
+    }
+    if (e instanceof BudgetgateError) {
+      io.stderr(`${e.message.split('\n').map((l) => `budgetgate: ${l}`).join('\n')}\n`);
+      process.exitCode = exitCodeFor(e.kind);
+      return;
+    }
+    io.stderr(`budgetgate: internal error: ${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = 70;
+  }
+}
+
+await main(process.argv);

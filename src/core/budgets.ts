@@ -1,0 +1,178 @@
+/**
+ * Budgets + measurements → verdicts. Fail-safe throughout: what could not be measured does not pass.
+ *
+ * Minimum samples for a percentile budget: with n samples, about n·(1 − q) of them lie above the
+ * q-quantile. Below n = ⌈10 / (1 − q)⌉ fewer than 10 samples sit in the tail the budget is about, so the
+ * estimate rests on a handful of extreme values and the verdict is *inconclusive*:
+ *   p50 → 20, p90 → 100, p95 → 200, p99 → 1,000, p999 → 10,000 samples.
+ * `mean` needs 20 samples (as p50); `max` needs one (it is the observed maximum by definition).
+ *
+ * Missing stages: a stage absent or garbled in more than 1% of the responses in a budget's scope fails
+ * that budget, since the percentiles of the responses that did report it may not represent the rest.
+ */
+import { formatDuration } from './units.js';
+import { describeBudget } from './profile.js';
+import { countOf, maxMs, meanMs, mergeHistograms, quantileMs, type Histogram } from './histograms.js';
+import type { Budget, BudgetScope, LatencyKey, PathName } from './profile-types.js';
+import type { BudgetStatus, Counts, Verdict } from './report.js';
+
+export interface SeriesData {
+  stage: string;
+  path: PathName;
+  phase: string;
+  hist: Histogram;
+  unmeasured: number;
+}
+
+export interface PhaseData extends Counts {
+  name: string;
+  warmup: boolean;
+  fallbackErrors: number;
+}
+
+export interface Measurements {
+  series: readonly SeriesData[];
+  phases: readonly PhaseData[];
+}
+
+export const MISSING_STAGE_LIMIT = 0.01;
+export const LOAD_DELIVERED_MIN = 0.95;
+
+const QUANTILE: Record<Exclude<LatencyKey, 'max' | 'mean'>, number> = {
+  p50: 0.5,
+  p90: 0.9,
+  p95: 0.95,
+  p99: 0.99,
+  p999: 0.999,
+};
+
+/** ⌈10 / (1 − q)⌉ for percentiles, 20 for mean, 1 for max (see the module comment). */
+export function minSamples(key: LatencyKey): number {
+  if (key === 'max') return 1;
+  if (key === 'mean') return 20;
+  return Math.ceil(10 / (1 - QUANTILE[key]) - 1e-9);
+}
+
+function inScope(scope: BudgetScope, phase: { name: string; warmup: boolean }): boolean {
+  return scope.phase !== undefined ? phase.name === scope.phase : !phase.warmup;
+}
+
+function scopeWords(scope: BudgetScope): string {
+  const parts = [scope.path ? `${scope.path} path` : '', scope.phase ? `phase ${scope.phase}` : 'non-warmup phases'];
+  return parts.filter(Boolean).join(', ');
+}
+
+function observe(h: Histogram, key: LatencyKey): number {
+  if (key === 'max') return maxMs(h);
+  if (key === 'mean') return meanMs(h);
+  return quantileMs(h, QUANTILE[key]);
+}
+
+function verdict(b: Budget, status: BudgetStatus, observed: number | null, limit: number, samples: number, reason: string): Verdict {
+  return {
+    id: b.id,
+    description: describeBudget(b),
+    status,
+    observed,
+    limit,
+    unit: b.kind === 'latency' ? 'ms' : 'ratio',
+    samples,
+    reason,
+  };
+}
+
+const pct = (x: number): string => `${Number((x * 100).toFixed(3))}%`;
+
+function evaluateLatency(b: Extract<Budget, { kind: 'latency' }>, m: Measurements): Verdict {
+  const phases = new Map(m.phases.map((p) => [p.name, p]));
+  const picked = m.series.filter((s) => {
+    const phase = phases.get(s.phase);
+    return s.stage === b.stage && (b.path === undefined || s.path === b.path) && phase !== undefined && inScope(b, phase);
+  });
+  const hist = mergeHistograms(picked.map((s) => s.hist));
+  const samples = countOf(hist);
+  const unmeasured = picked.reduce((n, s) => n + s.unmeasured, 0);
+  const seen = samples + unmeasured;
+  const where = scopeWords(b);
+  if (seen > 0 && unmeasured / seen > MISSING_STAGE_LIMIT) {
+    const observed = samples > 0 ? observe(hist, b.key) : null;
+    return verdict(b, 'fail', observed, b.limitMs, samples,
+      `stage ${b.stage} missing or garbled in ${unmeasured} of ${seen} responses (${pct(unmeasured / seen)} > ${pct(MISSING_STAGE_LIMIT)}) in ${where}`);
+  }
+  if (samples === 0) {
+    return verdict(b, 'inconclusive', null, b.limitMs, 0, `no ${b.stage} samples in ${where}`);
+  }
+  const observed = observe(hist, b.key);
+  const need = minSamples(b.key);
+  if (samples < need) {
+    return verdict(b, 'inconclusive', observed, b.limitMs, samples,
+      `${samples} samples in ${where}, ${b.key} needs at least ${need} to be conclusive (observed ${formatDuration(observed)})`);
+  }
+  const ok = observed <= b.limitMs;
+  return verdict(b, ok ? 'pass' : 'fail', observed, b.limitMs, samples,
+    `${b.key} of ${b.stage} was ${formatDuration(observed)} ${ok ? '≤' : '>'} ${formatDuration(b.limitMs)} over ${samples} samples in ${where}`);
+}
+
+function evaluateRate(b: Extract<Budget, { kind: 'errorRate' | 'fallbackRate' }>, m: Measurements): Verdict {
+  const picked = m.phases.filter((p) => inScope(b, p));
+  let num = 0;
+  let den = 0;
+  for (const p of picked) {
+    if (b.kind === 'errorRate') {
+      // Requests that got no response at all have no path; they count against the primary path.
+      const errors = b.path === 'fallback' ? p.fallbackErrors : b.path === 'primary' ? p.errors - p.fallbackErrors : p.errors;
+      const completed = b.path === 'fallback' ? p.fallback : b.path === 'primary' ? p.completed - p.fallback : p.completed;
+      num += errors;
+      den += errors + completed;
+    } else {
+      num += p.fallback;
+      den += p.completed;
+    }
+  }
+  const what = b.kind === 'errorRate' ? 'error rate' : 'fallback rate';
+  const of = b.kind === 'errorRate' ? 'finished requests' : 'completed requests';
+  const where = scopeWords(b);
+  if (den === 0) return verdict(b, 'inconclusive', null, b.max, 0, `no ${of} in ${where}`);
+  const observed = num / den;
+  const ok = observed <= b.max;
+  return verdict(b, ok ? 'pass' : 'fail', observed, b.max, den,
+    `${what} was ${pct(observed)} (${num} of ${den} ${of}) ${ok ? '≤' : '>'} ${pct(b.max)} in ${where}`);
+}
+
+export function evaluateBudgets(budgets: readonly Budget[], m: Measurements): Verdict[] {
+  return budgets.map((b) => (b.kind === 'latency' ? evaluateLatency(b, m) : evaluateRate(b, m)));
+}
+
+/**
+ * The implicit budget every run has: at least 95% of the scheduled requests left on time. A run that
+ * could not deliver its load measured a different experiment from the one the profile describes.
+ */
+export function loadDeliveredVerdict(totals: Counts): Verdict {
+  const onTime = totals.sent - totals.late;
+  const observed = totals.scheduled === 0 ? 1 : onTime / totals.scheduled;
+  const ok = observed >= LOAD_DELIVERED_MIN;
+  return {
+    id: 'load delivered',
+    description: `at least ${pct(LOAD_DELIVERED_MIN)} of scheduled requests sent on time`,
+    status: ok ? 'pass' : 'fail',
+    observed,
+    limit: LOAD_DELIVERED_MIN,
+    unit: 'ratio',
+    samples: totals.scheduled,
+    reason: ok
+      ? `sent ${onTime} of ${totals.scheduled} scheduled requests on time (${pct(observed)})`
+      : `load not delivered: sent ${onTime} of ${totals.scheduled} scheduled requests on time (${pct(observed)} < ${pct(LOAD_DELIVERED_MIN)})`,
+  };
+}
+
+export interface VerdictOptions {
+  allowInconclusive: boolean;
+  interrupted: boolean;
+}
+
+/** Pass only when every verdict passes (inconclusive counts as pass only when allowed) and the run finished. */
+export function overallVerdict(verdicts: readonly Verdict[], o: VerdictOptions): 'pass' | 'fail' {
+  if (o.interrupted) return 'fail';
+  const ok = verdicts.every((v) => v.status === 'pass' || (v.status === 'inconclusive' && o.allowInconclusive));
+  return ok ? 'pass' : 'fail';
+}

@@ -1,0 +1,648 @@
+/**
+ * Profile text / parsed value → validated `Profile`. Hand-written checks rather than a schema library:
+ * the messages are the product here, and cross-field rules (budget phases, duplicate names) need the
+ * whole document anyway. Every check runs even after earlier ones fail, so one run lists every problem.
+ */
+import { parseDocument } from 'yaml';
+import type { ProfileProblem } from './errors.js';
+import {
+  LATENCY_KEYS,
+  type Arrivals,
+  type Budget,
+  type BudgetScope,
+  type FallbackRule,
+  type LatencyKey,
+  type PathName,
+  type Phase,
+  type Profile,
+  type Target,
+  type TimingRules,
+} from './profile-types.js';
+import { formatDuration, formatPercent, parseDuration, parsePercent } from './units.js';
+
+export type EnvLookup = (name: string) => string | undefined;
+export type ProfileResult = { ok: true; profile: Profile } | { ok: false; problems: ProfileProblem[] };
+
+type Obj = Record<string, unknown>;
+
+const TOP_KEYS = ['name', 'target', 'timings', 'fallback', 'arrivals', 'seed', 'maxInFlight', 'phases', 'budgets'];
+const TARGET_KEYS = ['url', 'method', 'headers', 'body', 'timeout'];
+const TIMINGS_KEYS = ['serverTiming', 'headers'];
+const FALLBACK_KEYS = ['header', 'equals', 'matches'];
+const PHASE_KEYS = ['name', 'duration', 'rate', 'to', 'warmup'];
+const LATENCY_BUDGET_KEYS = ['stage', 'path', 'phase', ...LATENCY_KEYS];
+const ERROR_BUDGET_KEYS = ['errorRate', 'path', 'phase'];
+const FALLBACK_BUDGET_KEYS = ['fallbackRate', 'phase'];
+const ANY_BUDGET_KEYS = [...new Set([...LATENCY_BUDGET_KEYS, ...ERROR_BUDGET_KEYS, ...FALLBACK_BUDGET_KEYS])];
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_SEED = 1;
+const DEFAULT_MAX_IN_FLIGHT = 1000;
+const MAX_IN_FLIGHT_LIMIT = 100_000;
+// Seeds feed 32-bit PRNGs; a larger integer would be silently truncated there.
+const MAX_SEED = 0xffff_ffff;
+// Guards the env walk against cyclic YAML aliases and absurd nesting; real profiles are a few levels deep.
+const MAX_DEPTH = 64;
+
+const DURATION_EXAMPLE = 'a duration like "30s"';
+const PERCENT_EXAMPLE = 'a percentage like "1%" (or a fraction from 0 to 1)';
+
+function defaultTarget(): Target {
+  return {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: { model: 'sim', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 64 },
+    timeoutMs: DEFAULT_TIMEOUT_MS,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Small helpers
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Own properties only: `raw.constructor` must not find Object.prototype's. */
+function own(o: Obj, key: string): unknown {
+  return Object.hasOwn(o, key) ? o[key] : undefined;
+}
+
+/** Optional sections may be written as a bare `key:` in YAML, which parses as null. */
+function absent(v: unknown): v is undefined | null {
+  return v === undefined || v === null;
+}
+
+function child(path: string, key: string): string {
+  const plain = /^[A-Za-z_$][\w$-]*$/.test(key);
+  const part = plain ? key : `[${JSON.stringify(key)}]`;
+  if (path === '') return plain ? key : part;
+  return plain ? `${path}.${part}` : `${path}${part}`;
+}
+
+function show(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v === 'function' || typeof v === 'symbol') return typeof v;
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(v);
+  } catch {
+    text = undefined;
+  }
+  if (text === undefined) return typeof v;
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function levenshtein(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost);
+    }
+    prev = cur;
+  }
+  return prev[b.length] ?? 0;
+}
+
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDist = 3;
+  for (const c of candidates) {
+    const d = levenshtein(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDist) {
+      best = c;
+      bestDist = d;
+    }
+  }
+  return best;
+}
+
+class Problems {
+  readonly list: ProfileProblem[] = [];
+  /** Paths whose value had an unset variable: further complaints there would only be noise. */
+  private readonly envPaths = new Set<string>();
+
+  env(path: string, name: string): void {
+    this.envPaths.add(path);
+    this.list.push({ path, message: `environment variable ${name} is not set` });
+  }
+
+  add(path: string, message: string): void {
+    if (this.envPaths.has(path)) return;
+    this.list.push({ path, message });
+  }
+
+  expected(path: string, what: string, got: unknown): void {
+    this.add(path, `expected ${what}, got ${show(got)}`);
+  }
+
+  unknownKeys(path: string, o: Obj, allowed: readonly string[]): void {
+    for (const key of Object.keys(o)) {
+      if (allowed.includes(key)) continue;
+      const guess = closest(key, allowed);
+      const hint = guess === undefined ? '' : ` — did you mean '${guess}'?`;
+      // The problem's path is the mapping holding the key, so the message reads "phases[1]: unknown key 'rat'".
+      this.add(path, `unknown key '${key}'${hint}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// ${VAR} substitution
+
+// `$${` is the escape for a literal `${` (as in docker compose), so a body can still contain one.
+const VAR_REF = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+function substitute(v: unknown, path: string, env: EnvLookup, problems: Problems, depth: number): unknown {
+  if (typeof v === 'string') {
+    if (!v.includes('${')) return v;
+    return v.replace(VAR_REF, (whole, name: string | undefined) => {
+      if (name === undefined) return '${';
+      const value = env(name);
+      if (value === undefined) {
+        problems.env(path, name);
+        return whole;
+      }
+      return value;
+    });
+  }
+  if (depth >= MAX_DEPTH) {
+    if (Array.isArray(v) || isObj(v)) problems.add(path, `nested more than ${MAX_DEPTH} levels deep`);
+    return v;
+  }
+  if (Array.isArray(v)) return v.map((item, i) => substitute(item, `${path}[${i}]`, env, problems, depth + 1));
+  if (isObj(v)) {
+    // fromEntries defines own properties, so a "__proto__" key stays data instead of a prototype.
+    return Object.fromEntries(
+      Object.entries(v).map(([k, item]) => [k, substitute(item, child(path, k), env, problems, depth + 1)]),
+    );
+  }
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Sections
+
+function checkName(v: unknown, p: Problems): string {
+  if (typeof v === 'string' && /^[A-Za-z0-9._-]+$/.test(v)) return v;
+  p.expected('name', "a name of letters, digits, '.', '_' or '-' (it becomes part of file names)", v);
+  return '';
+}
+
+function checkStringMap(v: unknown, path: string, p: Problems): Record<string, string> {
+  if (absent(v)) return {};
+  if (!isObj(v)) {
+    p.expected(path, 'a mapping of names to strings', v);
+    return {};
+  }
+  const out: [string, string][] = [];
+  for (const [k, item] of Object.entries(v)) {
+    // YAML turns `x-retries: 3` into a number; a header value is text either way.
+    if (typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean') {
+      out.push([k, String(item)]);
+    } else {
+      p.expected(child(path, k), 'a string', item);
+    }
+  }
+  return Object.fromEntries(out);
+}
+
+function checkTarget(v: unknown, p: Problems): Target {
+  if (absent(v)) return defaultTarget();
+  if (!isObj(v)) {
+    p.expected('target', 'a mapping with url, method, headers, body, timeout', v);
+    return defaultTarget();
+  }
+  p.unknownKeys('target', v, TARGET_KEYS);
+  const target: Target = { method: 'GET', headers: {}, timeoutMs: DEFAULT_TIMEOUT_MS };
+
+  const url = own(v, 'url');
+  if (!absent(url)) {
+    if (typeof url === 'string' && isHttpUrl(url)) target.url = url;
+    else p.expected('target.url', 'an http:// or https:// URL', url);
+  }
+
+  const body = own(v, 'body');
+  if (!absent(body)) target.body = body;
+
+  const method = own(v, 'method');
+  if (absent(method)) target.method = target.body === undefined ? 'GET' : 'POST';
+  else if (typeof method === 'string' && /^[A-Za-z]+$/.test(method)) target.method = method.toUpperCase();
+  else p.expected('target.method', 'an HTTP method like "POST"', method);
+
+  target.headers = checkStringMap(own(v, 'headers'), 'target.headers', p);
+
+  const timeout = own(v, 'timeout');
+  if (!absent(timeout)) {
+    const ms = parseDuration(timeout);
+    if (ms !== undefined && ms > 0) target.timeoutMs = ms;
+    else p.expected('target.timeout', DURATION_EXAMPLE, timeout);
+  }
+  return target;
+}
+
+function isHttpUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function isStageName(v: unknown): v is string {
+  return typeof v === 'string' && /^\S+$/.test(v);
+}
+
+function checkTimings(v: unknown, p: Problems): TimingRules {
+  const timings: TimingRules = { serverTiming: true, headers: {} };
+  if (absent(v)) return timings;
+  if (!isObj(v)) {
+    p.expected('timings', 'a mapping with serverTiming, headers', v);
+    return timings;
+  }
+  p.unknownKeys('timings', v, TIMINGS_KEYS);
+  const st = own(v, 'serverTiming');
+  if (!absent(st)) {
+    if (typeof st === 'boolean') timings.serverTiming = st;
+    else p.expected('timings.serverTiming', 'true or false', st);
+  }
+  const headers = own(v, 'headers');
+  if (absent(headers)) return timings;
+  if (!isObj(headers)) {
+    p.expected('timings.headers', 'a mapping of header names to stage names', headers);
+    return timings;
+  }
+  const out: [string, string][] = [];
+  const seen = new Map<string, string>();
+  for (const [name, stage] of Object.entries(headers)) {
+    const path = child('timings.headers', name);
+    const lower = name.toLowerCase();
+    const first = seen.get(lower);
+    if (first !== undefined) {
+      p.add(path, `header '${name}' is already mapped as '${first}' (header names ignore case)`);
+      continue;
+    }
+    seen.set(lower, name);
+    if (!isStageName(stage)) p.expected(path, 'a stage name without spaces', stage);
+    // "total" is measured by the client; a header claiming it would mix two different clocks.
+    else if (stage === 'total') p.add(path, "stage 'total' is reserved for the client-measured end-to-end time");
+    else out.push([lower, stage]);
+  }
+  timings.headers = Object.fromEntries(out);
+  return timings;
+}
+
+function checkFallback(v: unknown, p: Problems): FallbackRule | undefined {
+  if (absent(v)) return undefined;
+  if (!isObj(v)) {
+    p.expected('fallback', 'a mapping like { header: x-route, equals: fallback }', v);
+    return undefined;
+  }
+  p.unknownKeys('fallback', v, FALLBACK_KEYS);
+  const headerRaw = own(v, 'header');
+  let header: string | undefined;
+  if (typeof headerRaw === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(headerRaw)) {
+    // Header lookup is case-insensitive; storing lower case lets the engine compare directly.
+    header = headerRaw.toLowerCase();
+  } else {
+    p.expected('fallback.header', 'a header name like "x-route"', headerRaw);
+  }
+
+  const equals = own(v, 'equals');
+  const matches = own(v, 'matches');
+  let rule: FallbackRule | undefined;
+  if (equals !== undefined && matches !== undefined) {
+    p.add('fallback', "expected exactly one of 'equals' or 'matches', got both");
+  } else if (equals !== undefined) {
+    if (typeof equals === 'string' || typeof equals === 'number' || typeof equals === 'boolean') {
+      if (header !== undefined) rule = { header, equals: String(equals) };
+    } else {
+      p.expected('fallback.equals', 'a string', equals);
+    }
+  } else if (matches !== undefined) {
+    if (typeof matches !== 'string') {
+      p.expected('fallback.matches', 'a regular expression', matches);
+    } else {
+      const err = regexError(matches);
+      if (err !== undefined) p.add('fallback.matches', `expected a regular expression, got ${show(matches)} (${err})`);
+      else if (header !== undefined) rule = { header, matches };
+    }
+  } else {
+    p.add('fallback', "expected exactly one of 'equals' or 'matches', got neither");
+  }
+  return rule;
+}
+
+function regexError(source: string): string | undefined {
+  try {
+    new RegExp(source);
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
+function checkArrivals(v: unknown, p: Problems): Arrivals {
+  if (absent(v)) return 'uniform';
+  if (v === 'uniform' || v === 'poisson') return v;
+  const guess = typeof v === 'string' ? closest(v, ['uniform', 'poisson']) : undefined;
+  const hint = guess === undefined ? '' : ` — did you mean '${guess}'?`;
+  p.add('arrivals', `expected uniform or poisson, got ${show(v)}${hint}`);
+  return 'uniform';
+}
+
+function checkInt(v: unknown, path: string, min: number, max: number, fallback: number, p: Problems): number {
+  if (absent(v)) return fallback;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max) return v;
+  p.expected(path, `an integer from ${min} to ${max}`, v);
+  return fallback;
+}
+
+function checkPhases(v: unknown, p: Problems): Phase[] {
+  if (!Array.isArray(v) || v.length === 0) {
+    p.expected('phases', 'a non-empty list of phases like { name: steady, duration: 30s, rate: 50 }', v);
+    return [];
+  }
+  const phases: Phase[] = [];
+  const firstIndex = new Map<string, number>();
+  v.forEach((raw: unknown, i) => {
+    const path = `phases[${i}]`;
+    if (!isObj(raw)) {
+      p.expected(path, 'a mapping like { name: steady, duration: 30s, rate: 50 }', raw);
+      return;
+    }
+    p.unknownKeys(path, raw, PHASE_KEYS);
+    const name = own(raw, 'name');
+    let okName = '';
+    if (typeof name === 'string' && name.trim() !== '') {
+      okName = name;
+      const first = firstIndex.get(name);
+      if (first !== undefined) p.add(`${path}.name`, `duplicate phase name '${name}' (also phases[${first}])`);
+      else firstIndex.set(name, i);
+    } else {
+      p.expected(`${path}.name`, 'a non-empty string', name);
+    }
+
+    const durationRaw = own(raw, 'duration');
+    const durationMs = parseDuration(durationRaw);
+    if (durationMs === undefined || durationMs <= 0) p.expected(`${path}.duration`, DURATION_EXAMPLE, durationRaw);
+
+    const rate = checkRate(own(raw, 'rate'), `${path}.rate`, p, false);
+    const to = checkRate(own(raw, 'to'), `${path}.to`, p, true);
+
+    const warmupRaw = own(raw, 'warmup');
+    let warmup = false;
+    if (!absent(warmupRaw)) {
+      if (typeof warmupRaw === 'boolean') warmup = warmupRaw;
+      else p.expected(`${path}.warmup`, 'true or false', warmupRaw);
+    }
+    phases.push({
+      name: okName,
+      durationMs: durationMs ?? 0,
+      rate: rate ?? 0,
+      to: to ?? rate ?? 0,
+      warmup,
+    });
+  });
+  return phases;
+}
+
+function checkRate(v: unknown, path: string, p: Problems, optional: boolean): number | undefined {
+  if (optional && absent(v)) return undefined;
+  if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v;
+  p.expected(path, 'a number of requests per second, 0 or more', v);
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Budgets
+
+interface BudgetContext {
+  phases: Phase[];
+  /** false when `phases` itself was invalid: phase references cannot be judged then */
+  phasesKnown: boolean;
+  hasFallbackRule: boolean;
+}
+
+function checkScope(raw: Obj, path: string, ctx: BudgetContext, p: Problems, allowPath: boolean): BudgetScope | undefined {
+  const scope: BudgetScope = {};
+  let ok = true;
+  if (allowPath) {
+    const pathRaw = own(raw, 'path');
+    if (pathRaw === 'primary' || pathRaw === 'fallback') {
+      scope.path = pathRaw satisfies PathName;
+      // Without a rule nothing is ever classed as fallback, so the budget could never see a sample.
+      if (pathRaw === 'fallback' && !ctx.hasFallbackRule) {
+        p.add(`${path}.path`, "no request can take the fallback path: the profile has no 'fallback' rule");
+        ok = false;
+      }
+    } else if (!absent(pathRaw)) {
+      p.expected(`${path}.path`, 'primary or fallback', pathRaw);
+      ok = false;
+    }
+  }
+  const phaseRaw = own(raw, 'phase');
+  if (!absent(phaseRaw)) {
+    if (typeof phaseRaw !== 'string') {
+      p.expected(`${path}.phase`, 'a phase name', phaseRaw);
+      ok = false;
+    } else if (ctx.phasesKnown) {
+      const phase = ctx.phases.find((ph) => ph.name === phaseRaw);
+      if (phase === undefined) {
+        const names = [...new Set(ctx.phases.map((ph) => ph.name))];
+        const guess = closest(phaseRaw, names);
+        const hint = guess === undefined ? '' : ` — did you mean '${guess}'?`;
+        p.add(`${path}.phase`, `no phase named '${phaseRaw}' (phases: ${names.join(', ')})${hint}`);
+        ok = false;
+      } else if (phase.warmup) {
+        p.add(`${path}.phase`, `phase '${phaseRaw}' is a warmup phase, and warmup phases are not budgeted`);
+        ok = false;
+      } else {
+        scope.phase = phaseRaw;
+      }
+    } else {
+      scope.phase = phaseRaw;
+    }
+  }
+  return ok ? scope : undefined;
+}
+
+function checkRateLimit(raw: Obj, key: 'errorRate' | 'fallbackRate', path: string, p: Problems): number | undefined {
+  const v = own(raw, key);
+  const max = parsePercent(v);
+  if (max === undefined) p.expected(`${path}.${key}`, PERCENT_EXAMPLE, v);
+  return max;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+type UnnamedBudget = DistributiveOmit<Budget, 'id'>;
+
+function checkBudgetEntry(raw: unknown, path: string, ctx: BudgetContext, p: Problems): UnnamedBudget[] {
+  const shape = '{ stage: total, p99: 800ms }, { errorRate: 1% } or { fallbackRate: 5% }';
+  if (!isObj(raw)) {
+    p.expected(path, `a budget like ${shape}`, raw);
+    return [];
+  }
+  const has = (k: string): boolean => own(raw, k) !== undefined;
+  const kinds = (['stage', 'errorRate', 'fallbackRate'] as const).filter(has);
+  if (kinds.length !== 1) {
+    p.unknownKeys(path, raw, ANY_BUDGET_KEYS);
+    const got = kinds.length === 0 ? 'none of stage, errorRate, fallbackRate' : kinds.join(' and ');
+    p.add(path, `expected exactly one budget like ${shape}, got ${got}`);
+    return [];
+  }
+
+  const kind = kinds[0];
+  if (kind === 'errorRate' || kind === 'fallbackRate') {
+    p.unknownKeys(path, raw, kind === 'errorRate' ? ERROR_BUDGET_KEYS : FALLBACK_BUDGET_KEYS);
+    if (kind === 'fallbackRate' && !ctx.hasFallbackRule) {
+      p.add(`${path}.fallbackRate`, "no request can take the fallback path: the profile has no 'fallback' rule");
+    }
+    const max = checkRateLimit(raw, kind, path, p);
+    const scope = checkScope(raw, path, ctx, p, kind === 'errorRate');
+    if (max === undefined || scope === undefined) return [];
+    return [{ kind, max, ...scope }];
+  }
+
+  p.unknownKeys(path, raw, LATENCY_BUDGET_KEYS);
+  const stage = own(raw, 'stage');
+  const stageOk = isStageName(stage);
+  if (!stageOk) p.expected(`${path}.stage`, 'a stage name like "total"', stage);
+  const scope = checkScope(raw, path, ctx, p, true);
+  const limits: [LatencyKey, number][] = [];
+  let limitsOk = true;
+  for (const key of LATENCY_KEYS) {
+    const v = own(raw, key);
+    if (v === undefined) continue;
+    const ms = parseDuration(v);
+    if (ms !== undefined && ms > 0) limits.push([key, ms]);
+    else {
+      p.expected(`${path}.${key}`, DURATION_EXAMPLE, v);
+      limitsOk = false;
+    }
+  }
+  if (limits.length === 0 && limitsOk) {
+    p.add(path, `expected at least one of ${LATENCY_KEYS.join(', ')} with a duration, got none`);
+  }
+  if (!stageOk || scope === undefined || !limitsOk) return [];
+  return limits.map(([key, limitMs]) => ({ kind: 'latency', stage, key, limitMs, ...scope }));
+}
+
+function scopeLabel(s: BudgetScope): string {
+  const parts: string[] = [];
+  if (s.path !== undefined) parts.push(`path=${s.path}`);
+  if (s.phase !== undefined) parts.push(`phase=${s.phase}`);
+  return parts.length === 0 ? '' : `{${parts.join(',')}}`;
+}
+
+function baseId(b: UnnamedBudget): string {
+  const scope = scopeLabel(b);
+  return b.kind === 'latency' ? `${b.stage}${scope} ${b.key}` : `${b.kind}${scope}`;
+}
+
+function checkBudgets(v: unknown, ctx: BudgetContext, p: Problems): Budget[] {
+  if (absent(v)) return [];
+  if (!Array.isArray(v)) {
+    p.expected('budgets', 'a list of budgets', v);
+    return [];
+  }
+  const unnamed = v.flatMap((raw: unknown, i) => checkBudgetEntry(raw, `budgets[${i}]`, ctx, p));
+  const used = new Set<string>();
+  return unnamed.map((b) => {
+    const base = baseId(b);
+    let id = base;
+    for (let n = 2; used.has(id); n++) id = `${base}#${n}`;
+    used.add(id);
+    return { ...b, id } as Budget;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Entry points
+
+/** unknown (already parsed YAML/JSON) → Profile, or EVERY problem with its field path. */
+export function parseProfile(raw: unknown, env: EnvLookup): ProfileResult {
+  const p = new Problems();
+  const doc = substitute(raw, '', env, p, 0);
+  if (!isObj(doc)) {
+    p.expected('', 'a mapping at the top level (name, phases, budgets, ...)', doc);
+    return { ok: false, problems: p.list };
+  }
+  p.unknownKeys('', doc, TOP_KEYS);
+
+  const name = checkName(own(doc, 'name'), p);
+  const target = checkTarget(own(doc, 'target'), p);
+  const timings = checkTimings(own(doc, 'timings'), p);
+  const fallbackRaw = own(doc, 'fallback');
+  const fallback = checkFallback(fallbackRaw, p);
+  const arrivals = checkArrivals(own(doc, 'arrivals'), p);
+  const seed = checkInt(own(doc, 'seed'), 'seed', 0, MAX_SEED, DEFAULT_SEED, p);
+  const maxInFlight = checkInt(own(doc, 'maxInFlight'), 'maxInFlight', 1, MAX_IN_FLIGHT_LIMIT, DEFAULT_MAX_IN_FLIGHT, p);
+
+  const phasesRaw = own(doc, 'phases');
+  const phases = checkPhases(phasesRaw, p);
+  // Budget phase references can only be judged against a list whose every name was readable.
+  const phasesKnown =
+    Array.isArray(phasesRaw) && phases.length === phasesRaw.length && phases.every((ph) => ph.name !== '');
+  // A broken fallback rule is reported once, not again by every budget that mentions the fallback path.
+  const hasFallbackRule = !absent(fallbackRaw);
+  const budgets = checkBudgets(own(doc, 'budgets'), { phases, phasesKnown, hasFallbackRule }, p);
+
+  if (phasesKnown && budgets.length > 0 && phases.every((ph) => ph.warmup)) {
+    p.add('phases', 'every phase is a warmup phase, so no request would be budgeted');
+  }
+
+  if (p.list.length > 0) return { ok: false, problems: p.list };
+  const profile: Profile = { name, target, timings, arrivals, seed, maxInFlight, phases, budgets };
+  if (fallback !== undefined) profile.fallback = fallback;
+  return { ok: true, profile };
+}
+
+/** 1-based, as editors count. */
+function lineCol(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, Math.max(0, offset));
+  const lastNewline = before.lastIndexOf('\n');
+  return { line: before.split('\n').length, col: offset - lastNewline };
+}
+
+/** Text (YAML, which includes JSON) → same; a YAML syntax error is a problem with line:col in its message. */
+export function parseProfileText(text: string, env: EnvLookup): ProfileResult {
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const problems = doc.errors.map((e) => {
+      const { line, col } = lineCol(text, e.pos[0]);
+      const where = ` at line ${line}, column ${col}`;
+      return { path: '', message: `YAML syntax error${where}: ${e.message}` };
+    });
+    return { ok: false, problems };
+  }
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // Alias expansion limits are enforced only while converting, not while parsing.
+    return { ok: false, problems: [{ path: '', message: `YAML error: ${e instanceof Error ? e.message : String(e)}` }] };
+  }
+  return parseProfile(raw, env);
+}
+
+/** Human words for a budget: "p99 of total (fallback path, phase spike) ≤ 2s", "error rate ≤ 1%". */
+export function describeBudget(b: Budget): string {
+  const scope: string[] = [];
+  if (b.path !== undefined) scope.push(`${b.path} path`);
+  if (b.phase !== undefined) scope.push(`phase ${b.phase}`);
+  const suffix = scope.length === 0 ? '' : ` (${scope.join(', ')})`;
+  switch (b.kind) {
+    case 'latency':
+      return `${b.key} of ${b.stage}${suffix} ≤ ${formatDuration(b.limitMs)}`;
+    case 'errorRate':
+      return `error rate${suffix} ≤ ${formatPercent(b.max)}`;
+    case 'fallbackRate':
+      return `fallback rate${suffix} ≤ ${formatPercent(b.max)}`;
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * Aggregates per-request events into histograms and counters as they happen. The hot path only looks
+ * up a histogram and records an integer; percentiles and reports are computed afterwards. Time comes
+ * in as arguments (ms since the run's start), so this is pure and replayable in tests.
+ */
+import { createHistogram, encodeHistogram, quantileMs, maxMs, recordMs, summarize, type Histogram } from './histograms.js';
+import type { PathName } from './profile-types.js';
+import type { Counts, LatenessReport, PhaseReport, SeriesReport, TimelinePoint } from './report.js';
+import type { Measurements, PhaseData, SeriesData } from './budgets.js';
+
+export const TOTAL_STAGE = 'total';
+
+export interface RecorderPhase {
+  name: string;
+  warmup: boolean;
+  startMs: number;
+  endMs: number;
+  rate: number;
+  to: number;
+  requests: number;
+}
+
+/** What the engine learnt from one response's headers (see timing.ts). */
+export interface ObservedTimings {
+  stages: ReadonlyMap<string, number>;
+  unmeasured: readonly string[];
+  path: PathName;
+}
+
+interface PhaseState extends PhaseData {
+  errorKinds: Record<string, number>;
+}
+
+const zeroCounts = (): Counts => ({ scheduled: 0, sent: 0, completed: 0, errors: 0, fallback: 0, late: 0 });
+
+export class Recorder {
+  private readonly series = new Map<string, SeriesData>();
+  private readonly phaseStates: PhaseState[];
+  private readonly seconds: Counts[] = [];
+  private readonly lateness: Histogram = createHistogram();
+
+  constructor(private readonly phases: readonly RecorderPhase[]) {
+    this.phaseStates = phases.map((p) => ({ name: p.name, warmup: p.warmup, ...zeroCounts(), scheduled: p.requests, fallbackErrors: 0, errorKinds: {} }));
+  }
+
+  private second(tMs: number): Counts {
+    const s = tMs <= 0 ? 0 : Math.floor(tMs / 1000);
+    while (this.seconds.length <= s) this.seconds.push(zeroCounts());
+    return this.seconds[s] as Counts;
+  }
+
+  private phaseState(phase: number): PhaseState {
+    const p = this.phaseStates[phase];
+    if (!p) throw new RangeError(`no phase ${phase}`);
+    return p;
+  }
+
+  private hist(stage: string, path: PathName, phase: number): SeriesData {
+    const key = `${stage}|${path}|${phase}`;
+    let s = this.series.get(key);
+    if (!s) {
+      s = { stage, path, phase: this.phaseState(phase).name, hist: createHistogram(), unmeasured: 0 };
+      this.series.set(key, s);
+    }
+    return s;
+  }
+
+  /** A request's intended time has come (it is due, sent or not). */
+  due(intendedMs: number): void {
+    this.second(intendedMs).scheduled++;
+  }
+
+  sent(phase: number, intendedMs: number, sentMs: number, late: boolean): void {
+    const p = this.phaseState(phase);
+    p.sent++;
+    this.second(sentMs).sent++;
+    recordMs(this.lateness, Math.max(0, sentMs - intendedMs));
+    if (late) {
+      p.late++;
+      this.second(intendedMs).late++;
+    }
+  }
+
+  /** A successful (2xx) response; total is measured from the intended send time. */
+  completed(phase: number, intendedMs: number, doneMs: number, t: ObservedTimings): void {
+    const p = this.phaseState(phase);
+    p.completed++;
+    const sec = this.second(doneMs);
+    sec.completed++;
+    if (t.path === 'fallback') {
+      p.fallback++;
+      sec.fallback++;
+    }
+    recordMs(this.hist(TOTAL_STAGE, t.path, phase).hist, doneMs - intendedMs);
+    for (const [stage, ms] of t.stages) recordMs(this.hist(stage, t.path, phase).hist, ms);
+    for (const stage of t.unmeasured) this.hist(stage, t.path, phase).unmeasured++;
+  }
+
+  /** A request that ended in an error: a non-2xx status ("http 503"), "timeout", or a socket error code. */
+  failed(phase: number, doneMs: number, kind: string, path: PathName): void {
+    const p = this.phaseState(phase);
+    p.errors++;
+    if (path === 'fallback') p.fallbackErrors++;
+    p.errorKinds[kind] = (p.errorKinds[kind] ?? 0) + 1;
+    this.second(doneMs).errors++;
+  }
+
+  totals(): Counts {
+    const t = zeroCounts();
+    for (const p of this.phaseStates) {
+      t.scheduled += p.scheduled;
+      t.sent += p.sent;
+      t.completed += p.completed;
+      t.errors += p.errors;
+      t.fallback += p.fallback;
+      t.late += p.late;
+    }
+    return t;
+  }
+
+  /** The live view budgets are evaluated on (shares histograms: do not mutate). */
+  measurements(): Measurements {
+    return { series: [...this.series.values()], phases: this.phaseStates };
+  }
+
+  timeline(): TimelinePoint[] {
+    return this.seconds.map((c, i) => ({ t: i * 1000, ...c }));
+  }
+
+  latenessMs(q: number): number {
+    return quantileMs(this.lateness, q);
+  }
+
+  report(): { series: SeriesReport[]; phases: PhaseReport[]; timeline: TimelinePoint[]; totals: Counts; lateness: LatenessReport } {
+    return {
+      series: seriesReports(this.series.values()),
+      phases: this.phaseStates.map((s, i) => {
+        const plan = this.phases[i] as RecorderPhase;
+        const { name, warmup, scheduled, sent, completed, errors, fallback, late, fallbackErrors, errorKinds } = s;
+        return { name, warmup, startMs: plan.startMs, endMs: plan.endMs, rate: plan.rate, to: plan.to, scheduled, sent, completed, errors, fallback, late, fallbackErrors, errorKinds };
+      }),
+      timeline: this.timeline(),
+      totals: this.totals(),
+      lateness: latenessReport(this.lateness),
+    };
+  }
+}
+
+const orNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+export function latenessReport(h: Histogram): LatenessReport {
+  return { p50: orNull(quantileMs(h, 0.5)), p99: orNull(quantileMs(h, 0.99)), max: orNull(maxMs(h)), hdr: encodeHistogram(h) };
+}
+
+/** Sorted by stage (total first), path, then phase order of first appearance. */
+export function seriesReports(series: Iterable<SeriesData>): SeriesReport[] {
+  const out: SeriesReport[] = [];
+  for (const s of series) {
+    const sum = summarize(s.hist);
+    out.push({
+      stage: s.stage,
+      path: s.path,
+      phase: s.phase,
+      count: sum.count,
+      unmeasured: s.unmeasured,
+      mean: orNull(sum.mean),
+      p50: orNull(sum.p50),
+      p90: orNull(sum.p90),
+      p95: orNull(sum.p95),
+      p99: orNull(sum.p99),
+      p999: orNull(sum.p999),
+      max: orNull(sum.max),
+      hdr: encodeHistogram(s.hist),
+    });
+  }
+  const rank = (st: string): string => (st === TOTAL_STAGE ? '' : st);
+  return out.sort((a, b) => rank(a.stage).localeCompare(rank(b.stage)) || a.path.localeCompare(b.path));
+}

@@ -1,0 +1,124 @@
+/**
+ * The RunResult: everything a run measured, versioned. It persists mergeable state (encoded
+ * histograms, raw counts), not only summaries, so a saved report can be re-rendered, re-checked
+ * against changed budgets and merged with other shards' reports without re-running load.
+ */
+import { BudgetgateError } from './errors.js';
+import type { PathName } from './profile-types.js';
+
+export const REPORT_SCHEMA = 'budgetgate/report@1';
+
+export type BudgetStatus = 'pass' | 'fail' | 'inconclusive';
+
+export interface Verdict {
+  id: string;
+  /** the budget in words: "p99 of total ≤ 800ms" */
+  description: string;
+  status: BudgetStatus;
+  /** ms for latency budgets, a fraction for rates; null when nothing could be observed */
+  observed: number | null;
+  limit: number;
+  unit: 'ms' | 'ratio';
+  samples: number;
+  reason: string;
+}
+
+export interface SeriesReport {
+  stage: string;
+  path: PathName;
+  phase: string;
+  count: number;
+  /** responses in this series' scope that lacked the stage, or carried it garbled */
+  unmeasured: number;
+  mean: number | null;
+  p50: number | null;
+  p90: number | null;
+  p95: number | null;
+  p99: number | null;
+  p999: number | null;
+  max: number | null;
+  /** hdr-histogram compressed base64, values in integer microseconds */
+  hdr: string;
+}
+
+export interface Counts {
+  scheduled: number;
+  sent: number;
+  /** requests that got a successful (2xx) response */
+  completed: number;
+  /** requests that ended in an error: non-2xx, timeout, connection error */
+  errors: number;
+  /** completed requests served by the fallback path */
+  fallback: number;
+  /** requests sent later than their intended time because no connection was free or the pacer lagged */
+  late: number;
+}
+
+export interface TimelinePoint extends Counts {
+  /** start of this second, ms since the run's start */
+  t: number;
+}
+
+export interface PhaseReport extends Counts {
+  name: string;
+  warmup: boolean;
+  startMs: number;
+  endMs: number;
+  rate: number;
+  to: number;
+  /** error kind ("http 503", "timeout", "ECONNRESET") → count */
+  errorKinds: Record<string, number>;
+  /** errors whose response (if any) was marked as fallback */
+  fallbackErrors: number;
+}
+
+export interface LatenessReport {
+  /** actual send time minus intended send time, ms */
+  p50: number | null;
+  p99: number | null;
+  max: number | null;
+  hdr: string;
+}
+
+export interface RunResult {
+  schema: typeof REPORT_SCHEMA;
+  tool: { name: 'budgetgate'; version: string };
+  profile: string;
+  target: string;
+  arrivals: string;
+  startedAt: string;
+  durationMs: number;
+  verdict: 'pass' | 'fail';
+  interrupted: boolean;
+  /** why the run failed when no single budget says it (interrupted, load not delivered) */
+  reason?: string;
+  budgets: Verdict[];
+  series: SeriesReport[];
+  phases: PhaseReport[];
+  timeline: TimelinePoint[];
+  totals: Counts;
+  lateness: LatenessReport;
+}
+
+export function serializeReport(r: RunResult): string {
+  return `${JSON.stringify(r, null, 2)}\n`;
+}
+
+/** Checks the shape a later step relies on; a report of another schema is refused by name. */
+export function parseReport(text: string, source: string): RunResult {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new BudgetgateError('report', `${source}: not JSON (${(e as Error).message})`);
+  }
+  if (typeof raw !== 'object' || raw === null) throw new BudgetgateError('report', `${source}: not a report object`);
+  const r = raw as Partial<RunResult>;
+  if (r.schema !== REPORT_SCHEMA) {
+    throw new BudgetgateError('report', `${source}: schema is ${JSON.stringify(r.schema)}, expected "${REPORT_SCHEMA}"`);
+  }
+  for (const key of ['budgets', 'series', 'phases', 'timeline'] as const) {
+    if (!Array.isArray(r[key])) throw new BudgetgateError('report', `${source}: ${key}: expected an array`);
+  }
+  return r as RunResult;
+}

@@ -1,0 +1,301 @@
+/**
+ * The schedule: phases → the intended send time of every request. Open-model load means these times
+ * are decided up front and never wait on responses, so a slow server cannot quietly lower the load it
+ * is measured under (coordinated omission).
+ *
+ * Everything is derived from one number per phase, its integral `hits(t)`: the expected requests in
+ * [0, t). The phase's count, the time of each request and the per-second counts all come from it, so
+ * they can never disagree (vegeta's Pacer idea, here with the inverse made explicit).
+ */
+import type { Arrivals, Phase } from './profile-types.js';
+import { createRng, deriveSeed } from './random.js';
+
+/** A rate over one phase, defined by its integral; times are ms since the phase's start. */
+export interface RateShape {
+  durationMs: number;
+  /** req/s at tMs; 0 outside [0, durationMs] */
+  rate(tMs: number): number;
+  /** ∫₀ᵗ rate: expected requests in [0, tMs), clamped to [0, hits(durationMs)] outside the phase */
+  hits(tMs: number): number;
+  /** ms, inverse of hits: 0 for k ≤ 0, durationMs for k ≥ hits(durationMs) */
+  timeOfHit(k: number): number;
+}
+
+/**
+ * Float noise in `hits` (a few ulps of ~10⁷ at most) must not add or drop a request, so a fractional
+ * part under a millionth of a request counts as zero.
+ */
+const COUNT_EPS = 1e-6;
+
+/**
+ * A linear ramp from r0 = `rate` to r1 = `to` over D = durationMs/1000 s, with slope a = (r1 − r0)/D.
+ *
+ *   rate(s) = r0 + a·s
+ *   hits(s) = r0·s + a·s²/2                        (s in seconds)
+ *   hits(D) = (r0 + r1)·D/2                        (the trapezoid: used as the phase total)
+ *
+ * Inverse: solve a·s²/2 + r0·s − k = 0 for the root with s ≥ 0. The textbook root
+ * (−r0 + √(r0² + 2ak))/a divides by a (0 for a constant rate) and cancels catastrophically when
+ * a·k ≪ r0². Multiplying by the conjugate gives the stable form
+ *
+ *   s = 2k / (r0 + √(r0² + 2ak))
+ *
+ * which is k/r0 when a = 0, √(2k/a) when r0 = 0, and for a ramp down (a < 0) stays positive because
+ * r0² + 2ak ≥ r1² ≥ 0 for every k ≤ hits(D). The only 0/0 is k = 0 with r0 = 0, handled as t = 0.
+ * A zero-length phase or a 0→0 phase has hits ≡ 0 and so sends nothing.
+ */
+export function linearShape(phase: Pick<Phase, 'durationMs' | 'rate' | 'to'>): RateShape {
+  const { durationMs, rate: r0, to: r1 } = phase;
+  const D = durationMs / 1000;
+  const a = D > 0 ? (r1 - r0) / D : 0;
+  const total = D > 0 ? ((r0 + r1) * D) / 2 : 0;
+  return {
+    durationMs,
+    rate(tMs) {
+      if (!(tMs >= 0 && tMs <= durationMs)) return 0;
+      return r0 + (a * tMs) / 1000;
+    },
+    hits(tMs) {
+      if (!(tMs > 0)) return 0;
+      if (tMs >= durationMs) return total;
+      const s = tMs / 1000;
+      return Math.min(total, s * (r0 + (a * s) / 2));
+    },
+    timeOfHit(k) {
+      if (!(k > 0)) return 0;
+      if (k >= total) return durationMs;
+      const disc = Math.max(0, r0 * r0 + 2 * a * k);
+      const s = (2 * k) / (r0 + Math.sqrt(disc));
+      return Math.min(durationMs, s * 1000);
+    },
+  };
+}
+
+/**
+ * The counting rule, used everywhere a count is needed: request k (k = 0, 1, …) is sent at
+ * hits⁻¹(k), so the requests in [0, t) are the integers k ≥ 0 with k < hits(t), i.e. ⌈hits(t)⌉
+ * (less COUNT_EPS of float noise). A phase therefore sends ⌈hits(D)⌉ requests: exactly hits(D) when
+ * that is whole (20→200 rps over 60 s: 6,600), and the first request always leaves at the phase's
+ * start, even on a 0→X ramp.
+ */
+export function hitsCount(shape: RateShape, tMs: number): number {
+  return Math.max(0, Math.ceil(shape.hits(tMs) - COUNT_EPS));
+}
+
+export interface PlannedPhase {
+  index: number;
+  name: string;
+  startMs: number;
+  endMs: number;
+  rate: number;
+  to: number;
+  warmup: boolean;
+  /** exact number of requests this phase sends (uniform and poisson alike) */
+  requests: number;
+  shape: RateShape;
+}
+
+export interface Plan {
+  phases: PlannedPhase[];
+  durationMs: number;
+  requests: number;
+}
+
+/**
+ * Lays the phases end to end. Rejects what parseProfile already rejects (negative or non-finite
+ * numbers): reaching here with one is a bug, not a user error, hence a plain RangeError.
+ */
+export function planSchedule(phases: readonly Phase[]): Plan {
+  const planned: PlannedPhase[] = [];
+  let startMs = 0;
+  let requests = 0;
+  phases.forEach((phase, index) => {
+    for (const key of ['durationMs', 'rate', 'to'] as const) {
+      const v = phase[key];
+      if (!Number.isFinite(v) || v < 0) {
+        throw new RangeError(`phase ${index} (${phase.name}): ${key} must be a finite number ≥ 0, got ${v}`);
+      }
+    }
+    const shape = linearShape(phase);
+    const count = hitsCount(shape, phase.durationMs);
+    planned.push({
+      index,
+      name: phase.name,
+      startMs,
+      endMs: startMs + phase.durationMs,
+      rate: phase.rate,
+      to: phase.to,
+      warmup: phase.warmup,
+      requests: count,
+      shape,
+    });
+    startMs += phase.durationMs;
+    requests += count;
+  });
+  return { phases: planned, durationMs: startMs, requests };
+}
+
+/** Requests of phase `p` scheduled in [0, tMs) of the run; exact at the phase's ends. */
+function phaseCountBefore(p: PlannedPhase, tMs: number): number {
+  if (tMs <= p.startMs) return 0;
+  if (tMs >= p.endMs) return p.requests;
+  return Math.min(p.requests, hitsCount(p.shape, tMs - p.startMs));
+}
+
+/** A time just below x that still floors into the previous bin: 1 ns is far above an ulp of x. */
+function below(x: number): number {
+  return x - Math.max(1e-6, Math.abs(x) * 1e-15);
+}
+
+export interface Arrival {
+  /** global index over the whole schedule, 0-based */
+  index: number;
+  /** intended send time, ms since the run's start (float) */
+  t: number;
+  /** index into plan.phases */
+  phase: number;
+}
+
+/** Lazy, ascending-in-t stream of every request of the plan. */
+export interface ArrivalStream {
+  next(): Arrival | undefined;
+  /** next arrival's t without consuming, or undefined */
+  peekTime(): number | undefined;
+}
+
+/**
+ * Uniform: request k of a phase at hits⁻¹(k). When hits⁻¹(k) is within float noise or COUNT_EPS of a
+ * whole second, the computed time can land on the other side of it from where the counting rule puts
+ * request k (1.1→199.9 rps over 7 s: hits(2 s) = 59 but hits⁻¹(59) = 1999.9999999999998 ms). The time
+ * is then moved onto the rule's side, by at most COUNT_EPS/rate seconds (µs at the lowest sane rates),
+ * so the emitted stream's per-second counts equal `scheduledPerSecond` exactly, not just almost.
+ */
+function uniformTime(p: PlannedPhase, k: number): number {
+  let t = p.startMs + p.shape.timeOfHit(k);
+  if (t >= p.endMs) t = below(p.endMs);
+  const b0 = Math.floor(t / 1000) * 1000;
+  const b1 = b0 + 1000;
+  if (k >= phaseCountBefore(p, b1)) t = b1;
+  else if (k < phaseCountBefore(p, b0)) t = below(b0);
+  return t;
+}
+
+/**
+ * Poisson: a non-homogeneous Poisson process with intensity rate(t) is a unit-rate Poisson process
+ * in "hits space" mapped through hits⁻¹ (the time-change theorem). Given that it has N points in
+ * [0, H), H = hits(D), those points are N iid uniforms on [0, H), sorted. So each phase sends exactly
+ * N = `requests` arrivals (the same count as uniform): a Poisson process conditioned on its count,
+ * whose count bias is under one request per phase and whose gaps are still exponential in the limit.
+ *
+ * The sorted uniforms are generated ascending, one at a time, without storing them (Rényi /
+ * Bentley–Saxe): with V uniform on (0, 1],
+ *
+ *   u₁ = 1 − V^(1/N),   u_{k+1} = 1 − (1 − u_k)·V^(1/(N−k))
+ *
+ * because, given u_k, the remaining N−k points are iid uniform on (u_k, 1) and the smallest of m such
+ * uniforms on (0,1) is 1 − V^(1/m). Products of many factors near 1 lose precision, so the running
+ * log L = ln(1 − u) = Σ ln(V)/m is kept instead and u = −expm1(L), exact even for u ≈ 1/N.
+ *
+ * Each phase draws from its own derived seed, so phases are independent and a phase's arrivals do
+ * not shift when an earlier phase changes.
+ */
+class PoissonPhase {
+  private logRemaining = 0;
+  private readonly rng: () => number;
+  private readonly total: number;
+  constructor(
+    private readonly p: PlannedPhase,
+    seed: number,
+  ) {
+    this.rng = createRng(deriveSeed(seed, p.index));
+    this.total = p.shape.hits(p.shape.durationMs);
+  }
+  time(k: number): number {
+    const m = this.p.requests - k;
+    const v = 1 - this.rng();
+    this.logRemaining += Math.log(v) / m;
+    const u = -Math.expm1(this.logRemaining);
+    const t = this.p.startMs + this.p.shape.timeOfHit(u * this.total);
+    return t >= this.p.endMs ? below(this.p.endMs) : t;
+  }
+}
+
+/**
+ * Every request of the plan, phase by phase (phases do not overlap, so concatenation is already
+ * ordered). Constant memory: one pending arrival and one phase's state, whatever the run's length.
+ * Uniform times are strictly ascending within a phase; poisson times are non-decreasing (two draws
+ * can coincide in float).
+ */
+export function arrivals(plan: Plan, kind: Arrivals, seed: number): ArrivalStream {
+  let phaseIdx = 0;
+  let k = 0;
+  let index = 0;
+  let poisson: PoissonPhase | undefined;
+  let pending: Arrival | undefined;
+
+  const produce = (): Arrival | undefined => {
+    for (;;) {
+      const p = plan.phases[phaseIdx];
+      if (!p) return undefined;
+      if (k >= p.requests) {
+        phaseIdx++;
+        k = 0;
+        poisson = undefined;
+        continue;
+      }
+      let t: number;
+      if (kind === 'poisson') {
+        poisson ??= new PoissonPhase(p, seed);
+        t = poisson.time(k);
+      } else {
+        t = uniformTime(p, k);
+      }
+      k++;
+      return { index: index++, t, phase: p.index };
+    }
+  };
+
+  return {
+    next() {
+      const a = pending ?? produce();
+      pending = undefined;
+      return a;
+    },
+    peekTime() {
+      pending ??= produce();
+      return pending?.t;
+    },
+  };
+}
+
+/**
+ * Scheduled requests in [0, tMs) of the run: the sum of each phase's ⌈hits⌉ count, so it is exact
+ * for uniform arrivals and reaches plan.requests at the run's end. For poisson it is the schedule
+ * the draws fluctuate around.
+ */
+export function scheduledBefore(plan: Plan, tMs: number): number {
+  let n = 0;
+  for (const p of plan.phases) n += phaseCountBefore(p, tMs);
+  return n;
+}
+
+/**
+ * Requests in each whole second [s, s+1) of the run, as differences of `scheduledBefore`:
+ *
+ *   count(s) = Σ_phases ⌈hits(s+1)⌉ − ⌈hits(s)⌉
+ *
+ * which telescopes, so the seconds sum to plan.requests exactly with no drift. Uniform arrivals hit
+ * these counts exactly; for poisson they are the expectation (up to the < 1 request ceil rounding).
+ * The last entry covers a trailing partial second.
+ */
+export function scheduledPerSecond(plan: Plan): number[] {
+  const seconds = Math.ceil(plan.durationMs / 1000);
+  const out: number[] = [];
+  let before = 0;
+  for (let s = 0; s < seconds; s++) {
+    const after = scheduledBefore(plan, (s + 1) * 1000);
+    out.push(after - before);
+    before = after;
+  }
+  return out;
+}

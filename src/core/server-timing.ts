@@ -1,0 +1,227 @@
+/**
+ * Server-Timing header parsing (W3C Server Timing, "The Server-Timing Header Field").
+ *
+ * Grammar (RFC 9110 ABNF, as the spec gives it):
+ *
+ *   Server-Timing             = #server-timing-metric
+ *   server-timing-metric      = metric-name *( OWS ";" OWS server-timing-param )
+ *   metric-name               = token
+ *   server-timing-param       = server-timing-param-name OWS "=" OWS server-timing-param-value
+ *   server-timing-param-name  = token                  ; case-insensitive
+ *   server-timing-param-value = token / quoted-string
+ *
+ *   token         = 1*tchar
+ *   tchar         = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
+ *                   "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+ *   quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE      ; `\x` stands for x
+ *   OWS           = *( SP / HTAB )
+ *   #element      = [ element ] *( OWS "," OWS [ element ] )     ; empty elements allowed
+ *
+ * Parameters we read (the first occurrence of each wins, later ones are ignored, as are unknown ones):
+ *
+ *   dur  = number   ; milliseconds by convention; a missing or unparseable dur is 0
+ *   desc = text     ; default ""
+ *   number = [ "-" ] ( 1*DIGIT [ "." *DIGIT ] / "." 1*DIGIT ) [ ( "e" / "E" ) [ "+" / "-" ] 1*DIGIT ]
+ *
+ * Error recovery (input comes from servers we are load-testing, so garbage must cost a metric, never
+ * the run; nothing here throws):
+ *   - a metric whose name is empty or not a token (`;dur=1`, `é;dur=1`, `a b;dur=1`, `a=;dur=1`) is
+ *     skipped up to the next "," outside a quoted string. The spec says to ignore a metric whose name is
+ *     not a token; dropping it beats recording a truncated name as a stage nobody budgeted.
+ *   - junk after a parameter value (`dur=12 garbage`) is skipped up to the next ";" or "," (the spec's
+ *     "collect code points that are not ; or ,"), except that a quoted string inside the junk is
+ *     skipped whole, so its commas never split metrics.
+ *   - a parameter name followed by something other than "=", ";" or "," is ignored with its junk.
+ *   - an unterminated quoted string runs to the end of the input (fetch's "collect an HTTP quoted
+ *     string" does the same).
+ *   - `dur` is stricter than HTML's float rules: `dur=12ms` is garbled (0), not 12. A budget gate
+ *     should not guess at units.
+ */
+
+export interface ServerTimingMetric {
+  name: string;
+  dur: number;
+  desc: string;
+}
+
+/**
+ * `hasDur`: the metric carried a `dur` parameter (even an empty or garbled one).
+ * `durValid`: that `dur` was a finite, non-negative number. Stages need the distinction because a
+ * garbled duration must count as unmeasured, not as a 0 ms stage that flatters the percentiles.
+ */
+export interface ParsedMetric extends ServerTimingMetric {
+  durValid: boolean;
+  hasDur: boolean;
+}
+
+const SP = 0x20;
+const HTAB = 0x09;
+const DQUOTE = 0x22;
+const COMMA = 0x2c;
+const SEMI = 0x3b;
+const EQ = 0x3d;
+const BACKSLASH = 0x5c;
+
+const TCHAR = new Uint8Array(128);
+for (const ch of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+  TCHAR[ch.charCodeAt(0)] = 1;
+}
+
+function isTchar(c: number): boolean {
+  return c < 128 && TCHAR[c] === 1;
+}
+
+/** See `number` in the grammar above. Anchored, so `12ms`, `0x10`, `Infinity` and `` all fail. */
+const DECIMAL_MS = /^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+function skipOws(s: string, i: number): number {
+  const n = s.length;
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (c !== SP && c !== HTAB) break;
+    i++;
+  }
+  return i;
+}
+
+// Module-level scratch instead of returning a [value, end] tuple: this runs once per response.
+let quotedEnd = 0;
+
+/** `i` is at the opening quote. Sets `quotedEnd` to just past the closing quote (or to the end). */
+function readQuoted(s: string, i: number): string {
+  const n = s.length;
+  let out = '';
+  let start = i + 1;
+  let j = start;
+  while (j < n) {
+    const c = s.charCodeAt(j);
+    if (c === DQUOTE) {
+      quotedEnd = j + 1;
+      return out + s.slice(start, j);
+    }
+    if (c === BACKSLASH) {
+      out += s.slice(start, j);
+      if (j + 1 >= n) {
+        // fetch keeps a trailing lone backslash rather than dropping it.
+        out += '\\';
+        quotedEnd = n;
+        return out;
+      }
+      out += s[j + 1];
+      j += 2;
+      start = j;
+      continue;
+    }
+    j++;
+  }
+  quotedEnd = n;
+  return out + s.slice(start, n);
+}
+
+/** Skips to the next `stopAtSemi ? ";" or "," : ","` that is outside a quoted string. */
+function skipJunk(s: string, i: number, stopAtSemi: boolean): number {
+  const n = s.length;
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (c === COMMA || (stopAtSemi && c === SEMI)) return i;
+    if (c === DQUOTE) {
+      readQuoted(s, i);
+      i = quotedEnd;
+    } else {
+      i++;
+    }
+  }
+  return i;
+}
+
+/** Case-insensitive comparison of s[start, end) with a lower-case ASCII word, without allocating. */
+function isParam(s: string, start: number, end: number, lower: string): boolean {
+  if (end - start !== lower.length) return false;
+  for (let k = 0; k < lower.length; k++) {
+    if ((s.charCodeAt(start + k) | 0x20) !== lower.charCodeAt(k)) return false;
+  }
+  return true;
+}
+
+/** Parses every metric, keeping whether `dur` was present and valid. Never throws. */
+export function parseServerTimingDetailed(value: string): ParsedMetric[] {
+  const out: ParsedMetric[] = [];
+  if (typeof value !== 'string') return out; // JS callers can hand us anything
+  const s = value;
+  const n = s.length;
+  let i = 0;
+  while (i < n) {
+    const lead = s.charCodeAt(i);
+    if (lead === SP || lead === HTAB || lead === COMMA) {
+      i++;
+      continue;
+    }
+    const nameStart = i;
+    while (i < n && isTchar(s.charCodeAt(i))) i++;
+    const nameEnd = i;
+    i = skipOws(s, i);
+    if (nameEnd === nameStart || (i < n && s.charCodeAt(i) !== SEMI && s.charCodeAt(i) !== COMMA)) {
+      i = skipJunk(s, i, false);
+      continue;
+    }
+    const metric: ParsedMetric = {
+      name: s.slice(nameStart, nameEnd),
+      dur: 0,
+      desc: '',
+      hasDur: false,
+      durValid: false,
+    };
+    let hasDesc = false;
+    while (i < n && s.charCodeAt(i) === SEMI) {
+      i = skipOws(s, i + 1);
+      const pStart = i;
+      while (i < n && isTchar(s.charCodeAt(i))) i++;
+      const pEnd = i;
+      i = skipOws(s, i);
+      const c = i < n ? s.charCodeAt(i) : -1;
+      let pvalue: string;
+      if (c === EQ) {
+        i = skipOws(s, i + 1);
+        if (i < n && s.charCodeAt(i) === DQUOTE) {
+          pvalue = readQuoted(s, i);
+          i = quotedEnd;
+        } else {
+          const vStart = i;
+          while (i < n && isTchar(s.charCodeAt(i))) i++;
+          pvalue = s.slice(vStart, i);
+        }
+        i = skipJunk(s, i, true);
+      } else if (c === SEMI || c === COMMA || c === -1) {
+        pvalue = ''; // `metric;dur`: present without a value, which the spec reads as 0
+      } else {
+        i = skipJunk(s, i, true);
+        continue;
+      }
+      if (!metric.hasDur && isParam(s, pStart, pEnd, 'dur')) {
+        metric.hasDur = true;
+        const num = DECIMAL_MS.test(pvalue) ? Number(pvalue) : Number.NaN;
+        if (Number.isFinite(num)) {
+          // -0 would survive `>= 0` and then print as "-0" in reports.
+          metric.dur = num === 0 ? 0 : num;
+          metric.durValid = num >= 0;
+        }
+      } else if (!hasDesc && isParam(s, pStart, pEnd, 'desc')) {
+        hasDesc = true;
+        metric.desc = pvalue;
+      }
+    }
+    out.push(metric);
+  }
+  return out;
+}
+
+/** W3C processing model: every metric with a token name, `dur` (or 0) and `desc` (or ""). Never throws. */
+export function parseServerTiming(value: string): ServerTimingMetric[] {
+  const detailed = parseServerTimingDetailed(value);
+  const out: ServerTimingMetric[] = new Array(detailed.length);
+  for (let k = 0; k < detailed.length; k++) {
+    const m = detailed[k]!;
+    out[k] = { name: m.name, dur: m.dur, desc: m.desc };
+  }
+  return out;
+}

@@ -1,0 +1,105 @@
+/** The terminal report: every series, every budget, the totals and the verdict. RunResult → string. */
+import { Chalk } from 'chalk';
+import type { RunResult, Verdict } from '../core/report.js';
+import { limitText, ms, observedText, percent } from './format.js';
+import { table } from './table.js';
+
+export interface TerminalOptions {
+  color: boolean;
+}
+
+export function renderTerminal(r: RunResult, o: TerminalOptions): string {
+  const c = new Chalk({ level: o.color ? 1 : 0 });
+  const status = (v: Verdict['status']): ((s: string) => string) =>
+    v === 'pass' ? c.green : v === 'fail' ? c.red.bold : c.yellow;
+  const out: string[] = [];
+  out.push(c.bold(`budgetgate: ${r.profile} → ${r.target}`) + c.dim(`  (${(r.durationMs / 1000).toFixed(1)}s, ${r.arrivals} arrivals)`));
+  out.push('');
+  out.push(c.bold('Series') + c.dim('  (ms from intended send time; stages as the server reported them)'));
+  out.push(
+    table(
+      [
+        { header: 'stage' },
+        { header: 'path' },
+        { header: 'phase' },
+        { header: 'count', align: 'right' },
+        { header: 'unmeasured', align: 'right' },
+        { header: 'p50', align: 'right' },
+        { header: 'p90', align: 'right' },
+        { header: 'p99', align: 'right' },
+        { header: 'p99.9', align: 'right' },
+        { header: 'max', align: 'right' },
+      ],
+      r.series.map((s) => [
+        s.stage,
+        s.path === 'fallback' ? { text: s.path, paint: c.magenta } : s.path,
+        s.phase,
+        String(s.count),
+        s.unmeasured > 0 ? { text: String(s.unmeasured), paint: c.yellow } : '0',
+        ms(s.p50),
+        ms(s.p90),
+        ms(s.p99),
+        ms(s.p999),
+        ms(s.max),
+      ]),
+    ),
+  );
+  out.push('');
+  out.push(c.bold('Phases'));
+  out.push(
+    table(
+      [
+        { header: 'phase' },
+        { header: 'rate', align: 'right' },
+        { header: 'scheduled', align: 'right' },
+        { header: 'sent', align: 'right' },
+        { header: 'late', align: 'right' },
+        { header: 'ok', align: 'right' },
+        { header: 'errors', align: 'right' },
+        { header: 'fallback', align: 'right' },
+        { header: 'error kinds' },
+      ],
+      r.phases.map((p) => [
+        p.warmup ? `${p.name} (warmup)` : p.name,
+        p.rate === p.to ? `${p.rate}/s` : `${p.rate}→${p.to}/s`,
+        String(p.scheduled),
+        String(p.sent),
+        p.late > 0 ? { text: String(p.late), paint: c.yellow } : '0',
+        String(p.completed),
+        p.errors > 0 ? { text: String(p.errors), paint: c.red } : '0',
+        String(p.fallback),
+        Object.entries(p.errorKinds)
+          .map(([k, n]) => `${k}×${n}`)
+          .join(', '),
+      ]),
+    ),
+  );
+  out.push('');
+  out.push(c.bold('Budgets'));
+  out.push(
+    table(
+      [{ header: 'status' }, { header: 'budget' }, { header: 'observed', align: 'right' }, { header: 'limit', align: 'right' }, { header: 'samples', align: 'right' }, { header: 'reason' }],
+      r.budgets.map((v) => [
+        { text: v.status.toUpperCase(), paint: status(v.status) },
+        v.id,
+        observedText(v),
+        limitText(v),
+        String(v.samples),
+        { text: v.reason, paint: c.dim },
+      ]),
+    ),
+  );
+  out.push('');
+  const t = r.totals;
+  out.push(
+    c.dim(
+      `sent ${t.sent}/${t.scheduled} (late ${t.late}), ok ${t.completed}, errors ${t.errors}, fallback ${t.fallback} (${percent(t.completed ? t.fallback / t.completed : null)}); ` +
+        `send lateness p50 ${ms(r.lateness.p50)} p99 ${ms(r.lateness.p99)}`,
+    ),
+  );
+  const failed = r.budgets.filter((v) => v.status !== 'pass').length;
+  const head = r.verdict === 'pass' ? c.green.bold('PASS') : c.red.bold('FAIL');
+  const why = r.interrupted ? ' (interrupted)' : r.verdict === 'pass' ? ` all ${r.budgets.length} budgets hold` : ` ${failed} of ${r.budgets.length} budgets not passed`;
+  out.push(`${head}${why}`);
+  return `${out.join('\n')}\n`;
+}
