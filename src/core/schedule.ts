@@ -64,8 +64,9 @@ export function linearShape(phase: Pick<Phase, 'durationMs' | 'rate' | 'to'>): R
     timeOfHit(k) {
       if (!(k > 0)) return 0;
       if (k >= total) return durationMs;
-      const disc = Math.max(0, r0 * r0 + 2 * a * k);
-      const s = (2 * k) / (r0 + Math.sqrt(disc));
+      const den = r0 + Math.sqrt(Math.max(0, r0 * r0 + 2 * a * k));
+      // r0 = 0 with a tiny k underflows 2ak to 0: √(2k/a) is the same value without the underflow
+      const s = den > 0 ? (2 * k) / den : Math.sqrt((2 * k) / a);
       return Math.min(durationMs, s * 1000);
     },
   };

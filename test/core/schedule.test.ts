@@ -375,3 +375,12 @@ describe('createRng', () => {
     expect(Math.abs(sum(xs) / xs.length - 0.5)).toBeLessThan(0.02);
   });
 });
+
+describe('timeOfHit regressions', () => {
+  it('sad: a 0→X ramp with a denormal k does not underflow to the phase end', () => {
+    const shape = linearShape({ durationMs: 1842, rate: 0, to: 0.18096272167933405 });
+    const k = 1.5e-323 * shape.hits(1842);
+    expect(shape.timeOfHit(k)).toBeLessThan(1);
+    expect(shape.hits(shape.timeOfHit(k))).toBeCloseTo(k, 6);
+  });
+});
