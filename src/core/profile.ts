@@ -3,6 +3,7 @@
  * the messages are the product here, and cross-field rules (budget phases, duplicate names) need the
  * whole document anyway. Every check runs even after earlier ones fail, so one run lists every problem.
  */
+import { MIN_RATE } from './schedule.js';
 import { parseDocument } from 'yaml';
 import type { ProfileProblem } from './errors.js';
 import {
@@ -414,8 +415,8 @@ function checkPhases(v: unknown, p: Problems): Phase[] {
 
 function checkRate(v: unknown, path: string, p: Problems, optional: boolean): number | undefined {
   if (optional && absent(v)) return undefined;
-  if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v;
-  p.expected(path, 'a number of requests per second, 0 or more', v);
+  if (typeof v === 'number' && Number.isFinite(v) && (v === 0 || v >= MIN_RATE)) return v;
+  p.expected(path, `a number of requests per second: 0, or ${MIN_RATE} or more`, v);
   return undefined;
 }
 

@@ -80,8 +80,16 @@ export function linearShape(phase: Pick<Phase, 'durationMs' | 'rate' | 'to'>): R
  * start, even on a 0→X ramp.
  */
 export function hitsCount(shape: RateShape, tMs: number): number {
-  return Math.max(0, Math.ceil(shape.hits(tMs) - COUNT_EPS));
+  const h = shape.hits(tMs);
+  // request 0 leaves at the start, so it is in [0, t) as soon as any hit is: even when hits(t) ≤ COUNT_EPS
+  return h > 0 ? Math.max(1, Math.ceil(h - COUNT_EPS)) : 0;
 }
+
+/**
+ * The lowest non-zero rate a phase may have: one request per ~17 minutes. Below it the ramp's slope
+ * underflows in float (denormal rates) and hits⁻¹ stops being the inverse of hits.
+ */
+export const MIN_RATE = 0.001;
 
 export interface PlannedPhase {
   index: number;
@@ -113,8 +121,8 @@ export function planSchedule(phases: readonly Phase[]): Plan {
   phases.forEach((phase, index) => {
     for (const key of ['durationMs', 'rate', 'to'] as const) {
       const v = phase[key];
-      if (!Number.isFinite(v) || v < 0) {
-        throw new RangeError(`phase ${index} (${phase.name}): ${key} must be a finite number ≥ 0, got ${v}`);
+      if (!Number.isFinite(v) || v < 0 || (key !== 'durationMs' && v > 0 && v < MIN_RATE)) {
+        throw new RangeError(`phase ${index} (${phase.name}): ${key} must be a finite number ≥ 0${key === 'durationMs' ? '' : ` (0 or ≥ ${MIN_RATE})`}, got ${v}`);
       }
     }
     const shape = linearShape(phase);

@@ -1,0 +1,209 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  type Histogram,
+  countOf,
+  createHistogram,
+  decodeHistogram,
+  encodeHistogram,
+  maxMs,
+  meanMs,
+  mergeHistograms,
+  quantileMs,
+  recordMs,
+  summarize,
+} from '../../src/core/histograms.js';
+
+const histOf = (values: readonly number[]): Histogram => {
+  const h = createHistogram();
+  for (const v of values) recordMs(h, v);
+  return h;
+};
+
+/** Exact nearest-rank order statistic: the ⌈q·n⌉-th smallest (1-based), at least the first. */
+const nearestRank = (sorted: readonly number[], rank: number): number => sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
+
+/** HDR with 3 significant digits: within 0.1% of the value, plus ≤ 0.5 µs rounding on entry (1 µs slack). */
+const close = (got: number, want: number): boolean => Math.abs(got - want) <= want * 1e-3 + 1e-3;
+
+const QS = [0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1];
+
+// Positive doubles up to 60 s, as ms.
+const latency = fc.double({ min: 0, max: 60_000, noNaN: true, noDefaultInfinity: true }).filter((x) => x > 0);
+
+describe('recordMs', () => {
+  it.each([
+    // name, recorded ms, reported ms (values < 2048 µs are exact in HDR at 3 digits)
+    ['happy: 1.2345 ms rounds half up to 1235 µs', 1.2345, 1.235],
+    ['happy: 1.2344 ms rounds down to 1234 µs', 1.2344, 1.234],
+    ['happy: 0.0005 ms rounds to 1 µs', 0.0005, 0.001],
+    ['happy: 0.0004 ms rounds to 0 µs', 0.0004, 0],
+    ['happy: integer ms is exact', 2, 2],
+    ['sad: negative clamps to 0', -5, 0],
+  ])('%s', (_name, recorded, reported) => {
+    const h = histOf([recorded]);
+    expect(countOf(h)).toBe(1);
+    expect(maxMs(h)).toBeCloseTo(reported, 9);
+    expect(quantileMs(h, 0.5)).toBeCloseTo(reported, 9);
+  });
+
+  it('happy: a large value is HDR-equivalent within 0.1% (12345.678 ms)', () => {
+    const h = histOf([12_345.678]);
+    const p50 = quantileMs(h, 0.5);
+    expect(Math.abs(p50 - 12_345.678) / 12_345.678).toBeLessThanOrEqual(1e-3);
+    expect(maxMs(h)).toBeCloseTo(12_345.678, 3); // max is the exact recorded integer µs
+  });
+
+  it('sad: values beyond one hour clamp to one hour instead of throwing', () => {
+    const h = histOf([1e12]);
+    expect(countOf(h)).toBe(1);
+    expect(maxMs(h)).toBe(3_600_000);
+  });
+
+  it('property: a single recorded value reads back within 0.1% + 1 µs at every quantile', () => {
+    fc.assert(
+      fc.property(latency, fc.constantFrom(...QS), (v, q) => close(quantileMs(histOf([v]), q), v)),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('quantileMs vs exact order statistics', () => {
+  it.each([
+    ['happy: 1..100, p50 = 50th', 0.5, 50],
+    ['happy: 1..100, p90 = 90th', 0.9, 90],
+    ['happy: 1..100, p99 = 99th', 0.99, 99],
+    ['happy: 1..100, q=1 is the max', 1, 100],
+    ['happy: 1..100, q=0.505 → rank ⌈50.5⌉ = 51', 0.505, 51],
+    ['happy: 1..100, tiny q → the first', 0.001, 1],
+  ])('%s', (_name, q, want) => {
+    const h = histOf(Array.from({ length: 100 }, (_, i) => i + 1));
+    const got = quantileMs(h, q);
+    expect(close(got, want), `got ${got}, want ≈${want}`).toBe(true);
+    // and not the neighbouring order statistic (1% away here)
+    expect(close(got, want - 1)).toBe(false);
+    expect(close(got, want + 1)).toBe(false);
+  });
+
+  it('sad: an empty histogram has NaN quantiles', () => {
+    expect(quantileMs(createHistogram(), 0.5)).toBeNaN();
+  });
+
+  it('property: quantileMs is within 0.1% (+1 µs) of the ⌈q·n⌉-th order statistic', () => {
+    fc.assert(
+      fc.property(
+        fc.array(latency, { minLength: 1, maxLength: 2000 }),
+        fc.oneof(fc.constantFrom(...QS), fc.double({ min: 0.0001, max: 1, noNaN: true })),
+        (values, q) => {
+          const sorted = [...values].sort((a, b) => a - b);
+          const n = sorted.length;
+          const h = histOf(values);
+          const got = quantileMs(h, q);
+          // When q·n sits on an integer, float noise may pick either neighbour: accept both ranks.
+          const lo = Math.ceil(q * n - 1e-7);
+          const hi = Math.ceil(q * n + 1e-7);
+          return close(got, nearestRank(sorted, lo)) || close(got, nearestRank(sorted, hi));
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe('mergeHistograms', () => {
+  it('happy: merging nothing gives an empty histogram', () => {
+    expect(countOf(mergeHistograms([]))).toBe(0);
+  });
+
+  it('happy: inputs are left untouched', () => {
+    const a = histOf([1, 2, 3]);
+    const b = histOf([4]);
+    const m = mergeHistograms([a, b]);
+    expect(countOf(m)).toBe(4);
+    expect(countOf(a)).toBe(3);
+    expect(countOf(b)).toBe(1);
+    expect(maxMs(a)).toBe(3);
+  });
+
+  it('property: merging the histograms of a split equals the histogram of the whole', () => {
+    fc.assert(
+      fc.property(
+        fc.array(latency, { minLength: 0, maxLength: 1500 }),
+        fc.array(fc.nat(), { maxLength: 4 }),
+        (values, cutsRaw) => {
+          const cuts = [...new Set(cutsRaw.map((c) => (values.length === 0 ? 0 : c % (values.length + 1))))].sort((a, b) => a - b);
+          const parts: number[][] = [];
+          let from = 0;
+          for (const c of [...cuts, values.length]) {
+            parts.push(values.slice(from, c));
+            from = c;
+          }
+          const whole = histOf(values);
+          const merged = mergeHistograms(parts.map(histOf));
+          expect(countOf(merged)).toBe(values.length);
+          expect(countOf(merged)).toBe(countOf(whole));
+          if (values.length === 0) return;
+          for (const q of [...QS, 0.333, 0.667, 0.123]) expect(quantileMs(merged, q)).toBe(quantileMs(whole, q));
+          expect(maxMs(merged)).toBe(maxMs(whole));
+          expect(meanMs(merged)).toBeCloseTo(meanMs(whole), 6);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe('encode / decode', () => {
+  it('happy: an empty histogram round-trips as empty', () => {
+    const d = decodeHistogram(encodeHistogram(createHistogram()));
+    expect(countOf(d)).toBe(0);
+    expect(summarize(d).p99).toBeNaN();
+  });
+
+  it('happy: a decoded histogram can keep recording (auto-resize) beyond its old range', () => {
+    const d = decodeHistogram(encodeHistogram(histOf([1])));
+    recordMs(d, 3_000_000);
+    expect(countOf(d)).toBe(2);
+    expect(Math.abs(maxMs(d) - 3_000_000) / 3_000_000).toBeLessThanOrEqual(1e-3);
+  });
+
+  it('property: round trip preserves count, percentiles, max and mean', () => {
+    fc.assert(
+      fc.property(fc.array(latency, { minLength: 1, maxLength: 1000 }), (values) => {
+        const h = histOf(values);
+        const d = decodeHistogram(encodeHistogram(h));
+        expect(countOf(d)).toBe(values.length);
+        for (const q of QS) expect(quantileMs(d, q)).toBe(quantileMs(h, q));
+        // max survives within HDR equivalence (decode rebuilds it from the buckets)
+        expect(close(maxMs(d), maxMs(h))).toBe(true);
+        expect(close(meanMs(d), meanMs(h))).toBe(true);
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it.each([
+    ['sad: empty string', ''],
+    ['sad: not base64', 'garbage'],
+    ['sad: wrong header', '!!!!'],
+    ['sad: truncated', 'HISTFAAAA'],
+    ['sad: corrupt body', 'HISTFAAAACR4nJNpmSzMwMDAzAABTBDKT4GBgcEJAEaiAjM='],
+  ])('%s throws', (_name, s) => {
+    expect(() => decodeHistogram(s)).toThrow();
+  });
+});
+
+describe('summarize', () => {
+  it('sad: empty histogram → count 0 and NaN everywhere', () => {
+    const s = summarize(createHistogram());
+    expect(s.count).toBe(0);
+    for (const k of ['mean', 'p50', 'p90', 'p95', 'p99', 'p999', 'max'] as const) expect(s[k]).toBeNaN();
+  });
+
+  it('happy: 1..1000 ms gives the nearest-rank percentiles within 0.1%', () => {
+    const s = summarize(histOf(Array.from({ length: 1000 }, (_, i) => i + 1)));
+    expect(s.count).toBe(1000);
+    const want = { p50: 500, p90: 900, p95: 950, p99: 990, p999: 999, max: 1000, mean: 500.5 };
+    for (const [k, v] of Object.entries(want)) expect(close(s[k as keyof typeof want], v), `${k}=${s[k as keyof typeof want]}`).toBe(true);
+  });
+});
