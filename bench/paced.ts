@@ -2,6 +2,7 @@
  * Paced open-model driver vs its schedule: drive() at a constant uniform rate against a sim in
  * another process, with a Recorder that also keeps every send's intended and actual time.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Recorder, TOTAL_STAGE, type RecorderPhase } from '../src/core/recorder.js';
 import { arrivals, planSchedule } from '../src/core/schedule.js';
 import { compileTimings } from '../src/core/timing.js';
@@ -58,6 +59,11 @@ export async function measurePaced(o: PacedOptions): Promise<Row> {
   );
   // what a real run parses: Server-Timing stages on every response
   const extractor = compileTimings({ serverTiming: true, headers: {} }, undefined, []);
+  // attribution: was the driver's own event loop blocked (GC, descheduled), and how busy was it?
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  const cpu0 = process.cpuUsage();
+  const wall0 = performance.now();
   const outcome = await drive({
     url: `${o.url}/v1/chat/completions`,
     method: 'POST',
@@ -71,6 +77,13 @@ export async function measurePaced(o: PacedOptions): Promise<Row> {
     extractor,
     clock: () => performance.now(),
   });
+
+  const cpuMs = (() => {
+    const c = process.cpuUsage(cpu0);
+    return (c.user + c.system) / 1000;
+  })();
+  const wallMs = performance.now() - wall0;
+  loop.disable();
 
   const M = 1; // the measured phase
   const phase = plan.phases[M]!;
@@ -134,5 +147,9 @@ export async function measurePaced(o: PacedOptions): Promise<Row> {
     totalP99: total.p99,
     totalMax: total.max,
     driveMs: outcome.durationMs,
+    // whole drive (warmup + phase): driver process CPU as a share of one core, and event-loop delay
+    driverCpu: cpuMs / wallMs,
+    loopDelayP99: loop.percentile(99) / 1e6,
+    loopDelayMax: loop.max / 1e6,
   };
 }

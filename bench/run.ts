@@ -98,6 +98,9 @@ async function main(): Promise<void> {
         { key: 'errors', label: 'errors', format: (v) => String(v) },
         { key: 'totalP50', label: 'total p50', format: fmt.ms },
         { key: 'totalP99', label: 'total p99', format: fmt.ms },
+        { key: 'driverCpu', label: 'driver cpu', format: (v) => (typeof v === 'number' ? `${(v * 100).toFixed(0)}%` : '—') },
+        { key: 'loopDelayP99', label: 'loop delay p99', format: fmt.ms },
+        { key: 'loopDelayMax', label: 'max', format: fmt.ms },
       ],
       rows,
       notes: [
@@ -105,6 +108,7 @@ async function main(): Promise<void> {
         'lateness = actual send − intended send (exact, per request); worst second = max |sent − scheduled| / scheduled over whole seconds',
         'burst = most sends in any sliding 100 ms window / (rate × 0.1); late = sent > 10 ms after intended (or queued for a connection)',
         'total = client-measured latency from the intended time: small totals mean the sim was not the bottleneck',
+        'driver cpu = driver process CPU / wall time (100% = one core); loop delay = driver event-loop delay (monitorEventLoopDelay, 5 ms resolution)',
       ],
     });
   } finally {

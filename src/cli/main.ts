@@ -8,7 +8,7 @@ import { startSim, type FaultKind, type SimOptions } from '../sim/index.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { loadProfile } from './files.js';
 import { checkTargetUrl, runCommand, type Io } from './run-command.js';
-import { VERSION } from './version.js';
+import { VERSION } from '../version.js';
 
 const io: Io = {
   stdout: (s) => process.stdout.write(s),

@@ -8,7 +8,7 @@ import { startSim, type SimServer } from '../sim/index.js';
 import { EXIT } from './exit-codes.js';
 import { defaultOutDir, loadProfile, writeAtomic } from './files.js';
 import { onInterrupt } from './signals.js';
-import { VERSION } from './version.js';
+import { VERSION } from '../version.js';
 
 export interface RunFlags {
   target?: string;

@@ -56,17 +56,30 @@ export function encodeHistogram(h: Histogram): string {
   return hdr.encodeIntoCompressedBase64(h);
 }
 
-/** Throws a plain Error on a malformed string; callers that read files wrap it in a typed error. */
-export function decodeHistogram(encoded: string): Histogram {
-  const h = hdr.decodeFromCompressedBase64(encoded, 32, false);
+/**
+ * Throws a plain Error on a malformed string; callers that read files wrap it in a typed error.
+ * The encoding keeps bucket counts only, so the decoded maximum is its bucket's top; pass the exact
+ * maximum the report kept beside the histogram (`series[].max`) and quantiles read exactly as live.
+ */
+export function decodeHistogram(encoded: string, exactMaxMs?: number | null): Histogram {
+  const h = hdr.decodeFromCompressedBase64(encoded, 32, false) as hdr.JsHistogram;
   h.autoResize = true;
+  if (exactMaxMs !== undefined && exactMaxMs !== null && h.totalCount > 0) {
+    const us = Math.round(exactMaxMs * 1000);
+    // only within the decoded max's bucket: a max from another histogram must not corrupt this one
+    if (us <= h.maxValue && h.lowestEquivalentValue(h.maxValue) <= us) h.maxValue = us;
+  }
   return h;
 }
 
-/** The value at quantile q ∈ [0, 1] in ms (the highest value equivalent to that order statistic). */
+/**
+ * The value at quantile q ∈ [0, 1] in ms: the highest value equivalent to that order statistic
+ * (HdrHistogram's convention, the conservative side for a budget), but never above the recorded
+ * maximum, so 1,000 samples of 999.95 ms read as p99 = 999.95 ms, not the bucket's top 1000.447 ms.
+ */
 export function quantileMs(h: Histogram, q: number): number {
   if (h.totalCount === 0) return Number.NaN;
-  return h.getValueAtPercentile(q * 100) / 1000;
+  return Math.min(h.getValueAtPercentile(q * 100), h.maxValue) / 1000;
 }
 
 export function countOf(h: Histogram): number {
@@ -74,7 +87,7 @@ export function countOf(h: Histogram): number {
 }
 
 export function meanMs(h: Histogram): number {
-  return h.totalCount === 0 ? Number.NaN : h.mean / 1000;
+  return h.totalCount === 0 ? Number.NaN : Math.min(h.mean, h.maxValue) / 1000;
 }
 
 export function maxMs(h: Histogram): number {

@@ -110,6 +110,25 @@ describe('quantileMs vs exact order statistics', () => {
   });
 });
 
+describe('quantiles never exceed the recorded maximum', () => {
+
+  it('property: quantileMs(h, q) ≤ maxMs(h) for every q', () => {
+    fc.assert(
+      fc.property(fc.array(latency, { minLength: 1, maxLength: 200 }), fc.constantFrom(...QS), (values, q) => {
+        const h = histOf(values);
+        return quantileMs(h, q) <= maxMs(h);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('sad: 1000 × 999.95 ms reads p99 = 999.95 ms, not 1000.447 ms', () => {
+    const h = histOf(Array<number>(1000).fill(999.95));
+    expect(maxMs(h)).toBe(999.95);
+    expect(quantileMs(h, 0.99)).toBeLessThanOrEqual(999.95);
+  });
+});
+
 describe('mergeHistograms', () => {
   it('happy: merging nothing gives an empty histogram', () => {
     expect(countOf(mergeHistograms([]))).toBe(0);
@@ -173,9 +192,13 @@ describe('encode / decode', () => {
         const h = histOf(values);
         const d = decodeHistogram(encodeHistogram(h));
         expect(countOf(d)).toBe(values.length);
-        for (const q of QS) expect(quantileMs(d, q)).toBe(quantileMs(h, q));
-        // max survives within HDR equivalence (decode rebuilds it from the buckets)
+        // without the exact max, decode rebuilds it from the buckets: equal within HDR equivalence
         expect(close(maxMs(d), maxMs(h))).toBe(true);
+        for (const q of QS) expect(close(quantileMs(d, q), quantileMs(h, q))).toBe(true);
+        // with the exact max the report keeps beside the histogram, every reading is identical
+        const exact = decodeHistogram(encodeHistogram(h), maxMs(h));
+        expect(maxMs(exact)).toBe(maxMs(h));
+        for (const q of QS) expect(quantileMs(exact, q)).toBe(quantileMs(h, q));
         expect(close(meanMs(d), meanMs(h))).toBe(true);
       }),
       { numRuns: 50 },

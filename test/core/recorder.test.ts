@@ -1,0 +1,214 @@
+import { describe, expect, it } from 'vitest';
+import { evaluateBudgets } from '../../src/core/budgets.js';
+import { decodeHistogram, maxMs, quantileMs } from '../../src/core/histograms.js';
+import type { PathName } from '../../src/core/profile-types.js';
+import { type ObservedTimings, type RecorderPhase, Recorder, TOTAL_STAGE } from '../../src/core/recorder.js';
+import type { SeriesReport } from '../../src/core/report.js';
+
+const PHASES: RecorderPhase[] = [
+  { name: 'warm', warmup: true, startMs: 0, endMs: 1000, rate: 2, to: 2, requests: 2 },
+  { name: 'steady', warmup: false, startMs: 1000, endMs: 3000, rate: 2, to: 3, requests: 5 },
+];
+
+const timings = (path: PathName, stages: Record<string, number> = {}, unmeasured: string[] = []): ObservedTimings => ({
+  stages: new Map(Object.entries(stages)),
+  unmeasured,
+  path,
+});
+
+/** HDR equivalence at 3 significant digits, plus rounding to integer µs. */
+const close = (got: number | null | undefined, want: number): boolean =>
+  typeof got === 'number' && Math.abs(got - want) <= want * 1e-3 + 1e-3;
+
+/**
+ * The script (ms since start). Seven requests are due, six are sent, four complete, two fail.
+ *   #  phase  intended  sent  late   outcome
+ *   1  warm      0        5    no    ok 300 (queue 100), primary
+ *   2  warm    500      520    no    http 503 at 1100, primary
+ *   3  steady 1000     1000    no    ok 1250 (queue 50, gen 150), primary     → total 250
+ *   4  steady 1500     2100    yes   ok 2200 (gen 400, queue missing), fallback → total 700
+ *   5  steady 2000     2001    no    timeout at 2500, fallback
+ *   6  steady 2500     3100    yes   ok 3900 (no stages), primary             → total 1400
+ *   7  steady 2900     —      —     never sent
+ */
+function scripted(): Recorder {
+  const r = new Recorder(PHASES);
+  r.due(0);
+  r.sent(0, 0, 5, false);
+  r.due(500);
+  r.sent(0, 500, 520, false);
+  r.completed(0, 0, 300, timings('primary', { queue: 100 }));
+  r.due(1000);
+  r.sent(1, 1000, 1000, false);
+  r.failed(0, 1100, 'http 503', 'primary');
+  r.completed(1, 1000, 1250, timings('primary', { queue: 50, gen: 150 }));
+  r.due(1500);
+  r.due(2000);
+  r.sent(1, 2000, 2001, false);
+  r.sent(1, 1500, 2100, true);
+  r.completed(1, 1500, 2200, timings('fallback', { gen: 400 }, ['queue']));
+  r.due(2500);
+  r.failed(1, 2500, 'timeout', 'fallback');
+  r.due(2900);
+  r.sent(1, 2500, 3100, true);
+  r.completed(1, 2500, 3900, timings('primary'));
+  return r;
+}
+
+describe('Recorder: counts', () => {
+  it('happy: phases count what happened in each phase; scheduled comes from the plan', () => {
+    const { phases } = scripted().report();
+    expect(phases).toEqual([
+      { name: 'warm', warmup: true, startMs: 0, endMs: 1000, rate: 2, to: 2, scheduled: 2, sent: 2, completed: 1, errors: 1, fallback: 0, late: 0, fallbackErrors: 0, errorKinds: { 'http 503': 1 } },
+      { name: 'steady', warmup: false, startMs: 1000, endMs: 3000, rate: 2, to: 3, scheduled: 5, sent: 4, completed: 3, errors: 1, fallback: 1, late: 2, fallbackErrors: 1, errorKinds: { timeout: 1 } },
+    ]);
+  });
+
+  it('happy: totals add the phases', () => {
+    expect(scripted().totals()).toEqual({ scheduled: 7, sent: 6, completed: 4, errors: 2, fallback: 1, late: 2 });
+  });
+
+  it('happy: error kinds accumulate per kind', () => {
+    const r = new Recorder(PHASES);
+    r.failed(1, 10, 'http 503', 'primary');
+    r.failed(1, 20, 'http 503', 'primary');
+    r.failed(1, 30, 'ECONNRESET', 'primary');
+    expect(r.report().phases[1]?.errorKinds).toEqual({ 'http 503': 2, ECONNRESET: 1 });
+    expect(r.report().phases[0]?.errorKinds).toEqual({});
+  });
+
+  it.each([
+    ['sad: sent in an unknown phase', (r: Recorder) => r.sent(2, 0, 0, false)],
+    ['sad: completed in an unknown phase', (r: Recorder) => r.completed(5, 0, 1, timings('primary'))],
+    ['sad: failed in a negative phase', (r: Recorder) => r.failed(-1, 0, 'timeout', 'primary')],
+  ])('%s throws a RangeError', (_name, act) => {
+    expect(() => act(new Recorder(PHASES))).toThrow(RangeError);
+  });
+
+  it('happy: a fresh recorder reports the planned schedule and nothing else', () => {
+    const rep = new Recorder(PHASES).report();
+    expect(rep.totals).toEqual({ scheduled: 7, sent: 0, completed: 0, errors: 0, fallback: 0, late: 0 });
+    expect(rep.series).toEqual([]);
+    expect(rep.timeline).toEqual([]);
+    expect(rep.lateness.p50).toBeNull();
+    expect(rep.lateness.max).toBeNull();
+  });
+});
+
+describe('Recorder: timeline', () => {
+  it('happy: scheduled/late by intended second, sent by send second, outcomes by completion second', () => {
+    expect(scripted().timeline()).toEqual([
+      { t: 0, scheduled: 2, sent: 2, completed: 1, errors: 0, fallback: 0, late: 0 },
+      { t: 1000, scheduled: 2, sent: 1, completed: 1, errors: 1, fallback: 0, late: 1 },
+      { t: 2000, scheduled: 3, sent: 2, completed: 1, errors: 1, fallback: 1, late: 1 },
+      { t: 3000, scheduled: 0, sent: 1, completed: 1, errors: 0, fallback: 0, late: 0 },
+    ]);
+  });
+
+  it.each([
+    ['happy: 999.999 ms is second 0', 999.999, 0],
+    ['happy: 1000 ms is second 1', 1000, 1],
+    ['sad: a negative time folds into second 0', -5, 0],
+    ['happy: 4500 ms fills the seconds before it', 4500, 4],
+  ])('%s', (_name, t, sec) => {
+    const r = new Recorder(PHASES);
+    r.due(t);
+    const tl = r.timeline();
+    expect(tl).toHaveLength(sec + 1);
+    expect(tl[sec]?.scheduled).toBe(1);
+    expect(tl.reduce((n, p) => n + p.scheduled, 0)).toBe(1);
+  });
+});
+
+describe('Recorder: series', () => {
+  const find = (ss: readonly SeriesReport[], stage: string, path: PathName, phase: string): SeriesReport | undefined =>
+    ss.find((s) => s.stage === stage && s.path === path && s.phase === phase);
+
+  it('happy: one series per stage × path × phase, with counts and unmeasured', () => {
+    const ss = scripted().report().series;
+    const got = ss.map((s) => [s.stage, s.path, s.phase, s.count, s.unmeasured]);
+    // total first, then stages by name; paths by name; phases in order of first appearance
+    expect(got).toEqual([
+      ['total', 'fallback', 'steady', 1, 0],
+      ['total', 'primary', 'warm', 1, 0],
+      ['total', 'primary', 'steady', 2, 0],
+      ['gen', 'fallback', 'steady', 1, 0],
+      ['gen', 'primary', 'steady', 1, 0],
+      ['queue', 'fallback', 'steady', 0, 1],
+      ['queue', 'primary', 'warm', 1, 0],
+      ['queue', 'primary', 'steady', 1, 0],
+    ]);
+  });
+
+  it.each([
+    // name, stage, path, phase, p50, max
+    ['happy: total is measured from the intended time (1000 → 1250 = 250 ms)', 'total', 'primary', 'steady', 250, 1400],
+    ['happy: total of a late request includes its lateness (1500 → 2200 = 700 ms)', 'total', 'fallback', 'steady', 700, 700],
+    ['happy: warm total 300 ms', 'total', 'primary', 'warm', 300, 300],
+    ['happy: server-reported stage as given', 'gen', 'fallback', 'steady', 400, 400],
+    ['happy: queue 50 ms in steady', 'queue', 'primary', 'steady', 50, 50],
+  ] as const)('%s', (_name, stage, path, phase, p50, max) => {
+    const s = find(scripted().report().series, stage, path, phase);
+    expect(s).toBeDefined();
+    expect(close(s?.p50, p50), `p50 ${s?.p50}`).toBe(true);
+    expect(close(s?.max, max), `max ${s?.max}`).toBe(true);
+    // the encoded histogram carries the same data
+    const h = decodeHistogram(s?.hdr ?? '');
+    expect(close(quantileMs(h, 0.5), p50)).toBe(true);
+  });
+
+  it('sad: a series with only unmeasured responses reports null statistics', () => {
+    const s = find(scripted().report().series, 'queue', 'fallback', 'steady');
+    expect(s).toMatchObject({ count: 0, unmeasured: 1, mean: null, p50: null, p99: null, max: null });
+  });
+
+  it('happy: TOTAL_STAGE is "total" and sorts before a stage named "a"', () => {
+    const r = new Recorder(PHASES);
+    r.completed(1, 0, 10, timings('primary', { a: 1, zz: 2 }));
+    expect(TOTAL_STAGE).toBe('total');
+    expect(r.report().series.map((s) => s.stage)).toEqual(['total', 'a', 'zz']);
+  });
+
+  it('sad: a response completing before its intended time records 0, not a negative', () => {
+    const r = new Recorder(PHASES);
+    r.completed(1, 1000, 900, timings('primary'));
+    expect(r.report().series[0]?.max).toBe(0);
+  });
+
+  it('happy: measurements() feed budgets: 1 of 2 queue values missing in steady fails', () => {
+    const r = scripted();
+    const [queue, total] = evaluateBudgets(
+      [
+        { kind: 'latency', id: 'q', stage: 'queue', key: 'max', limitMs: 1000 },
+        { kind: 'latency', id: 't', stage: 'total', key: 'max', limitMs: 1000, path: 'primary' },
+      ],
+      r.measurements(),
+    );
+    expect(queue?.status).toBe('fail');
+    expect(queue?.reason).toContain('missing');
+    expect(total?.status).toBe('fail'); // 1400 ms > 1 s; the warm 300 ms is out of scope
+    expect(total?.samples).toBe(2);
+  });
+});
+
+describe('Recorder: lateness', () => {
+  it('happy: lateness is send − intended per sent request (0, 1, 5, 20, 600, 600 ms)', () => {
+    const r = scripted();
+    const l = r.report().lateness;
+    expect(close(l.p50, 5)).toBe(true);
+    expect(close(l.p99, 600)).toBe(true);
+    expect(close(l.max, 600)).toBe(true);
+    expect(close(r.latenessMs(0.5), 5)).toBe(true);
+    expect(close(r.latenessMs(1 / 6), 0)).toBe(true);
+    expect(close(r.latenessMs(2 / 6), 1)).toBe(true);
+    const h = decodeHistogram(l.hdr);
+    expect(h.totalCount).toBe(6);
+    expect(close(maxMs(h), 600)).toBe(true);
+  });
+
+  it('sad: a send before its intended time counts as 0 lateness, not negative', () => {
+    const r = new Recorder(PHASES);
+    r.sent(0, 100, 50, false);
+    expect(r.latenessMs(1)).toBe(0);
+  });
+});

@@ -1,0 +1,57 @@
+/** Small loopback servers for end-to-end tests. Each listens on 127.0.0.1 port 0 and closes fully. */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface TestServer {
+  url: string;
+  port: number;
+  /** arrival time (performance.now()) of every request, in order */
+  arrivals: number[];
+  close(): Promise<void>;
+}
+
+export async function listen(handler: (req: IncomingMessage, res: ServerResponse, n: number) => void): Promise<TestServer> {
+  const arrivals: number[] = [];
+  const server: Server = createServer((req, res) => {
+    arrivals.push(performance.now());
+    req.resume();
+    req.on('end', () => handler(req, res, arrivals.length));
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    port,
+    arrivals,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+/**
+ * Answers after `serviceMs`, except that from its `pauseAtRequest`-th request on it holds every
+ * response until `pauseMs` have passed: a server that stalls for a second mid-run.
+ */
+export function pausingServer(o: { serviceMs: number; pauseAtRequest: number; pauseMs: number }): Promise<TestServer> {
+  let pausedUntil = 0;
+  return listen((_req, res, n) => {
+    const now = performance.now();
+    if (n === o.pauseAtRequest) pausedUntil = now + o.pauseMs;
+    const wait = Math.max(o.serviceMs, pausedUntil - now);
+    setTimeout(() => {
+      res.setHeader('server-timing', `app;dur=${o.serviceMs}`);
+      res.end('ok');
+    }, wait);
+  });
+}
+
+/** The port of a server that was started and closed again: nothing listens there now. */
+export async function closedPort(): Promise<number> {
+  const s = await listen((_q, r) => r.end());
+  await s.close();
+  return s.port;
+}
