@@ -8,5 +8,6 @@ export default defineConfig({
     // e2e tests spawn the CLI and drive load: keep them from competing for the 2 cores.
     fileParallelism: true,
     maxWorkers: 2,
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });

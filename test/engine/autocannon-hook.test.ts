@@ -1,0 +1,93 @@
+/**
+ * budgetgate's pacer lives on private autocannon internals (see src/engine/autocannon-hook.ts). These
+ * tests fail loudly when an autocannon upgrade breaks them: the exact pinned version, the methods we
+ * replace, and, on a real loopback server that timestamps arrivals itself, that requests leave on
+ * the schedule instead of in autocannon's per-second bursts, and that connections open lazily.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Recorder } from '../../src/core/recorder.js';
+import { arrivals, planSchedule } from '../../src/core/schedule.js';
+import { compileTimings } from '../../src/core/timing.js';
+import { REQUIRED_METHODS, hookClient, type HookedClient } from '../../src/engine/autocannon-hook.js';
+import { drive } from '../../src/engine/driver.js';
+import { listen, type TestServer } from '../e2e/servers.js';
+
+const require = createRequire(import.meta.url);
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+function driveConstant(url: string, rate: number, durationMs: number, maxInFlight = 100) {
+  const plan = planSchedule([{ name: 'p', durationMs, rate, to: rate, warmup: false }]);
+  const recorder = new Recorder(plan.phases.map((p) => ({ ...p })));
+  const started = performance.now();
+  const done = drive({
+    url,
+    method: 'GET',
+    headers: {},
+    body: undefined,
+    timeoutMs: 5000,
+    maxInFlight,
+    requests: plan.requests,
+    arrivals: arrivals(plan, 'uniform', 1),
+    recorder,
+    extractor: compileTimings({ serverTiming: true, headers: {} }, undefined),
+    clock: () => performance.now(),
+  });
+  return { plan, recorder, started, done };
+}
+
+describe('autocannon hook', () => {
+  it('happy: autocannon is pinned exactly to the version the hook was written against', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> };
+    expect(pkg.dependencies.autocannon).toBe('9.0.0');
+    expect((require('autocannon/package.json') as { version: string }).version).toBe('9.0.0');
+  });
+
+  it('happy: the Client prototype still has every method the hook replaces', () => {
+    const Client = require('autocannon/lib/httpClient.js') as { prototype: Record<string, unknown> };
+    for (const m of REQUIRED_METHODS) expect(typeof Client.prototype[m], m).toBe('function');
+  });
+
+  it('sad: a client without those methods is refused with a message naming the upgrade', () => {
+    const fake = { pipelinedRequests: { clear() {} } } as unknown as HookedClient;
+    expect(() => hookClient(fake, { ready() {} })).toThrow(/pinned autocannon version changed/);
+  });
+
+  it('happy: 100 req/s for 2 s arrive paced (10 ms apart), not as a burst at each second', async () => {
+    server = await listen((_q, res) => res.end('ok'));
+    const run = driveConstant(server.url, 100, 2000);
+    const out = await run.done;
+    expect(out.interrupted).toBe(false);
+    const t = server.arrivals.map((a) => a - (server?.arrivals[0] ?? 0));
+    expect(t).toHaveLength(200);
+    // autocannon's own overallRate would put each second's 100 requests within ~25-45 ms
+    const firstSecondSpan = (t[99] ?? 0) - (t[0] ?? 0);
+    expect(firstSecondSpan).toBeGreaterThan(900);
+    // no 100 ms window holds more than a few over its share of 10
+    let worst = 0;
+    for (let i = 0, j = 0; i < t.length; i++) {
+      while ((t[i] ?? 0) - (t[j] ?? 0) >= 100) j++;
+      worst = Math.max(worst, i - j + 1);
+    }
+    expect(worst).toBeLessThanOrEqual(14);
+    expect(run.recorder.totals()).toMatchObject({ scheduled: 200, sent: 200, completed: 200, errors: 0 });
+  });
+
+  it('happy: connections open as the load needs them, not maxInFlight of them at once', async () => {
+    const sockets = new Set<unknown>();
+    server = await listen((req, res) => {
+      sockets.add(req.socket);
+      res.end('ok');
+    });
+    const run = driveConstant(server.url, 20, 1000, 500);
+    await run.done;
+    expect(server.arrivals).toHaveLength(20);
+    // a fast server at 20 req/s needs one connection or two, never the 500 allowed
+    expect(sockets.size).toBeLessThanOrEqual(3);
+  });
+});
