@@ -50,11 +50,11 @@ export interface PacedOptions {
 
 export async function measurePaced(o: PacedOptions): Promise<Row> {
   const plan = planSchedule([
-    { name: 'warmup', durationMs: o.warmupMs, rate: o.rate, to: o.rate, warmup: true },
-    { name: 'measure', durationMs: o.durationMs, rate: o.rate, to: o.rate, warmup: false },
+    { name: 'warmup', durationMs: o.warmupMs, model: 'open', rate: o.rate, to: o.rate, concurrency: 0, concurrencyTo: 0, warmup: true },
+    { name: 'measure', durationMs: o.durationMs, model: 'open', rate: o.rate, to: o.rate, concurrency: 0, concurrencyTo: 0, warmup: false },
   ]);
   const recorder = new TimedRecorder(
-    plan.phases.map((p) => ({ name: p.name, warmup: p.warmup, startMs: p.startMs, endMs: p.endMs, rate: p.rate, to: p.rate, requests: p.requests })),
+    plan.phases,
     plan.requests,
   );
   // what a real run parses: Server-Timing stages on every response
@@ -71,7 +71,7 @@ export async function measurePaced(o: PacedOptions): Promise<Row> {
     body: o.body,
     timeoutMs: o.timeoutMs,
     maxInFlight: o.maxInFlight,
-    requests: plan.requests,
+    plan,
     arrivals: arrivals(plan, 'uniform', 1),
     recorder,
     extractor,

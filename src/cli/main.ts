@@ -14,6 +14,7 @@ const io: Io = {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
   color: process.stdout.isTTY === true && !('NO_COLOR' in process.env && process.env.NO_COLOR !== ''),
+  tty: process.stderr.isTTY === true,
   env: process.env,
 };
 
@@ -51,9 +52,10 @@ export function program(): Command {
     .option('-t, --target <url>', 'target URL (overrides target.url; default: the embedded simulated endpoint)')
     .option('-o, --out <dir>', 'report folder (default: reports/<profile>-<UTC time>/)')
     .option('--allow-inconclusive', 'an inconclusive budget (too few samples) does not fail the run')
+    .option('-q, --quiet', 'no live progress (on a terminal a line a second, in logs a line every 5 s)')
     .addOption(new Option('--skip-probe', 'send no probe request before the run').hideHelp())
     .addHelpText('after', '\nExamples:\n  $ budgetgate run profiles/demo.yaml\n  $ budgetgate run profile.yaml --target http://127.0.0.1:8000/v1/chat/completions --out reports/ci\n\nExit codes: 0 pass, 1 a budget failed or was inconclusive, 2 usage or profile error, 3 target unreachable,\n4 report not written, 130 interrupted.')
-    .action(async (profile: string, flags: { target?: string; out?: string; allowInconclusive?: boolean; skipProbe?: boolean }) => {
+    .action(async (profile: string, flags: { target?: string; out?: string; allowInconclusive?: boolean; skipProbe?: boolean; quiet?: boolean }) => {
       process.exitCode = await runCommand(profile, flags, io);
     });
 

@@ -2,7 +2,9 @@
 import { join } from 'node:path';
 import { BudgetgateError } from '../core/errors.js';
 import { serializeReport, type RunResult } from '../core/report.js';
+import type { Tick } from '../engine/driver.js';
 import { runEngine } from '../engine/run.js';
+import { renderProgress } from '../report/progress.js';
 import { renderTerminal } from '../report/terminal.js';
 import { startSim, type SimServer } from '../sim/index.js';
 import { EXIT } from './exit-codes.js';
@@ -11,6 +13,7 @@ import { onInterrupt } from './signals.js';
 import { VERSION } from '../version.js';
 
 export interface RunFlags {
+  quiet?: boolean;
   target?: string;
   out?: string;
   allowInconclusive?: boolean;
@@ -21,6 +24,8 @@ export interface Io {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
   color: boolean;
+  /** stderr is a terminal: progress rewrites one line instead of printing periodic ones */
+  tty: boolean;
   env: NodeJS.ProcessEnv;
 }
 
@@ -37,6 +42,24 @@ export function checkTargetUrl(url: string, what: string): string {
   return url;
 }
 
+/** Every second on a terminal (one line rewritten in place), every 5 s in logs, never with --quiet. */
+function progressPrinter(io: Io, quiet: boolean): { tick: (t: Tick) => void; clear: () => void } {
+  let shown = false;
+  return {
+    tick(t) {
+      if (quiet) return;
+      if (io.tty) {
+        io.stderr(`\r\x1b[K${renderProgress(t)}`);
+        shown = true;
+      } else if (Math.round(t.tMs / 1000) % 5 === 0) io.stderr(`${renderProgress(t)}\n`);
+    },
+    clear() {
+      if (shown) io.stderr('\r\x1b[K');
+      shown = false;
+    },
+  };
+}
+
 export async function runCommand(profilePath: string, flags: RunFlags, io: Io): Promise<number> {
   const profile = await loadProfile(profilePath, io.env);
   let sim: SimServer | undefined;
@@ -49,7 +72,11 @@ export async function runCommand(profilePath: string, flags: RunFlags, io: Io): 
     io.stderr(`no target: using the embedded simulated endpoint at ${url}\n`);
   }
 
-  const interrupt = onInterrupt((m) => io.stderr(`${m}\n`));
+  const progress = progressPrinter(io, flags.quiet === true);
+  const interrupt = onInterrupt((m) => {
+    progress.clear();
+    io.stderr(`${m}\n`);
+  });
   const startedAt = new Date();
   let result: RunResult;
   try {
@@ -62,8 +89,10 @@ export async function runCommand(profilePath: string, flags: RunFlags, io: Io): 
       hardSignal: interrupt.hard,
       skipProbe: flags.skipProbe === true,
       wallClock: () => startedAt,
+      onTick: progress.tick,
     });
   } finally {
+    progress.clear();
     interrupt.dispose();
     await sim?.close();
   }

@@ -31,15 +31,28 @@ export type FallbackRule =
   | { header: string; equals: string }
   | { header: string; matches: string };
 
-export type Arrivals = 'uniform' | 'poisson';
+/** How open-model requests are spaced along the rate curve. */
+export type Arrivals = 'uniform' | 'poisson' | 'gamma';
+
+/**
+ * open: requests leave at scheduled times whatever the server does (`rate` → `to` req/s).
+ * closed: `concurrency` → `concurrencyTo` virtual users, each sending its next request when its last
+ * returns (autocannon's native model); latency is then measured from the actual send.
+ */
+export type LoadModel = 'open' | 'closed';
 
 export interface Phase {
   name: string;
   durationMs: number;
-  /** requests per second at the phase's start */
+  model: LoadModel;
+  /** open: requests per second at the phase's start (0 for closed phases) */
   rate: number;
-  /** requests per second at the phase's end (linear ramp); equals `rate` when the profile gave no `to` */
+  /** open: requests per second at the phase's end (linear ramp); equals `rate` when the profile gave no `to` */
   to: number;
+  /** closed: virtual users at the phase's start (0 for open phases) */
+  concurrency: number;
+  /** closed: virtual users at the phase's end (linear ramp, rounded); equals `concurrency` without `to` */
+  concurrencyTo: number;
   /** warmup phases send load but are not budgeted */
   warmup: boolean;
 }
@@ -65,7 +78,12 @@ export interface Profile {
   timings: TimingRules;
   fallback?: FallbackRule;
   arrivals: Arrivals;
-  /** seed for poisson arrivals (and anything else random); default 1 */
+  /**
+   * gamma arrivals only: the shape of the gamma distribution of gaps, whose mean stays 1/rate
+   * (vLLM's definition): 1 is poisson, < 1 burstier, > 1 more regular. Default 1.
+   */
+  burstiness: number;
+  /** seed for poisson and gamma arrivals (and anything else random); default 1 */
   seed: number;
   /** the cap on concurrent requests (= connections); default 1,000 */
   maxInFlight: number;

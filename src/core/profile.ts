@@ -26,11 +26,15 @@ export type ProfileResult = { ok: true; profile: Profile } | { ok: false; proble
 
 type Obj = Record<string, unknown>;
 
-const TOP_KEYS = ['name', 'target', 'timings', 'fallback', 'arrivals', 'seed', 'maxInFlight', 'phases', 'budgets'];
+const TOP_KEYS = ['name', 'target', 'timings', 'fallback', 'arrivals', 'burstiness', 'seed', 'maxInFlight', 'phases', 'budgets'];
 const TARGET_KEYS = ['url', 'method', 'headers', 'body', 'timeout'];
 const TIMINGS_KEYS = ['serverTiming', 'headers'];
 const FALLBACK_KEYS = ['header', 'equals', 'matches'];
-const PHASE_KEYS = ['name', 'duration', 'rate', 'to', 'warmup'];
+const PHASE_KEYS = ['name', 'duration', 'rate', 'concurrency', 'to', 'warmup'];
+const SPIKE_KEYS = ['name', 'base', 'peak', 'at', 'hold', 'duration', 'warmup'];
+const STEPS_KEYS = ['name', 'from', 'to', 'step', 'hold', 'warmup'];
+const SUGAR_KINDS = ['spike', 'steps'] as const;
+type SugarKind = (typeof SUGAR_KINDS)[number];
 const LATENCY_BUDGET_KEYS = ['stage', 'path', 'phase', ...LATENCY_KEYS];
 const ERROR_BUDGET_KEYS = ['errorRate', 'path', 'phase'];
 const FALLBACK_BUDGET_KEYS = ['fallbackRate', 'phase'];
@@ -42,6 +46,14 @@ const DEFAULT_MAX_IN_FLIGHT = 1000;
 const MAX_IN_FLIGHT_LIMIT = 100_000;
 // Seeds feed 32-bit PRNGs; a larger integer would be silently truncated there.
 const MAX_SEED = 0xffff_ffff;
+// Gamma shapes outside this range add nothing a load test needs (CV 10 … 0.1) and, at the small end,
+// U^(1/shape) in the sampler underflows to 0 for most draws.
+const MIN_BURSTINESS = 0.01;
+const MAX_BURSTINESS = 100;
+// A steps ladder is written by hand; thousands of rungs are a typo (step: 0.5 for 50), not a plan.
+const MAX_STEPS = 1000;
+// parseDuration("0.1s") is 100.00000000000001: sums of written durations are compared with this slack.
+const DURATION_EPS_MS = 1e-6;
 // Guards the env walk against cyclic YAML aliases and absurd nesting; real profiles are a few levels deep.
 const MAX_DEPTH = 64;
 
@@ -350,67 +362,238 @@ function regexError(source: string): string | undefined {
 
 function checkArrivals(v: unknown, p: Problems): Arrivals {
   if (absent(v)) return 'uniform';
-  if (v === 'uniform' || v === 'poisson') return v;
-  const guess = typeof v === 'string' ? closest(v, ['uniform', 'poisson']) : undefined;
+  if (v === 'uniform' || v === 'poisson' || v === 'gamma') return v;
+  const guess = typeof v === 'string' ? closest(v, ['uniform', 'poisson', 'gamma']) : undefined;
   const hint = guess === undefined ? '' : ` — did you mean '${guess}'?`;
-  p.add('arrivals', `expected uniform or poisson, got ${show(v)}${hint}`);
+  p.add('arrivals', `expected uniform, poisson or gamma, got ${show(v)}${hint}`);
   return 'uniform';
 }
 
-function checkInt(v: unknown, path: string, min: number, max: number, fallback: number, p: Problems): number {
+/**
+ * The gamma shape. Accepted (and ignored) with uniform or poisson arrivals too: switching `arrivals`
+ * back and forth while tuning should not make the profile invalid.
+ */
+function checkBurstiness(v: unknown, p: Problems): number {
+  if (absent(v)) return 1;
+  if (typeof v === 'number' && v >= MIN_BURSTINESS && v <= MAX_BURSTINESS) return v;
+  p.expected('burstiness', `a number from ${MIN_BURSTINESS} to ${MAX_BURSTINESS} (1 is poisson, below 1 burstier)`, v);
+  return 1;
+}
+
+/** `fallback` when absent; undefined (with a problem) when present but invalid. */
+function checkInt(v: unknown, path: string, min: number, max: number, fallback: number, p: Problems): number | undefined {
   if (absent(v)) return fallback;
   if (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max) return v;
   p.expected(path, `an integer from ${min} to ${max}`, v);
-  return fallback;
+  return undefined;
 }
 
-function checkPhases(v: unknown, p: Problems): Phase[] {
+interface PhaseContext {
+  /** undefined when maxInFlight itself was invalid: concurrencies cannot be judged against it then */
+  maxInFlight: number | undefined;
+}
+
+/** What one entry of `phases` yields; `ok` false when some phase of it has no usable name. */
+interface Expanded {
+  phases: Phase[];
+  /** where a duplicate of these names is reported: phases[i].name, or the sugar's name/mapping */
+  namePath: string;
+  ok: boolean;
+}
+
+/**
+ * Entries are phases or sugar (`{ spike: {...} }`, `{ steps: {...} }`) that expands to open phases
+ * here, so everything downstream (the plan, budgets' `phase:`, reports) sees only plain phases.
+ */
+function checkPhases(v: unknown, ctx: PhaseContext, p: Problems): { phases: Phase[]; known: boolean } {
   if (!Array.isArray(v) || v.length === 0) {
     p.expected('phases', 'a non-empty list of phases like { name: steady, duration: 30s, rate: 50 }', v);
-    return [];
+    return { phases: [], known: false };
   }
   const phases: Phase[] = [];
-  const firstIndex = new Map<string, number>();
+  const firstAt = new Map<string, string>();
+  let known = true;
   v.forEach((raw: unknown, i) => {
     const path = `phases[${i}]`;
     if (!isObj(raw)) {
       p.expected(path, 'a mapping like { name: steady, duration: 30s, rate: 50 }', raw);
+      known = false;
       return;
     }
-    p.unknownKeys(path, raw, PHASE_KEYS);
-    const name = own(raw, 'name');
-    let okName = '';
-    if (typeof name === 'string' && name.trim() !== '') {
-      okName = name;
-      const first = firstIndex.get(name);
-      if (first !== undefined) p.add(`${path}.name`, `duplicate phase name '${name}' (also phases[${first}])`);
-      else firstIndex.set(name, i);
-    } else {
-      p.expected(`${path}.name`, 'a non-empty string', name);
+    const sugar = SUGAR_KINDS.find((kind) => own(raw, kind) !== undefined);
+    const entry = sugar === undefined ? checkPlainPhase(raw, path, ctx, p) : checkSugar(raw, sugar, path, p);
+    if (!entry.ok) known = false;
+    for (const ph of entry.phases) {
+      if (ph.name === '') continue;
+      const first = firstAt.get(ph.name);
+      if (first !== undefined) p.add(entry.namePath, `duplicate phase name '${ph.name}' (also ${first})`);
+      else firstAt.set(ph.name, path);
+      phases.push(ph);
     }
-
-    const durationRaw = own(raw, 'duration');
-    const durationMs = parseDuration(durationRaw);
-    if (durationMs === undefined || durationMs <= 0) p.expected(`${path}.duration`, DURATION_EXAMPLE, durationRaw);
-
-    const rate = checkRate(own(raw, 'rate'), `${path}.rate`, p, false);
-    const to = checkRate(own(raw, 'to'), `${path}.to`, p, true);
-
-    const warmupRaw = own(raw, 'warmup');
-    let warmup = false;
-    if (!absent(warmupRaw)) {
-      if (typeof warmupRaw === 'boolean') warmup = warmupRaw;
-      else p.expected(`${path}.warmup`, 'true or false', warmupRaw);
-    }
-    phases.push({
-      name: okName,
-      durationMs: durationMs ?? 0,
-      rate: rate ?? 0,
-      to: to ?? rate ?? 0,
-      warmup,
-    });
   });
-  return phases;
+  return { phases, known };
+}
+
+function checkWarmup(v: unknown, path: string, p: Problems): boolean {
+  if (absent(v)) return false;
+  if (typeof v === 'boolean') return v;
+  p.expected(path, 'true or false', v);
+  return false;
+}
+
+/** A written duration in ms: > 0, or ≥ 0 when `zeroOk`. */
+function checkDuration(v: unknown, path: string, p: Problems, zeroOk = false): number | undefined {
+  const ms = parseDuration(v);
+  if (ms !== undefined && (ms > 0 || (zeroOk && ms === 0))) return ms;
+  p.expected(path, DURATION_EXAMPLE, v);
+  return undefined;
+}
+
+/**
+ * `rate` → open model, `concurrency` → closed model; `to` is the ramp's end in the same unit. A
+ * closed phase's users are connections, so they must fit under maxInFlight.
+ */
+function checkPlainPhase(raw: Obj, path: string, ctx: PhaseContext, p: Problems): Expanded {
+  p.unknownKeys(path, raw, PHASE_KEYS);
+  const name = own(raw, 'name');
+  let okName = '';
+  if (typeof name === 'string' && name.trim() !== '') okName = name;
+  else p.expected(`${path}.name`, 'a non-empty string', name);
+
+  const durationMs = checkDuration(own(raw, 'duration'), `${path}.duration`, p) ?? 0;
+  const warmup = checkWarmup(own(raw, 'warmup'), `${path}.warmup`, p);
+  const rateRaw = own(raw, 'rate');
+  const usersRaw = own(raw, 'concurrency');
+  const toRaw = own(raw, 'to');
+  const base = { name: okName, durationMs, warmup };
+  const expanded = (phase: Phase): Expanded => ({ phases: [phase], namePath: `${path}.name`, ok: okName !== '' });
+
+  if (!absent(usersRaw) && absent(rateRaw)) {
+    const users = checkConcurrency(usersRaw, `${path}.concurrency`, ctx, p) ?? 1;
+    const usersTo = absent(toRaw) ? users : (checkConcurrency(toRaw, `${path}.to`, ctx, p) ?? users);
+    return expanded({ ...base, model: 'closed', rate: 0, to: 0, concurrency: users, concurrencyTo: usersTo });
+  }
+  if (absent(rateRaw)) {
+    p.add(path, 'expected either rate (open model) or concurrency (closed model)');
+  } else if (!absent(usersRaw)) {
+    p.add(path, 'expected either rate (open model) or concurrency (closed model), not both');
+  }
+  const rate = absent(rateRaw) ? undefined : checkRate(rateRaw, `${path}.rate`, p, false);
+  const to = checkRate(toRaw, `${path}.to`, p, true);
+  return expanded({ ...base, model: 'open', rate: rate ?? 0, to: to ?? rate ?? 0, concurrency: 0, concurrencyTo: 0 });
+}
+
+function checkConcurrency(v: unknown, path: string, ctx: PhaseContext, p: Problems): number | undefined {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+    p.expected(path, 'a whole number of virtual users, 1 or more', v);
+    return undefined;
+  }
+  if (ctx.maxInFlight !== undefined && v > ctx.maxInFlight) {
+    p.add(path, `concurrency ${v} is more than maxInFlight ${ctx.maxInFlight}: raise maxInFlight or lower the concurrency`);
+    return undefined;
+  }
+  return v;
+}
+
+/** The sugar's optional name prefix; '' (with a problem) when unusable. */
+function checkPrefix(o: Obj, path: string, fallback: string, p: Problems): string {
+  const v = own(o, 'name');
+  if (absent(v)) return fallback;
+  if (typeof v === 'string' && v.trim() !== '') return v;
+  p.expected(`${path}.name`, 'a non-empty string', v);
+  return '';
+}
+
+function openPhase(name: string, durationMs: number, rate: number, warmup: boolean): Phase {
+  return { name, durationMs, model: 'open', rate, to: rate, concurrency: 0, concurrencyTo: 0, warmup };
+}
+
+function checkSugar(raw: Obj, kind: SugarKind, path: string, p: Problems): Expanded {
+  p.unknownKeys(path, raw, [kind]);
+  const sp = `${path}.${kind}`;
+  const body = own(raw, kind);
+  if (!isObj(body)) {
+    const example = kind === 'spike' ? '{ base: 100, peak: 1000, at: 30s, hold: 5s, duration: 60s }' : '{ from: 50, to: 400, step: 50, hold: 20s }';
+    p.expected(sp, `a mapping like ${example}`, body);
+    return { phases: [], namePath: sp, ok: false };
+  }
+  const prefix = checkPrefix(body, sp, kind === 'spike' ? 'spike' : 'step', p);
+  const warmup = checkWarmup(own(body, 'warmup'), `${sp}.warmup`, p);
+  const phases = kind === 'spike' ? expandSpike(body, sp, prefix, warmup, p) : expandSteps(body, sp, prefix, warmup, p);
+  const namePath = own(body, 'name') === undefined ? sp : `${sp}.name`;
+  return { phases: prefix === '' || phases === undefined ? [] : phases, namePath, ok: prefix !== '' && phases !== undefined };
+}
+
+/**
+ * base for `at`, peak for `hold`, base again until `duration`:
+ *
+ *   <name>-base [0, at)   <name>-peak [at, at + hold)   <name>-recover [at + hold, duration)
+ *
+ * A part of zero length is left out (at: 0s starts on the peak).
+ */
+function expandSpike(o: Obj, path: string, name: string, warmup: boolean, p: Problems): Phase[] | undefined {
+  p.unknownKeys(path, o, SPIKE_KEYS);
+  const base = checkRate(own(o, 'base'), `${path}.base`, p, false);
+  const peak = checkRate(own(o, 'peak'), `${path}.peak`, p, false);
+  const at = checkDuration(own(o, 'at'), `${path}.at`, p, true);
+  const hold = checkDuration(own(o, 'hold'), `${path}.hold`, p);
+  const duration = checkDuration(own(o, 'duration'), `${path}.duration`, p);
+  if (at === undefined || hold === undefined || duration === undefined) return undefined;
+  const recover = duration - at - hold;
+  if (recover < -DURATION_EPS_MS) {
+    p.add(`${path}.hold`, `at (${formatDuration(at)}) + hold (${formatDuration(hold)}) is longer than duration (${formatDuration(duration)})`);
+    return undefined;
+  }
+  if (base === undefined || peak === undefined) return undefined;
+  const parts = [
+    openPhase(`${name}-base`, at, base, warmup),
+    openPhase(`${name}-peak`, hold, peak, warmup),
+    openPhase(`${name}-recover`, recover, base, warmup),
+  ];
+  return parts.filter((ph) => ph.durationMs > DURATION_EPS_MS);
+}
+
+/** Rates without float noise: 0.1 + 0.2 is a rung called step-0.3, not step-0.30000000000000004. */
+function tidy(x: number): number {
+  return Number(x.toFixed(9));
+}
+
+/**
+ * Rungs from, from + step, from + 2·step, … while below `to`, then `to` itself (so the top rung is
+ * `to` even when to − from is not a multiple of step), each `hold` long. Rung i is from + i·step,
+ * not a running sum, so no error accumulates up the ladder.
+ */
+function expandSteps(o: Obj, path: string, name: string, warmup: boolean, p: Problems): Phase[] | undefined {
+  p.unknownKeys(path, o, STEPS_KEYS);
+  const from = checkRate(own(o, 'from'), `${path}.from`, p, false);
+  const to = checkRate(own(o, 'to'), `${path}.to`, p, false);
+  const stepRaw = own(o, 'step');
+  let step: number | undefined;
+  if (typeof stepRaw === 'number' && Number.isFinite(stepRaw) && stepRaw > 0) step = stepRaw;
+  else p.expected(`${path}.step`, 'a number of requests per second greater than 0', stepRaw);
+  const hold = checkDuration(own(o, 'hold'), `${path}.hold`, p);
+  if (from === undefined || to === undefined || step === undefined || hold === undefined) return undefined;
+  if (to < from) {
+    p.add(`${path}.to`, `expected at least from (${from}), got ${to}: steps go up`);
+    return undefined;
+  }
+  // 1e-9 of a step absorbs float noise, so 0.1 → 0.3 by 0.1 has three rungs, not four
+  const whole = Math.floor((to - from) / step + 1e-9);
+  const rates = Array.from({ length: whole + 1 }, (_, i) => tidy(from + i * step));
+  // the top rung is `to` itself: replacing a rung that landed within noise of it, else added above
+  if (to - (rates.at(-1) ?? from) <= step * 1e-9) rates[rates.length - 1] = to;
+  else rates.push(to);
+  if (rates.length > MAX_STEPS) {
+    p.add(`${path}.step`, `${from} to ${to} by ${step} makes ${rates.length} steps; at most ${MAX_STEPS}`);
+    return undefined;
+  }
+  // checkRate refuses rates in (0, MIN_RATE); a rung can only land there if from is 0 and step tiny
+  const tooLow = rates.find((r) => r > 0 && r < MIN_RATE);
+  if (tooLow !== undefined) {
+    p.add(`${path}.step`, `step ${step} makes a rate of ${tooLow}: rates are 0, or ${MIN_RATE} or more`);
+    return undefined;
+  }
+  return rates.map((r) => openPhase(`${name}-${r}`, hold, r, warmup));
 }
 
 function checkRate(v: unknown, path: string, p: Problems, optional: boolean): number | undefined {
@@ -582,14 +765,13 @@ export function parseProfile(raw: unknown, env: EnvLookup): ProfileResult {
   const fallbackRaw = own(doc, 'fallback');
   const fallback = checkFallback(fallbackRaw, p);
   const arrivals = checkArrivals(own(doc, 'arrivals'), p);
-  const seed = checkInt(own(doc, 'seed'), 'seed', 0, MAX_SEED, DEFAULT_SEED, p);
-  const maxInFlight = checkInt(own(doc, 'maxInFlight'), 'maxInFlight', 1, MAX_IN_FLIGHT_LIMIT, DEFAULT_MAX_IN_FLIGHT, p);
+  const burstiness = checkBurstiness(own(doc, 'burstiness'), p);
+  const seed = checkInt(own(doc, 'seed'), 'seed', 0, MAX_SEED, DEFAULT_SEED, p) ?? DEFAULT_SEED;
+  const maxInFlightOrNot = checkInt(own(doc, 'maxInFlight'), 'maxInFlight', 1, MAX_IN_FLIGHT_LIMIT, DEFAULT_MAX_IN_FLIGHT, p);
+  const maxInFlight = maxInFlightOrNot ?? DEFAULT_MAX_IN_FLIGHT;
 
-  const phasesRaw = own(doc, 'phases');
-  const phases = checkPhases(phasesRaw, p);
   // Budget phase references can only be judged against a list whose every name was readable.
-  const phasesKnown =
-    Array.isArray(phasesRaw) && phases.length === phasesRaw.length && phases.every((ph) => ph.name !== '');
+  const { phases, known: phasesKnown } = checkPhases(own(doc, 'phases'), { maxInFlight: maxInFlightOrNot }, p);
   // A broken fallback rule is reported once, not again by every budget that mentions the fallback path.
   const hasFallbackRule = !absent(fallbackRaw);
   const budgets = checkBudgets(own(doc, 'budgets'), { phases, phasesKnown, hasFallbackRule }, p);
@@ -599,7 +781,7 @@ export function parseProfile(raw: unknown, env: EnvLookup): ProfileResult {
   }
 
   if (p.list.length > 0) return { ok: false, problems: p.list };
-  const profile: Profile = { name, target, timings, arrivals, seed, maxInFlight, phases, budgets };
+  const profile: Profile = { name, target, timings, arrivals, burstiness, seed, maxInFlight, phases, budgets };
   if (fallback !== undefined) profile.fallback = fallback;
   return { ok: true, profile };
 }

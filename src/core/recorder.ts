@@ -3,7 +3,7 @@
  * up a histogram and records an integer; percentiles and reports are computed afterwards. Time comes
  * in as arguments (ms since the run's start), so this is pure and replayable in tests.
  */
-import { createHistogram, encodeHistogram, quantileMs, maxMs, recordMs, summarize, type Histogram } from './histograms.js';
+import { createHistogram, encodeHistogram, maxMs, mergeHistograms, quantileMs, recordMs, summarize, type Histogram } from './histograms.js';
 import type { PathName } from './profile-types.js';
 import type { Counts, LatenessReport, PhaseReport, SeriesReport, TimelinePoint } from './report.js';
 import type { Measurements, PhaseData, SeriesData } from './budgets.js';
@@ -13,11 +13,33 @@ export const TOTAL_STAGE = 'total';
 export interface RecorderPhase {
   name: string;
   warmup: boolean;
+  model: 'open' | 'closed';
   startMs: number;
   endMs: number;
   rate: number;
   to: number;
+  concurrency: number;
+  concurrencyTo: number;
+  /** requests the schedule sends in this phase; 0 for closed phases, counted as they are issued */
   requests: number;
+}
+
+/** What the live progress line shows, computed once a second. */
+export interface Progress {
+  /** the last whole second: scheduled and sent */
+  scheduled: number;
+  sent: number;
+  completed: number;
+  errors: number;
+  fallback: number;
+  /** p99 of total over every budgeted-or-not completion so far, ms (NaN when none) */
+  p99: number;
+}
+
+interface Second extends Counts {
+  inFlight: number;
+  p50: number | null;
+  p99: number | null;
 }
 
 /** What the engine learnt from one response's headers (see timing.ts). */
@@ -32,21 +54,37 @@ interface PhaseState extends PhaseData {
 }
 
 const zeroCounts = (): Counts => ({ scheduled: 0, sent: 0, completed: 0, errors: 0, fallback: 0, late: 0 });
+const zeroSecond = (): Second => ({ ...zeroCounts(), inFlight: 0, p50: null, p99: null });
 
 export class Recorder {
   private readonly series = new Map<string, SeriesData>();
   private readonly phaseStates: PhaseState[];
-  private readonly seconds: Counts[] = [];
+  private readonly seconds: Second[] = [];
   private readonly lateness: Histogram = createHistogram();
+  /** total of the completions in second `openSecond`; completion times only grow, so one suffices */
+  private readonly secondTotal: Histogram = createHistogram();
+  private openSecond = -1;
 
   constructor(private readonly phases: readonly RecorderPhase[]) {
     this.phaseStates = phases.map((p) => ({ name: p.name, warmup: p.warmup, ...zeroCounts(), scheduled: p.requests, fallbackErrors: 0, errorKinds: {} }));
   }
 
-  private second(tMs: number): Counts {
+  private second(tMs: number): Second {
     const s = tMs <= 0 ? 0 : Math.floor(tMs / 1000);
-    while (this.seconds.length <= s) this.seconds.push(zeroCounts());
-    return this.seconds[s] as Counts;
+    while (this.seconds.length <= s) this.seconds.push(zeroSecond());
+    return this.seconds[s] as Second;
+  }
+
+  /** Writes the per-second percentiles of the open second and starts second `s`. */
+  private rollSecond(s: number): void {
+    if (s === this.openSecond) return;
+    if (this.openSecond >= 0 && this.secondTotal.totalCount > 0) {
+      const sec = this.second(this.openSecond * 1000);
+      sec.p50 = quantileMs(this.secondTotal, 0.5);
+      sec.p99 = quantileMs(this.secondTotal, 0.99);
+    }
+    this.secondTotal.reset();
+    this.openSecond = s;
   }
 
   private phaseState(phase: number): PhaseState {
@@ -68,6 +106,17 @@ export class Recorder {
   /** A request's intended time has come (it is due, sent or not). */
   due(intendedMs: number): void {
     this.second(intendedMs).scheduled++;
+  }
+
+  /** A closed-model virtual user issued a request: scheduled and due at once (no schedule ahead). */
+  issued(phase: number, tMs: number): void {
+    this.phaseState(phase).scheduled++;
+    this.second(tMs).scheduled++;
+  }
+
+  /** Requests in flight at time t (the driver samples it once a second). */
+  inFlight(tMs: number, n: number): void {
+    this.second(tMs).inFlight = n;
   }
 
   sent(phase: number, intendedMs: number, sentMs: number, late: boolean): void {
@@ -92,6 +141,8 @@ export class Recorder {
       sec.fallback++;
     }
     recordMs(this.hist(TOTAL_STAGE, t.path, phase).hist, doneMs - intendedMs);
+    this.rollSecond(doneMs <= 0 ? 0 : Math.floor(doneMs / 1000));
+    recordMs(this.secondTotal, doneMs - intendedMs);
     for (const [stage, ms] of t.stages) recordMs(this.hist(stage, t.path, phase).hist, ms);
     for (const stage of t.unmeasured) this.hist(stage, t.path, phase).unmeasured++;
   }
@@ -124,7 +175,21 @@ export class Recorder {
   }
 
   timeline(): TimelinePoint[] {
+    this.rollSecond(-1);
     return this.seconds.map((c, i) => ({ t: i * 1000, ...c }));
+  }
+
+  /** The second before `tMs` and the run so far, for the live progress line. */
+  progress(tMs: number): Progress {
+    const s = Math.floor(tMs / 1000) - 1;
+    const last = s >= 0 && s < this.seconds.length ? (this.seconds[s] as Second) : zeroSecond();
+    const totals = this.totals();
+    const totalHists: Histogram[] = [];
+    for (const x of this.series.values()) if (x.stage === TOTAL_STAGE) totalHists.push(x.hist);
+    let p99 = Number.NaN;
+    if (totalHists.length === 1) p99 = quantileMs(totalHists[0] as Histogram, 0.99);
+    else if (totalHists.length > 1) p99 = quantileMs(mergeHistograms(totalHists), 0.99);
+    return { scheduled: last.scheduled, sent: last.sent, completed: totals.completed, errors: totals.errors, fallback: totals.fallback, p99 };
   }
 
   latenessMs(q: number): number {
@@ -137,7 +202,7 @@ export class Recorder {
       phases: this.phaseStates.map((s, i) => {
         const plan = this.phases[i] as RecorderPhase;
         const { name, warmup, scheduled, sent, completed, errors, fallback, late, fallbackErrors, errorKinds } = s;
-        return { name, warmup, startMs: plan.startMs, endMs: plan.endMs, rate: plan.rate, to: plan.to, scheduled, sent, completed, errors, fallback, late, fallbackErrors, errorKinds };
+        return { name, warmup, model: plan.model, startMs: plan.startMs, endMs: plan.endMs, rate: plan.rate, to: plan.to, concurrency: plan.concurrency, concurrencyTo: plan.concurrencyTo, scheduled, sent, completed, errors, fallback, late, fallbackErrors, errorKinds };
       }),
       timeline: this.timeline(),
       totals: this.totals(),

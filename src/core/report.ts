@@ -21,6 +21,14 @@ export interface Verdict {
   unit: 'ms' | 'ratio';
   samples: number;
   reason: string;
+  /**
+   * 95% confidence interval of a percentile budget's observed value (order statistics, see
+   * core/confidence.ts), [lo, hi] in ms; null for mean, max and rate budgets, or with no samples.
+   * Optional because reports written before it existed lack it: read absent as null.
+   */
+  interval?: [number, number] | null;
+  /** the interval straddles the limit: status follows the point estimate but the data cannot tell (absent: false) */
+  borderline?: boolean;
 }
 
 export interface SeriesReport {
@@ -57,11 +65,20 @@ export interface Counts {
 export interface TimelinePoint extends Counts {
   /** start of this second, ms since the run's start */
   t: number;
+  /** requests in flight at the end of this second */
+  inFlight: number;
+  /** p50 and p99 of `total` over the requests that completed in this second (ms), null when none */
+  p50: number | null;
+  p99: number | null;
 }
 
 export interface PhaseReport extends Counts {
   name: string;
   warmup: boolean;
+  /** open: scheduled arrivals (rate → to); closed: virtual users (concurrency → concurrencyTo) */
+  model: 'open' | 'closed';
+  concurrency: number;
+  concurrencyTo: number;
   startMs: number;
   endMs: number;
   rate: number;

@@ -6,9 +6,14 @@
  * Everything is derived from one number per phase, its integral `hits(t)`: the expected requests in
  * [0, t). The phase's count, the time of each request and the per-second counts all come from it, so
  * they can never disagree (vegeta's Pacer idea, here with the inverse made explicit).
+ *
+ * Closed-model phases (virtual users, each sending when its last request returns) have no schedule:
+ * how many requests they send depends on the server. They keep their place on the plan's timeline
+ * with the zero shape (hits ≡ 0), so open phases after them keep absolute run times, and the driver
+ * asks `phaseAt`/`concurrencyAt` how many users should be busy at a given moment.
  */
-import type { Arrivals, Phase } from './profile-types.js';
-import { createRng, deriveSeed } from './random.js';
+import type { Arrivals, LoadModel, Phase } from './profile-types.js';
+import { createRng, deriveSeed, gammaSampler } from './random.js';
 
 /** A rate over one phase, defined by its integral; times are ms since the phase's start. */
 export interface RateShape {
@@ -96,11 +101,17 @@ export interface PlannedPhase {
   name: string;
   startMs: number;
   endMs: number;
+  model: LoadModel;
+  /** open: req/s at the start and end; 0 for closed phases */
   rate: number;
   to: number;
+  /** closed: virtual users at the start and end; 0 for open phases */
+  concurrency: number;
+  concurrencyTo: number;
   warmup: boolean;
-  /** exact number of requests this phase sends (uniform and poisson alike) */
+  /** exact number of requests this open phase sends (every arrival kind alike); 0 for closed phases */
   requests: number;
+  /** the open phase's rate curve; the zero shape (rate ≡ 0) for closed phases */
   shape: RateShape;
 }
 
@@ -119,21 +130,22 @@ export function planSchedule(phases: readonly Phase[]): Plan {
   let startMs = 0;
   let requests = 0;
   phases.forEach((phase, index) => {
-    for (const key of ['durationMs', 'rate', 'to'] as const) {
-      const v = phase[key];
-      if (!Number.isFinite(v) || v < 0 || (key !== 'durationMs' && v > 0 && v < MIN_RATE)) {
-        throw new RangeError(`phase ${index} (${phase.name}): ${key} must be a finite number ≥ 0${key === 'durationMs' ? '' : ` (0 or ≥ ${MIN_RATE})`}, got ${v}`);
-      }
-    }
-    const shape = linearShape(phase);
+    checkPhase(phase, index);
+    const closed = phase.model === 'closed';
+    const rate = closed ? 0 : phase.rate;
+    const to = closed ? 0 : phase.to;
+    const shape = linearShape({ durationMs: phase.durationMs, rate, to });
     const count = hitsCount(shape, phase.durationMs);
     planned.push({
       index,
       name: phase.name,
       startMs,
       endMs: startMs + phase.durationMs,
-      rate: phase.rate,
-      to: phase.to,
+      model: phase.model,
+      rate,
+      to,
+      concurrency: closed ? phase.concurrency : 0,
+      concurrencyTo: closed ? phase.concurrencyTo : 0,
       warmup: phase.warmup,
       requests: count,
       shape,
@@ -142,6 +154,62 @@ export function planSchedule(phases: readonly Phase[]): Plan {
     requests += count;
   });
   return { phases: planned, durationMs: startMs, requests };
+}
+
+function checkPhase(phase: Phase, index: number): void {
+  const fail = (what: string, v: number): never => {
+    throw new RangeError(`phase ${index} (${phase.name}): ${what}, got ${v}`);
+  };
+  if (!Number.isFinite(phase.durationMs) || phase.durationMs < 0) fail('durationMs must be a finite number ≥ 0', phase.durationMs);
+  if (phase.model === 'closed') {
+    for (const key of ['concurrency', 'concurrencyTo'] as const) {
+      const v = phase[key];
+      if (!Number.isInteger(v) || v < 1) fail(`${key} must be an integer ≥ 1 in a closed phase`, v);
+    }
+    return;
+  }
+  for (const key of ['rate', 'to'] as const) {
+    const v = phase[key];
+    if (!Number.isFinite(v) || v < 0 || (v > 0 && v < MIN_RATE)) fail(`${key} must be a finite number ≥ 0 (0 or ≥ ${MIN_RATE})`, v);
+  }
+}
+
+/**
+ * Virtual users a closed phase wants busy at tInPhaseMs: the straight line from c₀ = concurrency to
+ * c₁ = concurrencyTo, rounded to the nearest whole user (halves up),
+ *
+ *   c(t) = round(c₀ + (c₁ − c₀)·t/D),   t clamped to [0, D]
+ *
+ * so a ramp 8→64 over 56 s adds one user per second, each at the half-way point of its second, and
+ * both ends are met exactly. Open phases have no users: 0. A zero-length phase stays at c₀.
+ */
+export function concurrencyAt(p: PlannedPhase, tInPhaseMs: number): number {
+  if (p.model !== 'closed') return 0;
+  const D = p.endMs - p.startMs;
+  if (!(D > 0) || !(tInPhaseMs > 0)) return p.concurrency;
+  if (tInPhaseMs >= D) return p.concurrencyTo;
+  return Math.round(p.concurrency + ((p.concurrencyTo - p.concurrency) * tInPhaseMs) / D);
+}
+
+/**
+ * The phase whose [startMs, endMs) holds tMs of the run, or undefined before 0, from the run's end
+ * on, and for NaN. Zero-length phases never hold an instant. Binary search: the driver calls this on
+ * every tick.
+ *
+ * The last phase starting at or before t holds it: the next one starts after t, and ends meet
+ * starts, so this one ends after t (a zero-length phase sharing its start with a later one is
+ * never the last such).
+ */
+export function phaseAt(plan: Plan, tMs: number): PlannedPhase | undefined {
+  if (!(tMs >= 0 && tMs < plan.durationMs)) return undefined;
+  let lo = 0;
+  let hi = plan.phases.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((plan.phases[mid]?.startMs ?? Infinity) <= tMs) lo = mid;
+    else hi = mid - 1;
+  }
+  return plan.phases[lo];
 }
 
 /** Requests of phase `p` scheduled in [0, tMs) of the run; exact at the phase's ends. */
@@ -154,6 +222,17 @@ function phaseCountBefore(p: PlannedPhase, tMs: number): number {
 /** A time just below x that still floors into the previous bin: 1 ns is far above an ulp of x. */
 function below(x: number): number {
   return x - Math.max(1e-6, Math.abs(x) * 1e-15);
+}
+
+/**
+ * A random arrival's time, kept inside its phase and never before the previous one. Its draws are
+ * non-decreasing in hits space, but hits⁻¹ is monotone only up to an ulp, so two draws closer than
+ * that (gamma gaps at small shapes are often ~0) can swap; carrying the previous time forward moves
+ * a time by that ulp at most. The cap is min(t, below(end)), not "if t ≥ end": the "if" would move a
+ * later time below an earlier one that fell in (below(end), end).
+ */
+function ordered(t: number, previous: number, endMs: number): number {
+  return Math.min(Math.max(t, previous), below(endMs));
 }
 
 export interface Arrival {
@@ -210,6 +289,7 @@ function uniformTime(p: PlannedPhase, k: number): number {
  */
 class PoissonPhase {
   private logRemaining = 0;
+  private last = 0;
   private readonly rng: () => number;
   private readonly total: number;
   constructor(
@@ -225,22 +305,80 @@ class PoissonPhase {
     this.logRemaining += Math.log(v) / m;
     const u = -Math.expm1(this.logRemaining);
     const t = this.p.startMs + this.p.shape.timeOfHit(u * this.total);
-    return t >= this.p.endMs ? below(this.p.endMs) : t;
+    this.last = ordered(t, this.last, this.p.endMs);
+    return this.last;
+  }
+}
+
+/**
+ * Gamma (vLLM's `burstiness`): gaps drawn from Gamma(shape b, scale 1/(rate·b)), mean 1/rate and
+ * coefficient of variation 1/√b: b = 1 is poisson, b < 1 burstier (clumps and lulls), b > 1 more
+ * regular. Along a ramp this is done in hits space, like poisson: unit-mean gaps there, mapped
+ * through hits⁻¹, so the local mean gap is 1/rate(t).
+ *
+ * To keep the phase's count exact (N = `requests`), the gaps are normalised instead of cut off: draw
+ * N + 1 gaps g ~ Gamma(b, 1) with sum S, and send request k (k = 1..N) at
+ *
+ *   t_k = hits⁻¹(H · (g₁ + … + g_k) / S),   H = hits(D)
+ *
+ * i.e. the (N+1)-th gap would land exactly at the phase's end. The scaled gaps are a symmetric
+ * Dirichlet(b, …, b); for b = 1 that is the spacings of N sorted uniforms, the same distribution as
+ * the poisson construction above, and for large N, S/(N+1) → 1 so each gap is Gamma(b) with mean
+ * H/(N+1) ≈ 1 in hits space.
+ *
+ * Constant memory: the first pass only sums (done in `arrivals`, before the run starts, so a long
+ * phase's pass never stalls the send loop mid-run), the second re-creates the rng from the same seed
+ * and replays the same draws. Replaying the same additions in the same order makes every partial sum
+ * ≤ S exactly in float, so no time passes the phase's end.
+ */
+function gammaTotal(p: PlannedPhase, seed: number, burstiness: number): number {
+  const draw = gammaSampler(burstiness, createRng(deriveSeed(seed, p.index)));
+  let sum = 0;
+  for (let i = 0; i <= p.requests; i++) sum += draw();
+  return sum;
+}
+
+class GammaPhase {
+  private cum = 0;
+  private last = 0;
+  private readonly draw: () => number;
+  private readonly total: number;
+  constructor(
+    private readonly p: PlannedPhase,
+    seed: number,
+    burstiness: number,
+    private readonly sum: number,
+  ) {
+    this.draw = gammaSampler(burstiness, createRng(deriveSeed(seed, p.index)));
+    this.total = p.shape.hits(p.shape.durationMs);
+  }
+  time(k: number): number {
+    this.cum += this.draw();
+    // S = 0 needs every draw to underflow (only conceivable at tiny shapes): fall back to even spacing
+    const u = this.sum > 0 ? this.cum / this.sum : (k + 1) / (this.p.requests + 1);
+    const t = this.p.startMs + this.p.shape.timeOfHit(u * this.total);
+    this.last = ordered(t, this.last, this.p.endMs);
+    return this.last;
   }
 }
 
 /**
  * Every request of the plan, phase by phase (phases do not overlap, so concatenation is already
- * ordered). Constant memory: one pending arrival and one phase's state, whatever the run's length.
- * Uniform times are strictly ascending within a phase; poisson times are non-decreasing (two draws
- * can coincide in float).
+ * ordered). Closed phases have no requests here and are skipped; times stay absolute run times, so
+ * open phases after them keep their place. Memory: one pending arrival and one phase's state (plus,
+ * for gamma, one sum per phase), whatever the run's length. Uniform times are strictly ascending
+ * within a phase; poisson and gamma times are non-decreasing (two draws can coincide in float).
+ *
+ * `burstiness` is the gamma shape (ignored by the other kinds); default 1.
  */
-export function arrivals(plan: Plan, kind: Arrivals, seed: number): ArrivalStream {
+export function arrivals(plan: Plan, kind: Arrivals, seed: number, burstiness = 1): ArrivalStream {
   let phaseIdx = 0;
   let k = 0;
   let index = 0;
   let poisson: PoissonPhase | undefined;
+  let gamma: GammaPhase | undefined;
   let pending: Arrival | undefined;
+  const gammaSums = kind === 'gamma' ? plan.phases.map((p) => gammaTotal(p, seed, burstiness)) : [];
 
   const produce = (): Arrival | undefined => {
     for (;;) {
@@ -250,12 +388,16 @@ export function arrivals(plan: Plan, kind: Arrivals, seed: number): ArrivalStrea
         phaseIdx++;
         k = 0;
         poisson = undefined;
+        gamma = undefined;
         continue;
       }
       let t: number;
       if (kind === 'poisson') {
         poisson ??= new PoissonPhase(p, seed);
         t = poisson.time(k);
+      } else if (kind === 'gamma') {
+        gamma ??= new GammaPhase(p, seed, burstiness, gammaSums[phaseIdx] ?? 0);
+        t = gamma.time(k);
       } else {
         t = uniformTime(p, k);
       }
@@ -279,8 +421,9 @@ export function arrivals(plan: Plan, kind: Arrivals, seed: number): ArrivalStrea
 
 /**
  * Scheduled requests in [0, tMs) of the run: the sum of each phase's ⌈hits⌉ count, so it is exact
- * for uniform arrivals and reaches plan.requests at the run's end. For poisson it is the schedule
- * the draws fluctuate around.
+ * for uniform arrivals and reaches plan.requests at the run's end. For poisson and gamma it is the
+ * schedule the draws fluctuate around. Only open phases count: a closed phase schedules nothing in
+ * advance (what it sends depends on the server), so it contributes 0 here.
  */
 export function scheduledBefore(plan: Plan, tMs: number): number {
   let n = 0;
@@ -294,8 +437,8 @@ export function scheduledBefore(plan: Plan, tMs: number): number {
  *   count(s) = Σ_phases ⌈hits(s+1)⌉ − ⌈hits(s)⌉
  *
  * which telescopes, so the seconds sum to plan.requests exactly with no drift. Uniform arrivals hit
- * these counts exactly; for poisson they are the expectation (up to the < 1 request ceil rounding).
- * The last entry covers a trailing partial second.
+ * these counts exactly; for poisson and gamma they are the expectation (up to the < 1 request ceil
+ * rounding). Seconds inside closed phases are 0. The last entry covers a trailing partial second.
  */
 export function scheduledPerSecond(plan: Plan): number[] {
   const seconds = Math.ceil(plan.durationMs / 1000);

@@ -9,6 +9,20 @@
  *   costs no sockets until the load needs them (autocannon would otherwise open every connection at t=0).
  * - `_destroyConnection`: made safe before the first connect (autocannon's idle timer calls it).
  *
+ * and one of its queue's: `pipelinedRequests.addBody`, which appends every response body to a string
+ * (memory grows with body size); budgetgate reads bodies from the client's 'body' chunks instead, only
+ * as far as its timing rules need.
+ *
+ * On every (re)connect the response parser is reset: autocannon reuses one parser across sockets, so
+ * a socket that died mid-response would corrupt the next one; and a body delimited by the end of the
+ * connection (HTTP/1.0, or no Content-Length) is completed first, since autocannon never tells the
+ * parser that the socket ended.
+ *
+ * `park()` makes the client cold again: after a connection error or a `Connection: close` response,
+ * autocannon would reconnect at once, in a tight loop while the target is down. A parked client
+ * reconnects only when the pacer hands it its next token, so a dead target costs one connect attempt
+ * per scheduled request, each recorded as that request's error.
+ *
  * test/engine/autocannon-hook.test.ts fails loudly if any of this stops working after an upgrade.
  */
 
@@ -18,10 +32,11 @@ export interface HookedClient {
   _connect(): void;
   _destroyConnection(): void;
   conn?: unknown;
-  pipelinedRequests: { clear(): void };
+  parser: { state: string; type: string; finish(): unknown; reinitialize(type: string): void };
+  pipelinedRequests: { clear(): void; addBody(data: Buffer): void };
   destroyed: boolean;
   destroy(): void;
-  on(event: 'headers', fn: (info: { headers: string[]; statusCode: number }) => void): this;
+  on(event: 'headers', fn: (info: { headers: string[]; statusCode: number; shouldKeepAlive?: boolean; versionMajor?: number; versionMinor?: number }) => void): this;
   on(event: 'response', fn: (status: number, bytes: number, durationMs: number) => void): this;
   on(event: 'connError', fn: (err: NodeJS.ErrnoException) => void): this;
   on(event: string, fn: (...args: never[]) => void): this;
@@ -38,7 +53,16 @@ export const REQUIRED_METHODS = ['_doRequest', '_connect', '_destroyConnection']
  * Installs the hooks; returns `connect`, which opens the client's socket the first time it is needed
  * (the socket's own connect triggers `_doRequest`, i.e. `ready`).
  */
-export function hookClient(client: HookedClient, hooks: ClientHooks): { connect(): void; connected(): boolean } {
+export interface ClientControl {
+  /** open the socket (if parked or never opened); its connect triggers `ready` */
+  connect(): void;
+  /** whether the client has a socket that autocannon keeps alive */
+  connected(): boolean;
+  /** drop the socket and stay cold until the next `connect()` */
+  park(): void;
+}
+
+export function hookClient(client: HookedClient, hooks: ClientHooks): ClientControl {
   for (const m of REQUIRED_METHODS) {
     if (typeof (client as unknown as Record<string, unknown>)[m] !== 'function') {
       throw new Error(`autocannon Client has no ${m}(): the pinned autocannon version changed; budgetgate's pacer cannot work`);
@@ -48,19 +72,32 @@ export function hookClient(client: HookedClient, hooks: ClientHooks): { connect(
   let live = false;
   const send = (): void => proto._doRequest.call(client);
   client._doRequest = () => hooks.ready(client, send);
+  const resetParser = (): void => {
+    const p = client.parser;
+    if (p.state === 'BODY_RAW') p.finish(); // may emit 'response', whose handler may park() us
+    p.reinitialize(p.type);
+  };
   client._connect = () => {
+    if (!live) return;
+    resetParser();
     if (live) proto._connect.call(client);
   };
   client._destroyConnection = () => {
     if (client.conn) proto._destroyConnection.call(client);
     else client.pipelinedRequests.clear();
   };
+  client.pipelinedRequests.addBody = () => {};
   return {
     connect() {
       if (live) return;
       live = true;
+      if (client.conn) proto._destroyConnection.call(client);
+      client.parser.reinitialize(client.parser.type);
       proto._connect.call(client);
     },
     connected: () => live,
+    park() {
+      live = false;
+    },
   };
 }

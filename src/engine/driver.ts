@@ -10,12 +10,16 @@
  * Pacing: when the next intended time is more than 2 ms away the pacer sleeps on a timer until 1 ms
  * before it, then yields with setImmediate (which lets I/O run) until it is due; Node's timers alone
  * would be up to a few ms late.
+ *
+ * Closed-model phases have no schedule: while one is active, the driver keeps concurrencyAt(t)
+ * virtual users busy, issuing a request whenever fewer are in flight (on each completion, and every
+ * 10 ms for ramps). Their latency is measured from the actual send, as a closed loop's must be.
  */
 import autocannon from 'autocannon';
-import type { ArrivalStream, Arrival } from '../core/schedule.js';
-import type { Recorder } from '../core/recorder.js';
+import { concurrencyAt, phaseAt, type ArrivalStream, type Arrival, type Plan, type PlannedPhase } from '../core/schedule.js';
+import type { Progress, Recorder } from '../core/recorder.js';
 import type { TimingExtractor } from '../core/timing.js';
-import { hookClient, type HookedClient } from './autocannon-hook.js';
+import { hookClient, type ClientControl, type HookedClient } from './autocannon-hook.js';
 
 /** A token more than this late when it leaves, for any reason, counts as late. */
 export const LATE_AFTER_MS = 10;
@@ -27,8 +31,7 @@ export interface DriverOptions {
   body: string | undefined;
   timeoutMs: number;
   maxInFlight: number;
-  /** upper bound on the requests the stream will yield: no more connections than this are made */
-  requests: number;
+  plan: Plan;
   arrivals: ArrivalStream;
   recorder: Recorder;
   extractor: TimingExtractor;
@@ -38,6 +41,15 @@ export interface DriverOptions {
   signal?: AbortSignal;
   /** stop at once: requests in flight are recorded as "cancelled" */
   hardSignal?: AbortSignal;
+  /** called once a second of run time with the phase under way and the recorder's live view */
+  onTick?: (tick: Tick) => void;
+}
+
+export interface Tick {
+  tMs: number;
+  phase: PlannedPhase | undefined;
+  inFlight: number;
+  progress: Progress;
 }
 
 export interface DriveOutcome {
@@ -54,7 +66,9 @@ interface Slot {
 interface ClientState {
   client: HookedClient;
   send: () => void;
-  connect: () => void;
+  control: ClientControl;
+  /** the last response asked to close the connection: reconnect before the next request */
+  closing: boolean;
   slot: Slot | undefined;
   reserved: { arrival: Arrival; waited: boolean } | undefined;
   idle: boolean;
@@ -82,6 +96,25 @@ class Queue<T> {
   }
 }
 
+/** The first phase start or end after t (or the plan's end). */
+function nextEdge(plan: Plan, t: number): number {
+  for (const p of plan.phases) {
+    if (p.startMs > t) return p.startMs;
+    if (p.endMs > t) return p.endMs;
+  }
+  return plan.durationMs;
+}
+
+/** HTTP/1.0 without keep-alive, or `Connection: close`: the server ends the socket after this response. */
+function wantsClose(info: { headers: string[]; versionMajor?: number; versionMinor?: number; shouldKeepAlive?: boolean }): boolean {
+  if (info.shouldKeepAlive !== undefined) return !info.shouldKeepAlive;
+  const h = info.headers;
+  for (let i = 0; i + 1 < h.length; i += 2) {
+    if ((h[i] as string).toLowerCase() === 'connection') return /close/i.test(h[i + 1] as string);
+  }
+  return info.versionMajor === 1 && info.versionMinor === 0;
+}
+
 function errorKind(err: NodeJS.ErrnoException): string {
   return err.code ?? err.message ?? 'connection error';
 }
@@ -99,23 +132,61 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
     let inFlight = 0;
     let timer: NodeJS.Timeout | undefined;
     let drainTimer: NodeJS.Timeout | undefined;
+    let tickTimer: NodeJS.Timeout | undefined;
+    let closedIndex = 0; // indices of closed-model requests count down from -1: the schedule owns ≥ 0
+    const closedInFlight = new Map<number, number>(); // phase index → its requests in flight
     const now = (): number => o.clock() - t0;
 
     const fail = (s: ClientState, kind: string): void => {
       const slot = s.slot;
       if (!slot) return;
       s.slot = undefined;
-      inFlight--;
+      settled(slot.arrival);
       const path = slot.headers ? o.extractor.extract(slot.headers).path : 'primary';
       o.recorder.failed(slot.arrival.phase, now(), kind, path);
     };
 
+    const closedPhase = (t: number): PlannedPhase | undefined => {
+      const p = phaseAt(o.plan, t);
+      return p?.model === 'closed' ? p : undefined;
+    };
+
+    const settled = (a: Arrival): void => {
+      inFlight--;
+      if (a.index < 0) closedInFlight.set(a.phase, (closedInFlight.get(a.phase) ?? 1) - 1);
+    };
+
+    /** A closed phase's next request, when it has fewer virtual users busy than it should. */
+    const closedArrival = (): Arrival | undefined => {
+      if (stopping || finished) return undefined;
+      const t = now();
+      const p = closedPhase(t);
+      if (!p) return undefined;
+      const busy = closedInFlight.get(p.index) ?? 0;
+      if (busy >= concurrencyAt(p, t - p.startMs)) return undefined;
+      closedInFlight.set(p.index, busy + 1);
+      o.recorder.issued(p.index, t);
+      return { index: --closedIndex, t, phase: p.index };
+    };
+
+    const fillClosed = (): void => {
+      for (let a = closedArrival(); a; a = closedArrival()) {
+        const s = freeClient();
+        if (!s) {
+          // no connection free: give the user back; the next completion refills
+          closedInFlight.set(a.phase, (closedInFlight.get(a.phase) ?? 1) - 1);
+          return;
+        }
+        dispatch(s, a, false);
+      }
+    };
+
     const dispatch = (s: ClientState, arrival: Arrival, waited: boolean): void => {
       s.idle = false;
-      if (!s.client.conn) {
-        // cold: connecting triggers ready(), which sends the reserved token
+      if (!s.control.connected()) {
+        // cold or parked: connecting triggers ready(), which sends the reserved token
         s.reserved = { arrival, waited };
-        s.connect();
+        s.control.connect();
         return;
       }
       const t = now();
@@ -134,6 +205,12 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
         // reconnects before emitting 'timeout', and a server that closes the socket emits 'end'.
         fail(s, now() - s.slot.sentMs >= o.timeoutMs * 0.99 ? 'timeout' : 'connection closed');
       }
+      if (s.closing && !s.reserved) {
+        // the server said Connection: close: this socket takes no further request
+        s.closing = false;
+        park(s);
+        return;
+      }
       if (s.reserved) {
         const r = s.reserved;
         s.reserved = undefined;
@@ -150,10 +227,22 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
       if (!stopping) {
         const next = due.shift();
         if (next) return dispatch(s, next, true);
+        const closed = closedArrival();
+        if (closed) return dispatch(s, closed, false);
       }
       if (!s.idle) {
         s.idle = true;
         warm.push(s);
+      }
+      maybeFinish();
+    };
+
+    /** Cold again: reconnects when it is next given a token (see autocannon-hook.ts). */
+    const park = (s: ClientState): void => {
+      s.control.park();
+      if (!s.idle) {
+        s.idle = true;
+        cold.push(s);
       }
       maybeFinish();
     };
@@ -163,13 +252,19 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
         const s = warm.pop() as ClientState;
         if (s.idle && !s.slot) return s;
       }
-      return cold.shift();
+      while (cold.length > 0) {
+        const s = cold.shift() as ClientState;
+        if (s.idle && !s.slot && !s.reserved) return s;
+      }
+      return undefined;
     };
 
     const pump = (): void => {
       timer = undefined;
       if (stopping || finished) return;
       const t = now();
+      const closed = closedPhase(t);
+      if (closed) fillClosed();
       let next: number | undefined;
       while ((next = o.arrivals.peekTime()) !== undefined && next <= t) {
         const a = o.arrivals.next() as Arrival;
@@ -182,12 +277,17 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
         if (s) dispatch(s, a, false);
         else due.push(a);
       }
-      if (next === undefined) {
+      const end = o.plan.durationMs;
+      if (next === undefined && now() >= end) {
         exhausted = true; // what is still due leaves as connections free up (ready())
         maybeFinish();
         return;
       }
-      const wait = next - now();
+      // wake for the next arrival, the next phase edge (a closed phase starts with no arrival), and
+      // every 10 ms while a closed phase is under way (its ramp adds users as time passes)
+      const edge = nextEdge(o.plan, now());
+      const until = Math.min(next ?? end, edge, closed ? now() + 10 : end);
+      const wait = until - now();
       timer = wait > 2 ? setTimeout(pump, wait - 1) : (setImmediate(pump) as unknown as NodeJS.Timeout);
     };
 
@@ -206,6 +306,7 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
       finished = true;
       if (timer) clearTimeout(timer);
       if (drainTimer) clearTimeout(drainTimer);
+      if (tickTimer) clearTimeout(tickTimer);
       for (const s of states.values()) if (s.slot) fail(s, cancelInFlight ? 'cancelled' : 'timeout');
       const durationMs = now();
       instance.stop();
@@ -223,7 +324,9 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
       maybeFinish();
     };
 
-    const connections = Math.max(1, Math.min(o.maxInFlight, o.requests));
+    const peakClosed = Math.max(0, ...o.plan.phases.map((p) => Math.max(p.concurrency, p.concurrencyTo)));
+    // a closed phase issues requests without limit of count: it may need every connection allowed
+    const connections = Math.max(1, peakClosed > 0 ? o.maxInFlight : Math.min(o.maxInFlight, o.plan.requests));
     let instance: autocannon.Instance;
     try {
       instance = autocannon(
@@ -240,23 +343,27 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
           setupClient: (c: unknown) => {
             const client = c as HookedClient;
             const hooks = hookClient(client, { ready });
-            const s: ClientState = { client, send: () => {}, connect: hooks.connect, slot: undefined, reserved: undefined, idle: true };
+            const s: ClientState = { client, send: () => {}, control: hooks, closing: false, slot: undefined, reserved: undefined, idle: true };
             states.set(client, s);
             cold.push(s);
             client.on('headers', (info) => {
               if (s.slot) s.slot.headers = info.headers;
+              s.closing = wantsClose(info);
             });
             client.on('response', (status: number) => {
               const slot = s.slot;
               if (!slot) return;
               s.slot = undefined;
-              inFlight--;
+              settled(slot.arrival);
               const done = now();
               const timings = o.extractor.extract(slot.headers ?? []);
               if (status >= 200 && status < 300) o.recorder.completed(slot.arrival.phase, slot.arrival.t, done, timings);
               else o.recorder.failed(slot.arrival.phase, done, `http ${status}`, timings.path);
             });
-            client.on('connError', (err) => fail(s, errorKind(err)));
+            client.on('connError', (err) => {
+              fail(s, errorKind(err));
+              park(s);
+            });
           },
         } as autocannon.Options,
         () => {},
@@ -271,7 +378,14 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
     if (o.signal?.aborted) onAbort();
     o.signal?.addEventListener('abort', onAbort, { once: true });
     o.hardSignal?.addEventListener('abort', () => finish(true), { once: true });
+    const tick = (n: number): void => {
+      const t = now();
+      o.recorder.inFlight(t - 1, inFlight); // the second that just ended
+      o.onTick?.({ tMs: t, phase: phaseAt(o.plan, t), inFlight, progress: o.recorder.progress(t) });
+      tickTimer = setTimeout(() => tick(n + 1), Math.max(0, (n + 1) * 1000 - now()));
+    };
     t0 = o.clock();
+    tickTimer = setTimeout(() => tick(1), 1000);
     pump();
   });
 }

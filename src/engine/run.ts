@@ -9,7 +9,7 @@ import { REPORT_SCHEMA, type RunResult } from '../core/report.js';
 import { arrivals, planSchedule } from '../core/schedule.js';
 import { compileTimings } from '../core/timing.js';
 import type { Profile } from '../core/profile-types.js';
-import { drive } from './driver.js';
+import { drive, type Tick } from './driver.js';
 import { probe } from './probe.js';
 
 export interface EngineRunOptions {
@@ -24,6 +24,7 @@ export interface EngineRunOptions {
   /** hides secrets in anything this writes (the target URL may carry a token) */
   redact?: (s: string) => string;
   skipProbe?: boolean;
+  onTick?: (tick: Tick) => void;
 }
 
 export function requestBody(body: unknown): string | undefined {
@@ -45,19 +46,20 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
   if (!o.skipProbe) await probe(request, redact);
 
   const plan = planSchedule(profile.phases);
-  const recorder = new Recorder(plan.phases.map((p) => ({ name: p.name, warmup: p.warmup, startMs: p.startMs, endMs: p.endMs, rate: p.rate, to: p.to, requests: p.requests })));
+  const recorder = new Recorder(plan.phases);
   const extractor = compileTimings(profile.timings, profile.fallback, budgetStages(profile));
   const startedAt = (o.wallClock ?? (() => new Date()))();
   const outcome = await drive({
     ...request,
     maxInFlight: profile.maxInFlight,
-    requests: plan.requests,
-    arrivals: arrivals(plan, profile.arrivals, profile.seed),
+    plan,
+    arrivals: arrivals(plan, profile.arrivals, profile.seed, profile.burstiness),
     recorder,
     extractor,
     clock: o.clock ?? (() => performance.now()),
     signal: o.signal,
     hardSignal: o.hardSignal,
+    onTick: o.onTick,
   });
 
   const parts = recorder.report();

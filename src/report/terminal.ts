@@ -4,6 +4,16 @@ import type { RunResult, Verdict } from '../core/report.js';
 import { limitText, ms, observedText, percent } from './format.js';
 import { table } from './table.js';
 
+/** open phases by rate, closed phases by virtual users */
+export function loadText(p: { model?: 'open' | 'closed'; rate: number; to: number; concurrency?: number; concurrencyTo?: number }): string {
+  if (p.model === 'closed') {
+    const c0 = p.concurrency ?? 0;
+    const c1 = p.concurrencyTo ?? c0;
+    return c0 === c1 ? `${c0} users` : `${c0}→${c1} users`;
+  }
+  return p.rate === p.to ? `${p.rate}/s` : `${p.rate}→${p.to}/s`;
+}
+
 export interface TerminalOptions {
   color: boolean;
 }
@@ -50,7 +60,7 @@ export function renderTerminal(r: RunResult, o: TerminalOptions): string {
     table(
       [
         { header: 'phase' },
-        { header: 'rate', align: 'right' },
+        { header: 'load', align: 'right' },
         { header: 'scheduled', align: 'right' },
         { header: 'sent', align: 'right' },
         { header: 'late', align: 'right' },
@@ -61,7 +71,7 @@ export function renderTerminal(r: RunResult, o: TerminalOptions): string {
       ],
       r.phases.map((p) => [
         p.warmup ? `${p.name} (warmup)` : p.name,
-        p.rate === p.to ? `${p.rate}/s` : `${p.rate}→${p.to}/s`,
+        loadText(p),
         String(p.scheduled),
         String(p.sent),
         p.late > 0 ? { text: String(p.late), paint: c.yellow } : '0',

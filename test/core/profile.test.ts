@@ -35,6 +35,7 @@ describe('parseProfile: the full example', () => {
 
   it('normalises durations to ms and defaults `to` to `rate`', () => {
     expect(profile.target.timeoutMs).toBe(30_000);
+    expect(profile.phases.every((p) => p.model === 'open' && p.concurrency === 0 && p.concurrencyTo === 0)).toBe(true);
     expect(profile.phases.map((p) => [p.name, p.durationMs, p.rate, p.to, p.warmup])).toEqual([
       ['warmup', 10_000, 20, 20, true],
       ['ramp', 60_000, 20, 200, false],
@@ -104,7 +105,7 @@ describe('parseProfile: defaults', () => {
       timeoutMs: 30_000,
     });
     expect(p.timings).toEqual({ serverTiming: true, headers: {} });
-    expect([p.arrivals, p.seed, p.maxInFlight, p.fallback, p.budgets]).toEqual(['uniform', 1, 1000, undefined, []]);
+    expect([p.arrivals, p.burstiness, p.seed, p.maxInFlight, p.fallback, p.budgets]).toEqual(['uniform', 1, 1, 1000, undefined, []]);
   });
 
   it.each([
@@ -188,6 +189,8 @@ describe('parseProfile: many problems at once', () => {
       'phases[1].duration',
       'phases[2].name',
       'phases[2].rate',
+      'phases[3]',
+      'phases[4].concurrency',
       'budgets[0]',
       'budgets[1].phase',
       'budgets[2].errorRate',
@@ -267,12 +270,18 @@ describe('properties', () => {
   it('parseProfile never throws on profile-shaped documents with random leaves', () => {
     const leaf = fc.oneof(fc.jsonValue({ maxDepth: 1 }), fc.constantFrom('1s', '5%', 'total', 'spike', '${X}', 'p99'));
     const budget = fc.dictionary(fc.constantFrom('stage', 'p99', 'p50', 'max', 'errorRate', 'fallbackRate', 'path', 'phase', 'x'), leaf);
-    const phase = fc.dictionary(fc.constantFrom('name', 'duration', 'rate', 'to', 'warmup', 'rat'), leaf);
+    const plain = fc.dictionary(fc.constantFrom('name', 'duration', 'rate', 'concurrency', 'to', 'warmup', 'rat'), leaf);
+    const sugarBody = fc.dictionary(fc.constantFrom('name', 'base', 'peak', 'at', 'hold', 'duration', 'from', 'to', 'step', 'warmup'), leaf);
+    const sugar = fc.record({ kind: fc.constantFrom('spike', 'steps'), body: fc.oneof(sugarBody, leaf) }).map(({ kind, body }) => ({ [kind]: body }));
+    const phase = fc.oneof(plain, sugar);
     const doc = fc.record(
       {
         name: leaf,
         target: fc.dictionary(fc.constantFrom('url', 'method', 'headers', 'body', 'timeout'), leaf),
         fallback: fc.dictionary(fc.constantFrom('header', 'equals', 'matches'), leaf),
+        arrivals: fc.constantFrom('uniform', 'poisson', 'gamma'),
+        burstiness: leaf,
+        maxInFlight: fc.oneof(leaf, fc.integer({ min: 1, max: 64 })),
         phases: fc.array(phase, { maxLength: 4 }),
         budgets: fc.array(budget, { maxLength: 4 }),
       },
@@ -284,6 +293,12 @@ describe('properties', () => {
         if (r.ok) {
           const ids = r.profile.budgets.map((b) => b.id);
           expect(new Set(ids).size).toBe(ids.length);
+          const names = r.profile.phases.map((ph) => ph.name);
+          expect(new Set(names).size).toBe(names.length);
+          for (const ph of r.profile.phases) {
+            if (ph.model === 'closed') expect(Math.max(ph.concurrency, ph.concurrencyTo)).toBeLessThanOrEqual(r.profile.maxInFlight);
+            else expect([ph.concurrency, ph.concurrencyTo]).toEqual([0, 0]);
+          }
         } else {
           expect(r.problems.length).toBeGreaterThan(0);
         }
@@ -299,5 +314,244 @@ describe('properties', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+
+/** Compact view of phases for table cases: [name, durationMs, model, rate, to, concurrency, concurrencyTo, warmup]. */
+const rows = (p: Profile): unknown[][] =>
+  p.phases.map((ph) => [ph.name, ph.durationMs, ph.model, ph.rate, ph.to, ph.concurrency, ph.concurrencyTo, ph.warmup]);
+
+describe('parseProfile: closed-model phases', () => {
+  it('happy: constant and ramped users, between open phases', () => {
+    const doc = minimal({
+      phases: [
+        { name: 'open1', duration: '5s', rate: 10 },
+        { name: 'users', duration: '10s', concurrency: 32 },
+        { name: 'users-ramp', duration: '20s', concurrency: 8, to: 64, warmup: true },
+        { name: 'open2', duration: '5s', rate: 10, to: 20 },
+      ],
+    });
+    expect(rows(ok(parseProfile(doc, noEnv)))).toEqual([
+      ['open1', 5_000, 'open', 10, 10, 0, 0, false],
+      ['users', 10_000, 'closed', 0, 0, 32, 32, false],
+      ['users-ramp', 20_000, 'closed', 0, 0, 8, 64, true],
+      ['open2', 5_000, 'open', 10, 20, 0, 0, false],
+    ]);
+  });
+
+  it('happy: concurrency equal to maxInFlight is allowed', () => {
+    const doc = minimal({ maxInFlight: 16, phases: [{ name: 'c', duration: '1s', concurrency: 16, to: 1 }] });
+    expect(rows(ok(parseProfile(doc, noEnv)))).toEqual([['c', 1_000, 'closed', 0, 0, 16, 1, false]]);
+  });
+
+  const either = 'expected either rate (open model) or concurrency (closed model)';
+  it.each<[string, Record<string, unknown>, Record<string, unknown>, string, string | RegExp]>([
+    ['sad', {}, { name: 'a', duration: '1s' }, 'phases[0]', either],
+    ['sad', {}, { name: 'a', duration: '1s', to: 5 }, 'phases[0]', either],
+    ['sad', {}, { name: 'a', duration: '1s', rate: 5, concurrency: 2 }, 'phases[0]', `${either}, not both`],
+    ['sad', {}, { name: 'a', duration: '1s', concurrency: 0 }, 'phases[0].concurrency', 'expected a whole number of virtual users, 1 or more, got 0'],
+    ['sad', {}, { name: 'a', duration: '1s', concurrency: 2.5 }, 'phases[0].concurrency', /whole number/],
+    ['sad', {}, { name: 'a', duration: '1s', concurrency: '8' }, 'phases[0].concurrency', /got "8"/],
+    ['sad', {}, { name: 'a', duration: '1s', concurrency: 8, to: 0.5 }, 'phases[0].to', /whole number of virtual users/],
+    ['sad', {}, { name: 'a', duration: '1s', concurrency: 1001 }, 'phases[0].concurrency', 'concurrency 1001 is more than maxInFlight 1000: raise maxInFlight or lower the concurrency'],
+    ['sad', { maxInFlight: 50 }, { name: 'a', duration: '1s', concurrency: 8, to: 64 }, 'phases[0].to', /concurrency 64 is more than maxInFlight 50/],
+    ['sad', {}, { name: 'a', duration: '1s', concurency: 8 }, 'phases[0]', /unknown key 'concurency' — did you mean 'concurrency'\?/],
+  ])('%s: %j %j → %s', (_label, extra, ph, path, message) => {
+    const found = problems(parseProfile(minimal({ ...extra, phases: [ph] }), noEnv));
+    expect(found).toContainEqual({ path, message: typeof message === 'string' ? message : expect.stringMatching(message) });
+  });
+
+  it('sad: an invalid maxInFlight is reported once, not again by every closed phase', () => {
+    const doc = minimal({ maxInFlight: 0, phases: [{ name: 'a', duration: '1s', concurrency: 5000 }] });
+    expect(problems(parseProfile(doc, noEnv))).toEqual([{ path: 'maxInFlight', message: expect.stringMatching(/integer/) }]);
+  });
+});
+
+describe('parseProfile: spike and steps sugar', () => {
+  const spike = { base: 100, peak: 1000, at: '30s', hold: '5s', duration: '60s' };
+
+  it.each<[string, unknown, unknown[][]]>([
+    [
+      'happy: base, peak, recover',
+      { spike },
+      [
+        ['spike-base', 30_000, 'open', 100, 100, 0, 0, false],
+        ['spike-peak', 5_000, 'open', 1000, 1000, 0, 0, false],
+        ['spike-recover', 25_000, 'open', 100, 100, 0, 0, false],
+      ],
+    ],
+    [
+      'happy: a name prefix and warmup apply to every part',
+      { spike: { ...spike, name: 'burst', warmup: true } },
+      [
+        ['burst-base', 30_000, 'open', 100, 100, 0, 0, true],
+        ['burst-peak', 5_000, 'open', 1000, 1000, 0, 0, true],
+        ['burst-recover', 25_000, 'open', 100, 100, 0, 0, true],
+      ],
+    ],
+    [
+      'happy: at 0s leaves out the base part',
+      { spike: { ...spike, at: '0s' } },
+      [
+        ['spike-peak', 5_000, 'open', 1000, 1000, 0, 0, false],
+        ['spike-recover', 55_000, 'open', 100, 100, 0, 0, false],
+      ],
+    ],
+    [
+      // in float 0.103 − 0.1 − 0.003 is −1.1e-17 (ms), which must still count as "equal", not "longer"
+      'happy: at + hold = duration leaves out the recovery, float noise and all',
+      { spike: { ...spike, at: '0.1ms', hold: '3us', duration: '0.103ms' } },
+      [
+        ['spike-base', 0.1, 'open', 100, 100, 0, 0, false],
+        ['spike-peak', 0.003, 'open', 1000, 1000, 0, 0, false],
+      ],
+    ],
+    [
+      'happy: steps 50 → 400 by 50',
+      { steps: { from: 50, to: 400, step: 50, hold: '20s' } },
+      [50, 100, 150, 200, 250, 300, 350, 400].map((r) => [`step-${r}`, 20_000, 'open', r, r, 0, 0, false]),
+    ],
+    [
+      'happy: the last step is `to` even when not a multiple',
+      { steps: { name: 'rung', from: 50, to: 180, step: 50, hold: '1s', warmup: true } },
+      [50, 100, 150, 180].map((r) => [`rung-${r}`, 1_000, 'open', r, r, 0, 0, true]),
+    ],
+    [
+      'happy: fractional steps carry no float noise into rates or names',
+      { steps: { from: 0.1, to: 0.3, step: 0.1, hold: '1s' } },
+      [0.1, 0.2, 0.3].map((r) => [`step-${r}`, 1_000, 'open', r, r, 0, 0, false]),
+    ],
+    ['happy: from = to is one step', { steps: { from: 5, to: 5, step: 1, hold: '1s' } }, [['step-5', 1_000, 'open', 5, 5, 0, 0, false]]],
+  ])('%s', (_label, entry, expected) => {
+    expect(rows(ok(parseProfile(minimal({ phases: [entry] }), noEnv)))).toEqual(expected);
+  });
+
+  it('happy: sugar mixes with plain phases, and budgets may name expanded phases', () => {
+    const doc = minimal({
+      phases: [{ name: 'warm', duration: '5s', rate: 10, warmup: true }, { spike }, { steps: { from: 10, to: 20, step: 10, hold: '5s' } }],
+      budgets: [{ stage: 'total', phase: 'spike-peak', p99: '2s' }, { errorRate: '1%', phase: 'step-20' }],
+    });
+    const p = ok(parseProfile(doc, noEnv));
+    expect(p.phases.map((ph) => ph.name)).toEqual(['warm', 'spike-base', 'spike-peak', 'spike-recover', 'step-10', 'step-20']);
+    expect(p.budgets.map((b) => b.phase)).toEqual(['spike-peak', 'step-20']);
+  });
+
+  it.each<[string, unknown[], string, string | RegExp]>([
+    ['sad', [{ spike: { ...spike, hold: '31s' } }], 'phases[0].spike.hold', 'at (30s) + hold (31s) is longer than duration (1m)'],
+    ['sad', [{ spike: { ...spike, peak: undefined } }], 'phases[0].spike.peak', /requests per second/],
+    ['sad', [{ spike: { ...spike, hold: '0s' } }], 'phases[0].spike.hold', /expected a duration like "30s", got "0s"/],
+    ['sad', [{ spike: { ...spike, at: 30 } }], 'phases[0].spike.at', /expected a duration/],
+    ['sad', [{ spike: { ...spike, pek: 1 } }], 'phases[0].spike', /unknown key 'pek' — did you mean 'peak'\?/],
+    ['sad', [{ spike: { ...spike, name: '' } }], 'phases[0].spike.name', /non-empty string/],
+    ['sad', [{ spike: { ...spike, warmup: 'yes' } }], 'phases[0].spike.warmup', /true or false/],
+    ['sad', [{ spike, name: 'x' }], 'phases[0]', /unknown key 'name'/],
+    ['sad', [{ spike: 'big' }], 'phases[0].spike', /expected a mapping like \{ base: 100/],
+    ['sad', [{ steps: { from: 50, to: 10, step: 10, hold: '5s' } }], 'phases[0].steps.to', 'expected at least from (50), got 10: steps go up'],
+    ['sad', [{ steps: { from: 10, to: 50, step: 0, hold: '5s' } }], 'phases[0].steps.step', /greater than 0, got 0/],
+    ['sad', [{ steps: { from: 10, to: 50, step: -10, hold: '5s' } }], 'phases[0].steps.step', /greater than 0/],
+    ['sad', [{ steps: { from: 0, to: 5000, step: 1, hold: '1s' } }], 'phases[0].steps.step', '0 to 5000 by 1 makes 5001 steps; at most 1000'],
+    ['sad', [{ steps: { from: 0, to: 0.001, step: 0.0005, hold: '1s' } }], 'phases[0].steps.step', /makes a rate of 0.0005/],
+    ['sad', [{ steps: { from: 10, to: 50, step: 10 } }], 'phases[0].steps.hold', /expected a duration/],
+    ['sad', [{ spike }, { spike }], 'phases[1].spike', "duplicate phase name 'spike-base' (also phases[0])"],
+    ['sad', [{ name: 'step-10', duration: '1s', rate: 1 }, { steps: { name: 'step', from: 10, to: 10, step: 1, hold: '1s' } }], 'phases[1].steps.name', "duplicate phase name 'step-10' (also phases[0])"],
+    ['sad', [{ spike }, { name: 'spike-peak', duration: '1s', rate: 1 }], 'phases[1].name', "duplicate phase name 'spike-peak' (also phases[0])"],
+  ])('%s: %j → %s', (_label, phases, path, message) => {
+    const found = problems(parseProfile(minimal({ phases }), noEnv));
+    expect(found).toContainEqual({ path, message: typeof message === 'string' ? message : expect.stringMatching(message) });
+  });
+
+  it('sad: a broken sugar entry does not add "no phase named" noise to budgets', () => {
+    const doc = minimal({ phases: [{ spike: { ...spike, hold: '31s' } }], budgets: [{ stage: 'total', phase: 'spike-peak', p99: '1s' }] });
+    expect(problems(parseProfile(doc, noEnv)).map((p) => p.path)).toEqual(['phases[0].spike.hold']);
+  });
+
+  it('sad: a budget on a warmup spike part is refused', () => {
+    const doc = minimal({ phases: [{ spike: { ...spike, warmup: true } }, { name: 's', duration: '1s', rate: 1 }], budgets: [{ errorRate: '1%', phase: 'spike-peak' }] });
+    expect(problems(parseProfile(doc, noEnv))).toEqual([{ path: 'budgets[0].phase', message: expect.stringMatching(/warmup/) }]);
+  });
+
+  it('spike: the parts are base/peak/base, in order, and add up to the duration', () => {
+    const secs = fc.integer({ min: 0, max: 120 });
+    fc.assert(
+      fc.property(secs, secs, secs, fc.integer({ min: 0, max: 500 }), fc.integer({ min: 1, max: 5000 }), (at, hold, extra, base, peak) => {
+        fc.pre(hold > 0 && at + hold + extra > 0);
+        const duration = at + hold + extra;
+        const p = ok(parseProfile(minimal({ phases: [{ spike: { base, peak, at: `${at}s`, hold: `${hold}s`, duration: `${duration}s` } }] }), noEnv));
+        expect(sum(p.phases.map((ph) => ph.durationMs))).toBe(duration * 1000);
+        expect(p.phases.every((ph) => ph.durationMs > 0)).toBe(true);
+        const expected = [
+          ['spike-base', at, base],
+          ['spike-peak', hold, peak],
+          ['spike-recover', extra, base],
+        ].filter(([, s]) => (s as number) > 0);
+        expect(p.phases.map((ph) => [ph.name, ph.durationMs / 1000, ph.rate])).toEqual(expected);
+      }),
+    );
+  });
+
+  it('steps: rungs start at from, end at to, rise by step (the last by at most step), each hold long', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 1000 }),
+        fc.integer({ min: 0, max: 1000 }),
+        fc.oneof(fc.integer({ min: 1, max: 200 }), fc.double({ min: 1, max: 200, noNaN: true })),
+        (a, b, step) => {
+          const [from, to] = a <= b ? [a, b] : [b, a];
+          const p = ok(parseProfile(minimal({ phases: [{ steps: { from, to, step, hold: '2s' } }] }), noEnv));
+          const rates = p.phases.map((ph) => ph.rate);
+          expect(rates[0]).toBe(from);
+          expect(rates.at(-1)).toBe(to);
+          // the rungs below `to` are from + i·step for i < (to − from)/step, then `to` itself
+          expect(rates.length).toBe(Math.ceil((to - from) / step - 1e-9) + 1);
+          rates.slice(1).forEach((r, i) => {
+            const d = r - rates[i]!;
+            expect(d > 0 && d <= step + 1e-8).toBe(true);
+          });
+          expect(p.phases.every((ph) => ph.durationMs === 2000 && ph.name === `step-${ph.rate}`)).toBe(true);
+        },
+      ),
+    );
+  });
+});
+
+describe('parseProfile: gamma arrivals and burstiness', () => {
+  it.each<[string, Record<string, unknown>, string, number]>([
+    ['happy', { arrivals: 'gamma', burstiness: 0.5 }, 'gamma', 0.5],
+    ['happy', { arrivals: 'gamma' }, 'gamma', 1],
+    ['happy', { arrivals: 'gamma', burstiness: 20 }, 'gamma', 20],
+    ['happy: burstiness is accepted, unused, with other arrivals', { arrivals: 'poisson', burstiness: 3 }, 'poisson', 3],
+  ])('%s: %j', (_label, extra, arrivals, burstiness) => {
+    const p = ok(parseProfile(minimal(extra), noEnv));
+    expect([p.arrivals, p.burstiness]).toEqual([arrivals, burstiness]);
+  });
+
+  it.each<[string, Record<string, unknown>, string, RegExp]>([
+    ['sad', { arrivals: 'gama' }, 'arrivals', /expected uniform, poisson or gamma, got "gama" — did you mean 'gamma'\?/],
+    ['sad', { burstiness: 0 }, 'burstiness', /expected a number from 0.01 to 100 \(1 is poisson, below 1 burstier\), got 0/],
+    ['sad', { burstiness: -1 }, 'burstiness', /got -1/],
+    ['sad', { burstiness: 1000 }, 'burstiness', /got 1000/],
+    ['sad', { burstiness: '0.5' }, 'burstiness', /got "0.5"/],
+    ['sad', { burstiness: Number.NaN }, 'burstiness', /got NaN/],
+  ])('%s: %j → %s', (_label, extra, path, message) => {
+    expect(problems(parseProfile(minimal(extra), noEnv))).toContainEqual({ path, message: expect.stringMatching(message) });
+  });
+});
+
+describe('example profiles', () => {
+  it.each(['demo.yaml', 'spike.yaml', 'closed.yaml'])('happy: profiles/%s validates against the embedded endpoint', (file) => {
+    const text = readFileSync(new URL(`../../profiles/${file}`, import.meta.url), 'utf8');
+    const p = ok(parseProfileText(text, noEnv));
+    expect(p.target.url).toBeUndefined();
+    expect(p.phases.every((ph) => ph.durationMs > 0)).toBe(true);
+    expect(sum(p.phases.map((ph) => ph.durationMs))).toBeLessThanOrEqual(40_000);
+  });
+
+  it('happy: closed.yaml has a closed ramp then an open phase; spike.yaml expands its spike', () => {
+    const read = (f: string): Profile => ok(parseProfileText(readFileSync(new URL(`../../profiles/${f}`, import.meta.url), 'utf8'), noEnv));
+    expect(read('closed.yaml').phases.map((ph) => ph.model)).toContain('closed');
+    expect(read('closed.yaml').phases.at(-1)?.model).toBe('open');
+    expect(read('spike.yaml').phases.map((ph) => ph.name)).toContain('spike-peak');
   });
 });

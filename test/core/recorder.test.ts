@@ -6,8 +6,8 @@ import { type ObservedTimings, type RecorderPhase, Recorder, TOTAL_STAGE } from 
 import type { SeriesReport } from '../../src/core/report.js';
 
 const PHASES: RecorderPhase[] = [
-  { name: 'warm', warmup: true, startMs: 0, endMs: 1000, rate: 2, to: 2, requests: 2 },
-  { name: 'steady', warmup: false, startMs: 1000, endMs: 3000, rate: 2, to: 3, requests: 5 },
+  { name: 'warm', warmup: true, model: 'open', startMs: 0, endMs: 1000, rate: 2, to: 2, concurrency: 0, concurrencyTo: 0, requests: 2 },
+  { name: 'steady', warmup: false, model: 'open', startMs: 1000, endMs: 3000, rate: 2, to: 3, concurrency: 0, concurrencyTo: 0, requests: 5 },
 ];
 
 const timings = (path: PathName, stages: Record<string, number> = {}, unmeasured: string[] = []): ObservedTimings => ({
@@ -59,8 +59,8 @@ describe('Recorder: counts', () => {
   it('happy: phases count what happened in each phase; scheduled comes from the plan', () => {
     const { phases } = scripted().report();
     expect(phases).toEqual([
-      { name: 'warm', warmup: true, startMs: 0, endMs: 1000, rate: 2, to: 2, scheduled: 2, sent: 2, completed: 1, errors: 1, fallback: 0, late: 0, fallbackErrors: 0, errorKinds: { 'http 503': 1 } },
-      { name: 'steady', warmup: false, startMs: 1000, endMs: 3000, rate: 2, to: 3, scheduled: 5, sent: 4, completed: 3, errors: 1, fallback: 1, late: 2, fallbackErrors: 1, errorKinds: { timeout: 1 } },
+      { name: 'warm', warmup: true, model: 'open', startMs: 0, endMs: 1000, rate: 2, to: 2, concurrency: 0, concurrencyTo: 0, scheduled: 2, sent: 2, completed: 1, errors: 1, fallback: 0, late: 0, fallbackErrors: 0, errorKinds: { 'http 503': 1 } },
+      { name: 'steady', warmup: false, model: 'open', startMs: 1000, endMs: 3000, rate: 2, to: 3, concurrency: 0, concurrencyTo: 0, scheduled: 5, sent: 4, completed: 3, errors: 1, fallback: 1, late: 2, fallbackErrors: 1, errorKinds: { timeout: 1 } },
     ]);
   });
 
@@ -98,11 +98,41 @@ describe('Recorder: counts', () => {
 describe('Recorder: timeline', () => {
   it('happy: scheduled/late by intended second, sent by send second, outcomes by completion second', () => {
     expect(scripted().timeline()).toEqual([
-      { t: 0, scheduled: 2, sent: 2, completed: 1, errors: 0, fallback: 0, late: 0 },
-      { t: 1000, scheduled: 2, sent: 1, completed: 1, errors: 1, fallback: 0, late: 1 },
-      { t: 2000, scheduled: 3, sent: 2, completed: 1, errors: 1, fallback: 1, late: 1 },
-      { t: 3000, scheduled: 0, sent: 1, completed: 1, errors: 0, fallback: 0, late: 0 },
+      { t: 0, scheduled: 2, sent: 2, completed: 1, errors: 0, fallback: 0, late: 0, inFlight: 0, p50: 300, p99: 300 },
+      { t: 1000, scheduled: 2, sent: 1, completed: 1, errors: 1, fallback: 0, late: 1, inFlight: 0, p50: 250, p99: 250 },
+      { t: 2000, scheduled: 3, sent: 2, completed: 1, errors: 1, fallback: 1, late: 1, inFlight: 0, p50: 700, p99: 700 },
+      { t: 3000, scheduled: 0, sent: 1, completed: 1, errors: 0, fallback: 0, late: 0, inFlight: 0, p50: 1400, p99: 1400 },
     ]);
+  });
+
+  it('happy: per-second p50/p99 of total cover only that second\'s completions; inFlight is sampled', () => {
+    const r = new Recorder(PHASES);
+    // second 0: 100 completions of 10..1000 ms; second 1: one of 5 ms
+    for (let i = 1; i <= 100; i++) r.completed(1, 0, i * 10 - 5, timings('primary'));
+    r.inFlight(999, 7);
+    r.completed(1, 1000, 1005, timings('primary'));
+    const tl = r.timeline();
+    expect(close(tl[0]?.p50, 495)).toBe(true);
+    expect(close(tl[0]?.p99, 985)).toBe(true);
+    expect(tl[0]?.inFlight).toBe(7);
+    expect(tl[1]).toMatchObject({ p50: 5, p99: 5, completed: 1 });
+  });
+
+  it('happy: a second with no completions has null percentiles', () => {
+    const r = new Recorder(PHASES);
+    r.due(0);
+    r.completed(1, 1500, 2000, timings('primary'));
+    expect(r.timeline().map((p) => p.p99)).toEqual([null, null, 500]);
+  });
+
+  it('happy: closed-model requests are scheduled as they are issued', () => {
+    const closed: RecorderPhase[] = [{ name: 'users', warmup: false, model: 'closed', startMs: 0, endMs: 2000, rate: 0, to: 0, concurrency: 4, concurrencyTo: 4, requests: 0 }];
+    const r = new Recorder(closed);
+    r.issued(0, 10);
+    r.issued(0, 1200);
+    const rep = r.report();
+    expect(rep.phases[0]).toMatchObject({ model: 'closed', scheduled: 2, concurrency: 4 });
+    expect(rep.timeline.map((p) => p.scheduled)).toEqual([1, 1]);
   });
 
   it.each([

@@ -78,7 +78,9 @@ describe('serializeReport / parseReport', () => {
       samples: fc.nat(),
       reason: fc.string(),
     });
-    const point = fc.tuple(fc.nat(1000), counts).map(([s, c]) => ({ t: s * 1000, ...c }));
+    const point = fc
+      .tuple(fc.nat(1000), counts, fc.nat(), fc.option(num, { nil: null }), fc.option(num, { nil: null }))
+      .map(([s, c, inFlight, p50, p99]) => ({ t: s * 1000, ...c, inFlight, p50, p99 }));
     fc.assert(
       fc.property(fc.array(verdict, { maxLength: 5 }), fc.array(point, { maxLength: 5 }), counts, fc.string(), (budgets, timeline, totals, profile) => {
         const r = minimal({ budgets, timeline, totals, profile });

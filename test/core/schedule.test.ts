@@ -1,13 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Arrivals, Phase } from '../../src/core/profile-types.js';
-import { createRng, deriveSeed } from '../../src/core/random.js';
+import { createRng, deriveSeed, gammaSampler } from '../../src/core/random.js';
 import {
   type Arrival,
   type Plan,
   arrivals,
+  concurrencyAt,
   hitsCount,
   linearShape,
+  phaseAt,
   planSchedule,
   scheduledBefore,
   scheduledPerSecond,
@@ -16,14 +18,28 @@ import {
 const phase = (durationMs: number, rate: number, to = rate, name = 'p', warmup = false): Phase => ({
   name,
   durationMs,
+  model: 'open',
   rate,
   to,
+  concurrency: 0,
+  concurrencyTo: 0,
   warmup,
 });
 
-function collect(plan: Plan, kind: Arrivals = 'uniform', seed = 1): Arrival[] {
+const closed = (durationMs: number, users: number, usersTo = users, name = 'c'): Phase => ({
+  name,
+  durationMs,
+  model: 'closed',
+  rate: 0,
+  to: 0,
+  concurrency: users,
+  concurrencyTo: usersTo,
+  warmup: false,
+});
+
+function collect(plan: Plan, kind: Arrivals = 'uniform', seed = 1, burstiness = 1): Arrival[] {
   const out: Arrival[] = [];
-  const s = arrivals(plan, kind, seed);
+  const s = arrivals(plan, kind, seed, burstiness);
   for (let a = s.next(); a; a = s.next()) out.push(a);
   return out;
 }
@@ -396,5 +412,212 @@ describe('count rule regressions', () => {
     const s = arrivals(plan, 'uniform', 1);
     expect(s.next()?.t).toBe(0);
     expect(s.next()).toBeUndefined();
+  });
+});
+
+describe('closed phases: table', () => {
+  it('happy: a closed phase sends nothing in advance; open phases around it keep absolute times', () => {
+    const plan = planSchedule([phase(2_000, 10, 10, 'before'), closed(3_000, 8, 64, 'users'), phase(1_000, 10, 10, 'after')]);
+    expect(plan.phases.map((p) => [p.name, p.model, p.startMs, p.endMs, p.requests, p.rate, p.concurrency, p.concurrencyTo])).toEqual([
+      ['before', 'open', 0, 2_000, 20, 10, 0, 0],
+      ['users', 'closed', 2_000, 5_000, 0, 0, 8, 64],
+      ['after', 'open', 5_000, 6_000, 10, 10, 0, 0],
+    ]);
+    expect(plan.requests).toBe(30);
+    expect(scheduledPerSecond(plan)).toEqual([10, 10, 0, 0, 0, 10]);
+    expect(scheduledBefore(plan, 5_000)).toBe(20);
+    for (const kind of ['uniform', 'poisson', 'gamma'] as const) {
+      const got = collect(plan, kind, 3, 0.5);
+      expect(got).toHaveLength(30);
+      expect(got.filter((a) => a.phase === 1)).toEqual([]);
+      const after = got.filter((a) => a.phase === 2);
+      expect(after).toHaveLength(10);
+      expect(after.every((a) => a.t >= 5_000 && a.t < 6_000)).toBe(true);
+    }
+    expect(collect(plan).find((a) => a.phase === 2)!.t).toBe(5_000);
+  });
+
+  it('happy: a closed phase keeps its shape at zero whatever rate it carries', () => {
+    const plan = planSchedule([{ ...closed(1_000, 4), rate: 50, to: 50 }]);
+    expect([plan.requests, plan.phases[0]!.rate, plan.phases[0]!.shape.hits(1_000)]).toEqual([0, 0, 0]);
+  });
+
+  it.each<[string, Phase, RegExp]>([
+    ['sad', closed(1_000, 0), /concurrency must be an integer ≥ 1/],
+    ['sad', closed(1_000, 2.5), /concurrency must be/],
+    ['sad', closed(1_000, 4, 0), /concurrencyTo must be/],
+    ['sad', closed(Number.NaN, 4), /durationMs/],
+  ])('%s: planSchedule refuses %j', (_label, p, message) => {
+    expect(() => planSchedule([p])).toThrow(message);
+  });
+
+  it.each<[string, Phase, number, number]>([
+    ['happy: constant', closed(10_000, 32), 5_000, 32],
+    ['happy: start of a ramp', closed(56_000, 8, 64), 0, 8],
+    ['happy: end of a ramp', closed(56_000, 8, 64), 56_000, 64],
+    ['happy: 8→64 over 56 s adds one user per second, at its half', closed(56_000, 8, 64), 10_499, 18],
+    ['happy: … and rounds the half up', closed(56_000, 8, 64), 10_500, 19],
+    ['happy: ramp down rounds to nearest', closed(10_000, 10, 1), 5_000, 6],
+    ['sad: before the phase clamps to the start', closed(10_000, 10, 20), -5, 10],
+    ['sad: after the phase clamps to the end', closed(10_000, 10, 20), 1e9, 20],
+    ['sad: an open phase has no users', phase(10_000, 100), 5_000, 0],
+    ['sad: a zero-length closed phase stays at its start', closed(0, 3, 9), 0, 3],
+  ])('concurrencyAt %s', (_label, p, t, users) => {
+    expect(concurrencyAt(planSchedule([p]).phases[0]!, t)).toBe(users);
+  });
+
+  it.each<[string, number, string | undefined]>([
+    ['happy', 0, 'a'],
+    ['happy', 999.999, 'a'],
+    ['happy', 1_000, 'c'], // the zero-length 'b' at 1 s holds no instant
+    ['happy', 2_500, 'c'],
+    ['happy', 3_000, 'd'],
+    ['sad', 3_500, undefined],
+    ['sad', -1, undefined],
+    ['sad', Number.NaN, undefined],
+  ])('%s: phaseAt(%d) is %s', (_label, t, name) => {
+    const plan = planSchedule([phase(1_000, 1, 1, 'a'), phase(0, 1, 1, 'b'), closed(2_000, 4, 4, 'c'), phase(500, 1, 1, 'd'), phase(0, 1, 1, 'e')]);
+    expect(phaseAt(plan, t)?.name).toBe(name);
+  });
+
+  it('phaseAt agrees with a linear scan for any plan and instant', () => {
+    fc.assert(
+      fc.property(phasesArb, fc.double({ min: -0.1, max: 1.1, noNaN: true }), (phases, frac) => {
+        const plan = planSchedule(phases);
+        const t = frac * plan.durationMs;
+        const scan = plan.phases.find((p) => p.startMs <= t && t < p.endMs);
+        expect(phaseAt(plan, t)).toBe(scan);
+      }),
+    );
+  });
+
+  it('concurrencyAt stays between the ends and moves monotonically along a ramp', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1000 }),
+        fc.integer({ min: 1, max: 1000 }),
+        fc.integer({ min: 1, max: 600_000 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (c0, c1, d, x, y) => {
+          const p = planSchedule([closed(d, c0, c1)]).phases[0]!;
+          const [lo, hi] = x <= y ? [x * d, y * d] : [y * d, x * d];
+          const a = concurrencyAt(p, lo);
+          const b = concurrencyAt(p, hi);
+          expect(Number.isInteger(a)).toBe(true);
+          expect(Math.min(c0, c1) <= a && a <= Math.max(c0, c1)).toBe(true);
+          expect(c1 >= c0 ? b >= a : b <= a).toBe(true);
+          expect(Math.abs(a - (c0 + ((c1 - c0) * lo) / d))).toBeLessThanOrEqual(0.5);
+        },
+      ),
+    );
+  });
+});
+
+/** Coefficient of variation (σ/μ) of the gaps between consecutive arrival times. */
+function gapCv(times: readonly number[]): number {
+  const gaps = times.slice(1).map((t, i) => t - times[i]!);
+  const mean = sum(gaps) / gaps.length;
+  const sd = Math.sqrt(sum(gaps.map((g) => (g - mean) ** 2)) / (gaps.length - 1));
+  return sd / mean;
+}
+
+describe('gamma arrivals', () => {
+  const steady = planSchedule([phase(20_000, 1000)]);
+  const cvOf = (kind: Arrivals, burstiness: number, seed: number): number =>
+    gapCv(collect(steady, kind, seed, burstiness).map((a) => a.t));
+
+  it.each<[string, number, number]>([
+    // CV of Gamma(b) gaps is 1/√b; with 20,000 gaps the estimate's spread is ~1–2%, ±10% is > 5σ.
+    ['happy: bursty', 0.5, Math.SQRT2],
+    ['happy: poisson-like', 1, 1],
+    ['happy: regular', 4, 0.5],
+  ])('%s: burstiness %d gives a gap CV of ≈ %d (±10%)', (_label, b, cv) => {
+    for (const seed of [1, 2]) expect(Math.abs(cvOf('gamma', b, seed) / cv - 1)).toBeLessThan(0.1);
+  });
+
+  it('happy: burstiness 0.5 is burstier than poisson for the same seed', () => {
+    expect(cvOf('gamma', 0.5, 9)).toBeGreaterThan(cvOf('poisson', 1, 9));
+  });
+
+  it('happy: mean gap is 1/rate (1 ms at 1,000 rps)', () => {
+    const got = collect(steady, 'gamma', 5, 0.5);
+    expect(got).toHaveLength(20_000);
+    const gaps = got.slice(1).map((a, i) => a.t - got[i]!.t);
+    expect(Math.abs(sum(gaps) / gaps.length - 1)).toBeLessThan(0.01);
+  });
+
+  it('happy: on a ramp 10→1000 rps the first half holds ~hits(10)/hits(20) of the requests', () => {
+    const got = collect(planSchedule([phase(20_000, 10, 1000)]), 'gamma', 4, 0.5);
+    expect(got).toHaveLength(10_100);
+    // Dirichlet(0.5) spreads twice poisson's variance: σ ≈ 62, ±400 is > 6σ; uniform-in-time gives 5050.
+    expect(Math.abs(got.filter((a) => a.t < 10_000).length - 2575)).toBeLessThan(400);
+  });
+
+  it('gamma: exact counts, inside their phases, non-decreasing, for any plan, seed and burstiness', () => {
+    fc.assert(
+      fc.property(phasesArb, fc.integer(), fc.double({ min: 0.01, max: 100, noNaN: true }), (phases, seed, b) => {
+        const plan = planSchedule(phases);
+        const got = collect(plan, 'gamma', seed, b);
+        expect(got).toHaveLength(plan.requests);
+        const bad = got.filter((a, i) => {
+          const p = plan.phases[a.phase]!;
+          return a.index !== i || a.t < p.startMs || a.t >= p.endMs || a.t < (got[i - 1]?.t ?? 0);
+        });
+        expect(bad).toEqual([]);
+        expect(plan.phases.map((p) => got.filter((a) => a.phase === p.index).length)).toEqual(plan.phases.map((p) => p.requests));
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('gamma: the same seed replays, another seed or burstiness differs', () => {
+    const plan = planSchedule([phase(2_000, 100), phase(1_000, 50, 0)]);
+    fc.assert(
+      fc.property(fc.integer(), fc.integer(), (a, b) => {
+        fc.pre(a !== b);
+        const ta = collect(plan, 'gamma', a, 0.5).map((x) => x.t);
+        expect(collect(plan, 'gamma', a, 0.5).map((x) => x.t)).toEqual(ta);
+        expect(collect(plan, 'gamma', b, 0.5).map((x) => x.t)).not.toEqual(ta);
+        expect(collect(plan, 'gamma', a, 2).map((x) => x.t)).not.toEqual(ta);
+      }),
+      { numRuns: 20 },
+    );
+  });
+});
+
+describe('gammaSampler', () => {
+  it.each<[string, number]>([
+    ['happy: boosted shape', 0.3],
+    ['happy: boosted shape', 0.5],
+    ['happy: exponential', 1],
+    ['happy: Marsaglia–Tsang', 2.5],
+    ['happy: Marsaglia–Tsang', 20],
+  ])('%s %d: mean and variance both ≈ shape', (_label, shape) => {
+    const draw = gammaSampler(shape, createRng(shape * 1000));
+    const n = 40_000;
+    const xs = Array.from({ length: n }, draw);
+    const mean = sum(xs) / n;
+    const variance = sum(xs.map((x) => (x - mean) ** 2)) / (n - 1);
+    expect(xs.every((x) => x >= 0 && Number.isFinite(x))).toBe(true);
+    // σ(mean) = √(shape/n) ≈ 0.5%·√shape; σ(variance)/variance ≈ √((2 + 6/shape)/n) ≤ 2.4%: ±10% is > 4σ.
+    expect(Math.abs(mean / shape - 1)).toBeLessThan(0.05);
+    expect(Math.abs(variance / shape - 1)).toBeLessThan(0.1);
+  });
+
+  it('sad: a shape of 0, below 0 or not finite is refused', () => {
+    for (const shape of [0, -1, Number.NaN, Infinity]) expect(() => gammaSampler(shape, createRng(1))).toThrow(RangeError);
+  });
+
+  it('is reproducible per seed and never negative', () => {
+    fc.assert(
+      fc.property(fc.integer(), fc.double({ min: 0.01, max: 100, noNaN: true }), (seed, shape) => {
+        const a = Array.from({ length: 50 }, gammaSampler(shape, createRng(seed)));
+        const b = Array.from({ length: 50 }, gammaSampler(shape, createRng(seed)));
+        expect(b).toEqual(a);
+        expect(a.every((x) => x >= 0 && Number.isFinite(x))).toBe(true);
+      }),
+      { numRuns: 100 },
+    );
   });
 });

@@ -22,8 +22,8 @@ afterEach(async () => {
 });
 
 function driveConstant(url: string, rate: number, durationMs: number, maxInFlight = 100) {
-  const plan = planSchedule([{ name: 'p', durationMs, rate, to: rate, warmup: false }]);
-  const recorder = new Recorder(plan.phases.map((p) => ({ ...p })));
+  const plan = planSchedule([{ name: 'p', durationMs, model: 'open', rate, to: rate, concurrency: 0, concurrencyTo: 0, warmup: false }]);
+  const recorder = new Recorder(plan.phases);
   const started = performance.now();
   const done = drive({
     url,
@@ -32,7 +32,7 @@ function driveConstant(url: string, rate: number, durationMs: number, maxInFligh
     body: undefined,
     timeoutMs: 5000,
     maxInFlight,
-    requests: plan.requests,
+    plan,
     arrivals: arrivals(plan, 'uniform', 1),
     recorder,
     extractor: compileTimings({ serverTiming: true, headers: {} }, undefined),
@@ -68,13 +68,14 @@ describe('autocannon hook', () => {
     // autocannon's own overallRate would put each second's 100 requests within ~25-45 ms
     const firstSecondSpan = (t[99] ?? 0) - (t[0] ?? 0);
     expect(firstSecondSpan).toBeGreaterThan(900);
-    // no 100 ms window holds more than a few over its share of 10
+    // autocannon's burst puts all 100 in one window; a paced run holds ~10 per 100 ms. The bound
+    // leaves room for a shared machine's event-loop stalls, which release due tokens together.
     let worst = 0;
     for (let i = 0, j = 0; i < t.length; i++) {
       while ((t[i] ?? 0) - (t[j] ?? 0) >= 100) j++;
       worst = Math.max(worst, i - j + 1);
     }
-    expect(worst).toBeLessThanOrEqual(14);
+    expect(worst).toBeLessThanOrEqual(30);
     expect(run.recorder.totals()).toMatchObject({ scheduled: 200, sent: 200, completed: 200, errors: 0 });
   });
 

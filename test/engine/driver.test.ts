@@ -1,0 +1,134 @@
+/**
+ * The driver against real loopback servers: closed-model concurrency, servers that close their
+ * connections, and a target that dies mid-run. Every server here is started by the test on
+ * 127.0.0.1 and closed after it; every run is a few seconds long.
+ */
+import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Phase } from '../../src/core/profile-types.js';
+import { Recorder } from '../../src/core/recorder.js';
+import { arrivals, planSchedule } from '../../src/core/schedule.js';
+import { compileTimings } from '../../src/core/timing.js';
+import { drive } from '../../src/engine/driver.js';
+import { listen, type TestServer } from '../e2e/servers.js';
+
+const open = (name: string, durationMs: number, rate: number, to = rate): Phase => ({ name, durationMs, model: 'open', rate, to, concurrency: 0, concurrencyTo: 0, warmup: false });
+const closed = (name: string, durationMs: number, concurrency: number, concurrencyTo = concurrency): Phase => ({ name, durationMs, model: 'closed', rate: 0, to: 0, concurrency, concurrencyTo, warmup: false });
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+async function run(url: string, phases: Phase[], maxInFlight = 100, timeoutMs = 5000) {
+  const plan = planSchedule(phases);
+  const recorder = new Recorder(plan.phases);
+  const outcome = await drive({
+    url,
+    method: 'GET',
+    headers: {},
+    body: undefined,
+    timeoutMs,
+    maxInFlight,
+    plan,
+    arrivals: arrivals(plan, 'uniform', 1),
+    recorder,
+    extractor: compileTimings({ serverTiming: true, headers: {} }, undefined),
+    clock: () => performance.now(),
+  });
+  return { outcome, recorder, report: recorder.report() };
+}
+
+/** A server that holds each request for `holdMs` and records the most it ever had in flight. */
+async function concurrencyServer(holdMs: number): Promise<TestServer & { peak: () => number }> {
+  let now = 0;
+  let peak = 0;
+  const s = await listen((_q, res) => {
+    now++;
+    peak = Math.max(peak, now);
+    setTimeout(() => {
+      now--;
+      res.end('ok');
+    }, holdMs);
+  });
+  cleanups.push(() => s.close());
+  return Object.assign(s, { peak: () => peak });
+}
+
+describe('closed-model phases', () => {
+  it('happy: concurrency 8 for 1.5 s never has more than 8 requests in flight, and keeps 8 busy', async () => {
+    const s = await concurrencyServer(20);
+    const { report } = await run(s.url, [closed('users', 1500, 8)]);
+    expect(s.peak()).toBe(8);
+    // 8 users × 1.5 s / ~20 ms each ≈ 600 requests; a lazy driver would send far fewer
+    expect(report.totals.sent).toBeGreaterThan(350);
+    expect(report.totals.sent).toBeLessThanOrEqual(8 * Math.ceil(1500 / 20) + 8);
+    expect(report.totals.completed).toBe(report.totals.sent);
+    expect(report.totals.scheduled).toBe(report.totals.sent);
+    expect(report.phases[0]).toMatchObject({ model: 'closed', concurrency: 8, late: 0 });
+  });
+
+  it('happy: a closed ramp 2→10 grows its in-flight requests and never passes 10', async () => {
+    const s = await concurrencyServer(30);
+    const { report } = await run(s.url, [closed('ramp', 2000, 2, 10)]);
+    expect(s.peak()).toBeLessThanOrEqual(10);
+    expect(s.peak()).toBeGreaterThanOrEqual(9);
+    const perSecond = report.timeline.map((t) => t.sent);
+    expect(perSecond[1] ?? 0).toBeGreaterThan(perSecond[0] ?? 0);
+  });
+
+  it('happy: open and closed phases follow each other on one engine', async () => {
+    const s = await concurrencyServer(5);
+    const { report } = await run(s.url, [open('open', 1000, 50), closed('closed', 1000, 4), open('open2', 1000, 20)]);
+    expect(report.phases.map((p) => [p.name, p.model])).toEqual([['open', 'open'], ['closed', 'closed'], ['open2', 'open']]);
+    expect(report.phases[0]?.sent).toBe(50);
+    expect(report.phases[2]?.sent).toBe(20);
+    expect(report.phases[1]?.sent).toBeGreaterThan(100);
+  });
+});
+
+describe('servers that close connections', () => {
+  it('happy: Connection: close after every response loses no request', async () => {
+    const s = await listen((_q, res) => {
+      res.setHeader('connection', 'close');
+      res.end('ok');
+    });
+    cleanups.push(() => s.close());
+    const { report } = await run(s.url, [open('p', 1000, 100)]);
+    expect(report.totals).toMatchObject({ sent: 100, completed: 100, errors: 0 });
+  });
+
+  it('happy: an HTTP/1.0 server without keep-alive loses no request', async () => {
+    const tcp: TcpServer = createTcpServer((sock) => {
+      sock.on('data', () => {
+        sock.end('HTTP/1.0 200 OK\r\ncontent-type: text/plain\r\nserver-timing: app;dur=1\r\n\r\nok');
+      });
+      sock.on('error', () => {});
+    });
+    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => tcp.close(() => r())));
+    const port = (tcp.address() as AddressInfo).port;
+    const { report } = await run(`http://127.0.0.1:${port}/`, [open('p', 1000, 50)]);
+    expect(report.totals).toMatchObject({ sent: 50, completed: 50, errors: 0 });
+    expect(report.series.find((x) => x.stage === 'app')?.count).toBe(50);
+  });
+});
+
+describe('a target that dies mid-run', () => {
+  it('sad: every request after the death is an error of its own, and the run ends on schedule', async () => {
+    const s = await listen((_q, res) => res.end('ok'));
+    setTimeout(() => void s.close(), 1000);
+    const started = performance.now();
+    const { report, outcome } = await run(s.url, [open('p', 2000, 50)]);
+    const took = performance.now() - started;
+    expect(outcome.interrupted).toBe(false);
+    expect(took).toBeLessThan(4000);
+    expect(report.totals.sent).toBe(100);
+    expect(report.totals.completed + report.totals.errors).toBe(100);
+    expect(report.totals.completed).toBeGreaterThanOrEqual(45);
+    expect(report.totals.errors).toBeGreaterThanOrEqual(45);
+    const kinds = report.phases[0]?.errorKinds ?? {};
+    expect(Object.keys(kinds).every((k) => /ECONNREFUSED|ECONNRESET|connection closed|EPIPE/.test(k))).toBe(true);
+  });
+});
