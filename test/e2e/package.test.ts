@@ -1,9 +1,13 @@
 /** The package as users import it: through package.json `exports` (built to dist/ by `npm test`). */
 import { describe, expect, it } from 'vitest';
 
+// A non-literal specifier: resolved at run time through package.json `exports` (dist/, built by
+// `npm test`), typed from src/ so typechecking never depends on a built dist/.
+const PKG: string = 'budgetgate';
+
 describe("import from 'budgetgate'", () => {
   it('happy: parseServerTiming and run are exported by name', async () => {
-    const m = (await import('budgetgate')) as unknown as typeof import('../../src/index.js');
+    const m = (await import(PKG)) as typeof import('../../src/index.js');
     expect(m.parseServerTiming('queue;dur=12.5;desc="wait", infer;dur=80')).toEqual([
       { name: 'queue', dur: 12.5, desc: 'wait' },
       { name: 'infer', dur: 80, desc: '' },
@@ -12,7 +16,7 @@ describe("import from 'budgetgate'", () => {
   });
 
   it('happy: a programmatic run against the embedded endpoint returns a RunResult', async () => {
-    const { run } = (await import('budgetgate')) as unknown as typeof import('../../src/index.js');
+    const { run } = (await import(PKG)) as typeof import('../../src/index.js');
     const r = await run({ name: 'api', phases: [{ name: 'p', duration: '1s', rate: 30 }], budgets: [{ stage: 'total', p50: '2s' }] });
     expect(r.schema).toBe('budgetgate/report@1');
     expect(r.totals.sent).toBe(30);
@@ -20,7 +24,7 @@ describe("import from 'budgetgate'", () => {
   });
 
   it('sad: a malformed profile rejects with every problem', async () => {
-    const { run, ProfileError } = (await import('budgetgate')) as unknown as typeof import('../../src/index.js');
+    const { run, ProfileError } = (await import(PKG)) as typeof import('../../src/index.js');
     const err = await run({ name: 'x', phases: [{ name: 'p', duration: 5 }] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProfileError);
     expect((err as InstanceType<typeof ProfileError>).problems.length).toBeGreaterThanOrEqual(1);
