@@ -189,17 +189,24 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
         s.control.connect();
         return;
       }
-      const t = now();
-      s.slot = { arrival, sentMs: t, headers: undefined };
-      inFlight++;
-      o.recorder.sent(arrival.phase, arrival.t, t, waited || t - arrival.t > LATE_AFTER_MS);
-      s.send();
+      send(s, arrival, waited, s.send);
     };
 
-    const ready = (client: HookedClient, send: () => void): void => {
+    /** A closed-model request is never late: its intended time is when a user sends it. */
+    const send = (s: ClientState, arrival: Arrival, waited: boolean, write: () => void): void => {
+      const t = now();
+      if (arrival.index < 0) arrival.t = t;
+      s.slot = { arrival, sentMs: t, headers: undefined };
+      s.idle = false;
+      inFlight++;
+      o.recorder.sent(arrival.phase, arrival.t, t, arrival.index >= 0 && (waited || t - arrival.t > LATE_AFTER_MS));
+      write();
+    };
+
+    const ready = (client: HookedClient, write: () => void): void => {
       const s = states.get(client);
       if (!s) return;
-      s.send = send;
+      s.send = write;
       if (s.slot) {
         // autocannon reconnected under a request that never got its response: after a timeout it
         // reconnects before emitting 'timeout', and a server that closes the socket emits 'end'.
@@ -214,13 +221,7 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
       if (s.reserved) {
         const r = s.reserved;
         s.reserved = undefined;
-        s.idle = true; // dispatch clears it
-        const t = now();
-        s.slot = { arrival: r.arrival, sentMs: t, headers: undefined };
-        s.idle = false;
-        inFlight++;
-        o.recorder.sent(r.arrival.phase, r.arrival.t, t, r.waited || t - r.arrival.t > LATE_AFTER_MS);
-        send();
+        send(s, r.arrival, r.waited, write);
         return;
       }
       if (finished) return;
@@ -284,9 +285,11 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
         return;
       }
       // wake for the next arrival, the next phase edge (a closed phase starts with no arrival), and
-      // every 10 ms while a closed phase is under way (its ramp adds users as time passes)
-      const edge = nextEdge(o.plan, now());
-      const until = Math.min(next ?? end, edge, closed ? now() + 10 : end);
+      // every 10 ms while a closed phase is under way (its ramp adds users as time passes). The edge
+      // is taken from the same t as `closed`: from a later now(), a pump that straddled an edge would
+      // see neither the closed phase nor its start, and sleep through it.
+      const edge = nextEdge(o.plan, t);
+      const until = Math.min(next ?? end, edge, closed ? t + 10 : end);
       const wait = until - now();
       timer = wait > 2 ? setTimeout(pump, wait - 1) : (setImmediate(pump) as unknown as NodeJS.Timeout);
     };
