@@ -1,27 +1,47 @@
 /**
- * `npm run bench`: speed figures measured side by side in ONE run (shared, noisy machines: compare
- * the ratios within a run, not absolute numbers across runs). Load goes only to a simulated endpoint
- * this script starts on 127.0.0.1 in a separate process, bounded in time, and stops at the end.
+ * `npm run bench`: speed and memory figures measured side by side in ONE run (shared, noisy machines:
+ * compare the ratios within a run, not absolute numbers across runs). Load goes only to a simulated
+ * endpoint this script starts on 127.0.0.1 in a separate process, bounded in time, and stops at the end.
  *
- *   npm run bench                      # 10 s constant phase per rate
- *   npm run bench -- --duration 5s     # shorter
- *   npm run bench -- --quick           # 3 s per rate, smoke test
- *   npm run bench -- --rates 200,2000,4000
+ *   (a) bare autocannon, 50 connections, closed loop, for D
+ *   (b) budgetgate closed phase, concurrency 50, for D, as a ratio to (a); run a, b, a, b
+ *   (c) paced open-model driver at each rate (uniform), plus a ramp and a spike
+ *   (d) peak RSS of a 5-minute run at 1,000/s vs a 1-minute run, each in its own process
  *
- * Results: a table per section on stdout, and bench/results/latest.json.
+ *   npm run bench                          # D = 10 s, rates 200,1000,2000, RSS 300 s vs 60 s (~7 min)
+ *   npm run bench -- --quick               # D = 3 s, RSS 60 s vs 15 s (~2 min)
+ *   npm run bench -- --only a,b,c          # skip the RSS part
+ *   npm run bench -- --duration 5s --rates 200,2000
+ *   npm run bench -- --long                # also 20 min vs 1 min RSS (adds ~20 min)
+ *
+ * Results: a table per section and a target summary with PASS/FAIL on stdout, and
+ * bench/results/latest.json.
  */
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseDuration } from '../src/core/units.js';
+import { bareAutocannon, budgetgateClosed, type ClosedOptions } from './closed.js';
+import { measurePaced, measureShape, open, type ShapeResult, type Target } from './paced.js';
 import { spawnSim, type SimChild } from './sim-child.js';
-import { measurePaced } from './paced.js';
-import { fmt, renderSection, type Section } from './table.js';
+import { fmt, renderSection, type Cell, type Row, type Section } from './table.js';
+
+type Part = 'a' | 'b' | 'c' | 'd';
 
 interface Args {
   durationMs: number;
   warmupMs: number;
   rates: number[];
+  connections: number;
+  only: Set<Part>;
+  rssLongMs: number;
+  rssShortMs: number;
+  rssRate: number;
+  rssSerial: boolean;
+  long: boolean;
+  quick: boolean;
   out: string;
 }
 
@@ -29,9 +49,18 @@ function parseArgs(argv: readonly string[]): Args {
   const a: Args = {
     durationMs: 10_000,
     warmupMs: 1_000,
-    rates: [200, 2000],
+    rates: [200, 1000, 2000],
+    connections: 50,
+    only: new Set(['a', 'b', 'c', 'd']),
+    rssLongMs: 300_000,
+    rssShortMs: 60_000,
+    rssRate: 1000,
+    rssSerial: false,
+    long: false,
+    quick: false,
     out: fileURLToPath(new URL('./results/latest.json', import.meta.url)),
   };
+  let duration: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = (): string => {
@@ -40,35 +69,275 @@ function parseArgs(argv: readonly string[]): Args {
       return x;
     };
     if (k === '--quick') {
-      a.durationMs = 3_000;
-      a.warmupMs = 500;
+      a.quick = true;
     } else if (k === '--duration') {
       const ms = parseDuration(v());
       if (ms === undefined || ms < 1000) throw new Error('--duration: a duration of at least 1s, e.g. 5s');
-      a.durationMs = ms;
+      duration = ms;
     } else if (k === '--rates') {
       a.rates = v().split(',').map(Number);
       if (a.rates.some((r) => !(r > 0 && r <= 20_000))) throw new Error('--rates: comma-separated numbers in (0, 20000]');
+    } else if (k === '--only') {
+      const parts = v().split(',').map((s) => s.trim());
+      if (parts.length === 0 || parts.some((p) => !['a', 'b', 'c', 'd'].includes(p))) throw new Error('--only: a comma-separated subset of a,b,c,d');
+      a.only = new Set(parts as Part[]);
+    } else if (k === '--long') {
+      a.long = true;
+    } else if (k === '--rss-serial') {
+      a.rssSerial = true;
     } else if (k === '--out') {
       a.out = v();
     } else {
-      throw new Error(`unknown argument ${k} (use --duration 5s, --quick, --rates 200,2000, --out file)`);
+      throw new Error(`unknown argument ${k} (use --quick, --duration 5s, --rates 200,1000,2000, --only a,b,c,d, --long, --rss-serial, --out file)`);
     }
   }
+  if (a.quick) {
+    a.durationMs = 3_000;
+    a.warmupMs = 500;
+    a.rssLongMs = 60_000;
+    a.rssShortMs = 15_000;
+  }
+  if (duration !== undefined) a.durationMs = duration;
   return a;
 }
 
-// A sim that is never the bottleneck: effectively unlimited workers, ~1 ms service, no fallback.
+// A sim that is never the bottleneck by design: effectively unlimited workers, no service time
+// beyond a timer tick, no fallback. (Its CPU can still be: see the sim cpu column of (a)/(b).)
 const SIM = { workers: 2000, prefillBaseMs: 1, prefillMsPerToken: 0, decodeMsPerToken: 0, jitter: 0, fallbackOff: true };
 const BODY = JSON.stringify({ model: 'sim', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] });
+
+// targets (issue 3 item 6)
+const T = { closedRatio: 0.9, worstSecond: 0.02, burst: 1.3, latenessP99Ms: 2, rssRatio: 1.1 };
+
+interface Verdict {
+  target: string;
+  figure: string;
+  limit: string;
+  pass: boolean;
+}
+const verdicts: Verdict[] = [];
+function check(target: string, value: number, limit: number, op: '<=' | '>=', show: (x: number) => string): string {
+  const pass = Number.isFinite(value) && (op === '<=' ? value <= limit : value >= limit);
+  verdicts.push({ target, figure: show(value), limit: `${op === '<=' ? '≤' : '≥'} ${show(limit)}`, pass });
+  return pass ? 'PASS' : 'FAIL';
+}
+const num = (v: Cell | undefined): number => (typeof v === 'number' ? v : Number.NaN);
+const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
+const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+const f2 = (x: number): string => x.toFixed(2);
+const f3 = (x: number): string => x.toFixed(3);
+const ms = (x: number): string => fmt.ms(x);
+const cpuPct = (v: Cell): string => (typeof v === 'number' ? `${(v * 100).toFixed(0)}%` : '—');
+
+/** (a) and (b): a, b, a, b after one short unmeasured run of each (JIT, connections). */
+async function closedSection(args: Args, sim: SimChild): Promise<{ sections: Section[]; summary: Row }> {
+  const runB = args.only.has('b');
+  const runA = args.only.has('a') || runB; // (b) is a ratio to (a)
+  const base: ClosedOptions = { url: sim.url, body: BODY, connections: args.connections, durationMs: args.durationMs, timeoutMs: 10_000, simPid: sim.pid };
+  const warm: ClosedOptions = { ...base, durationMs: 1000 };
+  process.stderr.write(`  (a/b) closed loop, ${args.connections} connections, ${args.durationMs / 1000}s each: warmup, then a, b, a, b…\n`);
+  if (runA) await bareAutocannon(warm);
+  if (runB) await budgetgateClosed(warm);
+  const rows: Row[] = [];
+  for (let i = 1; i <= 2; i++) {
+    if (runA) rows.push({ run: `a${i}`, ...(await bareAutocannon(base)) });
+    if (runB) rows.push({ run: `b${i}`, ...(await budgetgateClosed(base)) });
+  }
+  const a = rows.filter((r) => r.tool === 'autocannon').map((r) => num(r.throughput));
+  const b = rows.filter((r) => r.tool === 'budgetgate').map((r) => num(r.throughput));
+  const spread = (xs: number[]): number => (xs.length > 0 ? (Math.max(...xs) - Math.min(...xs)) / mean(xs) : Number.NaN);
+  const summary: Row = {
+    autocannonMean: a.length ? mean(a) : null,
+    autocannonSpread: a.length ? spread(a) : null,
+    budgetgateMean: b.length ? mean(b) : null,
+    budgetgateSpread: b.length ? spread(b) : null,
+    ratio: a.length && b.length ? mean(b) / mean(a) : null,
+    pairRatios: b.map((x, i) => f3(x / (a[i] ?? Number.NaN))).join(', '),
+    cpuPerReqRatio: null,
+  };
+  const cpuA = rows.filter((r) => r.tool === 'autocannon').map((r) => num(r.cpuUsPerReq));
+  const cpuB = rows.filter((r) => r.tool === 'budgetgate').map((r) => num(r.cpuUsPerReq));
+  if (cpuA.length && cpuB.length) summary.cpuPerReqRatio = mean(cpuB) / mean(cpuA);
+  const sections: Section[] = [
+    {
+      name: 'closed-throughput',
+      title: `(a)/(b) closed loop, ${args.connections} connections, ${args.durationMs / 1000}s per run, order a1 b1 a2 b2 (after a 1 s unmeasured run of each)`,
+      columns: [
+        { key: 'run', label: 'run' },
+        { key: 'tool', label: 'tool' },
+        { key: 'throughput', label: 'throughput', format: fmt.rate },
+        { key: 'completed', label: 'completed' },
+        { key: 'errors', label: 'errors' },
+        { key: 'latencyP50', label: 'latency p50', format: fmt.ms },
+        { key: 'latencyP99', label: 'p99', format: fmt.ms },
+        { key: 'driverCpu', label: 'driver cpu', format: cpuPct },
+        { key: 'cpuUsPerReq', label: 'driver cpu/req', format: (v) => (typeof v === 'number' ? `${v.toFixed(1)}µs` : '—') },
+        { key: 'simCpu', label: 'sim cpu', format: cpuPct },
+      ],
+      rows,
+      notes: [
+        'throughput = 2xx completions inside the D-second window / D; both tools run in this process against the same sim process',
+        'budgetgate: drive() with one closed phase (concurrency 50), real Recorder + TimingExtractor (Server-Timing parsed, stages recorded)',
+        'driver cpu / sim cpu = CPU time / wall time of each process (100% = one core; 2 cores in all, shared): a sim near 100% means both tools',
+        '  hit the sim\'s ceiling and the throughput ratio understates the driver\'s own cost; driver cpu/req is the sim-independent figure',
+      ],
+    },
+  ];
+  if (summary.ratio !== null) {
+    const v = check('(b) closed throughput / bare autocannon', num(summary.ratio), T.closedRatio, '>=', f3);
+    sections.push({
+      name: 'closed-ratio',
+      title: '(b) budgetgate closed-model throughput vs bare autocannon (ratio of the means)',
+      columns: [
+        { key: 'autocannonMean', label: 'autocannon mean', format: fmt.rate },
+        { key: 'autocannonSpread', label: 'spread', format: (x) => `${pct(num(x))}` },
+        { key: 'budgetgateMean', label: 'budgetgate mean', format: fmt.rate },
+        { key: 'budgetgateSpread', label: 'spread', format: (x) => `${pct(num(x))}` },
+        { key: 'ratio', label: 'b/a', format: (x) => `${f3(num(x))} ${v} (≥ ${T.closedRatio})` },
+        { key: 'pairRatios', label: 'b1/a1, b2/a2' },
+        { key: 'cpuPerReqRatio', label: 'cpu/req b/a', format: fmt.fixed(2) },
+      ],
+      rows: [summary],
+      notes: ['spread = (max − min) / mean of the two runs of each tool: the machine noise the ratio sits in'],
+    });
+  }
+  return { sections, summary };
+}
+
+function shapeSections(shapes: ShapeResult[]): Section[] {
+  const summaries = shapes.map((s) => {
+    const verdict = check(`(c) ${s.summary.shape}: worst second away from edges`, num(s.summary.maxDevAway), T.worstSecond, '<=', pct);
+    return { ...s.summary, verdict };
+  });
+  return [
+    {
+      name: 'paced-shapes',
+      title: '(c) paced driver, ramp and spike (uniform, 1 s warmup at the first rate): does the achieved rate follow the target?',
+      columns: [
+        { key: 'shape', label: 'shape' },
+        { key: 'phases', label: 'phases' },
+        { key: 'edges', label: 'edges' },
+        { key: 'maxDevAway', label: 'worst second away from edges', format: (v, r) => `±${pct(num(v))} ${r.verdict} (≤ ±2%, seconds ${r.awaySeconds})` },
+        { key: 'maxDevAll', label: 'worst second incl. edges', format: (v) => `±${pct(num(v))}` },
+        { key: 'latenessP50', label: 'lateness p50', format: fmt.ms },
+        { key: 'latenessP99', label: 'p99', format: fmt.ms },
+        { key: 'latenessMax', label: 'max', format: fmt.ms },
+        { key: 'late', label: 'late' },
+        { key: 'errors', label: 'errors' },
+        { key: 'driverCpu', label: 'driver cpu', format: cpuPct },
+      ],
+      rows: summaries,
+      notes: ['away from edges = whole seconds that are neither the second before nor the second after an edge (seconds are run time, edges on whole seconds)'],
+    },
+    {
+      name: 'paced-edges',
+      title: '(c) per-second achieved (sent by actual time) vs target (scheduled by intended time) around each edge',
+      columns: [
+        { key: 'shape', label: 'shape' },
+        { key: 'edge', label: 'edge', format: (v) => `${v}s` },
+        { key: 'rel', label: 'second' },
+        { key: 'second', label: 'run second', format: (v) => `[${v}, ${num(v) + 1})` },
+        { key: 'target', label: 'target' },
+        { key: 'achieved', label: 'achieved' },
+        { key: 'deviation', label: 'deviation', format: (v) => `${num(v) >= 0 ? '+' : ''}${pct(num(v))}` },
+      ],
+      rows: shapes.flatMap((s) => s.edgeRows),
+    },
+  ];
+}
+
+interface RssResult {
+  maxRssMb: number;
+  [k: string]: unknown;
+}
+
+/** One rss-child.ts run in its own process; resolves with its JSON line. */
+function rssChild(url: string, durationMs: number, rate: number): Promise<RssResult> {
+  const script = fileURLToPath(new URL('./rss-child.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', script, '--duration', `${durationMs / 1000}s`, '--rate', String(rate), '--url', url], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const onExit = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', onExit);
+  return new Promise((resolve, reject) => {
+    let last = '';
+    createInterface({ input: child.stdout! }).on('line', (l) => {
+      if (l.trim().startsWith('{')) last = l;
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      process.off('exit', onExit);
+      if (code !== 0 || !last) return reject(new Error(`rss-child (${durationMs / 1000}s) exited with ${code}`));
+      try {
+        resolve(JSON.parse(last) as RssResult);
+      } catch (e) {
+        reject(e as Error);
+      }
+    });
+  });
+}
+
+async function rssPair(args: Args, url: string, longMs: number, shortMs: number): Promise<Row> {
+  process.stderr.write(
+    `  (d) peak RSS: ${longMs / 1000}s vs ${shortMs / 1000}s at ${args.rssRate}/s, each in its own process, ${args.rssSerial ? 'one after the other' : 'concurrently'}…\n`,
+  );
+  let long: RssResult;
+  let short: RssResult;
+  if (args.rssSerial) {
+    short = await rssChild(url, shortMs, args.rssRate);
+    long = await rssChild(url, longMs, args.rssRate);
+  } else {
+    [long, short] = await Promise.all([rssChild(url, longMs, args.rssRate), rssChild(url, shortMs, args.rssRate)]);
+  }
+  const ratio = long.maxRssMb / short.maxRssMb;
+  const verdict = check(`(d) peak RSS ${longMs / 60_000} min / ${shortMs / 60_000} min`, ratio, T.rssRatio, '<=', f3);
+  const s = (r: RssResult): string => `${r.maxRssMb} MB (heap after GC ${String(r.heapAfterGcMb)} MB; sent ${String(r.sent)}/${String(r.scheduled)}, late ${String(r.late)}, errors ${String(r.errors)}, lateness p99 ${fmt.ms(r.latenessP99 as Cell)}, cpu ${cpuPct(r.driverCpu as Cell)})`;
+  return {
+    pair: `${longMs / 1000}s vs ${shortMs / 1000}s`,
+    long: s(long),
+    short: s(short),
+    ratio,
+    verdict,
+    heapAfterGcRatio: typeof long.heapAfterGcMb === 'number' && typeof short.heapAfterGcMb === 'number' ? long.heapAfterGcMb / short.heapAfterGcMb : null,
+    longSamples: (long.rssSamplesMb as number[]).join(' '),
+    raw: JSON.stringify({ long, short }),
+  };
+}
+
+function rssSection(rows: Row[], serial: boolean): Section {
+  return {
+    name: 'rss',
+    title: '(d) peak RSS (process.resourceUsage().maxRSS) of a long vs a short budgetgate run at the same rate, each in its own process',
+    columns: [
+      { key: 'pair', label: 'runs' },
+      { key: 'ratio', label: 'peak RSS long/short', format: (v, r) => `${f3(num(v))} ${r.verdict} (≤ ${T.rssRatio})` },
+      { key: 'heapAfterGcRatio', label: 'heap after GC long/short', format: fmt.fixed(3) },
+      { key: 'long', label: 'long' },
+      { key: 'short', label: 'short' },
+    ],
+    rows,
+    notes: [
+      serial
+        ? 'the two runs ran one after the other, each alone with the sim'
+        : 'the two runs ran concurrently (both against one sim) to save time: they share 2 cores, which affects their pacing, not what they keep in memory',
+      'heap after GC = heapUsed after a forced GC at the end (what the run retains); peak RSS also counts garbage not yet collected, so it depends on GC timing',
+      ...rows.map((r) => `RSS of the long run every 5 s (MB): ${String(r.longSamples)}`),
+    ],
+  };
+}
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const cores = typeof availableParallelism === 'function' ? availableParallelism() : cpus().length;
-  const header = `budgetgate bench (node ${process.version}, ${cores} cores) — paced open-model driver vs schedule, sim in a separate process`;
+  const header = `budgetgate bench (node ${process.version}, ${cores} cores, ${cpus()[0]?.model ?? 'unknown cpu'}) — sim in a separate process on 127.0.0.1`;
   process.stdout.write(`${header}\n`);
+  const startedAt = new Date().toISOString();
+  const t0 = performance.now();
 
   const sections: Section[] = [];
+  let closed: Row | undefined;
   let sim: SimChild | undefined;
   const onSignal = (): void => {
     void (sim?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
@@ -77,63 +346,114 @@ async function main(): Promise<void> {
   process.once('SIGTERM', onSignal);
   try {
     sim = await spawnSim(SIM);
-    const rows = [];
-    for (const rate of args.rates) {
-      process.stderr.write(`  ${rate}/s for ${args.durationMs / 1000}s (+${args.warmupMs / 1000}s warmup)…\n`);
-      rows.push(await measurePaced({ url: sim.url, rate, durationMs: args.durationMs, warmupMs: args.warmupMs, body: BODY, maxInFlight: 1000, timeoutMs: 10_000 }));
+
+    if (args.only.has('a') || args.only.has('b')) {
+      const r = await closedSection(args, sim);
+      sections.push(...r.sections);
+      closed = r.summary;
     }
-    sections.push({
-      name: 'paced-driver',
-      title: `paced driver, uniform arrivals, ${args.durationMs / 1000}s constant phase per rate (after ${args.warmupMs / 1000}s warmup)`,
-      columns: [
-        { key: 'rate', label: 'rate', format: (v) => `${v}/s` },
-        { key: 'achieved', label: 'achieved', format: fmt.rate },
-        { key: 'achievedRatio', label: 'achieved/target', format: fmt.fixed(3) },
-        { key: 'latenessP50', label: 'lateness p50', format: fmt.ms },
-        { key: 'latenessP99', label: 'p99', format: fmt.ms },
-        { key: 'latenessMax', label: 'max', format: fmt.ms },
-        { key: 'worstSecond', label: 'worst second', format: fmt.pct },
-        { key: 'burstRatio', label: 'burst100ms/nominal', format: (v, r) => `${fmt.fixed(2)(v)} (${r.burst100ms})` },
-        { key: 'late', label: 'late', format: (v) => String(v) },
-        { key: 'errors', label: 'errors', format: (v) => String(v) },
-        { key: 'totalP50', label: 'total p50', format: fmt.ms },
-        { key: 'totalP99', label: 'total p99', format: fmt.ms },
-        { key: 'driverCpu', label: 'driver cpu', format: (v) => (typeof v === 'number' ? `${(v * 100).toFixed(0)}%` : '—') },
-        { key: 'loopDelayP99', label: 'loop delay p99', format: fmt.ms },
-        { key: 'loopDelayMax', label: 'max', format: fmt.ms },
-      ],
-      rows,
-      notes: [
-        'achieved = sends of the phase whose actual time falls inside the phase window / phase duration',
-        'lateness = actual send − intended send (exact, per request); worst second = max |sent − scheduled| / scheduled over whole seconds',
-        'burst = most sends in any sliding 100 ms window / (rate × 0.1); late = sent > 10 ms after intended (or queued for a connection)',
-        'total = client-measured latency from the intended time: small totals mean the sim was not the bottleneck',
-        'driver cpu = driver process CPU / wall time (100% = one core); loop delay = driver event-loop delay (monitorEventLoopDelay, 5 ms resolution)',
-      ],
-    });
+
+    if (args.only.has('c')) {
+      const target: Target = { url: sim.url, body: BODY, maxInFlight: 1000, timeoutMs: 10_000 };
+      const rows: Row[] = [];
+      for (const rate of args.rates) {
+        process.stderr.write(`  (c) ${rate}/s for ${args.durationMs / 1000}s (+${args.warmupMs / 1000}s warmup)…\n`);
+        const r = await measurePaced({ ...target, rate, durationMs: args.durationMs, warmupMs: args.warmupMs });
+        r.vSecond = check(`(c) ${rate}/s worst whole second`, num(r.worstSecond), T.worstSecond, '<=', pct);
+        r.vBurst = check(`(c) ${rate}/s largest 100 ms burst / nominal`, num(r.burstRatio), T.burst, '<=', f2);
+        r.vLate = check(`(c) ${rate}/s lateness p99`, num(r.latenessP99), T.latenessP99Ms, '<=', ms);
+        rows.push(r);
+      }
+      sections.push({
+        name: 'paced-driver',
+        title: `(c) paced driver, uniform arrivals, ${args.durationMs / 1000}s constant phase per rate (after ${args.warmupMs / 1000}s warmup)`,
+        columns: [
+          { key: 'rate', label: 'rate', format: (v) => `${v}/s` },
+          { key: 'achieved', label: 'achieved', format: fmt.rate },
+          { key: 'achievedRatio', label: 'achieved/target', format: fmt.fixed(3) },
+          { key: 'latenessP50', label: 'lateness p50', format: fmt.ms },
+          { key: 'latenessP99', label: 'p99 (≤ 2ms)', format: (v, r) => `${fmt.ms(v)} ${r.vLate}` },
+          { key: 'latenessMax', label: 'max', format: fmt.ms },
+          { key: 'worstSecond', label: 'worst second (±2%)', format: (v, r) => `${fmt.pct(v)} ${r.vSecond}` },
+          { key: 'burstRatio', label: 'burst100ms/nominal (≤ 1.3)', format: (v, r) => `${fmt.fixed(2)(v)} (${r.burst100ms}) ${r.vBurst}` },
+          { key: 'late', label: 'late' },
+          { key: 'errors', label: 'errors' },
+          { key: 'totalP99', label: 'total p99', format: fmt.ms },
+          { key: 'driverCpu', label: 'driver cpu', format: cpuPct },
+          { key: 'loopDelayP99', label: 'loop delay p99', format: fmt.ms },
+          { key: 'loopDelayMax', label: 'max', format: fmt.ms },
+        ],
+        rows,
+        notes: [
+          'achieved = sends of the phase whose actual time falls inside the phase window / phase duration',
+          'lateness = actual send − intended send (exact, per request); worst second = max |sent − scheduled| / scheduled over whole seconds',
+          'burst = most sends in any sliding 100 ms window / (rate × 0.1); late = sent > 10 ms after intended (or queued for a connection)',
+          'total = client-measured latency from the intended time: small totals mean the sim was not the bottleneck',
+          'driver cpu = driver process CPU / wall time (100% = one core); loop delay = driver event-loop delay (monitorEventLoopDelay, 5 ms resolution)',
+        ],
+      });
+
+      const shapes: ShapeResult[] = [];
+      process.stderr.write('  (c) ramp 100→1000/s over 5 s…\n');
+      shapes.push(
+        await measureShape(target, 'ramp', [open('warmup', 1000, 100, 100, true), open('low', 2000, 100), open('ramp', 5000, 100, 1000), open('high', 2000, 1000)]),
+      );
+      process.stderr.write('  (c) spike 200 → 1000 → 200/s, 2 s each…\n');
+      shapes.push(
+        await measureShape(target, 'spike', [open('warmup', 1000, 200, 200, true), open('base', 2000, 200), open('spike', 2000, 1000), open('after', 2000, 200)]),
+      );
+      sections.push(...shapeSections(shapes));
+      // every second of the shapes, for the JSON only
+      sections.push({ name: 'paced-shape-seconds', title: '', columns: [], rows: shapes.flatMap((s) => s.seconds) });
+    }
+
+    if (args.only.has('d')) {
+      const rows: Row[] = [await rssPair(args, sim.url, args.rssLongMs, args.rssShortMs)];
+      if (args.long) rows.push(await rssPair(args, sim.url, 1_200_000, 60_000));
+      sections.push(rssSection(rows, args.rssSerial));
+    }
   } finally {
     await sim?.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
 
-  for (const s of sections) process.stdout.write(`\n${renderSection(s)}\n`);
+  for (const s of sections) if (s.columns.length > 0) process.stdout.write(`\n${renderSection(s)}\n`);
+
+  const targets: Section = {
+    name: 'targets',
+    title: 'targets',
+    columns: [
+      { key: 'target', label: 'target' },
+      { key: 'figure', label: 'figure' },
+      { key: 'limit', label: 'limit' },
+      { key: 'pass', label: 'verdict', format: (v) => (v ? 'PASS' : 'FAIL') },
+    ],
+    rows: verdicts.map((v) => ({ ...v, pass: v.pass ? 1 : 0 })) as unknown as Row[],
+  };
+  process.stdout.write(`\n${renderSection(targets)}\n`);
+  const failed = verdicts.filter((v) => !v.pass).length;
+  const wallS = (performance.now() - t0) / 1000;
+  process.stdout.write(`${verdicts.length - failed}/${verdicts.length} targets PASS (${wallS.toFixed(0)} s)\n`);
 
   const results = {
-    schema: 'budgetgate/bench@1',
+    schema: 'budgetgate/bench@2',
     header,
     node: process.version,
     cores,
     cpu: cpus()[0]?.model ?? 'unknown',
     platform: `${process.platform}-${process.arch}`,
-    startedAt: new Date().toISOString(),
-    args,
+    startedAt,
+    wallSeconds: wallS,
+    args: { ...args, only: [...args.only] },
     sim: SIM,
+    targets: verdicts,
+    closed,
     sections: sections.map(({ name, title, rows }) => ({ name, title, rows })),
   };
   mkdirSync(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
   writeFileSync(args.out, `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(`\nwrote ${args.out}\n`);
+  process.stdout.write(`wrote ${args.out}\n`);
 }
 
 main().catch((e: unknown) => {

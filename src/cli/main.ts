@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 /** commander wiring: the only module that reads argv, writes to the terminal and sets the exit code. */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { BudgetgateError } from '../core/errors.js';
+import { BudgetgateError, ProfileError } from '../core/errors.js';
+import { checkSafety } from '../core/safety.js';
 import { planSchedule } from '../core/schedule.js';
 import { renderPlan } from '../report/plan.js';
 import { startSim, type FaultKind, type SimOptions } from '../sim/index.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { loadProfile } from './files.js';
 import { checkTargetUrl, runCommand, type Io } from './run-command.js';
+import { registerReportCommands } from './report-commands.js';
+import { registerCapacityCommand } from './capacity-command.js';
+import { registerMergeCommand } from './merge-command.js';
 import { VERSION } from '../version.js';
 
 const io: Io = {
@@ -53,9 +57,21 @@ export function program(): Command {
     .option('-o, --out <dir>', 'report folder (default: reports/<profile>-<UTC time>/)')
     .option('--allow-inconclusive', 'an inconclusive budget (too few samples) does not fail the run')
     .option('-q, --quiet', 'no live progress (on a terminal a line a second, in logs a line every 5 s)')
+    .option('-f, --format <list>', 'extra report formats beside report.json, comma-separated: junit, md, html (json is always written)')
+    .option('--baseline <report>', 'compare with this saved report at the end; a regression fails the run (exit 1)')
+    .option('--strict', 'a borderline pass (its 95% interval contains the limit) fails the run')
+    .option('--insecure', 'https: do not verify the target\'s certificate (the probe verifies it by default)')
+    .option('--ca <file>', 'https: trust the certificates in this PEM file (e.g. a self-signed target)')
+    .option('--redact <name>', 'hide the value of this header or environment variable as *** in every output (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--dry-run', 'check the profile and print the plan; send nothing')
+    // scale-out (the action passes these through to runCommand's RunFlags)
+    .option('--shard <I/N>', 'send only shard I of N (schedule index ≡ I mod N; I from 0); auto/N reads $JOB_COMPLETION_INDEX')
+    .option('--start-at <time>', 'wait until this ISO time (e.g. 2026-05-01T12:00:00Z) before t = 0, so shards align')
+    .option('--start-in <duration>', 'wait this long (e.g. 30s) before t = 0')
+    .option('--checkpoint <every>', 'write report.json (checkpoint: true) this often while running; 0 disables', '60s')
     .addOption(new Option('--skip-probe', 'send no probe request before the run').hideHelp())
     .addHelpText('after', '\nExamples:\n  $ budgetgate run profiles/demo.yaml\n  $ budgetgate run profile.yaml --target http://127.0.0.1:8000/v1/chat/completions --out reports/ci\n\nExit codes: 0 pass, 1 a budget failed or was inconclusive, 2 usage or profile error, 3 target unreachable,\n4 report not written, 130 interrupted.')
-    .action(async (profile: string, flags: { target?: string; out?: string; allowInconclusive?: boolean; skipProbe?: boolean; quiet?: boolean }) => {
+    .action(async (profile: string, flags: { target?: string; out?: string; allowInconclusive?: boolean; skipProbe?: boolean; quiet?: boolean; format?: string; baseline?: string; strict?: boolean; insecure?: boolean; ca?: string; redact?: string[]; dryRun?: boolean }) => {
       process.exitCode = await runCommand(profile, flags, io);
     });
 
@@ -66,6 +82,8 @@ export function program(): Command {
     .addHelpText('after', '\nExample:\n  $ budgetgate validate profiles/demo.yaml')
     .action(async (path: string, flags: { target?: string }) => {
       const profile = await loadProfile(path, io.env);
+      const unsafe = checkSafety(profile, planSchedule(profile.phases));
+      if (unsafe.length > 0) throw new ProfileError(path, unsafe);
       const target = flags.target !== undefined ? checkTargetUrl(flags.target, '--target') : (profile.target.url ?? '(embedded simulated endpoint)');
       io.stdout(renderPlan(profile, planSchedule(profile.phases), target));
     });
@@ -106,6 +124,9 @@ export function program(): Command {
       });
       await sim.close();
     });
+  registerReportCommands(p, io);
+  registerCapacityCommand(p, io);
+  registerMergeCommand(p, io);
   return p;
 }
 

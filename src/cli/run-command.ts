@@ -1,16 +1,27 @@
 /** `budgetgate run PROFILE`: the whole path from a profile file to an exit code. */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BudgetgateError } from '../core/errors.js';
+import { BudgetgateError, ProfileError } from '../core/errors.js';
+import type { Profile } from '../core/profile-types.js';
+import { createRedactor, redactDeep, referencedVariables, secretValues } from '../core/redact.js';
+import { checkSafety } from '../core/safety.js';
+import { planSchedule } from '../core/schedule.js';
+import { probe } from '../engine/probe.js';
+import { renderPlan } from '../report/plan.js';
 import { serializeReport, type RunResult } from '../core/report.js';
 import type { Tick } from '../engine/driver.js';
-import { runEngine } from '../engine/run.js';
+import { requestBody, runEngine } from '../engine/run.js';
 import { renderProgress } from '../report/progress.js';
 import { renderTerminal } from '../report/terminal.js';
 import { startSim, type SimServer } from '../sim/index.js';
 import { EXIT } from './exit-codes.js';
-import { defaultOutDir, loadProfile, writeAtomic } from './files.js';
+import { defaultOutDir, loadProfile, loadPrompts, readText, writeAtomic } from './files.js';
 import { onInterrupt } from './signals.js';
+import { applyStrict, emitReportOutputs, parseFormats } from './outputs.js';
+import { compareAndPrint, loadBaseline } from './report-commands.js';
 import { VERSION } from '../version.js';
+import { parseShard } from '../core/shard.js';
+import { parseDuration } from '../core/units.js';
 
 export interface RunFlags {
   quiet?: boolean;
@@ -18,6 +29,65 @@ export interface RunFlags {
   out?: string;
   allowInconclusive?: boolean;
   skipProbe?: boolean;
+  /** extra formats beside report.json: "junit,md,html" */
+  format?: string;
+  /** a saved report to compare with at the end; a regression fails the run */
+  baseline?: string;
+  /** a borderline pass fails the run */
+  strict?: boolean;
+  /** https: skip certificate verification in the probe (autocannon never verifies) */
+  insecure?: boolean;
+  /** https: PEM file of the certificates to trust in the probe instead of the system CAs */
+  ca?: string;
+  /** header or environment variable names whose values are hidden as *** everywhere (repeatable) */
+  redact?: string[];
+  /** print the plan and send nothing */
+  dryRun?: boolean;
+  /** "I/N" or "auto/N" (I from $JOB_COMPLETION_INDEX): send only this shard's requests */
+  shard?: string;
+  /** ISO time to begin at (shards started apart share t = 0) */
+  startAt?: string;
+  /** a duration ("30s") to begin after: --start-at computed from now */
+  startIn?: string;
+  /** how often to write report.json while running ("60s"; "0" disables) */
+  checkpoint?: string;
+}
+
+/**
+ * --start-at / --start-in → ms since the epoch, or undefined to start at once. A time already past
+ * starts at once with a warning (a shard scheduled late still belongs to the run: its timeline is
+ * aligned to the nearest second by merge). Both flags together, or an unreadable time, is a usage error.
+ */
+export function resolveStartAt(flags: Pick<RunFlags, 'startAt' | 'startIn'>, nowMs: number, warn: (m: string) => void): number | undefined {
+  if (flags.startAt !== undefined && flags.startIn !== undefined) throw new BudgetgateError('usage', '--start-at and --start-in: give one, not both');
+  let at: number | undefined;
+  if (flags.startAt !== undefined) {
+    // an ISO date-time with its zone (Z or ±hh:mm): a zone-less time would be read in each machine's own zone
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(flags.startAt.trim()) || Number.isNaN(Date.parse(flags.startAt))) {
+      throw new BudgetgateError('usage', `--start-at: expected an ISO time with a zone like 2026-05-01T12:00:00Z, got ${JSON.stringify(flags.startAt)}`);
+    }
+    at = Date.parse(flags.startAt);
+  } else if (flags.startIn !== undefined) {
+    const ms = parseDuration(flags.startIn);
+    if (ms === undefined || ms < 0) throw new BudgetgateError('usage', `--start-in: expected a duration like 30s, got ${JSON.stringify(flags.startIn)}`);
+    at = nowMs + ms;
+  }
+  if (at !== undefined && at < nowMs) {
+    warn(`--start-at ${new Date(at).toISOString()} is ${((nowMs - at) / 1000).toFixed(1)} s in the past: starting now`);
+    return undefined;
+  }
+  return at;
+}
+
+/** --checkpoint: a duration, or "0" to disable; default 60 s */
+export function checkpointMs(text: string | undefined): number {
+  if (text === undefined) return 60_000;
+  if (text.trim() === '0') return 0;
+  const ms = parseDuration(text);
+  if (ms === undefined || ms < 0) throw new BudgetgateError('usage', `--checkpoint: expected a duration like 60s (or 0 to disable), got ${JSON.stringify(text)}`);
+  // a checkpoint re-encodes every histogram: more often than once a second costs more than it keeps
+  if (ms > 0 && ms < 1000) throw new BudgetgateError('usage', `--checkpoint: at least 1s (or 0 to disable), got ${JSON.stringify(text)}`);
+  return ms;
 }
 
 export interface Io {
@@ -60,8 +130,63 @@ function progressPrinter(io: Io, quiet: boolean): { tick: (t: Tick) => void; cle
   };
 }
 
-export async function runCommand(profilePath: string, flags: RunFlags, io: Io): Promise<number> {
+/**
+ * Secrets are hidden from everything the run prints, writes or throws. Before the profile is parsed
+ * only `--redact` variables and `${VAR}` values are known: the loader substitutes variables without
+ * telling which, so the raw text is scanned for `${NAME}` and NAME looked up here, as the loader
+ * would. Once the profile is loaded its credential headers and the target URL's tokens join them.
+ */
+export async function runCommand(profilePath: string, flags: RunFlags, rawIo: Io): Promise<number> {
+  const raw = await readText(profilePath, 'profile').catch(() => '');
+  const envUsed = referencedVariables(raw).flatMap((n) => (rawIo.env[n] !== undefined ? [rawIo.env[n] as string] : []));
+  const extra = { names: flags.redact ?? [], env: (n: string) => rawIo.env[n] };
+  let redactor = createRedactor(secretValues({}, envUsed, extra));
+  const redact = (s: string): string => redactor(s);
+  const learn = (profile: Profile, url: string): void => {
+    redactor = createRedactor(secretValues(profile.target.headers, envUsed, { ...extra, urls: [url, profile.target.url ?? ''] }));
+  };
+  const io: Io = { ...rawIo, stdout: (s) => rawIo.stdout(redact(s)), stderr: (s) => rawIo.stderr(redact(s)) };
+  try {
+    return await runLoaded(profilePath, flags, io, learn, redact);
+  } catch (e) {
+    if (e instanceof Error) {
+      e.message = redact(e.message);
+      if (e.stack !== undefined) e.stack = redact(e.stack);
+    }
+    throw e;
+  }
+}
+
+async function readCa(path: string | undefined): Promise<string | undefined> {
+  if (path === undefined) return undefined;
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    throw new BudgetgateError('usage', `--ca ${path}: cannot read the certificate file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+async function runLoaded(profilePath: string, flags: RunFlags, io: Io, learn: (p: Profile, url: string) => void, redact: (s: string) => string): Promise<number> {
   const profile = await loadProfile(profilePath, io.env);
+  const promptItems = await loadPrompts(profile, profilePath);
+  learn(profile, flags.target ?? profile.target.url ?? '');
+  // the rate cap is checked before anything is sent, dry run or not
+  const plan = planSchedule(profile.phases);
+  const unsafe = checkSafety(profile, plan);
+  if (unsafe.length > 0) throw new ProfileError(profilePath, unsafe);
+  const ca = await readCa(flags.ca);
+  // flags that can be wrong are checked before any load is sent
+  const formats = parseFormats(flags.format).filter((f) => f !== 'json');
+  const baseline = await loadBaseline(flags.baseline);
+  const shard = flags.shard !== undefined ? parseShard(flags.shard, io.env.JOB_COMPLETION_INDEX) : undefined;
+  const startAt = resolveStartAt(flags, Date.now(), (m) => io.stderr(`warning: ${m}\n`));
+  const everyMs = checkpointMs(flags.checkpoint);
+  if (flags.dryRun === true) {
+    const shown = flags.target !== undefined ? checkTargetUrl(flags.target, '--target') : (profile.target.url ?? '(embedded simulated endpoint)');
+    io.stdout(renderPlan(profile, plan, shown));
+    io.stdout('dry run: nothing sent\n');
+    return EXIT.pass;
+  }
   let sim: SimServer | undefined;
   let url: string;
   if (flags.target !== undefined) url = checkTargetUrl(flags.target, '--target');
@@ -78,35 +203,62 @@ export async function runCommand(profilePath: string, flags: RunFlags, io: Io): 
     io.stderr(`${m}\n`);
   });
   const startedAt = new Date();
+  // checkpoint writes are chained so they never overlap, and awaited before the final report so a
+  // late one cannot overwrite it
+  let checkpoints = Promise.resolve();
+  const onCheckpoint = (partial: RunResult): void => {
+    const path = join(flags.out ?? defaultOutDir(profile.name, startedAt), 'report.json');
+    checkpoints = checkpoints
+      .then(() => writeAtomic(path, serializeReport(redactDeep(partial, redact, new Set(['hdr'])))))
+      .catch((e: unknown) => io.stderr(`budgetgate: checkpoint: ${(e as Error).message}\n`));
+  };
+  if (startAt !== undefined) io.stderr(`waiting until ${new Date(startAt).toISOString()} to start${shard ? ` (shard ${shard.index}/${shard.count})` : ''}\n`);
   let result: RunResult;
   try {
     if (interrupt.soft.aborted) throw new BudgetgateError('interrupted', 'interrupted before the run started');
+    // the probe runs here rather than in runEngine: it alone verifies an https target's certificate
+    if (flags.skipProbe !== true) {
+      const t = profile.target;
+      await probe({ url, method: t.method, headers: t.headers, body: requestBody(t.body), timeoutMs: t.timeoutMs, tls: { insecure: flags.insecure === true, ...(ca !== undefined ? { ca } : {}) } }, redact);
+    }
     result = await runEngine(profile, {
       url,
       version: VERSION,
       allowInconclusive: flags.allowInconclusive === true,
       signal: interrupt.soft,
       hardSignal: interrupt.hard,
-      skipProbe: flags.skipProbe === true,
+      skipProbe: true,
+      redact,
       wallClock: () => startedAt,
       onTick: progress.tick,
+      promptItems,
+      ...(shard ? { shard } : {}),
+      ...(startAt !== undefined ? { startAt } : {}),
+      onCheckpoint,
+      checkpointMs: everyMs,
     });
   } finally {
+    await checkpoints;
     progress.clear();
     interrupt.dispose();
     await sim?.close();
   }
 
+  // every format is rendered from this copy; encoded histograms (base64) are left intact
+  result = redactDeep(result, redact, new Set(['hdr']));
+  if (flags.strict === true) result = applyStrict(result, flags.allowInconclusive === true);
   io.stdout(renderTerminal(result, { color: io.color }));
   const outDir = flags.out ?? defaultOutDir(profile.name, startedAt);
   const reportPath = join(outDir, 'report.json');
   try {
     await writeAtomic(reportPath, serializeReport(result));
     io.stderr(`report: ${reportPath}\n`);
+    await emitReportOutputs(result, outDir, formats, { allowInconclusive: flags.allowInconclusive === true, strict: flags.strict === true }, io);
   } catch (e) {
     io.stderr(`budgetgate: ${(e as Error).message}\n`);
     return EXIT.reportWrite;
   }
+  const regressed = baseline !== undefined && (await compareAndPrint(baseline, result, flags.baseline ?? 'baseline', { markdown: false }, io)).regressions > 0;
   if (result.interrupted) return EXIT.interrupted;
-  return result.verdict === 'pass' ? EXIT.pass : EXIT.fail;
+  return result.verdict === 'pass' && !regressed ? EXIT.pass : EXIT.fail;
 }

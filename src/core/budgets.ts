@@ -9,12 +9,17 @@
  *
  * Missing stages: a stage absent or garbled in more than 1% of the responses in a budget's scope fails
  * that budget, since the percentiles of the responses that did report it may not represent the rest.
+ *
+ * Confidence: a percentile verdict carries the 95% order-statistic interval of its observed value
+ * (confidence.ts). When the limit lies inside it (lo ≤ limit < hi) the verdict is *borderline*: its
+ * status still follows the point estimate, and under `strict` a borderline pass fails the run.
  */
 import { formatDuration } from './units.js';
 import { describeBudget } from './profile.js';
-import { countOf, maxMs, meanMs, mergeHistograms, quantileMs, type Histogram } from './histograms.js';
+import { countOf, decodeHistogram, maxMs, meanMs, mergeHistograms, quantileMs, type Histogram } from './histograms.js';
+import { quantileInterval, straddles } from './confidence.js';
 import type { Budget, BudgetScope, LatencyKey, PathName } from './profile-types.js';
-import type { BudgetStatus, Counts, Verdict } from './report.js';
+import type { BudgetStatus, Counts, RunResult, Verdict } from './report.js';
 
 export interface SeriesData {
   stage: string;
@@ -28,6 +33,9 @@ export interface PhaseData extends Counts {
   name: string;
   warmup: boolean;
   fallbackErrors: number;
+  /** requests that met every goodput limit (absent when the profile names none) */
+  good?: number;
+  goodFallback?: number;
 }
 
 export interface Measurements {
@@ -68,7 +76,7 @@ function observe(h: Histogram, key: LatencyKey): number {
   return quantileMs(h, QUANTILE[key]);
 }
 
-function verdict(b: Budget, status: BudgetStatus, observed: number | null, limit: number, samples: number, reason: string): Verdict {
+function verdict(b: Budget, status: BudgetStatus, observed: number | null, limit: number, samples: number, reason: string, interval: [number, number] | null = null): Verdict {
   return {
     id: b.id,
     description: describeBudget(b),
@@ -78,7 +86,15 @@ function verdict(b: Budget, status: BudgetStatus, observed: number | null, limit
     unit: b.kind === 'latency' ? 'ms' : 'ratio',
     samples,
     reason,
+    interval,
+    // only a verdict decided by its value can be borderline; inconclusive already says "cannot tell"
+    borderline: status !== 'inconclusive' && straddles(interval, limit),
   };
+}
+
+/** the 95% interval of a percentile key; mean and max have no order-statistic interval */
+function intervalOf(h: Histogram, key: LatencyKey): [number, number] | null {
+  return key === 'max' || key === 'mean' || countOf(h) === 0 ? null : quantileInterval(h, QUANTILE[key]);
 }
 
 const pct = (x: number): string => `${Number((x * 100).toFixed(3))}%`;
@@ -106,11 +122,11 @@ function evaluateLatency(b: Extract<Budget, { kind: 'latency' }>, m: Measurement
   const need = minSamples(b.key);
   if (samples < need) {
     return verdict(b, 'inconclusive', observed, b.limitMs, samples,
-      `${samples} samples in ${where}, ${b.key} needs at least ${need} to be conclusive (observed ${formatDuration(observed)})`);
+      `${samples} samples in ${where}, ${b.key} needs at least ${need} to be conclusive (observed ${formatDuration(observed)})`, intervalOf(hist, b.key));
   }
   const ok = observed <= b.limitMs;
   return verdict(b, ok ? 'pass' : 'fail', observed, b.limitMs, samples,
-    `${b.key} of ${b.stage} was ${formatDuration(observed)} ${ok ? '≤' : '>'} ${formatDuration(b.limitMs)} over ${samples} samples in ${where}`);
+    `${b.key} of ${b.stage} was ${formatDuration(observed)} ${ok ? '≤' : '>'} ${formatDuration(b.limitMs)} over ${samples} samples in ${where}`, intervalOf(hist, b.key));
 }
 
 function evaluateRate(b: Extract<Budget, { kind: 'errorRate' | 'fallbackRate' }>, m: Measurements): Verdict {
@@ -139,8 +155,34 @@ function evaluateRate(b: Extract<Budget, { kind: 'errorRate' | 'fallbackRate' }>
     `${what} was ${pct(observed)} (${num} of ${den} ${of}) ${ok ? '≤' : '>'} ${pct(b.max)} in ${where}`);
 }
 
+/**
+ * Goodput = good ÷ finished requests in scope, where *good* means the request succeeded and met every
+ * per-request limit of `Profile.goodput` (recorder.ts), and errored requests count as not good.
+ * The budget holds when goodput ≥ its minimum.
+ */
+function evaluateGoodput(b: Extract<Budget, { kind: 'goodput' }>, m: Measurements): Verdict {
+  const picked = m.phases.filter((p) => inScope(b, p));
+  let good = 0;
+  let den = 0;
+  let tracked = false;
+  for (const p of picked) {
+    if (p.good !== undefined) tracked = true;
+    const g = p.good ?? 0;
+    const gf = p.goodFallback ?? 0;
+    good += b.path === 'fallback' ? gf : b.path === 'primary' ? g - gf : g;
+    den +=
+      b.path === 'fallback' ? p.fallback + p.fallbackErrors : b.path === 'primary' ? p.completed - p.fallback + p.errors - p.fallbackErrors : p.completed + p.errors;
+  }
+  const where = scopeWords(b);
+  if (!tracked) return verdict(b, 'inconclusive', null, b.min, 0, `no goodput was recorded (the profile names no goodput limits) in ${where}`);
+  if (den === 0) return verdict(b, 'inconclusive', null, b.min, 0, `no finished requests in ${where}`);
+  const observed = good / den;
+  const ok = observed >= b.min;
+  return verdict(b, ok ? 'pass' : 'fail', observed, b.min, den, `goodput was ${pct(observed)} (${good} of ${den} finished requests met every limit) ${ok ? '≥' : '<'} ${pct(b.min)} in ${where}`);
+}
+
 export function evaluateBudgets(budgets: readonly Budget[], m: Measurements): Verdict[] {
-  return budgets.map((b) => (b.kind === 'latency' ? evaluateLatency(b, m) : evaluateRate(b, m)));
+  return budgets.map((b) => (b.kind === 'latency' ? evaluateLatency(b, m) : b.kind === 'goodput' ? evaluateGoodput(b, m) : evaluateRate(b, m)));
 }
 
 /**
@@ -162,17 +204,53 @@ export function loadDeliveredVerdict(totals: Counts): Verdict {
     reason: ok
       ? `sent ${onTime} of ${totals.scheduled} scheduled requests on time (${pct(observed)})`
       : `load not delivered: sent ${onTime} of ${totals.scheduled} scheduled requests on time (${pct(observed)} < ${pct(LOAD_DELIVERED_MIN)})`,
+    interval: null,
+    borderline: false,
   };
 }
 
 export interface VerdictOptions {
   allowInconclusive: boolean;
   interrupted: boolean;
+  /** a borderline pass (its 95% interval reaches over the limit) fails the run */
+  strict?: boolean;
 }
 
-/** Pass only when every verdict passes (inconclusive counts as pass only when allowed) and the run finished. */
+/**
+ * Pass only when every verdict passes (inconclusive counts as pass only when allowed), the run finished,
+ * and, when strict, no pass is borderline. `borderline` may be absent in reports older than it.
+ */
 export function overallVerdict(verdicts: readonly Verdict[], o: VerdictOptions): 'pass' | 'fail' {
   if (o.interrupted) return 'fail';
-  const ok = verdicts.every((v) => v.status === 'pass' || (v.status === 'inconclusive' && o.allowInconclusive));
+  const ok = verdicts.every(
+    (v) => (v.status === 'pass' && !(o.strict === true && v.borderline === true)) || (v.status === 'inconclusive' && o.allowInconclusive),
+  );
   return ok ? 'pass' : 'fail';
+}
+
+/**
+ * A saved report back into the measurements budgets are evaluated on. Each histogram is decoded with
+ * the exact maximum kept beside it, so percentiles read exactly as they did live. Throws a plain
+ * Error on a malformed hdr string (the caller names the file).
+ */
+export function measurementsFromReport(r: Pick<RunResult, 'series' | 'phases'>): Measurements {
+  return {
+    series: r.series.map((s) => ({ stage: s.stage, path: s.path, phase: s.phase, hist: decodeHistogram(s.hdr, s.max), unmeasured: s.unmeasured })),
+    phases: r.phases.map((p) => ({
+      name: p.name, warmup: p.warmup, scheduled: p.scheduled, sent: p.sent, completed: p.completed, errors: p.errors, fallback: p.fallback, late: p.late, fallbackErrors: p.fallbackErrors,
+      ...(p.good !== undefined ? { good: p.good, goodFallback: p.goodFallback ?? 0 } : {}),
+    })),
+  };
+}
+
+/**
+ * Budgets re-evaluated on a saved report, as the run itself does: the profile's budgets, then the
+ * load-delivered verdict from the totals unless the run was interrupted.
+ */
+export function reevaluate(r: RunResult, budgets: readonly Budget[], o: Omit<VerdictOptions, 'interrupted'>): { budgets: Verdict[]; verdict: 'pass' | 'fail' } {
+  const verdicts = evaluateBudgets(budgets, measurementsFromReport(r));
+  if (!r.interrupted && !r.aborted) verdicts.push(loadDeliveredVerdict(r.totals));
+  // a run stopped by an early-abort budget stays failed: its window verdict is not in the whole-run data
+  const verdict = r.aborted ? 'fail' : overallVerdict(verdicts, { ...o, interrupted: r.interrupted });
+  return { budgets: verdicts, verdict };
 }

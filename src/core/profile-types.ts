@@ -18,18 +18,62 @@ export interface Target {
   /** A string is sent as is; anything else as JSON. */
   body?: unknown;
   timeoutMs: number;
+  /**
+   * The request asks for a streamed response (`body.stream: true`): the driver times the stream's
+   * content events (ttft, itl, tpot, tokens/s). Also true when the profile says `stream: true`.
+   */
+  stream: boolean;
+  /** prompts substituted into each request's body (see Prompts) */
+  prompts?: Prompts;
+}
+
+/**
+ * Per-request prompts. `file`: a JSONL file (the CLI reads it; the core gets its text), one prompt a
+ * line (`{"prompt": "..."}` or `{"messages": [...]}` or a bare JSON string), chosen round-robin or by
+ * a seeded random draw. `synthetic`: prompts generated with a token-length distribution.
+ */
+export type Prompts =
+  | { kind: 'file'; file: string; order: 'round-robin' | 'random' }
+  | { kind: 'synthetic'; tokens: { mean: number; stddev: number; min: number; max: number } };
+
+export type TimeUnit = 'us' | 'ms' | 's';
+
+/** Where a stage's value is read from and in which unit; values are converted to ms. */
+export interface StageSource {
+  stage: string;
+  unit: TimeUnit;
 }
 
 export interface TimingRules {
-  /** Every Server-Timing metric with a dur becomes a stage of that name (ms). */
+  /** Every Server-Timing metric with a dur becomes a stage of that name (ms), from headers or trailers. */
   serverTiming: boolean;
-  /** lower-cased header name → stage name; the header's value is a number of milliseconds. */
-  headers: Record<string, string>;
+  /** lower-cased header name → stage (a preset's headers merged with the profile's own). */
+  headers: Record<string, StageSource>;
+  /**
+   * JSON body field (dotted path, e.g. `metrics.queue_time_ms`, `timings.prompt_ms`) → stage. Read
+   * from a non-streamed JSON body, or from the last JSON event of a stream that carries it.
+   */
+  body: Record<string, StageSource>;
+  /** the preset these rules came from, if any (tgi, envoy, openai, litellm, vllm, llamacpp) */
+  preset?: string;
 }
 
-export type FallbackRule =
-  | { header: string; equals: string }
-  | { header: string; matches: string };
+/**
+ * One way a response says it was served by a fallback. A response is fallback when any signal says
+ * so; the report counts how many responses each signal caught (by `FallbackRule.id`).
+ */
+export type FallbackSignal =
+  | { kind: 'equals'; header: string; value: string }
+  | { kind: 'matches'; header: string; pattern: string }
+  /** the header's value, as a number, is greater than `than` (LiteLLM: x-litellm-attempted-fallbacks > 0) */
+  | { kind: 'greaterThan'; header: string; than: number }
+  /** the response body's `model` differs from the request body's `model` */
+  | { kind: 'modelDiffers' };
+
+export type FallbackRule = FallbackSignal & {
+  /** readable and unique: "x-route=fallback", "x-litellm-attempted-fallbacks>0", "model differs" */
+  id: string;
+};
 
 /** How open-model requests are spaced along the rate curve. */
 export type Arrivals = 'uniform' | 'poisson' | 'gamma';
@@ -61,6 +105,11 @@ export interface Phase {
 export interface BudgetScope {
   path?: PathName;
   phase?: string;
+  /**
+   * Early abort (`abortOnFail: true`): evaluated during the run over the last `windowMs` of
+   * completions, from `afterMs` into the run on; a failure stops the load (defaults 30 s and 60 s).
+   */
+  abort?: { windowMs: number; afterMs: number };
 }
 
 /**
@@ -70,13 +119,21 @@ export interface BudgetScope {
 export type Budget =
   | ({ kind: 'latency'; id: string; stage: string; key: LatencyKey; limitMs: number } & BudgetScope)
   | ({ kind: 'errorRate'; id: string; max: number } & BudgetScope)
-  | ({ kind: 'fallbackRate'; id: string; max: number } & BudgetScope);
+  | ({ kind: 'fallbackRate'; id: string; max: number } & BudgetScope)
+  /** the fraction of requests that met every per-request limit of `Profile.goodput` */
+  | ({ kind: 'goodput'; id: string; min: number } & BudgetScope);
 
 export interface Profile {
   name: string;
   target: Target;
   timings: TimingRules;
-  fallback?: FallbackRule;
+  /** empty: every response is primary */
+  fallback: FallbackRule[];
+  /**
+   * Per-request limits, stage → ms (`{ ttft: 500, tpot: 50, total: 5000 }`): a request is *good* when
+   * it succeeded and met every one; goodput = good ÷ finished. Empty: no goodput is computed.
+   */
+  goodput: Record<string, number>;
   arrivals: Arrivals;
   /**
    * gamma arrivals only: the shape of the gamma distribution of gaps, whose mean stays 1/rate
@@ -87,6 +144,11 @@ export interface Profile {
   seed: number;
   /** the cap on concurrent requests (= connections); default 1,000 */
   maxInFlight: number;
+  /**
+   * Safety cap on the highest scheduled rate, req/s (default 5,000): a profile whose phases go
+   * higher is refused unless it raises `maxRate` explicitly.
+   */
+  maxRate: number;
   phases: Phase[];
   budgets: Budget[];
 }

@@ -12,13 +12,18 @@ import {
   type Budget,
   type BudgetScope,
   type FallbackRule,
+  type FallbackSignal,
   type LatencyKey,
   type PathName,
   type Phase,
   type Profile,
+  type Prompts,
+  type StageSource,
   type Target,
+  type TimeUnit,
   type TimingRules,
 } from './profile-types.js';
+import { PRESET_NAMES, getPreset } from './presets.js';
 import { formatDuration, formatPercent, parseDuration, parsePercent } from './units.js';
 
 export type EnvLookup = (name: string) => string | undefined;
@@ -26,24 +31,46 @@ export type ProfileResult = { ok: true; profile: Profile } | { ok: false; proble
 
 type Obj = Record<string, unknown>;
 
-const TOP_KEYS = ['name', 'target', 'timings', 'fallback', 'arrivals', 'burstiness', 'seed', 'maxInFlight', 'phases', 'budgets'];
-const TARGET_KEYS = ['url', 'method', 'headers', 'body', 'timeout'];
-const TIMINGS_KEYS = ['serverTiming', 'headers'];
-const FALLBACK_KEYS = ['header', 'equals', 'matches'];
+const TOP_KEYS = ['name', 'target', 'timings', 'fallback', 'goodput', 'arrivals', 'burstiness', 'seed', 'maxInFlight', 'maxRate', 'phases', 'budgets'];
+const TARGET_KEYS = ['url', 'method', 'headers', 'body', 'timeout', 'stream', 'dataset', 'prompts'];
+const TIMINGS_KEYS = ['serverTiming', 'preset', 'headers', 'body'];
+const STAGE_SOURCE_KEYS = ['stage', 'unit'];
+const FALLBACK_KEYS = ['header', 'equals', 'matches', 'greaterThan', 'modelDiffers'];
+const FALLBACK_TESTS = ['equals', 'matches', 'greaterThan', 'modelDiffers'] as const;
+const DATASET_KEYS = ['file', 'order'];
+const PROMPTS_KEYS = ['tokens'];
+const TOKENS_KEYS = ['mean', 'stddev', 'min', 'max'];
 const PHASE_KEYS = ['name', 'duration', 'rate', 'concurrency', 'to', 'warmup'];
 const SPIKE_KEYS = ['name', 'base', 'peak', 'at', 'hold', 'duration', 'warmup'];
 const STEPS_KEYS = ['name', 'from', 'to', 'step', 'hold', 'warmup'];
 const SUGAR_KINDS = ['spike', 'steps'] as const;
 type SugarKind = (typeof SUGAR_KINDS)[number];
-const LATENCY_BUDGET_KEYS = ['stage', 'path', 'phase', ...LATENCY_KEYS];
-const ERROR_BUDGET_KEYS = ['errorRate', 'path', 'phase'];
-const FALLBACK_BUDGET_KEYS = ['fallbackRate', 'phase'];
-const ANY_BUDGET_KEYS = [...new Set([...LATENCY_BUDGET_KEYS, ...ERROR_BUDGET_KEYS, ...FALLBACK_BUDGET_KEYS])];
+/** early abort: any budget may stop the run when it fails over a sliding window (core/abort.ts) */
+const ABORT_KEYS = ['abortOnFail', 'window', 'after'];
+const DEFAULT_ABORT_WINDOW_MS = 30_000;
+const DEFAULT_ABORT_AFTER_MS = 60_000;
+const LATENCY_BUDGET_KEYS = ['stage', 'path', 'phase', ...LATENCY_KEYS, ...ABORT_KEYS];
+const ERROR_BUDGET_KEYS = ['errorRate', 'path', 'phase', ...ABORT_KEYS];
+const FALLBACK_BUDGET_KEYS = ['fallbackRate', 'phase', ...ABORT_KEYS];
+const GOODPUT_BUDGET_KEYS = ['goodput', 'path', 'phase', ...ABORT_KEYS];
+const ANY_BUDGET_KEYS = [...new Set([...LATENCY_BUDGET_KEYS, ...ERROR_BUDGET_KEYS, ...FALLBACK_BUDGET_KEYS, ...GOODPUT_BUDGET_KEYS])];
+
+/**
+ * Stages the client measures (or, for unattributed = total − Σ server stages, derives) itself. A
+ * server header or body field may not claim one: the two would be different clocks under one name.
+ * ttft, tpot, itl and tokens_per_s exist only for streamed responses.
+ */
+export const CLIENT_STAGES: readonly string[] = ['total', 'ttft', 'tpot', 'itl', 'tokens_per_s', 'unattributed'];
+export const STREAM_STAGES: readonly string[] = ['ttft', 'tpot', 'itl', 'tokens_per_s'];
+// Synthetic prompt lengths: a prompt of more tokens than this is a typo, and would be megabytes.
+const MAX_PROMPT_TOKENS = 1_000_000;
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_SEED = 1;
 const DEFAULT_MAX_IN_FLIGHT = 1000;
 const MAX_IN_FLIGHT_LIMIT = 100_000;
+// A rate above this is more often a typo (rate: 50000 for 500) than a plan; `maxRate` raises it.
+const DEFAULT_MAX_RATE = 5_000;
 // Seeds feed 32-bit PRNGs; a larger integer would be silently truncated there.
 const MAX_SEED = 0xffff_ffff;
 // Gamma shapes outside this range add nothing a load test needs (CV 10 … 0.1) and, at the small end,
@@ -66,6 +93,7 @@ function defaultTarget(): Target {
     headers: { 'content-type': 'application/json' },
     body: { model: 'sim', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 64 },
     timeoutMs: DEFAULT_TIMEOUT_MS,
+    stream: false,
   };
 }
 
@@ -231,7 +259,7 @@ function checkTarget(v: unknown, p: Problems): Target {
     return defaultTarget();
   }
   p.unknownKeys('target', v, TARGET_KEYS);
-  const target: Target = { method: 'GET', headers: {}, timeoutMs: DEFAULT_TIMEOUT_MS };
+  const target: Target = { method: 'GET', headers: {}, timeoutMs: DEFAULT_TIMEOUT_MS, stream: false };
 
   const url = own(v, 'url');
   if (!absent(url)) {
@@ -255,7 +283,114 @@ function checkTarget(v: unknown, p: Problems): Target {
     if (ms !== undefined && ms > 0) target.timeoutMs = ms;
     else p.expected('target.timeout', DURATION_EXAMPLE, timeout);
   }
+
+  checkStream(v, target, p);
+  const prompts = checkPrompts(v, target, p);
+  if (prompts !== undefined) target.prompts = prompts;
   return target;
+}
+
+/**
+ * `target.stream: true` or `target.body.stream: true` both mean a streamed request. With a mapping
+ * body, `stream: true` is also put into the body, so the profile cannot say "stream" while the server
+ * is asked for a plain response; a body that says the opposite of `target.stream` is a problem.
+ */
+function checkStream(v: Obj, target: Target, p: Problems): void {
+  const raw = own(v, 'stream');
+  const body = target.body;
+  const bodyStream = isObj(body) ? own(body, 'stream') : undefined;
+  let stream = false;
+  if (!absent(raw)) {
+    if (typeof raw === 'boolean') stream = raw;
+    else p.expected('target.stream', 'true or false', raw);
+  }
+  if (typeof raw === 'boolean' && typeof bodyStream === 'boolean' && raw !== bodyStream) {
+    p.add('target.stream', `target.stream is ${raw} but target.body.stream is ${bodyStream}`);
+    return;
+  }
+  if (bodyStream === true) stream = true;
+  // Without a body there is no request that could ask for a stream (and the method would be GET).
+  if (stream && body === undefined) p.add('target.stream', 'a streamed request needs a target.body (an OpenAI chat or completions request with stream: true)');
+  if (stream && isObj(body) && bodyStream !== true) target.body = { ...body, stream: true };
+  target.stream = stream;
+}
+
+/** `dataset: FILE` / `dataset: { file, order }` → file prompts; `prompts: { tokens: {...} }` → synthetic. */
+function checkPrompts(v: Obj, target: Target, p: Problems): Prompts | undefined {
+  const dataset = own(v, 'dataset');
+  const prompts = own(v, 'prompts');
+  if (absent(dataset) && absent(prompts)) return undefined;
+  if (!absent(dataset) && !absent(prompts)) {
+    p.add('target', "expected 'dataset' (prompts from a file) or 'prompts' (generated), not both");
+    return undefined;
+  }
+  // Prompts go into the body's messages or prompt, so there must be a JSON mapping to put them in.
+  if (!isObj(target.body)) {
+    p.add(absent(dataset) ? 'target.prompts' : 'target.dataset', 'prompts need a target.body mapping (an OpenAI chat or completions request) to go into');
+  }
+  if (!absent(dataset)) return checkDataset(dataset, p);
+  return checkSynthetic(prompts, p);
+}
+
+function checkDataset(v: unknown, p: Problems): Prompts | undefined {
+  const path = 'target.dataset';
+  let file: unknown = v;
+  let order: unknown;
+  if (isObj(v)) {
+    p.unknownKeys(path, v, DATASET_KEYS);
+    file = own(v, 'file');
+    order = own(v, 'order');
+  }
+  const filePath = isObj(v) ? `${path}.file` : path;
+  let okFile: string | undefined;
+  if (typeof file === 'string' && file.trim() !== '') okFile = file;
+  else p.expected(filePath, 'a JSONL file path like "data/prompts.jsonl" (relative to the profile)', file);
+  let okOrder: 'round-robin' | 'random' = 'round-robin';
+  if (!absent(order)) {
+    if (order === 'round-robin' || order === 'random') okOrder = order;
+    else {
+      p.expected(`${path}.order`, 'round-robin or random', order);
+      return undefined;
+    }
+  }
+  return okFile === undefined ? undefined : { kind: 'file', file: okFile, order: okOrder };
+}
+
+/**
+ * Token lengths of generated prompts: `mean` required; `stddev` default 0; `min` default 1; `max`
+ * default ⌈mean + 4·stddev⌉. Whole numbers of tokens except mean and stddev; min ≤ mean ≤ max.
+ */
+function checkSynthetic(v: unknown, p: Problems): Prompts | undefined {
+  const path = 'target.prompts';
+  if (!isObj(v)) {
+    p.expected(path, 'a mapping like { tokens: { mean: 512, stddev: 128, min: 16, max: 2048 } }', v);
+    return undefined;
+  }
+  p.unknownKeys(path, v, PROMPTS_KEYS);
+  const t = own(v, 'tokens');
+  const tp = `${path}.tokens`;
+  if (!isObj(t)) {
+    p.expected(tp, 'a mapping like { mean: 512, stddev: 128, min: 16, max: 2048 }', t);
+    return undefined;
+  }
+  p.unknownKeys(tp, t, TOKENS_KEYS);
+  const num = (key: string, whole: boolean, min: number, dflt: number | undefined): number | undefined => {
+    const x = own(t, key);
+    if (absent(x) && dflt !== undefined) return dflt;
+    if (typeof x === 'number' && Number.isFinite(x) && x >= min && x <= MAX_PROMPT_TOKENS && (!whole || Number.isInteger(x))) return x;
+    p.expected(`${tp}.${key}`, `${whole ? 'a whole number' : 'a number'} of tokens from ${min} to ${MAX_PROMPT_TOKENS}`, x);
+    return undefined;
+  };
+  const mean = num('mean', false, 1, undefined);
+  const stddev = num('stddev', false, 0, 0);
+  const min = num('min', true, 1, 1);
+  const max = num('max', true, 1, mean === undefined || stddev === undefined ? 1 : Math.ceil(mean + 4 * stddev));
+  if (mean === undefined || stddev === undefined || min === undefined || max === undefined) return undefined;
+  if (!(min <= mean && mean <= max)) {
+    p.add(tp, `expected min ≤ mean ≤ max, got min ${min}, mean ${mean}, max ${max}`);
+    return undefined;
+  }
+  return { kind: 'synthetic', tokens: { mean, stddev, min, max } };
 }
 
 function isHttpUrl(s: string): boolean {
@@ -271,12 +406,93 @@ function isStageName(v: unknown): v is string {
   return typeof v === 'string' && /^\S+$/.test(v);
 }
 
-function checkTimings(v: unknown, p: Problems): TimingRules {
-  const timings: TimingRules = { serverTiming: true, headers: {} };
-  if (absent(v)) return timings;
+const UNITS: Record<string, TimeUnit> = { us: 'us', µs: 'us', ms: 'ms', s: 's' };
+
+/**
+ * One mapping entry, header or body: `stage` (a value in ms) or `{ stage, unit }` with unit us, ms or
+ * s. `what` names the source in messages.
+ */
+function checkStageSource(v: unknown, path: string, p: Problems): StageSource | undefined {
+  let stage: unknown = v;
+  let unit: TimeUnit = 'ms';
+  if (isObj(v)) {
+    p.unknownKeys(path, v, STAGE_SOURCE_KEYS);
+    stage = own(v, 'stage');
+    const u = own(v, 'unit');
+    if (!absent(u)) {
+      const known = typeof u === 'string' ? UNITS[u] : undefined;
+      if (known === undefined) {
+        p.expected(`${path}.unit`, 'us, ms or s', u);
+        return undefined;
+      }
+      unit = known;
+    }
+  }
+  const stagePath = isObj(v) ? `${path}.stage` : path;
+  if (!isStageName(stage)) {
+    p.expected(stagePath, 'a stage name without spaces, or { stage: NAME, unit: ms }', stage);
+    return undefined;
+  }
+  if (CLIENT_STAGES.includes(stage)) {
+    // the client's own clock measures these; a server value under the same name would mix two clocks
+    const what = stage === 'total' ? 'end-to-end time' : stage === 'unattributed' ? 'time no server stage accounts for' : 'stream timing';
+    p.add(stagePath, `stage '${stage}' is reserved for the client-measured ${what}`);
+    return undefined;
+  }
+  return { stage, unit };
+}
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// Dotted path: segments of anything but ".", none empty (see timing.ts).
+const BODY_PATH = /^[^.]+(?:\.[^.]+)*$/;
+
+function checkSourceMap(v: unknown, section: 'headers' | 'body', p: Problems): Record<string, StageSource> {
+  const base = `timings.${section}`;
+  if (absent(v)) return {};
   if (!isObj(v)) {
-    p.expected('timings', 'a mapping with serverTiming, headers', v);
-    return timings;
+    const example = section === 'headers' ? '{ x-queue-time: queue }' : '{ metrics.queue_time_ms: queue }';
+    p.expected(base, `a mapping like ${example}`, v);
+    return {};
+  }
+  const out: [string, StageSource][] = [];
+  const seen = new Map<string, string>();
+  for (const [name, raw] of Object.entries(v)) {
+    const path = child(base, name);
+    if (section === 'headers') {
+      if (!HEADER_NAME.test(name)) {
+        p.add(path, `'${name}' is not a header name`);
+        continue;
+      }
+      const lower = name.toLowerCase();
+      const first = seen.get(lower);
+      if (first !== undefined) {
+        p.add(path, `header '${name}' is already mapped as '${first}' (header names ignore case)`);
+        continue;
+      }
+      seen.set(lower, name);
+    } else if (!BODY_PATH.test(name)) {
+      p.add(path, `'${name}' is not a dotted path like metrics.queue_time_ms`);
+      continue;
+    }
+    const src = checkStageSource(raw, path, p);
+    if (src !== undefined) out.push([section === 'headers' ? name.toLowerCase() : name, src]);
+  }
+  return Object.fromEntries(out);
+}
+
+interface TimingsResult {
+  timings: TimingRules;
+  /** the preset's fallback signals, used when the profile has no `fallback` */
+  presetFallback: FallbackSignal[];
+}
+
+function checkTimings(v: unknown, p: Problems): TimingsResult {
+  const timings: TimingRules = { serverTiming: true, headers: {}, body: {} };
+  const result: TimingsResult = { timings, presetFallback: [] };
+  if (absent(v)) return result;
+  if (!isObj(v)) {
+    p.expected('timings', 'a mapping with serverTiming, preset, headers, body', v);
+    return result;
   }
   p.unknownKeys('timings', v, TIMINGS_KEYS);
   const st = own(v, 'serverTiming');
@@ -284,71 +500,165 @@ function checkTimings(v: unknown, p: Problems): TimingRules {
     if (typeof st === 'boolean') timings.serverTiming = st;
     else p.expected('timings.serverTiming', 'true or false', st);
   }
-  const headers = own(v, 'headers');
-  if (absent(headers)) return timings;
-  if (!isObj(headers)) {
-    p.expected('timings.headers', 'a mapping of header names to stage names', headers);
-    return timings;
-  }
-  const out: [string, string][] = [];
-  const seen = new Map<string, string>();
-  for (const [name, stage] of Object.entries(headers)) {
-    const path = child('timings.headers', name);
-    const lower = name.toLowerCase();
-    const first = seen.get(lower);
-    if (first !== undefined) {
-      p.add(path, `header '${name}' is already mapped as '${first}' (header names ignore case)`);
-      continue;
+  const presetRaw = own(v, 'preset');
+  if (!absent(presetRaw)) {
+    const preset = typeof presetRaw === 'string' ? getPreset(presetRaw) : undefined;
+    if (preset === undefined) {
+      const guess = typeof presetRaw === 'string' ? closest(presetRaw, PRESET_NAMES) : undefined;
+      const hint = guess === undefined ? '' : ` — did you mean '${guess}'?`;
+      p.add('timings.preset', `expected one of ${PRESET_NAMES.join(', ')}, got ${show(presetRaw)}${hint}`);
+    } else {
+      timings.preset = preset.name;
+      timings.headers = { ...preset.headers };
+      timings.body = { ...preset.body };
+      result.presetFallback = preset.fallback.map((f) => ({ ...f }));
     }
-    seen.set(lower, name);
-    if (!isStageName(stage)) p.expected(path, 'a stage name without spaces', stage);
-    // "total" is measured by the client; a header claiming it would mix two different clocks.
-    else if (stage === 'total') p.add(path, "stage 'total' is reserved for the client-measured end-to-end time");
-    else out.push([lower, stage]);
   }
-  timings.headers = Object.fromEntries(out);
-  return timings;
+  // The profile's own mappings go over the preset's: same header or path, the profile's stage wins.
+  Object.assign(timings.headers, checkSourceMap(own(v, 'headers'), 'headers', p));
+  Object.assign(timings.body, checkSourceMap(own(v, 'body'), 'body', p));
+  return result;
 }
 
-function checkFallback(v: unknown, p: Problems): FallbackRule | undefined {
+/** "x-route=fallback", "x-route~^fall", "x-litellm-attempted-fallbacks>0", "model differs". */
+export function fallbackId(s: FallbackSignal): string {
+  switch (s.kind) {
+    case 'equals':
+      return `${s.header}=${s.value}`;
+    case 'matches':
+      return `${s.header}~${s.pattern}`;
+    case 'greaterThan':
+      return `${s.header}>${s.than}`;
+    case 'modelDiffers':
+      return 'model differs';
+  }
+}
+
+const FALLBACK_EXAMPLE = '{ header: x-route, equals: fallback }, { header: H, matches: REGEX }, { header: H, greaterThan: 0 } or { modelDiffers: true }';
+
+/**
+ * `fallback` is one signal or a list of them:
+ *
+ *   signal = { header: H, equals: TEXT } | { header: H, matches: REGEX }
+ *          | { header: H, greaterThan: NUMBER } | { modelDiffers: true }
+ *
+ * Each gets an id from what it tests (`fallbackId`); two signals with the same id test the same
+ * thing, which is refused. Absent: undefined (a preset's signals may apply); `[]`: no signals.
+ */
+function checkFallback(v: unknown, p: Problems): FallbackRule[] | undefined {
   if (absent(v)) return undefined;
+  const list = Array.isArray(v) ? v : [v];
+  const rules: FallbackRule[] = [];
+  const firstAt = new Map<string, string>();
+  list.forEach((raw: unknown, i) => {
+    const path = Array.isArray(v) ? `fallback[${i}]` : 'fallback';
+    const signal = checkSignal(raw, path, p);
+    if (signal === undefined) return;
+    const id = fallbackId(signal);
+    const first = firstAt.get(id);
+    if (first !== undefined) {
+      p.add(path, `the same signal as ${first} ('${id}')`);
+      return;
+    }
+    firstAt.set(id, path);
+    rules.push({ ...signal, id });
+  });
+  return rules;
+}
+
+function checkSignal(v: unknown, path: string, p: Problems): FallbackSignal | undefined {
   if (!isObj(v)) {
-    p.expected('fallback', 'a mapping like { header: x-route, equals: fallback }', v);
+    p.expected(path, `a mapping like ${FALLBACK_EXAMPLE}`, v);
     return undefined;
   }
-  p.unknownKeys('fallback', v, FALLBACK_KEYS);
+  p.unknownKeys(path, v, FALLBACK_KEYS);
+  const tests = FALLBACK_TESTS.filter((k) => own(v, k) !== undefined);
   const headerRaw = own(v, 'header');
-  let header: string | undefined;
-  if (typeof headerRaw === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(headerRaw)) {
-    // Header lookup is case-insensitive; storing lower case lets the engine compare directly.
-    header = headerRaw.toLowerCase();
-  } else {
-    p.expected('fallback.header', 'a header name like "x-route"', headerRaw);
+  if (tests.length !== 1) {
+    const got = tests.length === 0 ? 'neither' : tests.join(' and ');
+    p.add(path, `expected exactly one of ${FALLBACK_TESTS.map((k) => `'${k}'`).join(', ')}, got ${got}`);
+    return undefined;
+  }
+  const test = tests[0]!;
+  if (test === 'modelDiffers') {
+    const md = own(v, 'modelDiffers');
+    let ok = true;
+    if (md !== true) {
+      p.expected(`${path}.modelDiffers`, 'true (the response body names a model other than the request asked for)', md);
+      ok = false;
+    }
+    if (headerRaw !== undefined) {
+      p.add(`${path}.header`, "modelDiffers compares the response body's model with the request's; it reads no header");
+      ok = false;
+    }
+    return ok ? { kind: 'modelDiffers' } : undefined;
   }
 
-  const equals = own(v, 'equals');
-  const matches = own(v, 'matches');
-  let rule: FallbackRule | undefined;
-  if (equals !== undefined && matches !== undefined) {
-    p.add('fallback', "expected exactly one of 'equals' or 'matches', got both");
-  } else if (equals !== undefined) {
-    if (typeof equals === 'string' || typeof equals === 'number' || typeof equals === 'boolean') {
-      if (header !== undefined) rule = { header, equals: String(equals) };
-    } else {
-      p.expected('fallback.equals', 'a string', equals);
+  let header: string | undefined;
+  // Header lookup is case-insensitive; storing lower case lets the engine compare directly.
+  if (typeof headerRaw === 'string' && HEADER_NAME.test(headerRaw)) header = headerRaw.toLowerCase();
+  else p.expected(`${path}.header`, 'a header name like "x-route"', headerRaw);
+
+  const value = own(v, test);
+  const vp = `${path}.${test}`;
+  if (test === 'equals') {
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+      return header === undefined ? undefined : { kind: 'equals', header, value: String(value) };
     }
-  } else if (matches !== undefined) {
-    if (typeof matches !== 'string') {
-      p.expected('fallback.matches', 'a regular expression', matches);
-    } else {
-      const err = regexError(matches);
-      if (err !== undefined) p.add('fallback.matches', `expected a regular expression, got ${show(matches)} (${err})`);
-      else if (header !== undefined) rule = { header, matches };
-    }
-  } else {
-    p.add('fallback', "expected exactly one of 'equals' or 'matches', got neither");
+    p.expected(vp, 'a string', value);
+    return undefined;
   }
-  return rule;
+  if (test === 'matches') {
+    if (typeof value !== 'string') {
+      p.expected(vp, 'a regular expression', value);
+      return undefined;
+    }
+    const err = regexError(value);
+    if (err !== undefined) {
+      p.add(vp, `expected a regular expression, got ${show(value)} (${err})`);
+      return undefined;
+    }
+    return header === undefined ? undefined : { kind: 'matches', header, pattern: value };
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    p.expected(vp, 'a number, like 0', value);
+    return undefined;
+  }
+  return header === undefined ? undefined : { kind: 'greaterThan', header, than: value };
+}
+
+/**
+ * `goodput: { ttft: 500ms, tpot: 50ms, total: 5s }`: per-request limits, stage → duration. A request
+ * is good when it succeeded and met every one. tokens_per_s is a rate, not a duration, so it has no
+ * place here.
+ */
+function checkGoodput(v: unknown, stream: boolean, p: Problems): Record<string, number> {
+  if (absent(v)) return {};
+  if (!isObj(v)) {
+    p.expected('goodput', 'a mapping of stages to limits like { ttft: 500ms, tpot: 50ms, total: 5s }', v);
+    return {};
+  }
+  const out: [string, number][] = [];
+  for (const [stage, limit] of Object.entries(v)) {
+    const path = child('goodput', stage);
+    if (!isStageName(stage) || stage === 'tokens_per_s') {
+      p.add(path, `'${stage}' is not a stage with a duration`);
+      continue;
+    }
+    if (!stream && STREAM_STAGES.includes(stage)) {
+      p.add(path, streamOnly(stage));
+      continue;
+    }
+    const ms = parseDuration(limit);
+    if (ms !== undefined && ms > 0) out.push([stage, ms]);
+    else p.expected(path, DURATION_EXAMPLE, limit);
+  }
+  if (Object.keys(v).length === 0) p.add('goodput', 'expected at least one stage limit like { ttft: 500ms }, got none');
+  return Object.fromEntries(out);
+}
+
+function streamOnly(stage: string): string {
+  return `${stage} is measured only on streamed responses: set target.stream: true`;
 }
 
 function regexError(source: string): string | undefined {
@@ -388,9 +698,19 @@ function checkInt(v: unknown, path: string, min: number, max: number, fallback: 
   return undefined;
 }
 
+/** Default when absent; undefined (with a problem) when present but not a rate ≥ MIN_RATE. */
+function checkMaxRate(v: unknown, p: Problems): number | undefined {
+  if (absent(v)) return DEFAULT_MAX_RATE;
+  if (typeof v === 'number' && Number.isFinite(v) && v >= MIN_RATE) return v;
+  p.expected('maxRate', `a number of requests per second, ${MIN_RATE} or more`, v);
+  return undefined;
+}
+
 interface PhaseContext {
   /** undefined when maxInFlight itself was invalid: concurrencies cannot be judged against it then */
   maxInFlight: number | undefined;
+  /** undefined when maxRate itself was invalid */
+  maxRate: number | undefined;
 }
 
 /** What one entry of `phases` yields; `ok` false when some phase of it has no usable name. */
@@ -423,6 +743,10 @@ function checkPhases(v: unknown, ctx: PhaseContext, p: Problems): { phases: Phas
     const sugar = SUGAR_KINDS.find((kind) => own(raw, kind) !== undefined);
     const entry = sugar === undefined ? checkPlainPhase(raw, path, ctx, p) : checkSugar(raw, sugar, path, p);
     if (!entry.ok) known = false;
+    const fastest = Math.max(0, ...entry.phases.map((ph) => Math.max(ph.rate, ph.to)));
+    if (ctx.maxRate !== undefined && fastest > ctx.maxRate) {
+      p.add(path, `goes up to ${fastest} requests/s, above maxRate ${ctx.maxRate}: raise maxRate if that is intended`);
+    }
     for (const ph of entry.phases) {
       if (ph.name === '') continue;
       const first = firstAt.get(ph.name);
@@ -611,6 +935,9 @@ interface BudgetContext {
   /** false when `phases` itself was invalid: phase references cannot be judged then */
   phasesKnown: boolean;
   hasFallbackRule: boolean;
+  /** the profile has a non-empty `goodput` section (or a broken one, reported there already) */
+  hasGoodput: boolean;
+  stream: boolean;
 }
 
 function checkScope(raw: Obj, path: string, ctx: BudgetContext, p: Problems, allowPath: boolean): BudgetScope | undefined {
@@ -653,6 +980,28 @@ function checkScope(raw: Obj, path: string, ctx: BudgetContext, p: Problems, all
       scope.phase = phaseRaw;
     }
   }
+  const abortRaw = own(raw, 'abortOnFail');
+  const windowRaw = own(raw, 'window');
+  const afterRaw = own(raw, 'after');
+  if (abortRaw === true) {
+    const windowMs = absent(windowRaw) ? DEFAULT_ABORT_WINDOW_MS : parseDuration(windowRaw);
+    const afterMs = absent(afterRaw) ? DEFAULT_ABORT_AFTER_MS : parseDuration(afterRaw);
+    if (windowMs === undefined || windowMs < 1000) {
+      p.expected(`${path}.window`, 'a duration of at least 1s like "30s"', windowRaw);
+      ok = false;
+    }
+    if (afterMs === undefined || afterMs < 0) {
+      p.expected(`${path}.after`, 'a duration like "60s"', afterRaw);
+      ok = false;
+    }
+    if (windowMs !== undefined && afterMs !== undefined) scope.abort = { windowMs, afterMs };
+  } else if (!absent(abortRaw) && abortRaw !== false) {
+    p.expected(`${path}.abortOnFail`, 'true or false', abortRaw);
+    ok = false;
+  } else if (!absent(windowRaw) || !absent(afterRaw)) {
+    p.add(`${path}.${absent(windowRaw) ? 'after' : 'window'}`, 'only means something with abortOnFail: true');
+    ok = false;
+  }
   return ok ? scope : undefined;
 }
 
@@ -666,22 +1015,43 @@ function checkRateLimit(raw: Obj, key: 'errorRate' | 'fallbackRate', path: strin
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 type UnnamedBudget = DistributiveOmit<Budget, 'id'>;
 
+/** `">= 95%"`, `"≥ 95%"`, `"95%"` or `0.95` → 0.95: goodput is a floor, so only ≥ may be written. */
+export function parseGoodputLimit(v: unknown): number | undefined {
+  if (typeof v === 'string') {
+    const m = /^\s*(?:>=|≥)?\s*(.*)$/s.exec(v);
+    return parsePercent(m?.[1] ?? v);
+  }
+  return parsePercent(v);
+}
+
 function checkBudgetEntry(raw: unknown, path: string, ctx: BudgetContext, p: Problems): UnnamedBudget[] {
-  const shape = '{ stage: total, p99: 800ms }, { errorRate: 1% } or { fallbackRate: 5% }';
+  const shape = '{ stage: total, p99: 800ms }, { errorRate: 1% }, { fallbackRate: 5% } or { goodput: ">= 95%" }';
   if (!isObj(raw)) {
     p.expected(path, `a budget like ${shape}`, raw);
     return [];
   }
   const has = (k: string): boolean => own(raw, k) !== undefined;
-  const kinds = (['stage', 'errorRate', 'fallbackRate'] as const).filter(has);
+  const kinds = (['stage', 'errorRate', 'fallbackRate', 'goodput'] as const).filter(has);
   if (kinds.length !== 1) {
     p.unknownKeys(path, raw, ANY_BUDGET_KEYS);
-    const got = kinds.length === 0 ? 'none of stage, errorRate, fallbackRate' : kinds.join(' and ');
+    const got = kinds.length === 0 ? 'none of stage, errorRate, fallbackRate, goodput' : kinds.join(' and ');
     p.add(path, `expected exactly one budget like ${shape}, got ${got}`);
     return [];
   }
 
   const kind = kinds[0];
+  if (kind === 'goodput') {
+    p.unknownKeys(path, raw, GOODPUT_BUDGET_KEYS);
+    const v = own(raw, 'goodput');
+    const min = parseGoodputLimit(v);
+    if (min === undefined) p.expected(`${path}.goodput`, 'a floor like ">= 95%" (or 95%, or a fraction from 0 to 1)', v);
+    else if (!ctx.hasGoodput) {
+      p.add(`${path}.goodput`, "no request can be judged good: the profile has no 'goodput' section (like goodput: { ttft: 500ms })");
+    }
+    const scope = checkScope(raw, path, ctx, p, true);
+    if (min === undefined || scope === undefined || !ctx.hasGoodput) return [];
+    return [{ kind, min, ...scope }];
+  }
   if (kind === 'errorRate' || kind === 'fallbackRate') {
     p.unknownKeys(path, raw, kind === 'errorRate' ? ERROR_BUDGET_KEYS : FALLBACK_BUDGET_KEYS);
     if (kind === 'fallbackRate' && !ctx.hasFallbackRule) {
@@ -695,8 +1065,12 @@ function checkBudgetEntry(raw: unknown, path: string, ctx: BudgetContext, p: Pro
 
   p.unknownKeys(path, raw, LATENCY_BUDGET_KEYS);
   const stage = own(raw, 'stage');
-  const stageOk = isStageName(stage);
+  let stageOk = isStageName(stage);
   if (!stageOk) p.expected(`${path}.stage`, 'a stage name like "total"', stage);
+  else if (!ctx.stream && STREAM_STAGES.includes(stage as string)) {
+    p.add(`${path}.stage`, streamOnly(stage as string));
+    stageOk = false;
+  }
   const scope = checkScope(raw, path, ctx, p, true);
   const limits: [LatencyKey, number][] = [];
   let limitsOk = true;
@@ -714,7 +1088,7 @@ function checkBudgetEntry(raw: unknown, path: string, ctx: BudgetContext, p: Pro
     p.add(path, `expected at least one of ${LATENCY_KEYS.join(', ')} with a duration, got none`);
   }
   if (!stageOk || scope === undefined || !limitsOk) return [];
-  return limits.map(([key, limitMs]) => ({ kind: 'latency', stage, key, limitMs, ...scope }));
+  return limits.map(([key, limitMs]) => ({ kind: 'latency', stage: stage as string, key, limitMs, ...scope }));
 }
 
 function scopeLabel(s: BudgetScope): string {
@@ -761,28 +1135,33 @@ export function parseProfile(raw: unknown, env: EnvLookup): ProfileResult {
 
   const name = checkName(own(doc, 'name'), p);
   const target = checkTarget(own(doc, 'target'), p);
-  const timings = checkTimings(own(doc, 'timings'), p);
+  const { timings, presetFallback } = checkTimings(own(doc, 'timings'), p);
   const fallbackRaw = own(doc, 'fallback');
-  const fallback = checkFallback(fallbackRaw, p);
+  // The profile's own fallback (even `[]`) replaces a preset's signals rather than adding to them.
+  const fallback = checkFallback(fallbackRaw, p) ?? presetFallback.map((f) => ({ ...f, id: fallbackId(f) }));
+  const goodputRaw = own(doc, 'goodput');
+  const goodput = checkGoodput(goodputRaw, target.stream, p);
   const arrivals = checkArrivals(own(doc, 'arrivals'), p);
   const burstiness = checkBurstiness(own(doc, 'burstiness'), p);
   const seed = checkInt(own(doc, 'seed'), 'seed', 0, MAX_SEED, DEFAULT_SEED, p) ?? DEFAULT_SEED;
   const maxInFlightOrNot = checkInt(own(doc, 'maxInFlight'), 'maxInFlight', 1, MAX_IN_FLIGHT_LIMIT, DEFAULT_MAX_IN_FLIGHT, p);
   const maxInFlight = maxInFlightOrNot ?? DEFAULT_MAX_IN_FLIGHT;
+  const maxRateOrNot = checkMaxRate(own(doc, 'maxRate'), p);
+  const maxRate = maxRateOrNot ?? DEFAULT_MAX_RATE;
 
   // Budget phase references can only be judged against a list whose every name was readable.
-  const { phases, known: phasesKnown } = checkPhases(own(doc, 'phases'), { maxInFlight: maxInFlightOrNot }, p);
+  const { phases, known: phasesKnown } = checkPhases(own(doc, 'phases'), { maxInFlight: maxInFlightOrNot, maxRate: maxRateOrNot }, p);
   // A broken fallback rule is reported once, not again by every budget that mentions the fallback path.
-  const hasFallbackRule = !absent(fallbackRaw);
-  const budgets = checkBudgets(own(doc, 'budgets'), { phases, phasesKnown, hasFallbackRule }, p);
+  const hasFallbackRule = absent(fallbackRaw) ? fallback.length > 0 : !(Array.isArray(fallbackRaw) && fallbackRaw.length === 0);
+  const hasGoodput = !absent(goodputRaw);
+  const budgets = checkBudgets(own(doc, 'budgets'), { phases, phasesKnown, hasFallbackRule, hasGoodput, stream: target.stream }, p);
 
   if (phasesKnown && budgets.length > 0 && phases.every((ph) => ph.warmup)) {
     p.add('phases', 'every phase is a warmup phase, so no request would be budgeted');
   }
 
   if (p.list.length > 0) return { ok: false, problems: p.list };
-  const profile: Profile = { name, target, timings, arrivals, burstiness, seed, maxInFlight, phases, budgets };
-  if (fallback !== undefined) profile.fallback = fallback;
+  const profile: Profile = { name, target, timings, fallback, goodput, arrivals, burstiness, seed, maxInFlight, maxRate, phases, budgets };
   return { ok: true, profile };
 }
 
@@ -820,12 +1199,38 @@ export function describeBudget(b: Budget): string {
   if (b.path !== undefined) scope.push(`${b.path} path`);
   if (b.phase !== undefined) scope.push(`phase ${b.phase}`);
   const suffix = scope.length === 0 ? '' : ` (${scope.join(', ')})`;
+  const abort = b.abort ? `; aborts the run when broken over ${formatDuration(b.abort.windowMs)}, from ${formatDuration(b.abort.afterMs)} on` : '';
   switch (b.kind) {
     case 'latency':
-      return `${b.key} of ${b.stage}${suffix} ≤ ${formatDuration(b.limitMs)}`;
+      return `${b.key} of ${b.stage}${suffix} ≤ ${formatDuration(b.limitMs)}${abort}`;
     case 'errorRate':
-      return `error rate${suffix} ≤ ${formatPercent(b.max)}`;
+      return `error rate${suffix} ≤ ${formatPercent(b.max)}${abort}`;
     case 'fallbackRate':
-      return `fallback rate${suffix} ≤ ${formatPercent(b.max)}`;
+      return `fallback rate${suffix} ≤ ${formatPercent(b.max)}${abort}`;
+    case 'goodput':
+      return `goodput${suffix} ≥ ${formatPercent(b.min)}${abort}`;
   }
+}
+
+/** The goodput rule in words: "ttft ≤ 500ms, tpot ≤ 50ms, total ≤ 5s"; '' when there is none. */
+export function describeGoodput(goodput: Record<string, number>): string {
+  return Object.entries(goodput)
+    .map(([stage, ms]) => `${stage} ≤ ${formatDuration(ms)}`)
+    .join(', ');
+}
+
+/**
+ * The request in words, for `validate`: "POST http://…/v1/chat/completions, streamed, prompts from
+ * data/prompts.jsonl (round-robin), timings preset tgi". `url` absent: "the embedded simulator".
+ */
+export function describeTarget(t: Target, timings?: TimingRules): string {
+  const parts = [`${t.method} ${t.url ?? 'the embedded simulator'}`];
+  if (t.stream) parts.push('streamed (ttft, tpot, itl, tokens_per_s measured)');
+  if (t.prompts?.kind === 'file') parts.push(`prompts from ${t.prompts.file} (${t.prompts.order})`);
+  if (t.prompts?.kind === 'synthetic') {
+    const k = t.prompts.tokens;
+    parts.push(`generated prompts of ~${k.mean} ± ${k.stddev} tokens (${k.min}..${k.max})`);
+  }
+  if (timings?.preset !== undefined) parts.push(`timings preset ${timings.preset}`);
+  return parts.join(', ');
 }

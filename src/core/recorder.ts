@@ -42,15 +42,36 @@ interface Second extends Counts {
   p99: number | null;
 }
 
-/** What the engine learnt from one response's headers (see timing.ts). */
+/** What the engine learnt from one response: server-reported stages, client-measured ones, the path. */
 export interface ObservedTimings {
+  /** stages the server reported (headers, trailers, body), ms */
   stages: ReadonlyMap<string, number>;
   unmeasured: readonly string[];
   path: PathName;
+  /** ids of the fallback signals that fired (see FallbackRule) */
+  signals?: readonly string[];
+  /** stages the client measured once per request (ttft, tpot, tokens_per_s) */
+  client?: ReadonlyMap<string, number>;
+  /** stages with many values per request (itl: every gap between streamed tokens) */
+  samples?: ReadonlyMap<string, readonly number[]>;
+}
+
+/** Stage names the recorder derives itself. */
+export const UNATTRIBUTED_STAGE = 'unattributed';
+
+export interface RecorderOptions {
+  /**
+   * Per-request goodput limits, stage → ms. A request is good when it succeeded and every named
+   * stage was measured and within its limit; a stage it lacks makes it not good (fail-safe).
+   */
+  goodput?: Readonly<Record<string, number>>;
 }
 
 interface PhaseState extends PhaseData {
   errorKinds: Record<string, number>;
+  fallbackSignals: Record<string, number>;
+  good: number;
+  goodFallback: number;
 }
 
 const zeroCounts = (): Counts => ({ scheduled: 0, sent: 0, completed: 0, errors: 0, fallback: 0, late: 0 });
@@ -65,8 +86,19 @@ export class Recorder {
   private readonly secondTotal: Histogram = createHistogram();
   private openSecond = -1;
 
-  constructor(private readonly phases: readonly RecorderPhase[]) {
-    this.phaseStates = phases.map((p) => ({ name: p.name, warmup: p.warmup, ...zeroCounts(), scheduled: p.requests, fallbackErrors: 0, errorKinds: {} }));
+  private readonly goodput: readonly (readonly [string, number])[];
+
+  constructor(
+    private readonly phases: readonly RecorderPhase[],
+    options: RecorderOptions = {},
+  ) {
+    this.goodput = Object.entries(options.goodput ?? {});
+    this.phaseStates = phases.map((p) => ({ name: p.name, warmup: p.warmup, ...zeroCounts(), scheduled: p.requests, fallbackErrors: 0, good: 0, goodFallback: 0, errorKinds: {}, fallbackSignals: {} }));
+  }
+
+  /** Goodput is computed only when the profile names per-request limits. */
+  get tracksGoodput(): boolean {
+    return this.goodput.length > 0;
   }
 
   private second(tMs: number): Second {
@@ -140,11 +172,38 @@ export class Recorder {
       p.fallback++;
       sec.fallback++;
     }
-    recordMs(this.hist(TOTAL_STAGE, t.path, phase).hist, doneMs - intendedMs);
+    const total = doneMs - intendedMs;
+    recordMs(this.hist(TOTAL_STAGE, t.path, phase).hist, total);
     this.rollSecond(doneMs <= 0 ? 0 : Math.floor(doneMs / 1000));
-    recordMs(this.secondTotal, doneMs - intendedMs);
-    for (const [stage, ms] of t.stages) recordMs(this.hist(stage, t.path, phase).hist, ms);
+    recordMs(this.secondTotal, total);
+    let reported = 0;
+    for (const [stage, ms] of t.stages) {
+      recordMs(this.hist(stage, t.path, phase).hist, ms);
+      reported += ms;
+    }
+    // where the time went that the server did not account for: network, gateways, the client
+    if (t.stages.size > 0) recordMs(this.hist(UNATTRIBUTED_STAGE, t.path, phase).hist, Math.max(0, total - reported));
+    if (t.client) for (const [stage, v] of t.client) recordMs(this.hist(stage, t.path, phase).hist, v);
+    if (t.samples) {
+      for (const [stage, vs] of t.samples) {
+        const h = this.hist(stage, t.path, phase).hist;
+        for (const v of vs) recordMs(h, v);
+      }
+    }
     for (const stage of t.unmeasured) this.hist(stage, t.path, phase).unmeasured++;
+    if (t.signals) for (const id of t.signals) p.fallbackSignals[id] = (p.fallbackSignals[id] ?? 0) + 1;
+    if (this.goodput.length > 0 && this.isGood(total, t)) {
+      p.good++;
+      if (t.path === 'fallback') p.goodFallback++;
+    }
+  }
+
+  private isGood(total: number, t: ObservedTimings): boolean {
+    for (const [stage, limit] of this.goodput) {
+      const v = stage === TOTAL_STAGE ? total : (t.client?.get(stage) ?? t.stages.get(stage));
+      if (v === undefined || v > limit) return false;
+    }
+    return true;
   }
 
   /** A request that ended in an error: a non-2xx status ("http 503"), "timeout", or a socket error code. */
@@ -179,6 +238,22 @@ export class Recorder {
     return this.seconds.map((c, i) => ({ t: i * 1000, ...c }));
   }
 
+  /**
+   * The timeline so far without closing the open second: its p50/p99 are read from the live
+   * histogram (they cover its completions so far) but the histogram is left as it is, so a later
+   * completion in the same second still counts towards it. timeline() is for the final report.
+   */
+  timelineSnapshot(): TimelinePoint[] {
+    const open = this.openSecond >= 0 && this.secondTotal.totalCount > 0 ? { p50: quantileMs(this.secondTotal, 0.5), p99: quantileMs(this.secondTotal, 0.99) } : undefined;
+    return this.seconds.map((c, i) => ({ t: i * 1000, ...c, ...(open && i === this.openSecond ? open : {}) }));
+  }
+
+  /** report() mid-run, for checkpoints: the same parts, built without disturbing live state. */
+  snapshot(): ReturnType<Recorder['report']> {
+    const { series, phases, totals, lateness } = this.parts();
+    return { series, phases, timeline: this.timelineSnapshot(), totals, lateness };
+  }
+
   /** The second before `tMs` and the run so far, for the live progress line. */
   progress(tMs: number): Progress {
     const s = Math.floor(tMs / 1000) - 1;
@@ -197,14 +272,23 @@ export class Recorder {
   }
 
   report(): { series: SeriesReport[]; phases: PhaseReport[]; timeline: TimelinePoint[]; totals: Counts; lateness: LatenessReport } {
+    // key order as reports have always had it: series, phases, timeline, totals, lateness
+    const { series, phases, totals, lateness } = this.parts();
+    return { series, phases, timeline: this.timeline(), totals, lateness };
+  }
+
+  private parts(): { series: SeriesReport[]; phases: PhaseReport[]; totals: Counts; lateness: LatenessReport } {
     return {
       series: seriesReports(this.series.values()),
       phases: this.phaseStates.map((s, i) => {
         const plan = this.phases[i] as RecorderPhase;
-        const { name, warmup, scheduled, sent, completed, errors, fallback, late, fallbackErrors, errorKinds } = s;
-        return { name, warmup, model: plan.model, startMs: plan.startMs, endMs: plan.endMs, rate: plan.rate, to: plan.to, concurrency: plan.concurrency, concurrencyTo: plan.concurrencyTo, scheduled, sent, completed, errors, fallback, late, fallbackErrors, errorKinds };
+        const { name, warmup, scheduled, sent, completed, errors, fallback, late, fallbackErrors, errorKinds, fallbackSignals, good, goodFallback } = s;
+        return {
+          name, warmup, model: plan.model, startMs: plan.startMs, endMs: plan.endMs, rate: plan.rate, to: plan.to, concurrency: plan.concurrency, concurrencyTo: plan.concurrencyTo,
+          scheduled, sent, completed, errors, fallback, late, fallbackErrors, errorKinds, fallbackSignals,
+          ...(this.goodput.length > 0 ? { good, goodFallback } : {}),
+        };
       }),
-      timeline: this.timeline(),
       totals: this.totals(),
       lateness: latenessReport(this.lateness),
     };

@@ -87,6 +87,11 @@ export interface PhaseReport extends Counts {
   errorKinds: Record<string, number>;
   /** errors whose response (if any) was marked as fallback */
   fallbackErrors: number;
+  /** fallback signal id → responses it caught (a response may be caught by several) */
+  fallbackSignals: Record<string, number>;
+  /** requests that met every goodput limit (present only when the profile names goodput limits) */
+  good?: number;
+  goodFallback?: number;
 }
 
 export interface LatenessReport {
@@ -107,14 +112,67 @@ export interface RunResult {
   durationMs: number;
   verdict: 'pass' | 'fail';
   interrupted: boolean;
-  /** why the run failed when no single budget says it (interrupted, load not delivered) */
+  /** why the run failed when no single budget says it (interrupted, aborted, load not delivered) */
   reason?: string;
+  /** the early-abort budget's window verdict that stopped the run */
+  aborted?: Verdict;
+  /**
+   * A shard's report: it sent the requests whose schedule index ≡ index (mod count). Its budgets
+   * are *partial* (evaluated on its own data only); `budgetgate merge` evaluates the whole.
+   */
+  shard?: { index: number; count: number };
+  /** identifies the schedule (profile name, phases, arrivals, seed): merge refuses to mix different ones */
+  scheduleId?: string;
+  /** the run's absolute start (ms since the epoch) that shards align their timelines on */
+  startEpochMs?: number;
+  /**
+   * A snapshot written while the run was still under way (`run --checkpoint`): `interrupted` is
+   * true and the counts cover only the time so far. The final report replaces it.
+   */
+  checkpoint?: boolean;
   budgets: Verdict[];
   series: SeriesReport[];
   phases: PhaseReport[];
   timeline: TimelinePoint[];
   totals: Counts;
   lateness: LatenessReport;
+  /** `budgetgate capacity`: the search's answer and every step; the fields above are the confirmation step's */
+  capacity?: CapacityReport;
+}
+
+/** One steady step of a capacity search (core/capacity.ts). */
+export interface CapacityStep {
+  /** offered (scheduled) rate, req/s */
+  rate: number;
+  /** requests sent ÷ step duration, req/s */
+  achieved: number;
+  durationMs: number;
+  /** every budget held (inconclusive counts as broken unless --allow-inconclusive) */
+  held: boolean;
+  /** the re-run at the found rate */
+  confirmation?: boolean;
+  verdicts: Verdict[];
+  /** p99 of each stage over both paths, ms (null without samples) */
+  p99: Record<string, number | null>;
+  /** good ÷ finished requests, when the profile names goodput limits */
+  goodput?: number | null;
+}
+
+export interface CapacityReport {
+  /** the highest rate at which every budget held (0: none did) */
+  rps: number;
+  /** the budget that broke at the lowest broken rate above rps (null: none broke) */
+  firstBroken: { id: string; description: string; observed: number | null; limit: number; unit: 'ms' | 'ratio'; rate: number } | null;
+  steps: CapacityStep[];
+  /** the confirmation step at rps held again */
+  confirmed: boolean;
+  /** bracketed: hi/lo − 1 ≤ precision; ceiling: `to` held; floor: even the lowest rate broke; interrupted */
+  outcome: 'bracketed' | 'ceiling' | 'floor' | 'interrupted';
+  precision: number;
+  from: number;
+  to: number;
+  /** --require: the gate's threshold, req/s */
+  require?: number;
 }
 
 export function serializeReport(r: RunResult): string {

@@ -1,24 +1,38 @@
 /**
- * Turns one response's headers into per-stage timings and the path (primary/fallback) that served it.
+ * Turns one response's headers, trailers and JSON body into per-stage timings, the path
+ * (primary/fallback) that served it, and which fallback signals fired.
  *
  * Header-stage value grammar (`timings.headers`, e.g. TGI's `x-queue-time`, Envoy's
- * `x-envoy-upstream-service-time`):
+ * `x-envoy-upstream-service-time`), in the mapping's unit (us, ms or s; converted to ms):
  *
- *   header-ms = OWS number OWS
- *   number    = ( 1*DIGIT [ "." *DIGIT ] / "." 1*DIGIT ) [ ( "e" / "E" ) [ "+" / "-" ] 1*DIGIT ]
+ *   header-value = OWS number OWS
+ *   number       = ( 1*DIGIT [ "." *DIGIT ] / "." 1*DIGIT ) [ ( "e" / "E" ) [ "+" / "-" ] 1*DIGIT ]
  *
  * No sign and no unit: `-3`, `12ms`, `NaN`, `Infinity` and `` are garbled, and a garbled stage is
  * unmeasured rather than 0 ms, so a broken server cannot make a budget pass.
  *
- * Fallback rule:
+ * Body stages (`timings.body`) read a dotted path in the JSON body (or the stream's last JSON event):
  *
- *   fallback = { header: name, equals: text }   ; trimmed value == text, case-sensitive
- *            | { header: name, matches: regex } ; RegExp(regex).test(trimmed value)
+ *   path    = segment *( "." segment )      ; an own property, or an array index for arrays
+ *   segment = 1*( any char except "." )
  *
- * Header names match case-insensitively. A header that arrives several times is a fallback if ANY
- * occurrence matches: gateways append rather than replace, and one fallback hop is enough.
+ * The value must be a finite number ≥ 0 (JSON numbers; a numeric string in the header-value grammar
+ * is accepted too, as some servers quote them); anything else there is garbled, absence is absent.
+ *
+ * Trailers (HTTP/1.1 chunked responses sent with `Trailer: Server-Timing`) are read exactly like
+ * headers, after them: a stage in both is a repeat (see below), Server-Timing metrics add up.
+ *
+ * Fallback signals (a response is fallback when ANY fires; `signals` lists the ids that fired):
+ *
+ *   equals      { header, value }   ; trimmed value == value, case-sensitive
+ *   matches     { header, pattern } ; RegExp(pattern).test(trimmed value)
+ *   greaterThan { header, than }    ; Number(trimmed value) > than, the value a signed decimal
+ *   modelDiffers                    ; body.json.model ≠ body.requestedModel (see `sameModel`)
+ *
+ * Header names match case-insensitively. A header that arrives several times fires if ANY occurrence
+ * matches: gateways append rather than replace, and one fallback hop is enough.
  */
-import type { FallbackRule, PathName, TimingRules } from './profile-types.js';
+import type { FallbackRule, PathName, StageSource, TimeUnit, TimingRules } from './profile-types.js';
 import { parseServerTimingDetailed } from './server-timing.js';
 
 export { parseServerTiming, parseServerTimingDetailed } from './server-timing.js';
@@ -41,131 +55,260 @@ export function headerMap(raw: RawHeaders): Map<string, string> {
   return map;
 }
 
+/** What the body says, for body stages and the modelDiffers signal. */
+export interface ResponseBody {
+  /** the parsed JSON body, or a stream's last JSON event */
+  json?: unknown;
+  /** the `model` the request asked for */
+  requestedModel?: string;
+}
+
 export interface ResponseTimings {
   /** stage → milliseconds (finite, ≥ 0) */
   stages: Map<string, number>;
   /** stages expected but missing or garbled in this response */
   unmeasured: string[];
   path: PathName;
+  /** ids of the fallback signals that fired, in rule order */
+  signals: string[];
 }
 
-/** The compiled form of timings + fallback rules, built once per run (regex compiled once). */
+/** The compiled form of timings + fallback rules, built once per run (regexes compiled once). */
 export interface TimingExtractor {
-  /** stage names this extractor expects on EVERY response (named header stages + `extraExpected`) */
+  /** stage names this extractor expects on EVERY response (named header and body stages + `extraExpected`) */
   expected: readonly string[];
-  extract(raw: RawHeaders): ResponseTimings;
+  extract(raw: RawHeaders, trailers?: RawHeaders, body?: ResponseBody): ResponseTimings;
 }
 
-const UNSIGNED_MS = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+/** ms per unit */
+export const UNIT_FACTOR: Record<TimeUnit, number> = { us: 0.001, ms: 1, s: 1000 };
 
-/** NaN when garbled; see `header-ms` above. */
-function parseHeaderMs(value: string): number {
+const UNSIGNED = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+const SIGNED = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** NaN when garbled; see `header-value` above. */
+export function parseHeaderNumber(value: string): number {
   const text = value.trim();
-  if (!UNSIGNED_MS.test(text)) return Number.NaN;
-  const ms = Number(text);
-  return Number.isFinite(ms) ? ms : Number.NaN; // `1e400` passes the pattern
+  if (!UNSIGNED.test(text)) return Number.NaN;
+  const n = Number(text);
+  return Number.isFinite(n) ? n : Number.NaN; // `1e400` passes the pattern
+}
+
+/** The value at a dotted path; undefined when any step is missing. Own properties only. */
+export function readPath(json: unknown, segments: readonly string[]): unknown {
+  let cur: unknown = json;
+  for (const seg of segments) {
+    if (Array.isArray(cur)) {
+      if (!/^\d+$/.test(seg)) return undefined;
+      cur = cur[Number(seg)];
+    } else if (typeof cur === 'object' && cur !== null) {
+      if (!Object.hasOwn(cur, seg)) return undefined;
+      cur = (cur as Record<string, unknown>)[seg];
+    } else {
+      return undefined;
+    }
+  }
+  return cur;
+}
+
+/** ms, NaN when garbled, undefined when absent. */
+function bodyValueMs(v: unknown, factor: number): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  let n = Number.NaN;
+  if (typeof v === 'number') n = Number.isFinite(v) && v >= 0 ? v : Number.NaN;
+  else if (typeof v === 'string') n = parseHeaderNumber(v);
+  return Number.isNaN(n) ? n : n * factor;
+}
+
+// A dated snapshot is the model that was asked for: OpenAI answers "gpt-4o" with "gpt-4o-2024-08-06",
+// Anthropic-style names end in -20241022, older OpenAI ones in -0613. Anything else (gpt-4o-mini for
+// gpt-4o) is a different model.
+const SNAPSHOT_SUFFIX = /^-(?:\d{4}-\d{2}-\d{2}|\d{8}|\d{4})$/;
+
+/**
+ * Whether a response's `model` names the requested model: equal ignoring case, or the requested name
+ * followed by a snapshot date (`-2024-08-06`, `-20241022`, `-0613`).
+ */
+export function sameModel(requested: string, served: string): boolean {
+  const r = requested.toLowerCase();
+  const s = served.toLowerCase();
+  if (r === s) return true;
+  return s.startsWith(r) && SNAPSHOT_SUFFIX.test(s.slice(r.length));
+}
+
+type HeaderTest = (value: string) => boolean;
+
+function compileSignal(rule: FallbackRule): HeaderTest | undefined {
+  switch (rule.kind) {
+    case 'equals': {
+      const want = rule.value;
+      return (value) => value.trim() === want;
+    }
+    case 'matches': {
+      let re: RegExp;
+      try {
+        re = new RegExp(rule.pattern);
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        throw new Error(`fallback signal '${rule.id}': not a valid regular expression: ${why}`, { cause: err });
+      }
+      return (value) => re.test(value.trim());
+    }
+    case 'greaterThan': {
+      const than = rule.than;
+      return (value) => {
+        const text = value.trim();
+        return SIGNED.test(text) && Number(text) > than;
+      };
+    }
+    case 'modelDiffers':
+      return undefined;
+  }
+}
+
+interface Rule {
+  header: string;
+  stage: string;
+  factor: number;
 }
 
 /**
  * Server-Timing (when `rules.serverTiming`): each metric with a valid `dur` is a stage. A metric name
- * that occurs more than once is the SUM of its durations: Server-Timing lists what happened, and a
- * stage that happened twice (a retried upstream call, two queue waits) took both. If any occurrence's
- * `dur` is garbled the stage is unmeasured for this response, since a partial sum would under-report.
+ * that occurs more than once (in headers and trailers together) is the SUM of its durations:
+ * Server-Timing lists what happened, and a stage that happened twice (a retried upstream call, two
+ * queue waits) took both. If any occurrence's `dur` is garbled the stage is unmeasured for this
+ * response, since a partial sum would under-report.
  *
- * Named header stages (`rules.headers`) are authoritative over a Server-Timing metric of the same
- * name when their header is present, the profile author having named that header explicitly; when it
- * is present but garbled (or repeated, which RFC 9110 combining turns into `12, 13`) the stage is
- * unmeasured even if Server-Timing had it.
+ * Named stages are authoritative over Server-Timing, the profile author (or preset) having named
+ * their source explicitly. A stage takes its value from the first source that is PRESENT, in this
+ * order: named headers (in rule order), body fields (in rule order), Server-Timing. A present but
+ * garbled source (or a header repeated, which RFC 9110 combining turns into `12, 13`) makes the stage
+ * unmeasured even if a later source had it.
  *
- * @throws Error when `fallback.matches` is not a valid regular expression (the profile validator
+ * @throws Error when a `matches` signal is not a valid regular expression (the profile validator
  * should have caught it first).
  */
 export function compileTimings(
-  rules: TimingRules,
-  fallback: FallbackRule | undefined,
+  rules: Omit<TimingRules, 'body'> & { body?: TimingRules['body'] },
+  fallback: readonly FallbackRule[] | undefined = [],
   extraExpected: readonly string[] = [],
 ): TimingExtractor {
   const useServerTiming = rules.serverTiming;
-  const ruleHeaders: string[] = [];
-  const ruleStages: string[] = [];
-  const ruleIndex = new Map<string, number>();
-  for (const [header, stage] of Object.entries(rules.headers)) {
+  const headerRules: Rule[] = [];
+  const headerIndex = new Map<string, number>();
+  for (const [header, source] of Object.entries(rules.headers)) {
     const key = header.toLowerCase();
-    if (ruleIndex.has(key)) continue;
-    ruleIndex.set(key, ruleHeaders.length);
-    ruleHeaders.push(key);
-    ruleStages.push(stage);
+    if (headerIndex.has(key)) continue;
+    headerIndex.set(key, headerRules.length);
+    headerRules.push({ header: key, ...stageOf(source) });
   }
-  const expected = [...new Set([...ruleStages, ...extraExpected])];
-
-  const fallbackHeader = fallback?.header.toLowerCase();
-  let isFallbackValue: ((value: string) => boolean) | undefined;
-  if (fallback !== undefined) {
-    if ('equals' in fallback) {
-      const want = fallback.equals;
-      isFallbackValue = (value) => value.trim() === want;
-    } else {
-      let re: RegExp;
-      try {
-        re = new RegExp(fallback.matches);
-      } catch (err) {
-        const why = err instanceof Error ? err.message : String(err);
-        throw new Error(`fallback.matches is not a valid regular expression: ${why}`, { cause: err });
-      }
-      isFallbackValue = (value) => re.test(value.trim());
-    }
+  const bodyRules: { segments: string[]; stage: string; factor: number }[] = [];
+  for (const [path, source] of Object.entries(rules.body ?? {})) {
+    bodyRules.push({ segments: path.split('.'), ...stageOf(source) });
   }
+  const expected = [...new Set([...headerRules.map((r) => r.stage), ...bodyRules.map((r) => r.stage), ...extraExpected])];
 
-  const ruleCount = ruleHeaders.length;
+  const signals = fallback ?? [];
+  const signalTests = signals.map(compileSignal);
+  // header → indices of the signals that read it
+  const signalHeaders = new Map<string, number[]>();
+  signals.forEach((s, i) => {
+    if (s.kind === 'modelDiffers') return;
+    const key = s.header.toLowerCase();
+    signalHeaders.set(key, [...(signalHeaders.get(key) ?? []), i]);
+  });
+  const modelSignals = signals.flatMap((s, i) => (s.kind === 'modelDiffers' ? [i] : []));
+  const headerCount = headerRules.length;
 
-  function extract(raw: RawHeaders): ResponseTimings {
-    const stages = new Map<string, number>();
+  function extract(raw: RawHeaders, trailers?: RawHeaders, body?: ResponseBody): ResponseTimings {
+    const st = new Map<string, number>();
     let garbled: Set<string> | undefined;
-    // per rule: undefined = absent, string = its one value, null = repeated
-    let ruleValues: (string | null | undefined)[] | undefined;
-    let path: PathName = 'primary';
+    // per header rule: undefined = absent, string = its one value, null = repeated
+    let headerValues: (string | null | undefined)[] | undefined;
+    let fired: boolean[] | undefined;
 
-    for (let k = 0; k + 1 < raw.length; k += 2) {
-      const name = raw[k];
-      const value = raw[k + 1];
-      if (typeof name !== 'string' || typeof value !== 'string') continue;
-      const key = name.toLowerCase();
+    const scan = (list: RawHeaders): void => {
+      for (let k = 0; k + 1 < list.length; k += 2) {
+        const name = list[k];
+        const value = list[k + 1];
+        if (typeof name !== 'string' || typeof value !== 'string') continue;
+        const key = name.toLowerCase();
 
-      if (useServerTiming && key === 'server-timing') {
-        // Line by line rather than joined: an unterminated quote then cannot swallow the next line.
-        for (const m of parseServerTimingDetailed(value)) {
-          if (!m.hasDur) continue;
-          if (m.durValid) stages.set(m.name, (stages.get(m.name) ?? 0) + m.dur);
-          else (garbled ??= new Set()).add(m.name);
+        if (useServerTiming && key === 'server-timing') {
+          // Line by line rather than joined: an unterminated quote then cannot swallow the next line.
+          for (const m of parseServerTimingDetailed(value)) {
+            if (!m.hasDur) continue;
+            if (m.durValid) st.set(m.name, (st.get(m.name) ?? 0) + m.dur);
+            else (garbled ??= new Set()).add(m.name);
+          }
+        }
+
+        const hi = headerIndex.get(key);
+        if (hi !== undefined) {
+          headerValues ??= new Array<string | null | undefined>(headerCount);
+          headerValues[hi] = headerValues[hi] === undefined ? value : null;
+        }
+
+        const sis = signalHeaders.get(key);
+        if (sis !== undefined) {
+          for (const si of sis) {
+            if (fired?.[si] === true) continue;
+            if (signalTests[si]?.(value) === true) (fired ??= new Array<boolean>(signals.length).fill(false))[si] = true;
+          }
         }
       }
+    };
+    scan(raw);
+    if (trailers !== undefined) scan(trailers);
 
-      const ri = ruleIndex.get(key);
-      if (ri !== undefined) {
-        ruleValues ??= new Array<string | null | undefined>(ruleCount);
-        ruleValues[ri] = ruleValues[ri] === undefined ? value : null;
+    if (garbled !== undefined) for (const stage of garbled) st.delete(stage);
+
+    // Server-Timing values are already in; the first PRESENT named source overrides them (or, when
+    // garbled, removes them), and later named sources for the same stage are ignored.
+    const stages = st;
+    const decided = new Set<string>();
+    const decide = (stage: string, ms: number): void => {
+      if (decided.has(stage)) return;
+      decided.add(stage);
+      if (Number.isNaN(ms)) stages.delete(stage);
+      else stages.set(stage, ms);
+    };
+    if (headerValues !== undefined) {
+      for (let hi = 0; hi < headerCount; hi++) {
+        const value = headerValues[hi];
+        if (value === undefined) continue;
+        const r = headerRules[hi]!;
+        decide(r.stage, value === null ? Number.NaN : parseHeaderNumber(value) * r.factor);
       }
-
-      if (path === 'primary' && key === fallbackHeader && isFallbackValue?.(value)) path = 'fallback';
+    }
+    const json = body?.json;
+    if (json !== undefined && bodyRules.length > 0) {
+      for (const r of bodyRules) {
+        const ms = bodyValueMs(readPath(json, r.segments), r.factor);
+        if (ms !== undefined) decide(r.stage, ms);
+      }
     }
 
-    if (garbled !== undefined) for (const stage of garbled) stages.delete(stage);
-
-    if (ruleValues !== undefined) {
-      for (let ri = 0; ri < ruleCount; ri++) {
-        const value = ruleValues[ri];
-        if (value === undefined) continue;
-        const stage = ruleStages[ri]!;
-        const ms = value === null ? Number.NaN : parseHeaderMs(value);
-        if (Number.isNaN(ms)) stages.delete(stage);
-        else stages.set(stage, ms);
+    if (modelSignals.length > 0 && body !== undefined) {
+      const served = typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>).model : undefined;
+      const requested = body.requestedModel;
+      if (typeof served === 'string' && served !== '' && typeof requested === 'string' && requested !== '' && !sameModel(requested, served)) {
+        for (const si of modelSignals) (fired ??= new Array<boolean>(signals.length).fill(false))[si] = true;
       }
     }
 
     const unmeasured: string[] = [];
     for (const stage of expected) if (!stages.has(stage)) unmeasured.push(stage);
-    return { stages, unmeasured, path };
+    const ids: string[] = [];
+    if (fired !== undefined) for (let i = 0; i < signals.length; i++) if (fired[i] === true) ids.push(signals[i]!.id);
+    return { stages, unmeasured, path: ids.length > 0 ? 'fallback' : 'primary', signals: ids };
   }
 
   return { expected, extract };
+}
+
+function stageOf(source: StageSource | string): { stage: string; factor: number } {
+  // a bare string is ms: tolerated for callers built against the older `header → stage` shape
+  if (typeof source === 'string') return { stage: source, factor: 1 };
+  return { stage: source.stage, factor: UNIT_FACTOR[source.unit] ?? 1 };
 }

@@ -7,9 +7,11 @@
  * A token due while every connection (≤ maxInFlight) is busy waits in a FIFO and is counted *late*;
  * its wait is part of its measured latency. Nothing is dropped silently.
  *
- * Pacing: when the next intended time is more than 2 ms away the pacer sleeps on a timer until 1 ms
- * before it, then yields with setImmediate (which lets I/O run) until it is due; Node's timers alone
- * would be up to a few ms late.
+ * Pacing never spins: each wake-up sends every request due within the next EARLY_MS (so a send is at
+ * most that early), then sleeps on a timer until EARLY_MS before the next one. Node's timers fire
+ * ≥ 1 ms after they are set and typically < 1 ms late, so a send lands within about [−0.5, +1.5] ms of
+ * its intended time. Spinning (setImmediate until due) would buy µs at the median but costs most of
+ * a core at 1,000 req/s, and on a shared machine a busy process is descheduled for far longer.
  *
  * Closed-model phases have no schedule: while one is active, the driver keeps concurrencyAt(t)
  * virtual users busy, issuing a request whenever fewer are in flight (on each completion, and every
@@ -17,12 +19,17 @@
  */
 import autocannon from 'autocannon';
 import { concurrencyAt, phaseAt, type ArrivalStream, type Arrival, type Plan, type PlannedPhase } from '../core/schedule.js';
-import type { Progress, Recorder } from '../core/recorder.js';
+import type { AbortDecision, AbortWatch } from '../core/abort.js';
+import type { ObservedTimings, Progress, Recorder } from '../core/recorder.js';
+import { createStreamMeter, type StreamMeter } from '../core/stream.js';
 import type { TimingExtractor } from '../core/timing.js';
 import { hookClient, type ClientControl, type HookedClient } from './autocannon-hook.js';
 
 /** A token more than this late when it leaves, for any reason, counts as late. */
 export const LATE_AFTER_MS = 10;
+
+/** A request may leave this much before its intended time, so the pacer need not spin (see above). */
+export const EARLY_MS = 0.5;
 
 export interface DriverOptions {
   url: string;
@@ -43,7 +50,20 @@ export interface DriverOptions {
   hardSignal?: AbortSignal;
   /** called once a second of run time with the phase under way and the recorder's live view */
   onTick?: (tick: Tick) => void;
+  /** the request asks for a stream: time its content events (ttft, itl, tpot, tokens/s) */
+  stream?: { kind: 'chat' | 'completions' };
+  /** the timing or fallback rules read the JSON body: keep it, up to MAX_BODY_BYTES */
+  readBody?: boolean;
+  /** the `model` the request asked for (the modelDiffers fallback signal compares with it) */
+  requestedModel?: string;
+  /** a new body for each request (prompt datasets); default: `body` every time */
+  nextBody?: () => string;
+  /** early-abort budgets, checked once a second; a failure stops sending as a first Ctrl-C does */
+  watch?: AbortWatch;
 }
+
+/** Bodies are kept only when a rule reads them, and only this much: bounded memory per request. */
+export const MAX_BODY_BYTES = 1 << 20;
 
 export interface Tick {
   tMs: number;
@@ -55,12 +75,18 @@ export interface Tick {
 export interface DriveOutcome {
   interrupted: boolean;
   durationMs: number;
+  /** the budget that stopped the run early, if one did */
+  aborted?: AbortDecision;
 }
 
 interface Slot {
   arrival: Arrival;
   sentMs: number;
   headers: string[] | undefined;
+  trailers?: string[];
+  meter?: StreamMeter;
+  body?: Buffer[];
+  bodyBytes?: number;
 }
 
 interface ClientState {
@@ -94,6 +120,13 @@ class Queue<T> {
     }
     return x;
   }
+}
+
+function isEventStream(h: string[]): boolean {
+  for (let i = 0; i + 1 < h.length; i += 2) {
+    if ((h[i] as string).toLowerCase() === 'content-type') return (h[i + 1] as string).toLowerCase().includes('text/event-stream');
+  }
+  return false;
 }
 
 /** The first phase start or end after t (or the plan's end). */
@@ -133,17 +166,49 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
     let timer: NodeJS.Timeout | undefined;
     let drainTimer: NodeJS.Timeout | undefined;
     let tickTimer: NodeJS.Timeout | undefined;
+    let aborted: AbortDecision | undefined;
     let closedIndex = 0; // indices of closed-model requests count down from -1: the schedule owns ≥ 0
     const closedInFlight = new Map<number, number>(); // phase index → its requests in flight
     const now = (): number => o.clock() - t0;
+
+    /** Everything one response says: server stages (headers, trailers, body), stream timings, path. */
+    const observe = (slot: Slot, done: number): ObservedTimings => {
+      let json: unknown;
+      let client: Map<string, number> | undefined;
+      let samples: Map<string, number[]> | undefined;
+      if (slot.meter) {
+        const r = slot.meter.finish(done);
+        json = r.lastJson;
+        if (r.firstTokenMs !== undefined) {
+          const ttft = r.firstTokenMs - slot.arrival.t;
+          const total = done - slot.arrival.t;
+          client = new Map([['ttft', ttft]]);
+          // tpot = (total − ttft) / (tokens − 1): the mean time per output token after the first
+          if (r.tokens > 1) client.set('tpot', (total - ttft) / (r.tokens - 1));
+          // output tokens per second of the whole request, recorded in the histograms' ms slot as a number
+          if (total > 0 && r.tokens > 0) client.set('tokens_per_s', (r.tokens * 1000) / total);
+          samples = new Map([['itl', r.itl]]);
+        }
+      } else if (slot.body && slot.body.length > 0) {
+        try {
+          json = JSON.parse(Buffer.concat(slot.body).toString('utf8'));
+        } catch {
+          json = undefined; // not JSON: body rules find nothing and report those stages unmeasured
+        }
+      }
+      const t = o.extractor.extract(slot.headers ?? [], slot.trailers, { json, requestedModel: o.requestedModel });
+      return { stages: t.stages, unmeasured: t.unmeasured, path: t.path, signals: t.signals, client, samples };
+    };
 
     const fail = (s: ClientState, kind: string): void => {
       const slot = s.slot;
       if (!slot) return;
       s.slot = undefined;
       settled(slot.arrival);
-      const path = slot.headers ? o.extractor.extract(slot.headers).path : 'primary';
-      o.recorder.failed(slot.arrival.phase, now(), kind, path);
+      const path = slot.headers ? o.extractor.extract(slot.headers, slot.trailers).path : 'primary';
+      const t = now();
+      o.recorder.failed(slot.arrival.phase, t, kind, path);
+      o.watch?.failed(slot.arrival.phase, t, path);
     };
 
     const closedPhase = (t: number): PlannedPhase | undefined => {
@@ -267,7 +332,7 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
       const closed = closedPhase(t);
       if (closed) fillClosed();
       let next: number | undefined;
-      while ((next = o.arrivals.peekTime()) !== undefined && next <= t) {
+      while ((next = o.arrivals.peekTime()) !== undefined && next <= t + EARLY_MS) {
         const a = o.arrivals.next() as Arrival;
         o.recorder.due(a.t);
         if (due.size > 0) {
@@ -290,8 +355,8 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
       // see neither the closed phase nor its start, and sleep through it.
       const edge = nextEdge(o.plan, t);
       const until = Math.min(next ?? end, edge, closed ? t + 10 : end);
-      const wait = until - now();
-      timer = wait > 2 ? setTimeout(pump, wait - 1) : (setImmediate(pump) as unknown as NodeJS.Timeout);
+      const wait = until - EARLY_MS - now();
+      timer = wait <= 0 ? (setImmediate(pump) as unknown as NodeJS.Timeout) : setTimeout(pump, wait);
     };
 
     const maybeFinish = (): void => {
@@ -314,7 +379,7 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
       const durationMs = now();
       instance.stop();
       for (const s of states.values()) s.client.destroy();
-      resolve({ interrupted: o.signal?.aborted === true || o.hardSignal?.aborted === true, durationMs });
+      resolve({ interrupted: o.signal?.aborted === true || o.hardSignal?.aborted === true, durationMs, ...(aborted ? { aborted } : {}) });
     };
 
     const onAbort = (): void => {
@@ -338,6 +403,7 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
           method: o.method as autocannon.Request['method'],
           headers: o.headers,
           body: o.body,
+          ...(o.nextBody ? { requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, body: o.nextBody?.() }) }] } : {}),
           connections,
           pipelining: 1,
           timeout: o.timeoutMs / 1000,
@@ -350,8 +416,15 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
             states.set(client, s);
             cold.push(s);
             client.on('headers', (info) => {
-              if (s.slot) s.slot.headers = info.headers;
+              const slot = s.slot;
               s.closing = wantsClose(info);
+              if (!slot) return;
+              slot.headers = info.headers;
+              if (o.stream && isEventStream(info.headers)) slot.meter = createStreamMeter(o.stream.kind);
+              else if (o.readBody) {
+                slot.body = [];
+                slot.bodyBytes = 0;
+              }
             });
             client.on('response', (status: number) => {
               const slot = s.slot;
@@ -359,9 +432,26 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
               s.slot = undefined;
               settled(slot.arrival);
               const done = now();
-              const timings = o.extractor.extract(slot.headers ?? []);
-              if (status >= 200 && status < 300) o.recorder.completed(slot.arrival.phase, slot.arrival.t, done, timings);
-              else o.recorder.failed(slot.arrival.phase, done, `http ${status}`, timings.path);
+              const timings = observe(slot, done);
+              if (status >= 200 && status < 300) {
+                o.recorder.completed(slot.arrival.phase, slot.arrival.t, done, timings);
+                o.watch?.completed(slot.arrival.phase, slot.arrival.t, done, timings);
+              } else {
+                o.recorder.failed(slot.arrival.phase, done, `http ${status}`, timings.path);
+                o.watch?.failed(slot.arrival.phase, done, timings.path);
+              }
+            });
+            client.on('body', (chunk: Buffer) => {
+              const slot = s.slot;
+              if (!slot) return;
+              if (slot.meter) slot.meter.push(chunk, now());
+              else if (slot.body && (slot.bodyBytes ?? 0) + chunk.length <= MAX_BODY_BYTES) {
+                slot.body.push(Buffer.from(chunk));
+                slot.bodyBytes = (slot.bodyBytes ?? 0) + chunk.length;
+              }
+            });
+            client.on('trailers', (raw: string[]) => {
+              if (s.slot) s.slot.trailers = raw;
             });
             client.on('connError', (err) => {
               fail(s, errorKind(err));
@@ -384,6 +474,10 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
     const tick = (n: number): void => {
       const t = now();
       o.recorder.inFlight(t - 1, inFlight); // the second that just ended
+      if (!aborted && !stopping) {
+        aborted = o.watch?.check(t);
+        if (aborted) onAbort();
+      }
       o.onTick?.({ tMs: t, phase: phaseAt(o.plan, t), inFlight, progress: o.recorder.progress(t) });
       tickTimer = setTimeout(() => tick(n + 1), Math.max(0, (n + 1) * 1000 - now()));
     };

@@ -1,8 +1,23 @@
 /**
  * One request before the run: a target that cannot be reached, or that refuses the request itself
- * (a wrong path, a missing credential), is reported in one line and nothing else is sent.
+ * (a wrong path, a missing credential), or whose TLS certificate is not trusted, is reported in one
+ * line and nothing else is sent.
+ *
+ * TLS: autocannon connects with `rejectUnauthorized: false` whatever it is told, so the probe is
+ * where an https target's certificate is verified (against the system CAs, or `--ca FILE`; skipped
+ * only with `--insecure`). The load connections then reuse autocannon's TLS to the same host and
+ * port without verifying again: the check is per run, not per connection.
  */
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { BudgetgateError } from '../core/errors.js';
+
+export interface ProbeTls {
+  /** PEM certificates to trust instead of the system CAs (--ca FILE) */
+  ca?: string;
+  /** skip certificate verification (--insecure) */
+  insecure?: boolean;
+}
 
 export interface ProbeRequest {
   url: string;
@@ -10,6 +25,7 @@ export interface ProbeRequest {
   headers: Record<string, string>;
   body: string | undefined;
   timeoutMs: number;
+  tls?: ProbeTls;
 }
 
 export interface ProbeResult {
@@ -17,10 +33,61 @@ export interface ProbeResult {
   ms: number;
 }
 
+/** OpenSSL verification codes, as node reports them on the socket error. */
+const CERT_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+class ProbeTimeout extends Error {}
+
 function causeOf(e: unknown): string {
-  const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (err.name === 'TimeoutError' || err.name === 'AbortError') return 'no response within the timeout';
-  return err.cause?.code ?? err.cause?.message ?? err.message ?? String(e);
+  if (e instanceof ProbeTimeout) return 'no response within the timeout';
+  const err = e as { code?: string; message?: string };
+  if (err.code !== undefined && CERT_CODES.has(err.code)) {
+    // one line: what is wrong with the certificate, and the two ways to proceed
+    return `TLS certificate not trusted (${err.code}: ${err.message ?? ''}); pass --ca FILE to trust its issuer, or --insecure to skip verification`;
+  }
+  return err.code ?? err.message ?? String(e);
+}
+
+/** The status line and headers of one response; its body is discarded unread (it may be huge or endless). */
+function send(r: ProbeRequest, timeoutMs: number): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(r.url);
+    const https = u.protocol === 'https:';
+    const hasBody = r.body !== undefined && r.method !== 'GET' && r.method !== 'HEAD';
+    const headers: Record<string, string> = { ...r.headers };
+    if (hasBody && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-length')) headers['content-length'] = String(Buffer.byteLength(r.body ?? ''));
+    const options = {
+      method: r.method,
+      headers,
+      // a fresh connection, so nothing from the probe lingers in a pool after it
+      agent: false as const,
+      ...(https ? { rejectUnauthorized: r.tls?.insecure !== true, ...(r.tls?.ca !== undefined ? { ca: r.tls.ca } : {}) } : {}),
+    };
+    const req = (https ? httpsRequest : httpRequest)(u, options, (res) => {
+      clearTimeout(timer);
+      resolve(res);
+      res.on('error', () => {});
+      res.destroy(); // status and headers are all the probe needs
+    });
+    const timer = setTimeout(() => req.destroy(new ProbeTimeout()), timeoutMs);
+    req.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    req.end(hasBody ? r.body : undefined);
+  });
 }
 
 /**
@@ -29,22 +96,16 @@ function causeOf(e: unknown): string {
  */
 export async function probe(r: ProbeRequest, redact: (s: string) => string = (s) => s): Promise<ProbeResult> {
   const started = performance.now();
-  let res: Response;
+  let res: IncomingMessage;
   try {
-    res = await fetch(r.url, {
-      method: r.method,
-      headers: r.headers,
-      body: r.method === 'GET' || r.method === 'HEAD' ? undefined : r.body,
-      signal: AbortSignal.timeout(Math.min(r.timeoutMs, 10_000)),
-      redirect: 'manual',
-    });
-    await res.arrayBuffer();
+    res = await send(r, Math.min(r.timeoutMs, 10_000));
   } catch (e) {
-    throw new BudgetgateError('unreachable', `cannot reach ${redact(r.url)}: ${causeOf(e)}`, { cause: e });
+    throw new BudgetgateError('unreachable', redact(`cannot reach ${r.url}: ${causeOf(e)}`), { cause: e });
   }
   const ms = performance.now() - started;
-  if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
-    throw new BudgetgateError('unreachable', `probe request to ${redact(r.url)} was refused: HTTP ${res.status} ${res.statusText}`.trim());
+  const status = res.statusCode ?? 0;
+  if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
+    throw new BudgetgateError('unreachable', redact(`probe request to ${r.url} was refused: HTTP ${status} ${res.statusMessage ?? ''}`.trim()));
   }
-  return { status: res.status, ms };
+  return { status, ms };
 }

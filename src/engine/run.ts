@@ -3,11 +3,17 @@
  * RunResult whatever happened once load started (an interrupted run's result is partial and failed);
  * throws a typed error only before anything was sent.
  */
+import { AbortWatch } from '../core/abort.js';
 import { evaluateBudgets, loadDeliveredVerdict, overallVerdict } from '../core/budgets.js';
+import { CLIENT_STAGES } from '../core/profile.js';
+import { applyPrompt, promptPicker, syntheticPrompt, type PromptItem } from '../core/prompts.js';
+import { createRng, deriveSeed } from '../core/random.js';
 import { TOTAL_STAGE, Recorder } from '../core/recorder.js';
 import { REPORT_SCHEMA, type RunResult } from '../core/report.js';
 import { arrivals, planSchedule } from '../core/schedule.js';
 import { compileTimings } from '../core/timing.js';
+import { BudgetgateError } from '../core/errors.js';
+import { scheduleId, shardArrivals, shardPlan, type Shard } from '../core/shard.js';
 import type { Profile } from '../core/profile-types.js';
 import { drive, type Tick } from './driver.js';
 import { probe } from './probe.js';
@@ -25,6 +31,60 @@ export interface EngineRunOptions {
   redact?: (s: string) => string;
   skipProbe?: boolean;
   onTick?: (tick: Tick) => void;
+  /** the dataset's prompts (`target.dataset`), loaded by the caller from the profile's file */
+  promptItems?: readonly PromptItem[];
+  /** send only this shard's requests (schedule index ≡ index mod count); see core/shard.ts */
+  shard?: Shard;
+  /** wall-clock time (ms since the epoch) to begin at, so shards started apart share t = 0 */
+  startAt?: number;
+  /** ms since the epoch, for startAt and the report's startEpochMs; default Date.now */
+  epochClock?: () => number;
+  /** a snapshot of the run so far (checkpoint: true, interrupted: true), every checkpointMs */
+  onCheckpoint?: (partial: RunResult) => void;
+  /** period of onCheckpoint in ms; default 60 s; 0 disables */
+  checkpointMs?: number;
+}
+
+/**
+ * Resolves at wall-clock time `at` (ms since the epoch), checking the clock again after each timer:
+ * timers are bounded (2³¹ ms) and drift from the wall clock. Rejects with an 'interrupted' error
+ * when a signal aborts first: nothing has been sent yet, so there is no partial report to keep.
+ */
+export function waitUntil(at: number, epochClock: () => number, signals: readonly (AbortSignal | undefined)[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const live = signals.filter((s): s is AbortSignal => s !== undefined);
+    const done = (err?: Error): void => {
+      if (timer) clearTimeout(timer);
+      for (const s of live) s.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onAbort = (): void => done(new BudgetgateError('interrupted', 'interrupted while waiting for the start time (nothing was sent)'));
+    if (live.some((s) => s.aborted)) return onAbort();
+    for (const s of live) s.addEventListener('abort', onAbort, { once: true });
+    const check = (): void => {
+      const left = at - epochClock();
+      if (left <= 0) return done();
+      timer = setTimeout(check, Math.min(left, 60_000));
+    };
+    check();
+  });
+}
+
+/** The `model` a JSON request body asks for, if any. */
+export function requestedModel(body: unknown): string | undefined {
+  const b = typeof body === 'string' ? safeJson(body) : body;
+  if (b && typeof b === 'object' && typeof (b as { model?: unknown }).model === 'string') return (b as { model: string }).model;
+  return undefined;
+}
+
+function safeJson(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return undefined;
+  }
 }
 
 export function requestBody(body: unknown): string | undefined {
@@ -32,11 +92,32 @@ export function requestBody(body: unknown): string | undefined {
   return typeof body === 'string' ? body : JSON.stringify(body);
 }
 
-/** Stages the budgets name (other than the client-measured total) are expected on every response. */
+/**
+ * Server stages the budgets and goodput limits name are expected on every response; the stages the
+ * client measures itself (total, ttft, tpot, itl, tokens_per_s, unattributed) are not the server's
+ * to report.
+ */
 export function budgetStages(profile: Profile): string[] {
   const out = new Set<string>();
-  for (const b of profile.budgets) if (b.kind === 'latency' && b.stage !== TOTAL_STAGE) out.add(b.stage);
-  return [...out];
+  for (const b of profile.budgets) if (b.kind === 'latency') out.add(b.stage);
+  for (const stage of Object.keys(profile.goodput)) out.add(stage);
+  return [...out].filter((s) => s !== TOTAL_STAGE && !CLIENT_STAGES.includes(s));
+}
+
+/**
+ * A body for each request when the profile gives prompts: from a dataset (items loaded by the
+ * caller) round-robin or seeded-random, or synthetic prompts of a token-length distribution.
+ */
+export function bodySource(profile: Profile, items: readonly PromptItem[] | undefined): (() => string) | undefined {
+  const p = profile.target.prompts;
+  if (!p) return undefined;
+  if (p.kind === 'file') {
+    if (!items || items.length === 0) return undefined;
+    const pick = promptPicker(items, p.order, profile.seed);
+    return () => applyPrompt(profile.target.body, pick());
+  }
+  const rng = createRng(deriveSeed(profile.seed, 0x70726f6d));
+  return () => applyPrompt(profile.target.body, syntheticPrompt(rng, p.tokens));
 }
 
 export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<RunResult> {
@@ -45,27 +126,77 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
   const request = { url: o.url, method: profile.target.method, headers: profile.target.headers, body, timeoutMs: profile.target.timeoutMs };
   if (!o.skipProbe) await probe(request, redact);
 
-  const plan = planSchedule(profile.phases);
-  const recorder = new Recorder(plan.phases);
+  // a shard computes the whole schedule and keeps its own requests of it (see core/shard.ts)
+  const whole = planSchedule(profile.phases);
+  const plan = o.shard ? shardPlan(whole, o.shard) : whole;
+  const wholeStream = arrivals(whole, profile.arrivals, profile.seed, profile.burstiness);
+  const schedule = {
+    ...(o.shard ? { shard: o.shard } : {}),
+    scheduleId: scheduleId(profile),
+  };
+  const recorder = new Recorder(plan.phases, { goodput: profile.goodput });
+  const watch = new AbortWatch(profile.budgets, plan.phases);
   const extractor = compileTimings(profile.timings, profile.fallback, budgetStages(profile));
   const startedAt = (o.wallClock ?? (() => new Date()))();
+  const epochClock = o.epochClock ?? Date.now;
+  if (o.startAt !== undefined) await waitUntil(o.startAt, epochClock, [o.signal, o.hardSignal]);
+  const startEpochMs = epochClock();
+  const clock = o.clock ?? (() => performance.now());
+  const driveStart = clock();
+  // Checkpoints: the report so far, from the recorder's non-mutating snapshot (the live per-second
+  // percentiles keep accumulating). Budgets are evaluated on the data so far, labelled by
+  // interrupted + checkpoint; the final report replaces it.
+  const snapshot = (): RunResult => ({
+    schema: REPORT_SCHEMA,
+    tool: { name: 'budgetgate', version: o.version },
+    profile: profile.name,
+    target: redact(o.url),
+    arrivals: profile.arrivals,
+    startedAt: startedAt.toISOString(),
+    durationMs: clock() - driveStart,
+    verdict: 'fail',
+    interrupted: true,
+    reason: 'checkpoint: the run was still under way when this was written',
+    ...schedule,
+    startEpochMs,
+    checkpoint: true,
+    budgets: evaluateBudgets(profile.budgets, recorder.measurements()),
+    ...recorder.snapshot(),
+  });
+  const checkpointMs = o.checkpointMs ?? 60_000;
+  const checkpointTimer =
+    o.onCheckpoint && checkpointMs > 0
+      ? setInterval(() => {
+          try {
+            o.onCheckpoint?.(snapshot());
+          } catch {
+            // best effort: a checkpoint that cannot be taken must not stop the load (the caller reports its own write errors)
+          }
+        }, checkpointMs)
+      : undefined;
   const outcome = await drive({
     ...request,
     maxInFlight: profile.maxInFlight,
     plan,
-    arrivals: arrivals(plan, profile.arrivals, profile.seed, profile.burstiness),
+    arrivals: o.shard ? shardArrivals(wholeStream, o.shard) : wholeStream,
     recorder,
     extractor,
     clock: o.clock ?? (() => performance.now()),
     signal: o.signal,
     hardSignal: o.hardSignal,
     onTick: o.onTick,
-  });
+    stream: profile.target.stream ? { kind: /\/completions\/?$/.test(new URL(o.url).pathname) && !/chat\/completions/.test(o.url) ? 'completions' : 'chat' } : undefined,
+    readBody: Object.keys(profile.timings.body).length > 0 || profile.fallback.some((f) => f.kind === 'modelDiffers'),
+    requestedModel: requestedModel(profile.target.body),
+    nextBody: bodySource(profile, o.promptItems),
+    watch: watch.active ? watch : undefined,
+  }).finally(() => clearInterval(checkpointTimer));
 
   const parts = recorder.report();
   const verdicts = [...evaluateBudgets(profile.budgets, recorder.measurements())];
-  if (!outcome.interrupted) verdicts.push(loadDeliveredVerdict(parts.totals));
-  const verdict = overallVerdict(verdicts, { allowInconclusive: o.allowInconclusive === true, interrupted: outcome.interrupted });
+  if (!outcome.interrupted && !outcome.aborted) verdicts.push(loadDeliveredVerdict(parts.totals));
+  // an aborted run fails by the window verdict that stopped it, whatever the whole run's data says
+  const verdict = outcome.aborted ? 'fail' : overallVerdict(verdicts, { allowInconclusive: o.allowInconclusive === true, interrupted: outcome.interrupted });
   const delivered = verdicts.find((v) => v.id === 'load delivered');
   return {
     schema: REPORT_SCHEMA,
@@ -77,12 +208,16 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
     durationMs: outcome.durationMs,
     verdict,
     interrupted: outcome.interrupted,
-    ...(outcome.interrupted
+    ...(outcome.aborted
+      ? { reason: outcome.aborted.verdict.reason, aborted: outcome.aborted.verdict }
+      : outcome.interrupted
       ? { reason: 'interrupted: the run was stopped before its schedule ended' }
       : delivered?.status === 'fail'
         ? { reason: delivered.reason }
         : {}),
     budgets: verdicts,
+    ...schedule,
+    startEpochMs,
     ...parts,
   };
 }

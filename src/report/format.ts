@@ -20,3 +20,19 @@ export function observedText(v: { observed: number | null; unit: 'ms' | 'ratio' 
 export function limitText(v: { limit: number; unit: 'ms' | 'ratio' }): string {
   return v.unit === 'ms' ? ms(v.limit) : percent(v.limit);
 }
+
+/** a percentile verdict's 95% interval, "412ms–430ms"; a dash when it has none (rates, mean, max, old reports) */
+export function intervalText(v: { interval?: readonly [number, number] | null }): string {
+  const i = v.interval;
+  return i === null || i === undefined ? '—' : `${ms(i[0])}–${ms(i[1])}`;
+}
+
+/**
+ * A series value in its stage's unit: `*_per_s` stages (tokens_per_s) hold a rate, recorded in the
+ * histograms' ms slot as a plain number; every other stage is a duration in ms.
+ */
+export function stageValue(stage: string, x: number | null | undefined): string {
+  if (!stage.endsWith('_per_s')) return ms(x);
+  if (x === null || x === undefined || !Number.isFinite(x)) return '—';
+  return `${x >= 100 ? x.toFixed(0) : x.toFixed(1)}/s`;
+}

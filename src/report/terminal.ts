@@ -1,7 +1,7 @@
 /** The terminal report: every series, every budget, the totals and the verdict. RunResult → string. */
 import { Chalk } from 'chalk';
 import type { RunResult, Verdict } from '../core/report.js';
-import { limitText, ms, observedText, percent } from './format.js';
+import { intervalText, limitText, ms, observedText, percent, stageValue } from './format.js';
 import { table } from './table.js';
 
 /** open phases by rate, closed phases by virtual users */
@@ -46,11 +46,11 @@ export function renderTerminal(r: RunResult, o: TerminalOptions): string {
         s.phase,
         String(s.count),
         s.unmeasured > 0 ? { text: String(s.unmeasured), paint: c.yellow } : '0',
-        ms(s.p50),
-        ms(s.p90),
-        ms(s.p99),
-        ms(s.p999),
-        ms(s.max),
+        stageValue(s.stage, s.p50),
+        stageValue(s.stage, s.p90),
+        stageValue(s.stage, s.p99),
+        stageValue(s.stage, s.p999),
+        stageValue(s.stage, s.max),
       ]),
     ),
   );
@@ -85,14 +85,16 @@ export function renderTerminal(r: RunResult, o: TerminalOptions): string {
     ),
   );
   out.push('');
-  out.push(c.bold('Budgets'));
+  // a shard judged its own requests only: the whole run's verdict is budgetgate merge's
+  out.push(c.bold('Budgets') + (r.shard ? c.yellow(`  partial (shard ${r.shard.index}/${r.shard.count}): this shard's requests only; budgetgate merge judges the whole`) : ''));
   out.push(
     table(
-      [{ header: 'status' }, { header: 'budget' }, { header: 'observed', align: 'right' }, { header: 'limit', align: 'right' }, { header: 'samples', align: 'right' }, { header: 'reason' }],
+      [{ header: 'status' }, { header: 'budget' }, { header: 'observed', align: 'right' }, { header: '95% interval', align: 'right' }, { header: 'limit', align: 'right' }, { header: 'samples', align: 'right' }, { header: 'reason' }],
       r.budgets.map((v) => [
-        { text: v.status.toUpperCase(), paint: status(v.status) },
+        { text: v.status.toUpperCase() + (v.borderline === true ? ' (borderline)' : ''), paint: status(v.status) },
         v.id,
         observedText(v),
+        v.borderline === true ? { text: intervalText(v), paint: c.yellow } : intervalText(v),
         limitText(v),
         String(v.samples),
         { text: v.reason, paint: c.dim },
@@ -109,7 +111,7 @@ export function renderTerminal(r: RunResult, o: TerminalOptions): string {
   );
   const failed = r.budgets.filter((v) => v.status !== 'pass').length;
   const head = r.verdict === 'pass' ? c.green.bold('PASS') : c.red.bold('FAIL');
-  const why = r.interrupted ? ' (interrupted)' : r.verdict === 'pass' ? ` all ${r.budgets.length} budgets hold` : ` ${failed} of ${r.budgets.length} budgets not passed`;
-  out.push(`${head}${why}`);
+  const why = r.aborted ? ` (${r.reason ?? 'aborted'})` : r.interrupted ? ' (interrupted)' : r.verdict === 'pass' ? ` all ${r.budgets.length} budgets hold` : ` ${failed} of ${r.budgets.length} budgets not passed`;
+  out.push(`${head}${why}${r.shard ? ` — partial (shard ${r.shard.index}/${r.shard.count})` : ''}`);
   return `${out.join('\n')}\n`;
 }

@@ -43,6 +43,11 @@ export interface SimOptions {
   model?: string;
   /** Default 'sim-small'. */
   fallbackModel?: string;
+  /**
+   * vLLM's `--enable-per-request-metrics`: a `metrics` object (queue_time_ms, time_to_first_token_ms,
+   * generation_time_ms, mean_itl_ms) on the JSON body, or on a stream's final usage chunk. Default false.
+   */
+  perRequestMetrics?: boolean;
 }
 
 export type ResolvedOptions = Required<SimOptions>;
@@ -66,6 +71,7 @@ export const DEFAULTS: ResolvedOptions = {
   stalls: [],
   model: 'sim',
   fallbackModel: 'sim-small',
+  perRequestMetrics: false,
 };
 
 const FAULT_KINDS: readonly FaultKind[] = ['500', '503', '429', 'reset'];

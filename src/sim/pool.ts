@@ -21,6 +21,8 @@ export interface Job {
   serviceMs: number;
   /** A job whose client has gone is dropped when it reaches the head, as real servers abort them. */
   abandoned(): boolean;
+  /** Called when service starts (a streamed response begins then), with the time the job spent queued. */
+  started?(queueMs: number): void;
   /** Called when service ends, with the time the job spent queued. */
   done(queueMs: number): void;
 }
@@ -101,6 +103,7 @@ export class WorkerPool {
         this.meanServiceMs === undefined
           ? job.serviceMs
           : this.meanServiceMs + EWMA_ALPHA * (job.serviceMs - this.meanServiceMs);
+      job.started?.(queueMs);
       this.timers.set(() => {
         this.busy--;
         job.done(queueMs);

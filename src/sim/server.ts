@@ -41,6 +41,10 @@ interface ParsedRequest {
   model: string;
   promptTokens: number;
   maxTokens: number;
+  /** `stream: true`: answer with text/event-stream chunks, one per token */
+  stream: boolean;
+  /** `stream_options.include_usage: true`: a final chunk with usage (and metrics) before [DONE] */
+  includeUsage: boolean;
 }
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -99,11 +103,17 @@ function parseRequest(endpoint: Endpoint, raw: string, defaultModel: string): Pa
     }
     maxTokens = clampMaxTokens(b.max_tokens);
   }
+  if (b.stream !== undefined && b.stream !== null && typeof b.stream !== 'boolean') throw new BadRequest('stream must be a boolean');
+  const so = b.stream_options;
+  if (so !== undefined && so !== null && (typeof so !== 'object' || Array.isArray(so))) throw new BadRequest('stream_options must be an object');
+  const includeUsage = typeof so === 'object' && so !== null && (so as Record<string, unknown>).include_usage === true;
   return {
     endpoint,
     model: typeof b.model === 'string' && b.model !== '' ? b.model : defaultModel,
     promptTokens: estimateTokens(promptChars(endpoint, b)),
     maxTokens,
+    stream: b.stream === true,
+    includeUsage,
   };
 }
 
@@ -122,11 +132,51 @@ function sendError(res: ServerResponse, status: number, type: string, message: s
   sendJson(res, status, { error: { message, type, code: status } }, extra);
 }
 
+const ms3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+/** vLLM's per-request metrics for a request whose tokens came `tokenMs` apart after prefill. */
+function requestMetrics(queueMs: number, prefillMs: number, decodeMs: number, tokenMs: number): Record<string, number> {
+  return {
+    queue_time_ms: ms3(queueMs),
+    time_to_first_token_ms: ms3(queueMs + prefillMs + tokenMs),
+    generation_time_ms: ms3(decodeMs),
+    mean_itl_ms: ms3(tokenMs),
+  };
+}
+
+function serverTiming(queueMs: number, prefillMs: number, decodeMs: number): string {
+  return `queue;dur=${queueMs.toFixed(3)}, prefill;dur=${prefillMs.toFixed(3)}, decode;dur=${decodeMs.toFixed(3)}`;
+}
+
 const FAULT_STATUS: Record<Exclude<FaultKind, 'reset'>, [number, string, Record<string, string>]> = {
   '500': [500, 'server_error', {}],
   '503': [503, 'service_unavailable', { 'retry-after': '1' }],
   '429': [429, 'rate_limit_exceeded', { 'retry-after': '1' }],
 };
+
+/**
+ * Streamed responses (`stream: true`). Headers go out when service starts (the queue wait is known
+ * then): `x-route`, `x-queue-time` and `Trailer: Server-Timing`; chat streams open with the usual
+ * role chunk (empty content). With D = max_tokens and d = decode / D, token i (1 … D) is due at
+ *
+ *   start + prefill + i·d
+ *
+ * so the first token comes after queue + prefill + d, tokens are d apart, and the last one at
+ * start + prefill + decode: the same end as the non-streamed response, so streaming changes no
+ * service time. The decode jitter is per request (the same two draws as a non-streamed request), so
+ * within one request every gap is d: a seed replays the same runs streamed or not.
+ *
+ * Pacing: one chained timer per request, not one per token. Each tick writes every token already
+ * due (one write) and sets the next timer for the next due time. Due times are absolute, so the
+ * average rate is exact; but Node timers fire on a ~1 ms grid, so when d < 1 ms tokens arrive in
+ * bursts of the ones due since the last tick, and single gaps are only accurate to about ±1 ms.
+ * The end of service writes whatever is still due, the usage chunk (with `stream_options.include_usage`),
+ * `data: [DONE]`, and the trailer `Server-Timing: queue;dur=…, prefill;dur=…, decode;dur=…`.
+ */
+interface StreamJob {
+  start(queueMs: number): void;
+  finish(queueMs: number): void;
+}
 
 /**
  * Starts the simulated inference endpoint. Stall windows are timed from the moment this promise
@@ -148,6 +198,10 @@ export async function startSim(options?: SimOptions): Promise<SimServer> {
   let seq = 0;
   let closed = false;
 
+  function usageOf(req: ParsedRequest): Record<string, number> {
+    return { prompt_tokens: req.promptTokens, completion_tokens: req.maxTokens, total_tokens: req.promptTokens + req.maxTokens };
+  }
+
   function complete(req: ParsedRequest, res: ServerResponse, onFallback: boolean, prefillMs: number, decodeMs: number, queueMs: number): void {
     if (res.destroyed || closed) return;
     counts.served++;
@@ -157,28 +211,94 @@ export async function startSim(options?: SimOptions): Promise<SimServer> {
       req.endpoint === 'chat'
         ? { index: 0, message: { role: 'assistant', content: text }, finish_reason: 'length' }
         : { index: 0, text, logprobs: null, finish_reason: 'length' };
-    const q = queueMs.toFixed(3);
-    sendJson(
-      res,
-      200,
-      {
-        id: `${req.endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-sim-${++seq}`,
-        object: req.endpoint === 'chat' ? 'chat.completion' : 'text_completion',
-        created: Math.floor(Date.now() / 1000),
-        model: onFallback ? o.fallbackModel : req.model,
-        choices: [choice],
-        usage: {
-          prompt_tokens: req.promptTokens,
-          completion_tokens: req.maxTokens,
-          total_tokens: req.promptTokens + req.maxTokens,
-        },
+    const payload: Record<string, unknown> = {
+      id: `${req.endpoint === 'chat' ? 'chatcmpl' : 'cmpl'}-sim-${++seq}`,
+      object: req.endpoint === 'chat' ? 'chat.completion' : 'text_completion',
+      created: Math.floor(Date.now() / 1000),
+      model: onFallback ? o.fallbackModel : req.model,
+      choices: [choice],
+      usage: usageOf(req),
+    };
+    if (o.perRequestMetrics) payload.metrics = requestMetrics(queueMs, prefillMs, decodeMs, decodeMs / req.maxTokens);
+    sendJson(res, 200, payload, {
+      'x-route': onFallback ? 'fallback' : 'primary',
+      'x-queue-time': queueMs.toFixed(3),
+      'server-timing': serverTiming(queueMs, prefillMs, decodeMs),
+    });
+  }
+
+  function streamJob(req: ParsedRequest, res: ServerResponse, onFallback: boolean, prefillMs: number, decodeMs: number): StreamJob {
+    const chat = req.endpoint === 'chat';
+    const d = decodeMs / req.maxTokens;
+    const model = onFallback ? o.fallbackModel : req.model;
+    const head = `{"id":"${chat ? 'chatcmpl' : 'cmpl'}-sim-${++seq}","object":"${chat ? 'chat.completion.chunk' : 'text_completion'}","created":${Math.floor(Date.now() / 1000)},"model":${JSON.stringify(model)}`;
+    // Built by concatenation, not JSON.stringify per token: thousands of tokens/s must stay cheap.
+    const pre = chat ? `data: ${head},"choices":[{"index":0,"delta":{"content":` : `data: ${head},"choices":[{"index":0,"text":`;
+    const post = chat ? '},"finish_reason":null}]}\n\n' : ',"logprobs":null,"finish_reason":null}]}\n\n';
+    const postLast = chat ? '},"finish_reason":"length"}]}\n\n' : ',"logprobs":null,"finish_reason":"length"}]}\n\n';
+    let startAt = 0;
+    let firstTokenAt = Number.NaN; // when the first content token was actually written
+    let sent = 0; // tokens written
+    let live = false;
+
+    const gone = (): boolean => res.destroyed || closed;
+    const tokens = (upTo: number): string => {
+      let out = '';
+      for (; sent < upTo; ) {
+        sent++;
+        const tok = FILLER.slice((sent - 1) * 4, sent * 4);
+        out += pre + JSON.stringify(tok) + (sent === req.maxTokens ? postLast : post);
+      }
+      return out;
+    };
+    const tick = (): void => {
+      if (!live || gone()) return;
+      // tokens due by now: i with start + prefill + i·d ≤ now
+      const due = d > 0 ? Math.floor((now() - startAt - prefillMs) / d + 1e-9) : req.maxTokens;
+      const upTo = Math.min(req.maxTokens, due);
+      if (upTo > sent) {
+        if (sent === 0) firstTokenAt = now();
+        res.write(tokens(upTo));
+      }
+      if (sent < req.maxTokens) timers.set(tick, Math.max(0, startAt + prefillMs + (sent + 1) * d - now()));
+    };
+
+    return {
+      start(queueMs) {
+        if (gone()) return;
+        startAt = now();
+        live = true;
+        res.writeHead(200, {
+          'content-type': 'text/event-stream',
+          'cache-control': 'no-cache',
+          'x-route': onFallback ? 'fallback' : 'primary',
+          'x-queue-time': queueMs.toFixed(3),
+          trailer: 'Server-Timing',
+        });
+        if (chat) res.write(`data: ${head},"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}\n\n`);
+        else res.flushHeaders();
+        timers.set(tick, Math.max(0, prefillMs + d));
       },
-      {
-        'x-route': onFallback ? 'fallback' : 'primary',
-        'x-queue-time': q,
-        'server-timing': `queue;dur=${q}, prefill;dur=${prefillMs.toFixed(3)}, decode;dur=${decodeMs.toFixed(3)}`,
+      finish(queueMs) {
+        live = false;
+        if (gone()) return;
+        counts.served++;
+        if (onFallback) counts.fallback++;
+        let out = tokens(req.maxTokens);
+        if (req.includeUsage) {
+          const metrics = o.perRequestMetrics ? `,"metrics":${JSON.stringify(requestMetrics(queueMs, prefillMs, decodeMs, d))}` : '';
+          out += `data: ${head},"choices":[],"usage":${JSON.stringify(usageOf(req))}${metrics}}\n\n`;
+        }
+        out += 'data: [DONE]\n\n';
+        res.write(out);
+        if (sent === 0) firstTokenAt = now();
+        // first_token: measured, arrival → first content write, timer overshoot included (the
+        // planned prefill and decode above are what the model "took"; this is what the client saw)
+        const arrivedAt = startAt - queueMs;
+        res.addTrailers({ 'Server-Timing': `${serverTiming(queueMs, prefillMs, decodeMs)}, first_token;dur=${(firstTokenAt - arrivedAt).toFixed(3)}` });
+        res.end();
       },
-    );
+    };
   }
 
   function handleCompletion(req: ParsedRequest, httpReq: IncomingMessage, res: ServerResponse): void {
@@ -211,7 +331,19 @@ export async function startSim(options?: SimOptions): Promise<SimServer> {
     const k = onFallback ? o.fallbackSpeedup : 1;
     const prefillMs = s.prefillMs * k;
     const decodeMs = s.decodeMs * k;
-    (onFallback ? fallback : primary).submit({
+    const pool = onFallback ? fallback : primary;
+    if (req.stream) {
+      const job = streamJob(req, res, onFallback, prefillMs, decodeMs);
+      pool.submit({
+        arrivedAt,
+        serviceMs: prefillMs + decodeMs,
+        abandoned: () => res.destroyed,
+        started: (queueMs) => job.start(queueMs),
+        done: (queueMs) => job.finish(queueMs),
+      });
+      return;
+    }
+    pool.submit({
       arrivedAt,
       serviceMs: prefillMs + decodeMs,
       abandoned: () => res.destroyed,

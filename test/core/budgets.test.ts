@@ -363,3 +363,93 @@ describe('overallVerdict', () => {
     expect(overallVerdict(vs, opts)).toBe(want);
   });
 });
+
+describe('confidence on percentile verdicts', () => {
+  // n samples at 0.001·k ms, k = 1..n: stored exactly, so rank r reads r µs and intervals are exact
+  const rampSeries = (n: number): SeriesData => {
+    const hist = createHistogram();
+    for (let k = 1; k <= n; k++) recordMs(hist, k / 1000);
+    return { stage: 'total', path: 'primary', phase: 'steady', hist, unmeasured: 0 };
+  };
+  const m = (n: number): Measurements => ({ series: [rampSeries(n)], phases: STEADY });
+
+  it.each([
+    // 1000 samples: p99 reads rank 990 = 0.990 ms, its 95% interval ranks 983..997 = [0.983, 0.997] ms
+    ['happy: limit above the interval → pass, not borderline', 1.0, 'pass', false],
+    ['sad: limit inside the interval, point under it → pass but borderline', 0.995, 'pass', true],
+    ['sad: limit inside the interval, point over it → fail and borderline', 0.985, 'fail', true],
+    ['happy: limit below the interval → fail, not borderline', 0.98, 'fail', false],
+  ] as const)('%s', (_name, limit, status, borderline) => {
+    const v = one(latency('total', 'p99', limit), m(1000));
+    expect(v.status).toBe(status);
+    expect(v.borderline).toBe(borderline);
+    expect(v.interval?.[0]).toBeCloseTo(0.983, 9);
+    expect(v.interval?.[1]).toBeCloseTo(0.997, 9);
+  });
+
+  it.each([
+    ['happy: max has no order-statistic interval', 'max'],
+    ['happy: mean has no order-statistic interval', 'mean'],
+  ] as const)('%s', (_name, key) => {
+    const v = one(latency('total', key, 10), m(1000));
+    expect(v.interval).toBeNull();
+    expect(v.borderline).toBe(false);
+  });
+
+  it('sad: an inconclusive verdict keeps its interval but is never borderline', () => {
+    const v = one(latency('total', 'p99', 0.5), m(500));
+    expect(v.status).toBe('inconclusive');
+    expect(v.interval).not.toBeNull();
+    expect(v.borderline).toBe(false);
+  });
+
+  it('happy: rate budgets carry no interval', () => {
+    const v = one(errorRate(0.01), { series: [], phases: [phase('steady', { completed: 100, errors: 0 })] });
+    expect(v.interval).toBeNull();
+    expect(v.borderline).toBe(false);
+  });
+
+  it('property: borderline ⇔ lo ≤ limit < hi, and status follows the point estimate', () => {
+    const mm = m(2000);
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2100 }), (limitUs) => {
+        const limit = limitUs / 1000;
+        const v = one(latency('total', 'p90', limit), mm);
+        const [lo, hi] = v.interval as [number, number];
+        expect(v.borderline).toBe(lo <= limit && limit < hi);
+        expect(v.status).toBe((v.observed as number) <= limit ? 'pass' : 'fail');
+      }),
+    );
+  });
+});
+
+describe('overallVerdict --strict', () => {
+  const v = (status: Verdict['status'], borderline: boolean): Verdict => ({ id: status, description: '', status, observed: null, limit: 0, unit: 'ms', samples: 0, reason: '', interval: null, borderline });
+  it.each([
+    ['happy: a borderline pass passes without strict', [v('pass', true)], false, 'pass'],
+    ['sad: a borderline pass fails under strict', [v('pass', true)], true, 'fail'],
+    ['happy: a clear pass passes under strict', [v('pass', false)], true, 'pass'],
+    ['happy: old verdicts without the field pass under strict', [{ ...v('pass', false), borderline: undefined }], true, 'pass'],
+  ] as const)('%s', (_name, vs, strict, want) => {
+    expect(overallVerdict(vs, { allowInconclusive: false, interrupted: false, strict })).toBe(want);
+  });
+});
+
+describe('reevaluate', () => {
+  it('happy: a saved report re-evaluates to the verdicts computed live (decoded with the exact max)', async () => {
+    const { Recorder } = await import('../../src/core/recorder.js');
+    const { reevaluate } = await import('../../src/core/budgets.js');
+    const rec = new Recorder([{ name: 'steady', warmup: false, model: 'open', startMs: 0, endMs: 10_000, rate: 150, to: 150, concurrency: 0, concurrencyTo: 0, requests: 1500 }]);
+    for (let i = 0; i < 1500; i++) {
+      const t = (i * 1000) / 150;
+      rec.due(t);
+      rec.sent(0, t, t, false);
+      rec.completed(0, t, t + 50 + ((i * 7919) % 997) / 3.3, { stages: new Map([['queue', ((i * 31) % 101) / 7]]), unmeasured: [], path: 'primary' });
+    }
+    const budgets: Budget[] = [latency('total', 'p99', 330), latency('total', 'p50', 200), latency('queue', 'p90', 13), latency('total', 'max', 400), errorRate(0.01)];
+    const live = [...evaluateBudgets(budgets, rec.measurements()), loadDeliveredVerdict(rec.totals())];
+    const parts = JSON.parse(JSON.stringify(rec.report())) as ReturnType<typeof rec.report>;
+    const again = reevaluate({ ...parts, interrupted: false } as never, budgets, { allowInconclusive: false });
+    expect(again.budgets).toEqual(live);
+  });
+});

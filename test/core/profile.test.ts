@@ -2,7 +2,16 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ProfileProblem } from '../../src/core/errors.js';
-import { describeBudget, parseProfile, parseProfileText, type EnvLookup, type ProfileResult } from '../../src/core/profile.js';
+import {
+  describeBudget,
+  describeGoodput,
+  describeTarget,
+  parseGoodputLimit,
+  parseProfile,
+  parseProfileText,
+  type EnvLookup,
+  type ProfileResult,
+} from '../../src/core/profile.js';
 import type { Budget, Profile } from '../../src/core/profile-types.js';
 
 const fixture = (name: string): string =>
@@ -54,8 +63,8 @@ describe('parseProfile: the full example', () => {
   });
 
   it('lower-cases timing header names and reads the scalars', () => {
-    expect(profile.timings).toEqual({ serverTiming: true, headers: { 'x-queue-time': 'queue' } });
-    expect(profile.fallback).toEqual({ header: 'x-route', equals: 'fallback' });
+    expect(profile.timings).toEqual({ serverTiming: true, headers: { 'x-queue-time': { stage: 'queue', unit: 'ms' } }, body: {} });
+    expect(profile.fallback).toEqual([{ kind: 'equals', header: 'x-route', value: 'fallback', id: 'x-route=fallback' }]);
     expect([profile.arrivals, profile.seed, profile.maxInFlight]).toEqual(['poisson', 7, 500]);
   });
 
@@ -103,9 +112,10 @@ describe('parseProfile: defaults', () => {
       headers: { 'content-type': 'application/json' },
       body: { model: 'sim', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 64 },
       timeoutMs: 30_000,
+      stream: false,
     });
-    expect(p.timings).toEqual({ serverTiming: true, headers: {} });
-    expect([p.arrivals, p.burstiness, p.seed, p.maxInFlight, p.fallback, p.budgets]).toEqual(['uniform', 1, 1, 1000, undefined, []]);
+    expect(p.timings).toEqual({ serverTiming: true, headers: {}, body: {} });
+    expect([p.arrivals, p.burstiness, p.seed, p.maxInFlight, p.fallback, p.goodput, p.budgets]).toEqual(['uniform', 1, 1, 1000, [], {}, []]);
   });
 
   it.each([
@@ -169,7 +179,7 @@ describe('parseProfile: one problem each', () => {
 
   it('happy: fallback.matches keeps a valid regex; header is lower-cased', () => {
     const doc = minimal({ fallback: { header: 'X-Route', matches: '^fall(back)?$' } });
-    expect(ok(parseProfile(doc, noEnv)).fallback).toEqual({ header: 'x-route', matches: '^fall(back)?$' });
+    expect(ok(parseProfile(doc, noEnv)).fallback).toEqual([{ kind: 'matches', header: 'x-route', pattern: '^fall(back)?$', id: 'x-route~^fall(back)?$' }]);
   });
 });
 
@@ -269,7 +279,7 @@ describe('properties', () => {
 
   it('parseProfile never throws on profile-shaped documents with random leaves', () => {
     const leaf = fc.oneof(fc.jsonValue({ maxDepth: 1 }), fc.constantFrom('1s', '5%', 'total', 'spike', '${X}', 'p99'));
-    const budget = fc.dictionary(fc.constantFrom('stage', 'p99', 'p50', 'max', 'errorRate', 'fallbackRate', 'path', 'phase', 'x'), leaf);
+    const budget = fc.dictionary(fc.constantFrom('stage', 'p99', 'p50', 'max', 'errorRate', 'fallbackRate', 'goodput', 'path', 'phase', 'x'), leaf);
     const plain = fc.dictionary(fc.constantFrom('name', 'duration', 'rate', 'concurrency', 'to', 'warmup', 'rat'), leaf);
     const sugarBody = fc.dictionary(fc.constantFrom('name', 'base', 'peak', 'at', 'hold', 'duration', 'from', 'to', 'step', 'warmup'), leaf);
     const sugar = fc.record({ kind: fc.constantFrom('spike', 'steps'), body: fc.oneof(sugarBody, leaf) }).map(({ kind, body }) => ({ [kind]: body }));
@@ -277,8 +287,13 @@ describe('properties', () => {
     const doc = fc.record(
       {
         name: leaf,
-        target: fc.dictionary(fc.constantFrom('url', 'method', 'headers', 'body', 'timeout'), leaf),
-        fallback: fc.dictionary(fc.constantFrom('header', 'equals', 'matches'), leaf),
+        target: fc.dictionary(fc.constantFrom('url', 'method', 'headers', 'body', 'timeout', 'stream', 'dataset', 'prompts'), leaf),
+        timings: fc.dictionary(fc.constantFrom('serverTiming', 'preset', 'headers', 'body'), fc.oneof(leaf, fc.constantFrom('tgi', 'litellm'), fc.dictionary(fc.constantFrom('x-a', 'm.q', 'x b'), fc.oneof(leaf, fc.dictionary(fc.constantFrom('stage', 'unit'), fc.oneof(leaf, fc.constantFrom('s', 'q'))))))),
+        fallback: fc.oneof(
+          fc.dictionary(fc.constantFrom('header', 'equals', 'matches', 'greaterThan', 'modelDiffers'), leaf),
+          fc.array(fc.dictionary(fc.constantFrom('header', 'equals', 'matches', 'greaterThan', 'modelDiffers'), leaf), { maxLength: 3 }),
+        ),
+        goodput: fc.dictionary(fc.constantFrom('ttft', 'tpot', 'total', 'tokens_per_s'), leaf),
         arrivals: fc.constantFrom('uniform', 'poisson', 'gamma'),
         burstiness: leaf,
         maxInFlight: fc.oneof(leaf, fc.integer({ min: 1, max: 64 })),
@@ -293,6 +308,8 @@ describe('properties', () => {
         if (r.ok) {
           const ids = r.profile.budgets.map((b) => b.id);
           expect(new Set(ids).size).toBe(ids.length);
+          const signalIds = r.profile.fallback.map((f) => f.id);
+          expect(new Set(signalIds).size).toBe(signalIds.length);
           const names = r.profile.phases.map((ph) => ph.name);
           expect(new Set(names).size).toBe(names.length);
           for (const ph of r.profile.phases) {
@@ -553,5 +570,154 @@ describe('example profiles', () => {
     expect(read('closed.yaml').phases.map((ph) => ph.model)).toContain('closed');
     expect(read('closed.yaml').phases.at(-1)?.model).toBe('open');
     expect(read('spike.yaml').phases.map((ph) => ph.name)).toContain('spike-peak');
+  });
+});
+
+describe('parseProfile: inference realism (issue 4)', () => {
+  const stream = (extra: Record<string, unknown> = {}): Record<string, unknown> =>
+    minimal({ target: { body: { model: 'm', messages: [{ role: 'user', content: 'hi' }] }, stream: true }, ...extra });
+
+  it('happy: the new-syntax fixture parses', () => {
+    const p = ok(parseProfileText(fixture('valid-inference.yaml'), noEnv));
+    expect(p.target).toMatchObject({ stream: true, body: { stream: true, stream_options: { include_usage: true } } });
+    expect(p.target.prompts).toEqual({ kind: 'file', file: 'data/prompts.jsonl', order: 'random' });
+    expect(p.timings).toEqual({
+      serverTiming: true,
+      preset: 'vllm',
+      headers: { 'x-compute-time': { stage: 'compute', unit: 's' }, 'x-queue-time': { stage: 'gateway_queue', unit: 'ms' } },
+      body: {
+        'metrics.queue_time_ms': { stage: 'queue', unit: 'ms' },
+        'metrics.time_to_first_token_ms': { stage: 'server_ttft', unit: 'ms' },
+        'metrics.generation_time_ms': { stage: 'generation', unit: 'ms' },
+        'metrics.mean_itl_ms': { stage: 'server_itl', unit: 'ms' },
+        'usage.extra_us': { stage: 'extra', unit: 'us' },
+      },
+    });
+    expect(p.fallback.map((f) => f.id)).toEqual(['x-route=fallback', 'x-upstream~,', 'x-litellm-attempted-fallbacks>0', 'model differs']);
+    expect(p.goodput).toEqual({ ttft: 500, tpot: 50, total: 5_000 });
+    expect(p.budgets.filter((b) => b.kind === 'goodput')).toEqual([
+      { kind: 'goodput', id: 'goodput', min: 0.95 },
+      { kind: 'goodput', id: 'goodput{path=primary,phase=steady}', min: 0.9, path: 'primary', phase: 'steady' },
+    ]);
+  });
+
+  it.each<[string, Record<string, unknown>, Partial<Profile['target']>]>([
+    ['happy: target.stream puts stream: true in the body', { stream: true, body: { model: 'm' } }, { stream: true, body: { model: 'm', stream: true } }],
+    ['happy: body.stream alone means streaming', { body: { model: 'm', stream: true } }, { stream: true }],
+    ['happy: a string body is sent as is', { stream: true, body: '{"stream":true}' }, { stream: true, body: '{"stream":true}' }],
+    ['happy: dataset short form, round-robin by default', { body: {}, dataset: 'p.jsonl' }, { prompts: { kind: 'file', file: 'p.jsonl', order: 'round-robin' } }],
+    ['happy: synthetic prompts with defaults', { body: {}, prompts: { tokens: { mean: 100, stddev: 10 } } }, { prompts: { kind: 'synthetic', tokens: { mean: 100, stddev: 10, min: 1, max: 140 } } }],
+  ])('%s', (_l, target, want) => {
+    expect(ok(parseProfile(minimal({ target }), noEnv)).target).toMatchObject(want);
+  });
+
+  it.each<[string, Record<string, unknown>, Record<string, string>, boolean]>([
+    ['happy: short form is ms', { 'x-a': 'a' }, { stage: 'a', unit: 'ms' } as never, true],
+    ['happy: µs is us', { 'x-a': { stage: 'a', unit: 'µs' } }, { stage: 'a', unit: 'us' } as never, true],
+  ])('%s', (_l, headers, want) => {
+    expect(ok(parseProfile(minimal({ timings: { headers } }), noEnv)).timings.headers['x-a']).toEqual(want);
+  });
+
+  it.each<[string, Record<string, unknown>, string, RegExp]>([
+    ['sad', { target: { stream: 'yes' } }, 'target.stream', /true or false/],
+    ['sad', { target: { stream: true } }, 'target.stream', /needs a target.body/],
+    ['sad', { target: { stream: false, body: { stream: true } } }, 'target.stream', /target.body.stream is true/],
+    ['sad', { target: { body: {}, dataset: 5 } }, 'target.dataset', /JSONL file path/],
+    ['sad', { target: { body: {}, dataset: { file: 'a', order: 'shuffle' } } }, 'target.dataset.order', /round-robin or random/],
+    ['sad', { target: { body: {}, dataset: { file: '' } } }, 'target.dataset.file', /JSONL file path/],
+    ['sad', { target: { body: {}, dataset: { fil: 'a' } } }, 'target.dataset', /unknown key 'fil' — did you mean 'file'/],
+    ['sad', { target: { dataset: 'a.jsonl' } }, 'target.dataset', /need a target.body mapping/],
+    ['sad', { target: { body: {}, dataset: 'a', prompts: { tokens: { mean: 1 } } } }, 'target', /not both/],
+    ['sad', { target: { body: {}, prompts: { tokens: { stddev: 1 } } } }, 'target.prompts.tokens.mean', /number of tokens/],
+    ['sad', { target: { body: {}, prompts: { tokens: { mean: 10, min: 20, max: 30 } } } }, 'target.prompts.tokens', /min ≤ mean ≤ max/],
+    ['sad', { target: { body: {}, prompts: { tokens: { mean: 10, min: 1.5 } } } }, 'target.prompts.tokens.min', /whole number/],
+    ['sad', { target: { body: {}, prompts: 'long' } }, 'target.prompts', /tokens: \{ mean/],
+    ['sad', { timings: { preset: 'tgii' } }, 'timings.preset', /did you mean 'tgi'/],
+    ['sad', { timings: { headers: { 'x-a': { stage: 'a', unit: 'min' } } } }, 'timings.headers.x-a.unit', /us, ms or s/],
+    ['sad', { timings: { headers: { 'x-a': { stage: 'ttft' } } } }, 'timings.headers.x-a.stage', /reserved for the client-measured stream timing/],
+    ['sad', { timings: { headers: { 'x-a': { stag: 'a' } } } }, 'timings.headers.x-a', /unknown key 'stag'/],
+    ['sad', { timings: { headers: { 'x a': 'a' } } }, 'timings.headers["x a"]', /not a header name/],
+    ['sad', { timings: { body: { 'metrics..q': 'q' } } }, 'timings.body["metrics..q"]', /dotted path/],
+    ['sad', { timings: { body: { 'metrics.q': 'total' } } }, 'timings.body["metrics.q"]', /reserved/],
+    ['sad', { fallback: [{ header: 'x', equals: 'a' }, { header: 'X', equals: 'a' }] }, 'fallback[1]', /same signal as fallback\[0\] \('x=a'\)/],
+    ['sad', { fallback: [{ header: 'x', greaterThan: '0' }] }, 'fallback[0].greaterThan', /a number/],
+    ['sad', { fallback: { modelDiffers: false } }, 'fallback.modelDiffers', /expected true/],
+    ['sad', { fallback: { modelDiffers: true, header: 'x' } }, 'fallback.header', /reads no header/],
+    ['sad', { fallback: { header: 'x', equals: 'a', greaterThan: 1 } }, 'fallback', /got equals and greaterThan/],
+    ['sad', { fallback: [5] }, 'fallback[0]', /a mapping like/],
+    ['sad', { goodput: { ttft: '500ms' } }, 'goodput.ttft', /only on streamed responses/],
+    ['sad', { goodput: { total: 5 } }, 'goodput.total', /duration/],
+    ['sad', { goodput: { tokens_per_s: '1s' } }, 'goodput.tokens_per_s', /not a stage with a duration/],
+    ['sad', { goodput: {} }, 'goodput', /at least one/],
+    ['sad', { goodput: 'fast' }, 'goodput', /mapping of stages/],
+    ['sad', { budgets: [{ goodput: '95%' }] }, 'budgets[0].goodput', /no 'goodput' section/],
+    ['sad', { goodput: { total: '1s' }, budgets: [{ goodput: '<= 95%' }] }, 'budgets[0].goodput', /floor like/],
+    ['sad', { goodput: { total: '1s' }, budgets: [{ goodput: '95%', stage: 'total' }] }, 'budgets[0]', /got stage and goodput/],
+    ['sad', { goodput: { total: '1s' }, budgets: [{ goodput: '95%', p99: '1s' }] }, 'budgets[0]', /unknown key 'p99'/],
+    ['sad', { budgets: [{ stage: 'ttft', p99: '1s' }] }, 'budgets[0].stage', /only on streamed responses/],
+  ])('%s: %j → %s', (_l, extra, path, message) => {
+    expect(problems(parseProfile(minimal(extra), noEnv))).toContainEqual({ path, message: expect.stringMatching(message) });
+  });
+
+  it.each<[string, unknown, number | undefined]>([
+    ['happy', '>= 95%', 0.95],
+    ['happy', '≥95%', 0.95],
+    ['happy', '95%', 0.95],
+    ['happy', 0.5, 0.5],
+    ['sad', '> 95%', undefined],
+    ['sad', '95', undefined],
+    ['sad', 95, undefined],
+  ])('%s: goodput limit %j → %s', (_l, v, want) => {
+    expect(parseGoodputLimit(v)).toBe(want);
+  });
+
+  it('happy: stream stages are allowed in budgets and goodput when streaming', () => {
+    const p = ok(parseProfile(stream({ goodput: { ttft: '1s', itl: '50ms' }, budgets: [{ stage: 'tpot', p99: '50ms' }, { goodput: 0.9 }] }), noEnv));
+    expect(p.goodput).toEqual({ ttft: 1000, itl: 50 });
+    expect(p.budgets.map((b) => b.id)).toEqual(['tpot p99', 'goodput']);
+  });
+
+  it('happy: describeBudget, describeGoodput, describeTarget', () => {
+    expect(describeBudget({ kind: 'goodput', id: 'g', min: 0.95, phase: 'steady' })).toBe('goodput (phase steady) ≥ 95%');
+    expect(describeGoodput({ ttft: 500, total: 5000 })).toBe('ttft ≤ 500ms, total ≤ 5s');
+    const p = ok(parseProfileText(fixture('valid-inference.yaml'), noEnv));
+    expect(describeTarget(p.target, p.timings)).toBe(
+      'POST the embedded simulator, streamed (ttft, tpot, itl, tokens_per_s measured), prompts from data/prompts.jsonl (random), timings preset vllm',
+    );
+  });
+
+  it('happy: a single signal and a one-element list give the same rules', () => {
+    const one = ok(parseProfile(minimal({ fallback: { header: 'x', greaterThan: 0 } }), noEnv)).fallback;
+    expect(ok(parseProfile(minimal({ fallback: [{ header: 'x', greaterThan: 0 }] }), noEnv)).fallback).toEqual(one);
+    expect(one).toEqual([{ kind: 'greaterThan', header: 'x', than: 0, id: 'x>0' }]);
+  });
+
+  it('sad: a fallback-path budget with `fallback: []` has no rule to take that path', () => {
+    const doc = minimal({ fallback: [], budgets: [{ fallbackRate: '5%' }] });
+    expect(problems(parseProfile(doc, noEnv))).toContainEqual({ path: 'budgets[0].fallbackRate', message: expect.stringMatching(/no 'fallback' rule/) });
+  });
+
+  it('happy: the streaming example profile parses and budgets ttft, tpot and goodput', () => {
+    const text = readFileSync(new URL('../../profiles/streaming.yaml', import.meta.url), 'utf8');
+    const p = ok(parseProfileText(text, noEnv));
+    expect(p.target.stream).toBe(true);
+    expect(p.budgets.map((b) => b.kind === 'latency' ? b.stage : b.kind)).toEqual(expect.arrayContaining(['ttft', 'tpot', 'goodput']));
+  });
+});
+
+describe('parseProfile: maxRate', () => {
+  it.each<[string, Record<string, unknown>, number]>([
+    ['happy: default 5000', {}, 5_000],
+    ['happy: raised', { maxRate: 20_000, phases: [{ name: 's', duration: '1s', rate: 10_000 }] }, 20_000],
+  ])('%s', (_l, extra, want) => {
+    expect(ok(parseProfile(minimal(extra), noEnv)).maxRate).toBe(want);
+  });
+
+  it.each<[string, Record<string, unknown>, string, RegExp]>([
+    ['sad', { phases: [{ name: 's', duration: '1s', rate: 1, to: 6_000 }] }, 'phases[0]', /up to 6000 requests\/s, above maxRate 5000/],
+    ['sad', { phases: [{ spike: { base: 1, peak: 9_000, at: '1s', hold: '1s', duration: '3s' } }] }, 'phases[0]', /above maxRate/],
+    ['sad', { maxRate: 0 }, 'maxRate', /requests per second/],
+  ])('%s: %j → %s', (_l, extra, path, message) => {
+    expect(problems(parseProfile(minimal(extra), noEnv))).toContainEqual({ path, message: expect.stringMatching(message) });
   });
 });

@@ -59,8 +59,8 @@ describe('Recorder: counts', () => {
   it('happy: phases count what happened in each phase; scheduled comes from the plan', () => {
     const { phases } = scripted().report();
     expect(phases).toEqual([
-      { name: 'warm', warmup: true, model: 'open', startMs: 0, endMs: 1000, rate: 2, to: 2, concurrency: 0, concurrencyTo: 0, scheduled: 2, sent: 2, completed: 1, errors: 1, fallback: 0, late: 0, fallbackErrors: 0, errorKinds: { 'http 503': 1 } },
-      { name: 'steady', warmup: false, model: 'open', startMs: 1000, endMs: 3000, rate: 2, to: 3, concurrency: 0, concurrencyTo: 0, scheduled: 5, sent: 4, completed: 3, errors: 1, fallback: 1, late: 2, fallbackErrors: 1, errorKinds: { timeout: 1 } },
+      { name: 'warm', warmup: true, model: 'open', startMs: 0, endMs: 1000, rate: 2, to: 2, concurrency: 0, concurrencyTo: 0, scheduled: 2, sent: 2, completed: 1, errors: 1, fallback: 0, late: 0, fallbackErrors: 0, errorKinds: { 'http 503': 1 }, fallbackSignals: {} },
+      { name: 'steady', warmup: false, model: 'open', startMs: 1000, endMs: 3000, rate: 2, to: 3, concurrency: 0, concurrencyTo: 0, scheduled: 5, sent: 4, completed: 3, errors: 1, fallback: 1, late: 2, fallbackErrors: 1, errorKinds: { timeout: 1 }, fallbackSignals: {} },
     ]);
   });
 
@@ -167,7 +167,31 @@ describe('Recorder: series', () => {
       ['queue', 'fallback', 'steady', 0, 1],
       ['queue', 'primary', 'warm', 1, 0],
       ['queue', 'primary', 'steady', 1, 0],
+      // total − Σ server stages, for the responses that reported any stage (#6 reported none)
+      ['unattributed', 'fallback', 'steady', 1, 0],
+      ['unattributed', 'primary', 'warm', 1, 0],
+      ['unattributed', 'primary', 'steady', 1, 0],
     ]);
+  });
+
+  it.each([
+    ['happy: warm: 300 total − 100 queue', 'primary', 'warm', 200],
+    ['happy: steady: 250 total − (50 queue + 150 gen)', 'primary', 'steady', 50],
+    ['happy: fallback: 700 total − 400 gen', 'fallback', 'steady', 300],
+  ])('unattributed %s', (_name, path, phase, want) => {
+    const s = find(scripted().report().series, 'unattributed', path as PathName, phase);
+    expect(close(s?.max, want)).toBe(true);
+  });
+
+  it('happy: goodput counts requests that met every limit; a missing stage is not good', () => {
+    const r = new Recorder(PHASES, { goodput: { total: 500, queue: 80 } });
+    r.completed(1, 0, 100, timings('primary', { queue: 50 })); // good
+    r.completed(1, 0, 600, timings('primary', { queue: 50 })); // total over
+    r.completed(1, 0, 100, timings('fallback')); // queue missing: not good
+    r.completed(1, 0, 100, timings('fallback', { queue: 10 })); // good, fallback
+    const p = r.report().phases[1];
+    expect(p).toMatchObject({ good: 2, goodFallback: 1, completed: 4 });
+    expect(new Recorder(PHASES).report().phases[1]?.good).toBeUndefined();
   });
 
   it.each([
@@ -196,7 +220,7 @@ describe('Recorder: series', () => {
     const r = new Recorder(PHASES);
     r.completed(1, 0, 10, timings('primary', { a: 1, zz: 2 }));
     expect(TOTAL_STAGE).toBe('total');
-    expect(r.report().series.map((s) => s.stage)).toEqual(['total', 'a', 'zz']);
+    expect(r.report().series.map((s) => s.stage)).toEqual(['total', 'a', 'unattributed', 'zz']);
   });
 
   it('sad: a response completing before its intended time records 0, not a negative', () => {

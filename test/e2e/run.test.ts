@@ -48,6 +48,8 @@ describe('budgetgate run (end to end)', () => {
     expect(r.stderr).not.toMatch(/internal error/);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/PASS all 6 budgets hold/);
+    // not a terminal: a plain progress line every 5 s of run time, on stderr
+    expect(r.stderr).toMatch(/^\s+5s {2}steady\s+target 300\/s, achieved \d+\/s {2}in flight \d+/m);
     const report = readReport(out);
     expect(report.schema).toBe('budgetgate/report@1');
     expect(report.verdict).toBe('pass');
@@ -104,8 +106,9 @@ describe('budgetgate run (end to end)', () => {
       budgets: [{ stage: 'total', p99: '100ms' }],
     });
     const out = join(dir, 'out');
-    const r = await runCli(['run', profile, '--out', out, '--skip-probe']);
+    const r = await runCli(['run', profile, '--out', out, '--skip-probe', '--quiet']);
     expect(r.code).toBe(1);
+    expect(r.stderr).not.toMatch(/target \d+\/s/); // --quiet: no progress lines
     const p99 = readReport(out).budgets[0]?.observed ?? 0;
     expect(p99).toBeGreaterThanOrEqual(500);
 

@@ -1,0 +1,68 @@
+/** `budgetgate merge REPORT… --out DIR --profile P`: shards' reports → the whole run's report. */
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { BudgetgateError } from '../core/errors.js';
+import { mergeReports } from '../core/merge.js';
+import { applyStrict, emitReportOutputs, FORMATS, parseFormats } from './outputs.js';
+import { EXIT } from './exit-codes.js';
+import { loadProfile, writeAtomic } from './files.js';
+import { loadReport } from './report-commands.js';
+import { serializeReport } from '../core/report.js';
+import { renderTerminal } from '../report/terminal.js';
+import type { Io } from './run-command.js';
+
+export interface MergeFlags {
+  out: string;
+  profile: string;
+  format?: string;
+  requireAll?: boolean;
+  allowInconclusive?: boolean;
+  strict?: boolean;
+}
+
+export async function mergeCommand(paths: readonly string[], flags: MergeFlags, io: Io): Promise<number> {
+  const formats = parseFormats(flags.format).filter((f) => f !== 'json');
+  if (paths.length === 0) throw new BudgetgateError('usage', 'merge: name at least one report');
+  const [profile, ...reports] = await Promise.all([loadProfile(flags.profile, io.env), ...paths.map((p) => loadReport(p))]);
+  const inputs = reports.map((report, i) => ({ source: paths[i] as string, report }));
+  const first = inputs[0];
+  if (first && profile.name !== first.report.profile) {
+    throw new BudgetgateError('usage', `--profile ${flags.profile} is profile ${JSON.stringify(profile.name)}, the reports are of ${JSON.stringify(first.report.profile)}`);
+  }
+  const o = { allowInconclusive: flags.allowInconclusive === true, strict: flags.strict === true };
+  const { report, warnings } = mergeReports(inputs, { budgets: profile.budgets, requireAll: flags.requireAll === true, ...o });
+  for (const w of warnings) io.stderr(`warning: ${w}\n`);
+  const result = o.strict ? applyStrict(report, o.allowInconclusive) : report;
+  io.stdout(renderTerminal(result, { color: io.color }));
+  const reportPath = join(flags.out, 'report.json');
+  try {
+    await writeAtomic(reportPath, serializeReport(result));
+    io.stderr(`report: ${reportPath}\n`);
+    await emitReportOutputs(result, flags.out, formats, o, io);
+  } catch (e) {
+    io.stderr(`budgetgate: ${(e as Error).message}\n`);
+    return EXIT.reportWrite;
+  }
+  if (result.interrupted) return EXIT.interrupted;
+  return result.verdict === 'pass' ? EXIT.pass : EXIT.fail;
+}
+
+export function registerMergeCommand(program: Command, io: Io): void {
+  program
+    .command('merge')
+    .description('merge the reports of shards (run --shard I/N) into the whole run\'s report and evaluate its budgets; sends nothing')
+    .argument('<reports...>', 'report.json files, one per shard')
+    .requiredOption('-o, --out <dir>', 'folder to write the merged report.json (and any --format) into')
+    .requiredOption('-p, --profile <file>', 'the profile the shards ran (its budgets are evaluated on the merged data)')
+    .option('-f, --format <list>', `more formats beside report.json, comma-separated: ${FORMATS.join(', ')}`)
+    .option('--require-all', 'a missing shard is an error (exit 2), not a warning')
+    .option('--allow-inconclusive', 'an inconclusive budget (too few samples) does not fail')
+    .option('--strict', 'a borderline pass (its 95% interval contains the limit) fails')
+    .addHelpText(
+      'after',
+      '\nHistograms and counts are added exactly; timelines are aligned on each shard\'s start time.\nRefused (exit 2): reports of different profiles or schedules, and the same shard twice.\n\nExample:\n  $ budgetgate merge reports/shard-*/report.json --profile profile.yaml --out reports/merged --format junit,md\n\nExit codes: 0 pass, 1 a budget failed or was inconclusive, 2 bad or mismatched reports, 4 report not written, 130 a shard was interrupted.',
+    )
+    .action(async (paths: string[], flags: MergeFlags) => {
+      process.exitCode = await mergeCommand(paths, flags, io);
+    });
+}

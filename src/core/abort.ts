@@ -1,0 +1,146 @@
+/**
+ * Early abort: budgets marked `abortOnFail` are evaluated during the run over a sliding window of
+ * recent completions, so a test that is already failing stops loading a production endpoint.
+ *
+ * The window is a ring of one-second slices. Each slice holds, for the stages the abort budgets
+ * name, one histogram per path × phase, plus per-phase counts for the rate budgets; evaluating
+ * merges the last ⌈window / 1 s⌉ slices into Measurements and runs the ordinary `evaluateBudgets`,
+ * so a window verdict means exactly what the final verdict means (including the minimum-sample
+ * rule: a window too thin to judge is inconclusive, and inconclusive never aborts).
+ * Memory: slices × stages × paths × phases histograms, independent of the run's length.
+ */
+import { evaluateBudgets, type Measurements, type PhaseData, type SeriesData } from './budgets.js';
+import { createHistogram, mergeHistograms, recordMs, type Histogram } from './histograms.js';
+import type { Budget, PathName } from './profile-types.js';
+import type { ObservedTimings } from './recorder.js';
+import { TOTAL_STAGE } from './recorder.js';
+import type { Verdict } from './report.js';
+
+interface Slice {
+  second: number;
+  series: Map<string, SeriesData>;
+  phases: PhaseData[];
+}
+
+export interface AbortPhase {
+  name: string;
+  warmup: boolean;
+}
+
+export interface AbortDecision {
+  verdict: Verdict;
+  /** run time of the decision, ms */
+  atMs: number;
+}
+
+export class AbortWatch {
+  private readonly budgets: Budget[];
+  private readonly stages: Set<string>;
+  private readonly slices: Slice[] = [];
+  private readonly windowSeconds: number;
+
+  constructor(
+    budgets: readonly Budget[],
+    private readonly phases: readonly AbortPhase[],
+  ) {
+    this.budgets = budgets.filter((b) => b.abort !== undefined);
+    this.stages = new Set(this.budgets.flatMap((b) => (b.kind === 'latency' ? [b.stage] : [])));
+    this.windowSeconds = Math.max(1, ...this.budgets.map((b) => Math.ceil((b.abort?.windowMs ?? 0) / 1000)));
+  }
+
+  get active(): boolean {
+    return this.budgets.length > 0;
+  }
+
+  private slice(tMs: number): Slice {
+    const second = Math.max(0, Math.floor(tMs / 1000));
+    let last = this.slices[this.slices.length - 1];
+    if (!last || last.second !== second) {
+      last = {
+        second,
+        series: new Map(),
+        phases: this.phases.map((p) => ({ name: p.name, warmup: p.warmup, scheduled: 0, sent: 0, completed: 0, errors: 0, fallback: 0, late: 0, fallbackErrors: 0 })),
+      };
+      this.slices.push(last);
+      while (this.slices.length > this.windowSeconds + 1) this.slices.shift();
+    }
+    return last;
+  }
+
+  private hist(sl: Slice, stage: string, path: PathName, phase: number): Histogram {
+    const key = `${stage}|${path}|${phase}`;
+    let s = sl.series.get(key);
+    if (!s) {
+      s = { stage, path, phase: this.phases[phase]?.name ?? '', hist: createHistogram(), unmeasured: 0 };
+      sl.series.set(key, s);
+    }
+    return s.hist;
+  }
+
+  completed(phase: number, intendedMs: number, doneMs: number, t: ObservedTimings): void {
+    if (!this.active) return;
+    const sl = this.slice(doneMs);
+    const p = sl.phases[phase];
+    if (p) {
+      p.completed++;
+      if (t.path === 'fallback') p.fallback++;
+    }
+    if (this.stages.has(TOTAL_STAGE)) recordMs(this.hist(sl, TOTAL_STAGE, t.path, phase), doneMs - intendedMs);
+    for (const stage of this.stages) {
+      const v = t.client?.get(stage) ?? t.stages.get(stage);
+      if (v !== undefined && stage !== TOTAL_STAGE) recordMs(this.hist(sl, stage, t.path, phase), v);
+    }
+  }
+
+  failed(phase: number, doneMs: number, path: PathName): void {
+    if (!this.active) return;
+    const p = this.slice(doneMs).phases[phase];
+    if (!p) return;
+    p.errors++;
+    if (path === 'fallback') p.fallbackErrors++;
+  }
+
+  /** The first abort budget that fails over its window at run time tMs, if any. */
+  check(tMs: number): AbortDecision | undefined {
+    for (const b of this.budgets) {
+      const abort = b.abort;
+      if (!abort || tMs < abort.afterMs) continue;
+      const [verdict] = evaluateBudgets([b], this.window(tMs, abort.windowMs));
+      if (verdict?.status === 'fail') {
+        return { verdict: { ...verdict, reason: `aborted at ${(tMs / 1000).toFixed(1)}s: over the last ${abort.windowMs / 1000}s, ${verdict.reason}` }, atMs: tMs };
+      }
+    }
+    return undefined;
+  }
+
+  /** Measurements over the whole seconds in (t − window, t]. */
+  private window(tMs: number, windowMs: number): Measurements {
+    const from = Math.floor((tMs - windowMs) / 1000);
+    const to = Math.floor(tMs / 1000);
+    const picked = this.slices.filter((s) => s.second >= from && s.second <= to);
+    const series = new Map<string, { s: SeriesData; hs: Histogram[] }>();
+    for (const sl of picked) {
+      for (const [k, s] of sl.series) {
+        const e = series.get(k) ?? { s, hs: [] };
+        e.hs.push(s.hist);
+        series.set(k, e);
+      }
+    }
+    const phases = this.phases.map((p, i) => {
+      const sum: PhaseData = { name: p.name, warmup: p.warmup, scheduled: 0, sent: 0, completed: 0, errors: 0, fallback: 0, late: 0, fallbackErrors: 0 };
+      for (const sl of picked) {
+        const x = sl.phases[i];
+        if (!x) continue;
+        sum.completed += x.completed;
+        sum.errors += x.errors;
+        sum.fallback += x.fallback;
+        sum.fallbackErrors += x.fallbackErrors;
+      }
+      return sum;
+    });
+    return {
+      series: [...series.values()].map(({ s, hs }) => ({ ...s, hist: mergeHistograms(hs) })),
+      phases,
+    };
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * The HTML report: one self-contained file (the charting library, its CSS, the data and the drawing
+ * code all inlined), so it opens from a CI artifact with no network. RunResult → string; the library's
+ * source is passed in by the caller (src/cli/assets.ts reads it), keeping this renderer free of I/O.
+ *
+ * Latency by percentile (HdrHistogram's classic plot): x = 1 / (1 − q) on a log axis, so the tail gets
+ * as much room as the body — x = 2 is the median, 10 is p90, 100 is p99, 1000 is p99.9. Points are read
+ * from each stage's merged histogram (every path and non-warmup phase) at x = 10^(i/24), i.e. 24 points
+ * per decade, up to x = n (q = 1 − 1/n, the largest sample); beyond n a histogram has nothing to say.
+ */
+import { countOf, decodeHistogram, mergeHistograms, quantileMs, type Histogram } from '../core/histograms.js';
+import type { RunResult } from '../core/report.js';
+import { intervalText, limitText, ms, observedText, stageValue } from './format.js';
+import { CLIENT_JS, PAGE_CSS } from './html/client.js';
+import { loadText } from './terminal.js';
+import { capacitySectionHtml } from './capacity.js';
+
+export interface ChartLib {
+  /** uPlot's IIFE build (defines the global `uPlot`) */
+  js: string;
+  css: string;
+}
+
+export interface HtmlOptions {
+  chartLib: ChartLib;
+}
+
+/** x = 1/(1−q) grid: 24 points per decade from 1 up to and including xMax */
+export function percentileGrid(xMax: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; ; i++) {
+    const x = 10 ** (i / 24);
+    if (x >= xMax) break;
+    out.push(x);
+  }
+  out.push(Math.max(1, xMax));
+  return out;
+}
+
+export interface PercentileCurves {
+  x: number[];
+  /** per stage, latency (ms) at each x, null past the stage's sample count */
+  stages: { name: string; count: number; y: (number | null)[] }[];
+}
+
+/**
+ * One curve per stage over its non-warmup series (all of them when the run had only warmup data),
+ * read on a shared x grid so the chart's series align.
+ */
+export function percentileCurves(r: RunResult): PercentileCurves {
+  const warm = new Set(r.phases.filter((p) => p.warmup).map((p) => p.name));
+  const byStage = new Map<string, Histogram[]>();
+  const hasBudgeted = r.series.some((s) => !warm.has(s.phase) && s.count > 0);
+  for (const s of r.series) {
+    if (hasBudgeted && warm.has(s.phase)) continue;
+    const list = byStage.get(s.stage) ?? [];
+    list.push(decodeHistogram(s.hdr, s.max));
+    byStage.set(s.stage, list);
+  }
+  const merged = [...byStage].map(([name, hs]) => ({ name, h: hs.length === 1 ? (hs[0] as Histogram) : mergeHistograms(hs) })).filter((s) => countOf(s.h) > 0);
+  const xMax = Math.max(1, ...merged.map((s) => countOf(s.h)));
+  const x = percentileGrid(xMax);
+  return {
+    x,
+    stages: merged.map(({ name, h }) => {
+      const n = countOf(h);
+      // q = 1 − 1/x (x = 1: q = 0, the smallest sample); the last point, x = n, is the largest sample,
+      // which q = 1 − 1/n (rank n − 1) would miss
+      return { name, count: n, y: x.map((xi) => (xi > n * (1 + 1e-9) ? null : xi >= n * (1 - 1e-9) ? quantileMs(h, 1) : quantileMs(h, 1 - 1 / xi))) };
+    }),
+  };
+}
+
+/** JSON safe inside a <script> element: no "</script>", "<!--" or line separators can survive. */
+export function scriptJson(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
+/** library code inlined raw: only a closing tag could end the element early */
+const inlineScript = (js: string): string => js.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
+const inlineStyle = (css: string): string => css.replace(/<\/(style)/gi, '<\\/$1');
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+function htmlTable(headers: readonly string[], rows: readonly (readonly string[])[], cls = ''): string {
+  const th = headers.map((h) => `<th>${esc(h)}</th>`).join('');
+  const trs = rows.map((r) => `<tr>${r.join('')}</tr>`).join('\n');
+  return `<table${cls ? ` class="${cls}"` : ''}><thead><tr>${th}</tr></thead><tbody>\n${trs}\n</tbody></table>`;
+}
+const td = (s: string, cls = ''): string => `<td${cls ? ` class="${cls}"` : ''}>${esc(s)}</td>`;
+
+export function chartData(r: RunResult): unknown {
+  const tl = r.timeline;
+  return {
+    percentiles: percentileCurves(r),
+    timeline: {
+      t: tl.map((p) => p.t / 1000),
+      scheduled: tl.map((p) => p.scheduled),
+      sent: tl.map((p) => p.sent),
+      completed: tl.map((p) => p.completed),
+      errors: tl.map((p) => p.errors),
+      fallback: tl.map((p) => p.fallback),
+      late: tl.map((p) => p.late),
+      // reports older than the per-second percentiles lack them: plotted as gaps
+      p50: tl.map((p) => (typeof p.p50 === 'number' ? p.p50 : null)),
+      p99: tl.map((p) => (typeof p.p99 === 'number' ? p.p99 : null)),
+    },
+    phases: r.phases.map((p) => ({ name: p.name, warmup: p.warmup, start: p.startMs / 1000, end: p.endMs / 1000 })),
+  };
+}
+
+export function renderHtml(r: RunResult, o: HtmlOptions): string {
+  const failed = r.budgets.filter((v) => v.status !== 'pass').length;
+  const verdict = r.verdict === 'pass' ? 'PASS' : 'FAIL';
+  const why = r.interrupted ? 'interrupted' : r.verdict === 'pass' ? `all ${r.budgets.length} budgets hold` : `${failed} of ${r.budgets.length} budgets not passed`;
+  const budgets = htmlTable(
+    ['status', 'budget', 'observed', '95% interval', 'limit', 'samples', 'reason'],
+    r.budgets.map((v) => [
+      td(v.status.toUpperCase() + (v.borderline === true ? ' (borderline)' : ''), `status ${v.status}${v.borderline === true ? ' borderline' : ''}`),
+      td(v.description),
+      td(observedText(v), 'num'),
+      td(intervalText(v), 'num'),
+      td(limitText(v), 'num'),
+      td(String(v.samples), 'num'),
+      td(v.reason, 'reason'),
+    ]),
+    'budgets',
+  );
+  const series = htmlTable(
+    ['stage', 'path', 'phase', 'count', 'unmeasured', 'p50', 'p90', 'p99', 'p99.9', 'max'],
+    r.series.map((s) => [td(s.stage), td(s.path), td(s.phase), td(String(s.count), 'num'), td(String(s.unmeasured), 'num'), td(stageValue(s.stage, s.p50), 'num'), td(stageValue(s.stage, s.p90), 'num'), td(stageValue(s.stage, s.p99), 'num'), td(stageValue(s.stage, s.p999), 'num'), td(stageValue(s.stage, s.max), 'num')]),
+  );
+  const phases = htmlTable(
+    ['phase', 'load', 'start', 'end', 'scheduled', 'sent', 'late', 'ok', 'errors', 'fallback'],
+    r.phases.map((p) => [td(p.warmup ? `${p.name} (warmup)` : p.name), td(loadText(p), 'num'), td(`${(p.startMs / 1000).toFixed(1)}s`, 'num'), td(`${(p.endMs / 1000).toFixed(1)}s`, 'num'), td(String(p.scheduled), 'num'), td(String(p.sent), 'num'), td(String(p.late), 'num'), td(String(p.completed), 'num'), td(String(p.errors), 'num'), td(String(p.fallback), 'num')]),
+  );
+  const title = `budgetgate ${verdict}: ${r.profile}`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>${inlineStyle(o.chartLib.css)}</style>
+<style>${PAGE_CSS}</style>
+</head>
+<body>
+<header class="verdict ${r.verdict}">
+<h1>${esc(verdict)} <small>${esc(why)}</small></h1>
+<p>Profile <code>${esc(r.profile)}</code> → <code>${esc(r.target)}</code>, started ${esc(r.startedAt)}, ${(r.durationMs / 1000).toFixed(1)} s, ${esc(r.arrivals)} arrivals${r.reason !== undefined ? ` — <strong>${esc(r.reason)}</strong>` : ''}.</p>
+</header>
+${capacitySectionHtml(r.capacity)}<section><h2>Budgets</h2>
+${budgets}
+</section>
+<section><h2>Latency by percentile</h2>
+<p class="note">Each stage over every path and non-warmup phase; the x axis stretches the tail (log of 1/(1−q)).</p>
+<div class="chart" id="chart-percentiles"></div></section>
+<section><h2>Target vs achieved rate</h2>
+<p class="note">Requests per second: scheduled (by intended second) and sent (by send second); bands are phases.</p>
+<div class="chart" id="chart-rate"></div></section>
+<section><h2>Latency over time</h2>
+<p class="note">p50 and p99 of total over the requests that completed in each second.</p>
+<div class="chart" id="chart-p99"></div></section>
+<section><h2>Errors and fallbacks over time</h2>
+<div class="chart" id="chart-errors"></div></section>
+<section><h2>Series</h2>
+${series}
+</section>
+<section><h2>Phases</h2>
+${phases}
+</section>
+<footer>${esc(r.tool.name)} ${esc(r.tool.version)} · charts by uPlot (MIT)</footer>
+<script type="application/json" id="budgetgate-data">${scriptJson(chartData(r))}</script>
+<script>${inlineScript(o.chartLib.js)}</script>
+<script>${inlineScript(CLIENT_JS)}</script>
+</body>
+</html>
+`;
+}

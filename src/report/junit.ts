@@ -1,0 +1,107 @@
+/**
+ * JUnit XML: one test case per budget, so CI test reporters (GitHub's test-report actions, GitLab's
+ * `artifacts:reports:junit`, Jenkins' JUnit plugin) list each budget as a passing or failing test with
+ * its reason as the failure message. RunResult → string; no I/O.
+ *
+ * Shape: the common subset every one of those readers accepts (and that the Jenkins xUnit schema
+ * junit-10.xsd validates): testsuites > testsuite(name, tests, failures, errors, skipped, time,
+ * timestamp) > properties, testcase(name, classname, time) > failure(message, type) | skipped,
+ * system-out.
+ */
+import type { RunResult, Verdict } from '../core/report.js';
+import { intervalText, limitText, observedText } from './format.js';
+
+export interface JunitOptions {
+  /**
+   * Whether inconclusive budgets were allowed (then they are reported as skipped, else as failures).
+   * Default: inferred from the report, since a passing run with an inconclusive budget must have allowed it.
+   */
+  allowInconclusive?: boolean;
+  /** a borderline pass failed the run (`--strict`) */
+  strict?: boolean;
+}
+
+/** XML 1.0 escapes, and characters XML 1.0 cannot carry at all (C0 controls but tab/LF/CR) dropped. */
+export function xmlEscape(s: string): string {
+  return s
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
+}
+
+const attrs = (a: Record<string, string | number>): string =>
+  Object.entries(a)
+    .map(([k, v]) => ` ${k}="${xmlEscape(String(v))}"`)
+    .join('');
+
+/** seconds with millisecond precision, "36.500": the Surefire time format junit-10.xsd checks */
+const seconds = (ms: number): string => (Math.max(0, ms) / 1000).toFixed(3);
+
+function details(v: Verdict): string {
+  return [
+    `budget: ${v.description}`,
+    `status: ${v.status}${v.borderline === true ? ' (borderline: the 95% interval contains the limit)' : ''}`,
+    `observed: ${observedText(v)}`,
+    `95% interval: ${intervalText(v)}`,
+    `limit: ${limitText(v)}`,
+    `samples: ${v.samples}`,
+    `reason: ${v.reason}`,
+  ].join('\n');
+}
+
+type Outcome = { kind: 'pass' } | { kind: 'failure'; type: string; message: string } | { kind: 'skipped'; message: string };
+
+function outcome(v: Verdict, o: Required<JunitOptions>): Outcome {
+  if (v.status === 'fail') return { kind: 'failure', type: v.borderline === true ? 'budget failed (borderline)' : 'budget failed', message: v.reason };
+  if (v.status === 'inconclusive') {
+    return o.allowInconclusive ? { kind: 'skipped', message: `inconclusive: ${v.reason}` } : { kind: 'failure', type: 'budget inconclusive', message: v.reason };
+  }
+  if (o.strict && v.borderline === true) {
+    return { kind: 'failure', type: 'budget borderline', message: `borderline under --strict: the 95% interval ${intervalText(v)} contains the limit ${limitText(v)}; ${v.reason}` };
+  }
+  return { kind: 'pass' };
+}
+
+export function renderJunit(r: RunResult, options: JunitOptions = {}): string {
+  const o: Required<JunitOptions> = {
+    allowInconclusive: options.allowInconclusive ?? (r.verdict === 'pass' && r.budgets.some((v) => v.status === 'inconclusive')),
+    strict: options.strict ?? false,
+  };
+  const suite = `budgetgate.${r.profile}`;
+  const cases = r.budgets.map((v) => ({ name: `${v.id}: ${v.description}`, v, out: outcome(v, o) }));
+  const interrupted = r.interrupted ? [{ name: 'run finished', message: r.reason ?? 'interrupted before the schedule ended' }] : [];
+  const failures = cases.filter((c) => c.out.kind === 'failure').length + interrupted.length;
+  const skipped = cases.filter((c) => c.out.kind === 'skipped').length;
+  const tests = cases.length + interrupted.length;
+  const time = seconds(r.durationMs);
+  const lines: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  lines.push(`<testsuites${attrs({ name: 'budgetgate', tests, failures, errors: 0, time })}>`);
+  // xs:dateTime without a zone (the Ant format); startedAt is UTC
+  const timestamp = r.startedAt.replace(/(\.\d+)?Z$/, '');
+  lines.push(`  <testsuite${attrs({ name: suite, tests, failures, errors: 0, skipped, time, timestamp })}>`);
+  lines.push('    <properties>');
+  for (const [name, value] of [['target', r.target], ['arrivals', r.arrivals], ['verdict', r.verdict], ['tool', `${r.tool.name} ${r.tool.version}`]] as const) {
+    lines.push(`      <property${attrs({ name, value })}/>`);
+  }
+  lines.push('    </properties>');
+  for (const c of cases) {
+    lines.push(`    <testcase${attrs({ name: c.name, classname: suite, time: '0' })}>`);
+    if (c.out.kind === 'failure') lines.push(`      <failure${attrs({ message: c.out.message, type: c.out.type })}>${xmlEscape(details(c.v))}</failure>`);
+    if (c.out.kind === 'skipped') lines.push(`      <skipped${attrs({ message: c.out.message })}/>`);
+    // a failure's body already carries the details; readers show one or the other
+    if (c.out.kind !== 'failure') lines.push(`      <system-out>${xmlEscape(details(c.v))}</system-out>`);
+    lines.push('    </testcase>');
+  }
+  for (const c of interrupted) {
+    lines.push(`    <testcase${attrs({ name: c.name, classname: suite, time })}>`);
+    lines.push(`      <failure${attrs({ message: c.message, type: 'interrupted' })}/>`);
+    lines.push('    </testcase>');
+  }
+  lines.push('  </testsuite>');
+  lines.push('</testsuites>');
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,137 @@
+/**
+ * Markdown reports (GitHub-flavoured: pipe tables), for a job summary or a pull-request comment.
+ * RunResult → string and Comparison → string; no I/O.
+ */
+import type { Comparison, PercentileChange } from '../core/compare.js';
+import type { RunResult, Verdict } from '../core/report.js';
+import { intervalText, limitText, ms, observedText, percent, stageValue } from './format.js';
+import { loadText } from './terminal.js';
+
+/** A table cell: pipes and newlines would break the row; backslash-escaping the pipe is the GFM way. */
+function cell(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+function mdTable(headers: readonly string[], rows: readonly (readonly string[])[], right: ReadonlySet<number> = new Set()): string {
+  const head = `| ${headers.map(cell).join(' | ')} |`;
+  const rule = `|${headers.map((_, i) => (right.has(i) ? '---:' : '---')).join('|')}|`;
+  return [head, rule, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+}
+
+const ICON: Record<Verdict['status'], string> = { pass: '✅ pass', fail: '❌ fail', inconclusive: '⚠️ inconclusive' };
+
+export function statusWords(v: Pick<Verdict, 'status' | 'borderline'>): string {
+  return ICON[v.status] + (v.borderline === true ? ' (borderline)' : '');
+}
+
+export function budgetTableMarkdown(budgets: readonly Verdict[]): string {
+  return mdTable(
+    ['status', 'budget', 'observed', '95% interval', 'limit', 'samples', 'reason'],
+    budgets.map((v) => [statusWords(v), v.description, observedText(v), intervalText(v), limitText(v), String(v.samples), v.reason]),
+    new Set([2, 3, 4, 5]),
+  );
+}
+
+export function renderMarkdown(r: RunResult): string {
+  const out: string[] = [];
+  const failed = r.budgets.filter((v) => v.status !== 'pass').length;
+  const borderline = r.budgets.filter((v) => v.borderline === true).length;
+  const head = r.verdict === 'pass' ? '✅ PASS' : '❌ FAIL';
+  const why = r.interrupted
+    ? 'interrupted'
+    : r.verdict === 'pass'
+      ? `all ${r.budgets.length} budgets hold`
+      : `${failed} of ${r.budgets.length} budgets not passed`;
+  out.push(`## budgetgate ${head}: ${why}`);
+  out.push('');
+  out.push(`Profile \`${r.profile}\` → \`${r.target}\`, started ${r.startedAt}, ${(r.durationMs / 1000).toFixed(1)} s, ${r.arrivals} arrivals.`);
+  if (r.reason !== undefined) out.push('', `**${r.reason}**`);
+  out.push('');
+  out.push('### Budgets');
+  out.push('');
+  out.push(budgetTableMarkdown(r.budgets));
+  if (borderline > 0) {
+    out.push('');
+    out.push(`*borderline*: the 95% interval of the observed percentile contains the limit, so the status follows the point estimate but more samples could change it (${borderline} budget${borderline === 1 ? '' : 's'}; \`--strict\` fails a borderline pass).`);
+  }
+  out.push('');
+  out.push('### Series');
+  out.push('');
+  out.push('Milliseconds from the intended send time; stages as the server reported them.');
+  out.push('');
+  out.push(
+    mdTable(
+      ['stage', 'path', 'phase', 'count', 'unmeasured', 'p50', 'p90', 'p99', 'p99.9', 'max'],
+      r.series.map((s) => [s.stage, s.path, s.phase, String(s.count), String(s.unmeasured), stageValue(s.stage, s.p50), stageValue(s.stage, s.p90), stageValue(s.stage, s.p99), stageValue(s.stage, s.p999), stageValue(s.stage, s.max)]),
+      new Set([3, 4, 5, 6, 7, 8, 9]),
+    ),
+  );
+  out.push('');
+  out.push('### Phases');
+  out.push('');
+  out.push(
+    mdTable(
+      ['phase', 'load', 'scheduled', 'sent', 'late', 'ok', 'errors', 'fallback', 'error kinds'],
+      r.phases.map((p) => [
+        p.warmup ? `${p.name} (warmup)` : p.name,
+        loadText(p),
+        String(p.scheduled),
+        String(p.sent),
+        String(p.late),
+        String(p.completed),
+        String(p.errors),
+        String(p.fallback),
+        Object.entries(p.errorKinds).map(([k, n]) => `${k}×${n}`).join(', '),
+      ]),
+      new Set([1, 2, 3, 4, 5, 6, 7]),
+    ),
+  );
+  const t = r.totals;
+  out.push('');
+  out.push(`Sent ${t.sent}/${t.scheduled} (late ${t.late}), ok ${t.completed}, errors ${t.errors}, fallback ${t.fallback} (${percent(t.completed ? t.fallback / t.completed : null)}); send lateness p50 ${ms(r.lateness.p50)}, p99 ${ms(r.lateness.p99)}.`);
+  return `${out.join('\n')}\n`;
+}
+
+const CHANGE_WORDS: Record<PercentileChange['status'], string> = {
+  regression: '❌ regression',
+  slower: 'slower (within noise)',
+  same: 'same',
+  faster: 'faster',
+  insufficient: 'too few samples',
+};
+
+export function changeText(c: PercentileChange): string {
+  if (c.change === null) return '—';
+  if (!Number.isFinite(c.change)) return '+∞';
+  const p = Number((c.change * 100).toFixed(1));
+  return `${p > 0 ? '+' : ''}${p}%`;
+}
+
+export function changeWords(c: PercentileChange): string {
+  return CHANGE_WORDS[c.status];
+}
+
+function iv(i: [number, number] | null): string {
+  return i === null ? '—' : `${ms(i[0])}–${ms(i[1])}`;
+}
+
+/** One row per stage × path × phase × percentile. */
+export function renderCompareMarkdown(c: Comparison): string {
+  const out: string[] = [];
+  const head = c.regressions > 0 ? `❌ ${c.regressions} regression${c.regressions === 1 ? '' : 's'}` : '✅ no regression';
+  out.push(`## budgetgate compare: ${head}`);
+  out.push('');
+  out.push(`Baseline \`${c.baseline.profile}\` (${c.baseline.startedAt}) → current \`${c.current.profile}\` (${c.current.startedAt}). ` +
+    'A percentile regresses when it is slower than its tolerance allows and its 95% interval lies wholly above the baseline\'s.');
+  out.push('');
+  const rows: string[][] = [];
+  for (const s of c.series) {
+    for (const ch of s.changes) {
+      rows.push([s.stage, s.path, s.phase, ch.key, ms(ch.baseline), ms(ch.current), changeText(ch), `${Number((ch.tolerance * 100).toFixed(2))}%`, iv(ch.baselineInterval), iv(ch.currentInterval), `${s.baselineCount} → ${s.currentCount}`, changeWords(ch)]);
+    }
+  }
+  out.push(mdTable(['stage', 'path', 'phase', 'pct', 'baseline', 'current', 'change', 'tolerance', 'baseline 95%', 'current 95%', 'samples', 'verdict'], rows, new Set([4, 5, 6, 7, 8, 9, 10])));
+  if (c.onlyInBaseline.length > 0) out.push('', `Only in the baseline (not compared): ${c.onlyInBaseline.map((k) => `\`${k}\``).join(', ')}.`);
+  if (c.onlyInCurrent.length > 0) out.push('', `Only in the current run (not compared): ${c.onlyInCurrent.map((k) => `\`${k}\``).join(', ')}.`);
+  return `${out.join('\n')}\n`;
+}
