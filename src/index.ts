@@ -10,3 +10,14 @@ export { decodeHistogram, encodeHistogram, mergeHistograms, summarize } from './
 export { BudgetgateError, ProfileError, type ErrorKind, type ProfileProblem } from './core/errors.js';
 export { renderTerminal } from './report/terminal.js';
 export { startSim, simCapacity, type SimOptions, type SimServer } from './sim/index.js';
+export { reevaluate, measurementsFromReport } from './core/budgets.js';
+export { compareReports, type Comparison } from './core/compare.js';
+export { mergeReports } from './core/merge.js';
+export { quantileInterval } from './core/confidence.js';
+export { createStreamMeter, type StreamMeter, type StreamResult } from './core/stream.js';
+export { PRESETS, describePreset } from './core/presets.js';
+export { parsePromptsJsonl, applyPrompt, type PromptItem } from './core/prompts.js';
+export { createRedactor } from './core/redact.js';
+export { renderJunit } from './report/junit.js';
+export { renderMarkdown } from './report/markdown.js';
+export { renderHtml } from './report/html.js';

@@ -65,7 +65,8 @@ const median = (xs: number[]): number => {
   return s[Math.floor(s.length / 2)] ?? Number.NaN;
 };
 
-const ST = /^queue;dur=\d+\.\d{3}, prefill;dur=(\d+\.\d{3}), decode;dur=(\d+\.\d{3})$/;
+// streamed responses also carry first_token: the sim's measured arrival → first content write
+const ST = /^queue;dur=\d+\.\d{3}, prefill;dur=(\d+\.\d{3}), decode;dur=(\d+\.\d{3}), first_token;dur=\d+\.\d{3}$/;
 
 describe('sim streaming', () => {
   it('happy: chat tokens arrive paced ~decodeMsPerToken apart, then [DONE], with a Server-Timing trailer', async () => {
@@ -96,7 +97,7 @@ describe('sim streaming', () => {
     const s = await sim({ decodeMsPerToken: 0.5, jitter: 0 });
     const r = await post(s, '/v1/chat/completions', { messages: [{ role: 'user', content: 'hi' }], max_tokens: 8, stream: true });
     const t = compileTimings({ serverTiming: true, headers: { 'x-queue-time': { stage: 'gw_queue', unit: 'ms' } }, body: {} }, []).extract(r.rawHeaders, r.rawTrailers);
-    expect([...t.stages.keys()].sort()).toEqual(['decode', 'gw_queue', 'prefill', 'queue']);
+    expect([...t.stages.keys()].sort()).toEqual(['decode', 'first_token', 'gw_queue', 'prefill', 'queue']);
     expect(t.stages.get('decode')).toBe(4);
   });
 
