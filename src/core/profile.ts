@@ -1174,7 +1174,7 @@ function lineCol(text: string, offset: number): { line: number; col: number } {
 
 /** Text (YAML, which includes JSON) → same; a YAML syntax error is a problem with line:col in its message. */
 export function parseProfileText(text: string, env: EnvLookup): ProfileResult {
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text, { logLevel: 'error', prettyErrors: false });
   if (doc.errors.length > 0) {
     const problems = doc.errors.map((e) => {
       const { line, col } = lineCol(text, e.pos[0]);

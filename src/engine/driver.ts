@@ -406,11 +406,14 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
           ...(o.nextBody ? { requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, body: o.nextBody?.() }) }] } : {}),
           connections,
           pipelining: 1,
-          timeout: o.timeoutMs / 1000,
+          // autocannon refuses a timeout under 1 s; the exact one is set on each client below
+          timeout: Math.max(1, o.timeoutMs / 1000),
           // autocannon ends on its own after `duration`; we stop it ourselves long before
           duration: 24 * 3600,
           setupClient: (c: unknown) => {
             const client = c as HookedClient;
+            // read when autocannon arms each request's timer, which happens after setupClient
+            (client as unknown as { timeout: number }).timeout = o.timeoutMs;
             const hooks = hookClient(client, { ready });
             const s: ClientState = { client, send: () => {}, control: hooks, closing: false, slot: undefined, reserved: undefined, idle: true };
             states.set(client, s);
@@ -459,7 +462,15 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
             });
           },
         } as autocannon.Options,
-        () => {},
+        (err: Error | null) => {
+          // autocannon reports bad options here (possibly before it returns an instance)
+          if (err && !finished) {
+            finished = true;
+            if (timer) clearTimeout(timer);
+            if (tickTimer) clearTimeout(tickTimer);
+            reject(err);
+          }
+        },
       );
     } catch (e) {
       reject(e);
@@ -472,6 +483,7 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
     o.signal?.addEventListener('abort', onAbort, { once: true });
     o.hardSignal?.addEventListener('abort', () => finish(true), { once: true });
     const tick = (n: number): void => {
+      if (finished) return;
       const t = now();
       o.recorder.inFlight(t - 1, inFlight); // the second that just ended
       if (!aborted && !stopping) {
@@ -481,6 +493,7 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
       o.onTick?.({ tMs: t, phase: phaseAt(o.plan, t), inFlight, progress: o.recorder.progress(t) });
       tickTimer = setTimeout(() => tick(n + 1), Math.max(0, (n + 1) * 1000 - now()));
     };
+    if (finished) return; // autocannon refused the options
     t0 = o.clock();
     tickTimer = setTimeout(() => tick(1), 1000);
     pump();

@@ -152,3 +152,15 @@ describe('a target that dies mid-run', () => {
     expect(Object.keys(kinds).every((k) => /ECONNREFUSED|ECONNRESET|connection closed|EPIPE/.test(k))).toBe(true);
   });
 });
+
+describe('timeouts', () => {
+  it('sad: a 300 ms timeout (below autocannon\'s 1 s minimum) applies, and the run ends', async () => {
+    const s = await listen((_q, res) => setTimeout(() => res.end('ok'), 800));
+    cleanups.push(() => s.close());
+    const started = performance.now();
+    const { report } = await run(s.url, [open('p', 1000, 10)], 100, 300);
+    expect(performance.now() - started).toBeLessThan(4000);
+    expect(report.totals).toMatchObject({ sent: 10, completed: 0, errors: 10 });
+    expect(report.phases[0]?.errorKinds).toEqual({ timeout: 10 });
+  });
+});
