@@ -27,11 +27,11 @@ import { parseDuration, parsePercent } from '../core/units.js';
 import { runEngine } from '../engine/run.js';
 import { observedText, limitText } from '../report/format.js';
 import { rateText, renderCapacity } from '../report/capacity.js';
-import { startSim, type SimServer } from '../sim/index.js';
 import { EXIT } from './exit-codes.js';
 import { defaultOutDir, loadProfile, writeAtomic } from './files.js';
 import { emitReportOutputs, parseFormats } from './outputs.js';
-import { checkTargetUrl, type Io } from './run-command.js';
+import type { Io } from './run-command.js';
+import { resolveTarget } from './target.js';
 import { onInterrupt } from './signals.js';
 import { VERSION } from '../version.js';
 
@@ -159,15 +159,7 @@ export async function capacityCommand(profilePath: string, flags: CapacityFlags,
   }
   const search = createSearch({ from, to, precision, floor: Math.min(FLOOR_RPS, from) });
 
-  let sim: SimServer | undefined;
-  let url: string;
-  if (flags.target !== undefined) url = checkTargetUrl(flags.target, '--target');
-  else if (profile.target.url !== undefined) url = profile.target.url;
-  else {
-    sim = await startSim();
-    url = `${sim.url}/v1/chat/completions`;
-    io.stderr(`no target: using the embedded simulated endpoint at ${url}\n`);
-  }
+  const { url, sim } = await resolveTarget(flags.target, profile, io);
 
   const say = (s: string): void => {
     if (flags.quiet !== true) io.stderr(`${s}\n`);

@@ -13,10 +13,10 @@ import type { Tick } from '../engine/driver.js';
 import { requestBody, runEngine } from '../engine/run.js';
 import { renderProgress } from '../report/progress.js';
 import { renderTerminal } from '../report/terminal.js';
-import { startSim, type SimServer } from '../sim/index.js';
 import { EXIT } from './exit-codes.js';
 import { defaultOutDir, loadProfile, loadPrompts, readText, writeAtomic } from './files.js';
 import { onInterrupt } from './signals.js';
+import { checkTargetUrl, resolveTarget } from './target.js';
 import { applyStrict, emitReportOutputs, parseFormats } from './outputs.js';
 import { compareAndPrint, loadBaseline } from './report-commands.js';
 import { VERSION } from '../version.js';
@@ -99,18 +99,6 @@ export interface Io {
   env: NodeJS.ProcessEnv;
 }
 
-export function checkTargetUrl(url: string, what: string): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new BudgetgateError('usage', `${what}: expected an http:// or https:// URL, got ${JSON.stringify(url)}`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new BudgetgateError('usage', `${what}: expected an http:// or https:// URL, got ${JSON.stringify(url)}`);
-  }
-  return url;
-}
 
 /** Every second on a terminal (one line rewritten in place), every 5 s in logs, never with --quiet. */
 function progressPrinter(io: Io, quiet: boolean): { tick: (t: Tick) => void; clear: () => void } {
@@ -187,15 +175,7 @@ async function runLoaded(profilePath: string, flags: RunFlags, io: Io, learn: (p
     io.stdout('dry run: nothing sent\n');
     return EXIT.pass;
   }
-  let sim: SimServer | undefined;
-  let url: string;
-  if (flags.target !== undefined) url = checkTargetUrl(flags.target, '--target');
-  else if (profile.target.url !== undefined) url = profile.target.url;
-  else {
-    sim = await startSim();
-    url = `${sim.url}/v1/chat/completions`;
-    io.stderr(`no target: using the embedded simulated endpoint at ${url}\n`);
-  }
+  const { url, sim } = await resolveTarget(flags.target, profile, io);
 
   const progress = progressPrinter(io, flags.quiet === true);
   const interrupt = onInterrupt((m) => {

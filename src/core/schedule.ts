@@ -377,7 +377,6 @@ export function arrivals(plan: Plan, kind: Arrivals, seed: number, burstiness = 
   let index = 0;
   let poisson: PoissonPhase | undefined;
   let gamma: GammaPhase | undefined;
-  let pending: Arrival | undefined;
   const gammaSums = kind === 'gamma' ? plan.phases.map((p) => gammaTotal(p, seed, burstiness)) : [];
 
   const produce = (): Arrival | undefined => {
@@ -406,6 +405,12 @@ export function arrivals(plan: Plan, kind: Arrivals, seed: number, burstiness = 
     }
   };
 
+  return peekable(produce);
+}
+
+/** An ArrivalStream over a producer of arrivals: one arrival of look-ahead for peekTime(). */
+export function peekable(produce: () => Arrival | undefined): ArrivalStream {
+  let pending: Arrival | undefined;
   return {
     next() {
       const a = pending ?? produce();

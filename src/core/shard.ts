@@ -13,7 +13,7 @@
  */
 import { BudgetgateError } from './errors.js';
 import type { Arrivals, Phase } from './profile-types.js';
-import type { Arrival, ArrivalStream, Plan } from './schedule.js';
+import { peekable, type ArrivalStream, type Plan } from './schedule.js';
 
 export interface Shard {
   /** 0 ≤ index < count */
@@ -100,22 +100,10 @@ export function shardPlan(plan: Plan, shard: Shard): Plan {
  * times unchanged, so its requests leave exactly when they would have on a single machine.
  */
 export function shardArrivals(stream: ArrivalStream, shard: Shard): ArrivalStream {
-  let pending: Arrival | undefined;
-  const produce = (): Arrival | undefined => {
+  return peekable(() => {
     for (let a = stream.next(); a; a = stream.next()) if (a.index % shard.count === shard.index) return a;
     return undefined;
-  };
-  return {
-    next() {
-      const a = pending ?? produce();
-      pending = undefined;
-      return a;
-    },
-    peekTime() {
-      pending ??= produce();
-      return pending?.t;
-    },
-  };
+  });
 }
 
 /** What decides the schedule, and nothing else (not the target, budgets or timing rules). */

@@ -72,6 +72,12 @@ export function waitUntil(at: number, epochClock: () => number, signals: readonl
   });
 }
 
+/** OpenAI's legacy `/v1/completions` streams `choices[].text`; everything else is read as chat. */
+export function streamKind(url: string): 'chat' | 'completions' {
+  const path = new URL(url).pathname;
+  return /\/completions\/?$/.test(path) && !/\/chat\/completions\/?$/.test(path) ? 'completions' : 'chat';
+}
+
 /** The `model` a JSON request body asks for, if any. */
 export function requestedModel(body: unknown): string | undefined {
   const b = typeof body === 'string' ? safeJson(body) : body;
@@ -146,13 +152,16 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
   // Checkpoints: the report so far, from the recorder's non-mutating snapshot (the live per-second
   // percentiles keep accumulating). Budgets are evaluated on the data so far, labelled by
   // interrupted + checkpoint; the final report replaces it.
-  const snapshot = (): RunResult => ({
+  const header = {
     schema: REPORT_SCHEMA,
     tool: { name: 'budgetgate', version: o.version },
     profile: profile.name,
     target: redact(o.url),
     arrivals: profile.arrivals,
     startedAt: startedAt.toISOString(),
+  } as const;
+  const snapshot = (): RunResult => ({
+    ...header,
     durationMs: clock() - driveStart,
     verdict: 'fail',
     interrupted: true,
@@ -181,11 +190,11 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
     arrivals: o.shard ? shardArrivals(wholeStream, o.shard) : wholeStream,
     recorder,
     extractor,
-    clock: o.clock ?? (() => performance.now()),
+    clock,
     signal: o.signal,
     hardSignal: o.hardSignal,
     onTick: o.onTick,
-    stream: profile.target.stream ? { kind: /\/completions\/?$/.test(new URL(o.url).pathname) && !/chat\/completions/.test(o.url) ? 'completions' : 'chat' } : undefined,
+    stream: profile.target.stream ? { kind: streamKind(o.url) } : undefined,
     readBody: Object.keys(profile.timings.body).length > 0 || profile.fallback.some((f) => f.kind === 'modelDiffers'),
     requestedModel: requestedModel(profile.target.body),
     nextBody: bodySource(profile, o.promptItems),
@@ -199,12 +208,7 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
   const verdict = outcome.aborted ? 'fail' : overallVerdict(verdicts, { allowInconclusive: o.allowInconclusive === true, interrupted: outcome.interrupted });
   const delivered = verdicts.find((v) => v.id === 'load delivered');
   return {
-    schema: REPORT_SCHEMA,
-    tool: { name: 'budgetgate', version: o.version },
-    profile: profile.name,
-    target: redact(o.url),
-    arrivals: profile.arrivals,
-    startedAt: startedAt.toISOString(),
+    ...header,
     durationMs: outcome.durationMs,
     verdict,
     interrupted: outcome.interrupted,
