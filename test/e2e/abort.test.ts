@@ -44,3 +44,42 @@ describe('abortOnFail', () => {
     expect(r.stdout).toMatch(/aborted at/);
   });
 });
+
+describe('abortOnFail against the simulated endpoint', () => {
+  it('sad: an injected stall of the sim\'s primary trips the window, and no request leaves a second after', async () => {
+    // From 4 s after the sim starts, its primary stalls 400 ms of every 500 ms (fallback off): a
+    // request arriving in a stall waits out the rest of it, so 80% of arrivals wait U(0, 400) ms and
+    // the median wait is ~150 ms, while completions keep coming between stalls. A 2 s window's p50
+    // of total then passes 100 ms within about a second. (One long stall would not do: nothing
+    // completes during it, so the window would hold only the fast requests before it.)
+    const { startSim } = await import('../../src/sim/index.js');
+    const stalls = Array.from({ length: 60 }, (_, i) => ({ atMs: 4000 + i * 500, forMs: 400 }));
+    const sim = await startSim({ workers: 8, jitter: 0, fallbackOff: true, stalls });
+    try {
+      const dir = tempDir();
+      const profile = writeProfile(dir, {
+        name: 'abort-sim',
+        target: { url: `${sim.url}/v1/chat/completions`, body: { model: 'sim', messages: [{ role: 'user', content: 'hi' }], max_tokens: 16 } },
+        phases: [{ name: 'steady', duration: '30s', rate: 50 }],
+        budgets: [{ stage: 'total', p50: '100ms', abortOnFail: true, window: '2s', after: '1s' }],
+      });
+      const out = join(dir, 'out');
+      const r = await runCli(['run', profile, '--out', out, '--quiet']);
+      expect(r.code).toBe(1);
+      const report = readReport(out);
+      expect(report.aborted?.id).toBe('total p50');
+      const at = Number(/^aborted at ([\d.]+)s/.exec(report.reason ?? '')?.[1]);
+      // the run was stopped long before its 30 s schedule ended
+      expect(at).toBeLessThan(12);
+      expect(report.totals.sent).toBeLessThan(50 * 13);
+      // the client's own per-second send counts: nothing left more than a second after the abort
+      const after = report.timeline.filter((p) => p.t >= Math.ceil(at + 1) * 1000);
+      expect(after.reduce((n, p) => n + p.sent, 0)).toBe(0);
+      // and the window broke when it should: p50 of the second before the abort is over the limit
+      const before = report.timeline.find((p) => p.t === (Math.floor(at) - 1) * 1000);
+      expect(before?.p50 ?? 0).toBeGreaterThan(100);
+    } finally {
+      await sim.close();
+    }
+  });
+});
