@@ -12,7 +12,7 @@
  * with the zero shape (hits ≡ 0), so open phases after them keep absolute run times, and the driver
  * asks `phaseAt`/`concurrencyAt` how many users should be busy at a given moment.
  */
-import type { Arrivals, LoadModel, Phase } from './profile-types.js';
+import type { Arrivals, Phase } from './profile-types.js';
 import { createRng, deriveSeed, gammaSampler } from './random.js';
 
 /** A rate over one phase, defined by its integral; times are ms since the phase's start. */
@@ -96,19 +96,11 @@ export function hitsCount(shape: RateShape, tMs: number): number {
  */
 export const MIN_RATE = 0.001;
 
-export interface PlannedPhase {
+/** A phase laid out on the run's clock (its fields as in profile-types.ts' Phase). */
+export interface PlannedPhase extends Omit<Phase, 'durationMs'> {
   index: number;
-  name: string;
   startMs: number;
   endMs: number;
-  model: LoadModel;
-  /** open: req/s at the start and end; 0 for closed phases */
-  rate: number;
-  to: number;
-  /** closed: virtual users at the start and end; 0 for open phases */
-  concurrency: number;
-  concurrencyTo: number;
-  warmup: boolean;
   /** exact number of requests this open phase sends (every arrival kind alike); 0 for closed phases */
   requests: number;
   /** the open phase's rate curve; the zero shape (rate ≡ 0) for closed phases */
