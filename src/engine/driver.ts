@@ -21,7 +21,7 @@ import autocannon from 'autocannon';
 import { concurrencyAt, phaseAt, type ArrivalStream, type Arrival, type Plan, type PlannedPhase } from '../core/schedule.js';
 import type { AbortDecision, AbortWatch } from '../core/abort.js';
 import type { ObservedTimings, Progress, Recorder } from '../core/recorder.js';
-import { createStreamMeter, type StreamMeter } from '../core/stream.js';
+import { createStreamMeter, tokensPerSecond, tpotMs, type StreamMeter } from '../core/stream.js';
 import type { TimingExtractor } from '../core/timing.js';
 import { hookClient, type ClientControl, type HookedClient } from './autocannon-hook.js';
 
@@ -183,10 +183,11 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
           const ttft = r.firstTokenMs - slot.arrival.t;
           const total = done - slot.arrival.t;
           client = new Map([['ttft', ttft]]);
-          // tpot = (total − ttft) / (tokens − 1): the mean time per output token after the first
-          if (r.tokens > 1) client.set('tpot', (total - ttft) / (r.tokens - 1));
+          const tpot = tpotMs(total, ttft, r.tokens);
+          if (tpot !== undefined) client.set('tpot', tpot);
           // output tokens per second of the whole request, recorded in the histograms' ms slot as a number
-          if (total > 0 && r.tokens > 0) client.set('tokens_per_s', (r.tokens * 1000) / total);
+          const rate = r.tokens > 0 ? tokensPerSecond(r.tokens, total) : undefined;
+          if (rate !== undefined) client.set('tokens_per_s', rate);
           samples = new Map([['itl', r.itl]]);
         }
       } else if (slot.body && slot.body.length > 0) {
