@@ -1,13 +1,24 @@
 import { defineConfig } from 'vitest/config';
 
+// Two groups, one after the other. Most files run two at a time. Files named *.timing.test.ts measure
+// wall-clock behaviour (send times, token pacing) to the millisecond, so they run afterwards, one at a
+// time, when nothing else in the suite competes for the two cores.
+const timing = 'test/**/*.timing.test.ts';
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 30_000,
-    // e2e tests spawn the CLI and drive load: keep them from competing for the 2 cores.
-    fileParallelism: true,
-    maxWorkers: 2,
     reporters: ['default', './test/summary-reporter.ts'],
+    projects: [
+      {
+        extends: true,
+        test: { name: 'parallel', include: ['test/**/*.test.ts'], exclude: [timing], maxWorkers: 2, sequence: { groupOrder: 0 } },
+      },
+      {
+        extends: true,
+        test: { name: 'timing', include: [timing], fileParallelism: false, sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });

@@ -204,6 +204,15 @@ export function phaseAt(plan: Plan, tMs: number): PlannedPhase | undefined {
   return plan.phases[lo];
 }
 
+/**
+ * The phase of the whole second that ended at or before `tMs`, [⌊t/1000⌋−1, ⌊t/1000⌋) s, taken at
+ * that second's last millisecond. A once-a-second line describes the second just ended: at the end of
+ * a 4 s phase, its line (fired at 4,000 ms or a little later) is still that phase's, not "draining".
+ */
+export function phaseOfSecondBefore(plan: Plan, tMs: number): PlannedPhase | undefined {
+  return phaseAt(plan, Math.floor(tMs / 1000) * 1000 - 1);
+}
+
 /** Requests of phase `p` scheduled in [0, tMs) of the run; exact at the phase's ends. */
 function phaseCountBefore(p: PlannedPhase, tMs: number): number {
   if (tMs <= p.startMs) return 0;

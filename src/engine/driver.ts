@@ -18,7 +18,7 @@
  * 10 ms for ramps). Their latency is measured from the actual send, as a closed loop's must be.
  */
 import autocannon from 'autocannon';
-import { concurrencyAt, phaseAt, type ArrivalStream, type Arrival, type Plan, type PlannedPhase } from '../core/schedule.js';
+import { concurrencyAt, phaseAt, phaseOfSecondBefore, type ArrivalStream, type Arrival, type Plan, type PlannedPhase } from '../core/schedule.js';
 import type { AbortDecision, AbortWatch } from '../core/abort.js';
 import type { ObservedTimings, Progress, Recorder } from '../core/recorder.js';
 import { createStreamMeter, tokensPerSecond, tpotMs, type StreamMeter } from '../core/stream.js';
@@ -67,6 +67,7 @@ export const MAX_BODY_BYTES = 1 << 20;
 
 export interface Tick {
   tMs: number;
+  /** the phase of the second the tick reports (the one just ended); undefined after the run */
   phase: PlannedPhase | undefined;
   inFlight: number;
   progress: Progress;
@@ -491,7 +492,7 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
         aborted = o.watch?.check(t);
         if (aborted) onAbort();
       }
-      o.onTick?.({ tMs: t, phase: phaseAt(o.plan, t), inFlight, progress: o.recorder.progress(t) });
+      o.onTick?.({ tMs: t, phase: phaseOfSecondBefore(o.plan, t), inFlight, progress: o.recorder.progress(t) });
       tickTimer = setTimeout(() => tick(n + 1), Math.max(0, (n + 1) * 1000 - now()));
     };
     if (finished) return; // autocannon refused the options

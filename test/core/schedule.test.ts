@@ -10,6 +10,7 @@ import {
   hitsCount,
   linearShape,
   phaseAt,
+  phaseOfSecondBefore,
   planSchedule,
   scheduledBefore,
   scheduledPerSecond,
@@ -478,6 +479,19 @@ describe('closed phases: table', () => {
   ])('%s: phaseAt(%d) is %s', (_label, t, name) => {
     const plan = planSchedule([phase(1_000, 1, 1, 'a'), phase(0, 1, 1, 'b'), closed(2_000, 4, 4, 'c'), phase(500, 1, 1, 'd'), phase(0, 1, 1, 'e')]);
     expect(phaseAt(plan, t)?.name).toBe(name);
+  });
+
+  it.each<[string, number, string | undefined]>([
+    ['happy', 1_000, 'warmup'], // the line for second 0
+    ['happy', 1_004, 'warmup'], // fired a little late: still second 0's line
+    ['happy', 2_000, 'steady'],
+    ['happy', 5_000, 'steady'], // the last line of a run ending at 5 s is the last phase's, not "draining"
+    ['happy', 5_999, 'steady'],
+    ['sad', 6_000, undefined], // second 5 is after the run
+    ['sad', 999, undefined], // no whole second has ended yet
+  ])('%s: phaseOfSecondBefore(%d) is %s', (_label, t, name) => {
+    const plan = planSchedule([phase(1_000, 50, 50, 'warmup', true), phase(4_000, 300, 300, 'steady')]);
+    expect(phaseOfSecondBefore(plan, t)?.name).toBe(name);
   });
 
   it('phaseAt agrees with a linear scan for any plan and instant', () => {
