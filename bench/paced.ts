@@ -15,6 +15,8 @@ import { compileTimings } from '../src/core/timing.js';
 import { drive } from '../src/engine/driver.js';
 import type { Row } from './table.js';
 
+const LOOP_TICK_MS = 5;
+
 /** Records what Recorder does, plus (phase, intended, sent) of every send, for exact statistics. */
 class TimedRecorder extends Recorder {
   readonly phaseOf: Uint8Array;
@@ -72,7 +74,7 @@ async function runOpen(t: Target, phases: Phase[]): Promise<OpenRun> {
   // what a real run parses: Server-Timing stages on every response
   const extractor = compileTimings({ serverTiming: true, headers: {} }, undefined, []);
   // attribution: was the driver's own event loop blocked (GC, descheduled), and how busy was it?
-  const loop = monitorEventLoopDelay({ resolution: 5 });
+  const loop = monitorEventLoopDelay({ resolution: LOOP_TICK_MS });
   loop.enable();
   const cpu0 = process.cpuUsage();
   const wall0 = performance.now();
@@ -97,8 +99,9 @@ async function runOpen(t: Target, phases: Phase[]): Promise<OpenRun> {
     recorder,
     driveMs: outcome.durationMs,
     driverCpu: (c.user + c.system) / 1000 / wallMs,
-    loopDelayP99: loop.percentile(99) / 1e6,
-    loopDelayMax: loop.max / 1e6,
+    // the histogram holds whole intervals between ticks: what is beyond the tick is the delay
+    loopDelayP99: Math.max(0, loop.percentile(99) / 1e6 - LOOP_TICK_MS),
+    loopDelayMax: Math.max(0, loop.max / 1e6 - LOOP_TICK_MS),
   };
 }
 
@@ -116,7 +119,13 @@ export interface PacedOptions extends Target {
   warmupMs: number;
 }
 
-export async function measurePaced(o: PacedOptions): Promise<Row> {
+/** One paced run: its figures, and the measured phase's lateness (ascending) for pooling across runs. */
+export interface PacedRun {
+  row: Row;
+  late: Float64Array;
+}
+
+export async function measurePaced(o: PacedOptions): Promise<PacedRun> {
   const run = await runOpen(o, [open('warmup', o.warmupMs, o.rate, o.rate, true), open('measure', o.durationMs, o.rate)]);
   const { plan, recorder } = run;
   const M = 1; // the measured phase
@@ -155,7 +164,7 @@ export async function measurePaced(o: PacedOptions): Promise<Row> {
   const total = totals.reduce((a, s) => (s.count > a.count ? s : a), totals[0] ?? { count: 0, p50: null, p99: null, max: null });
   const completedIn = totals.reduce((n, s) => n + s.count, 0);
 
-  return {
+  const row: Row = {
     rate: o.rate,
     durationMs: o.durationMs,
     scheduled: phase.requests,
@@ -182,6 +191,7 @@ export async function measurePaced(o: PacedOptions): Promise<Row> {
     loopDelayP99: run.loopDelayP99,
     loopDelayMax: run.loopDelayMax,
   };
+  return { row, late: lateSorted };
 }
 
 export interface ShapeResult {
