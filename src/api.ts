@@ -3,6 +3,8 @@
  * files and exit codes: a profile (YAML/JSON text or an already parsed document) in, a RunResult out.
  */
 import { ProfileError } from './core/errors.js';
+import type { PromptItem } from './core/prompts.js';
+import { loadDataset } from './dataset.js';
 import { parseProfile, parseProfileText, type EnvLookup } from './core/profile.js';
 import type { RunResult } from './core/report.js';
 import { runEngine } from './engine/run.js';
@@ -19,6 +21,10 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** options for the embedded simulated endpoint, when it is used */
   sim?: SimOptions;
+  /** the prompts of the profile's `target.dataset`, given directly instead of read from its file */
+  prompts?: readonly PromptItem[];
+  /** where a relative `target.dataset` is read from; default: the working directory */
+  baseDir?: string;
 }
 
 export async function run(profile: string | object, options: RunOptions = {}): Promise<RunResult> {
@@ -26,6 +32,7 @@ export async function run(profile: string | object, options: RunOptions = {}): P
   const parsed = typeof profile === 'string' ? parseProfileText(profile, env) : parseProfile(profile, env);
   if (!parsed.ok) throw new ProfileError('profile', parsed.problems);
   const p = parsed.profile;
+  const promptItems = options.prompts ?? (await loadDataset(p, options.baseDir ?? '.', 'profile'));
   const url = options.target ?? p.target.url;
   const sim = url === undefined ? await startSim(options.sim) : undefined;
   try {
@@ -34,6 +41,7 @@ export async function run(profile: string | object, options: RunOptions = {}): P
       version: VERSION,
       allowInconclusive: options.allowInconclusive === true,
       signal: options.signal,
+      promptItems,
     });
   } finally {
     await sim?.close();

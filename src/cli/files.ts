@@ -1,10 +1,11 @@
 /** File access for the CLI: profiles in, reports out (atomically: a reader never sees half a file). */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { BudgetgateError, ProfileError } from '../core/errors.js';
 import { parseProfileText } from '../core/profile.js';
 import type { Profile } from '../core/profile-types.js';
-import { parsePromptsJsonl, type PromptItem } from '../core/prompts.js';
+import type { PromptItem } from '../core/prompts.js';
+import { loadDataset } from '../dataset.js';
 
 export async function readText(path: string, kind: 'profile' | 'report'): Promise<string> {
   try {
@@ -41,22 +42,7 @@ export function defaultOutDir(profile: string, at: Date): string {
   return join('reports', `${profile}-${stamp}`);
 }
 
-/**
- * The dataset a profile names (`target.dataset`), resolved relative to the profile file; a bad line
- * is a profile error naming the file and line, before anything is sent.
- */
-export async function loadPrompts(profile: Profile, profilePath: string): Promise<PromptItem[] | undefined> {
-  const p = profile.target.prompts;
-  if (p?.kind !== 'file') return undefined;
-  const file = isAbsolute(p.file) ? p.file : resolve(dirname(profilePath), p.file);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new BudgetgateError('profile', `${profilePath}: target.dataset: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  const r = parsePromptsJsonl(text, file);
-  if (r.problems.length > 0) throw new ProfileError(profilePath, r.problems);
-  if (r.prompts.length === 0) throw new ProfileError(profilePath, [{ path: 'target.dataset', message: `${file} holds no prompts` }]);
-  return r.prompts;
+/** The dataset a profile names (`target.dataset`), resolved relative to the profile file. */
+export function loadPrompts(profile: Profile, profilePath: string): Promise<PromptItem[] | undefined> {
+  return loadDataset(profile, dirname(profilePath), profilePath);
 }

@@ -128,6 +128,10 @@ export function bodySource(profile: Profile, items: readonly PromptItem[] | unde
 
 export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<RunResult> {
   const redact = o.redact ?? ((s: string) => s);
+  // never the profile's fixed body in place of the dataset it names: that run would measure other prompts
+  if (profile.target.prompts?.kind === 'file' && (o.promptItems === undefined || o.promptItems.length === 0)) {
+    throw new BudgetgateError('usage', `target.dataset: ${profile.target.prompts.file} was not loaded (pass its prompts to the run)`);
+  }
   const body = requestBody(profile.target.body);
   const request = { url: o.url, method: profile.target.method, headers: profile.target.headers, body, timeoutMs: profile.target.timeoutMs };
   if (!o.skipProbe) await probe(request, redact);

@@ -1,0 +1,32 @@
+/**
+ * Reads the prompt dataset a profile names (`target.dataset`, JSON Lines). Shared by the CLI, which
+ * resolves a relative path against the profile file's directory, and by `run()`, which resolves it
+ * against `RunOptions.baseDir`. A bad line is a profile error naming the file and line, raised before
+ * anything is sent.
+ */
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import { BudgetgateError, ProfileError } from './core/errors.js';
+import type { Profile } from './core/profile-types.js';
+import { parsePromptsJsonl, type PromptItem } from './core/prompts.js';
+
+/**
+ * The dataset's prompts, or undefined when the profile names no dataset file.
+ * @param baseDir where a relative `target.dataset` is resolved from
+ * @param source how errors name the profile (its path, or "profile")
+ */
+export async function loadDataset(profile: Profile, baseDir: string, source: string): Promise<PromptItem[] | undefined> {
+  const p = profile.target.prompts;
+  if (p?.kind !== 'file') return undefined;
+  const file = isAbsolute(p.file) ? p.file : resolve(baseDir, p.file);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new BudgetgateError('profile', `${source}: target.dataset: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const r = parsePromptsJsonl(text, file);
+  if (r.problems.length > 0) throw new ProfileError(source, r.problems);
+  if (r.prompts.length === 0) throw new ProfileError(source, [{ path: 'target.dataset', message: `${file} holds no prompts` }]);
+  return r.prompts;
+}
