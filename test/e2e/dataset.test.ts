@@ -1,0 +1,66 @@
+/**
+ * `budgetgate run` with a profile that names a dataset beside it: the CLI reads it relative to the
+ * profile file (not the working directory) and every scheduled request carries one of its prompts.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCli, tempDir, writeProfile } from './cli.js';
+
+let server: Server | undefined;
+afterEach(async () => {
+  server?.closeAllConnections();
+  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  server = undefined;
+});
+
+async function recording(): Promise<{ url: string; bodies: string[] }> {
+  const bodies: string[] = [];
+  server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (body += c));
+    req.on('end', () => {
+      bodies.push(body);
+      res.setHeader('content-type', 'application/json');
+      res.end('{"model":"m","choices":[]}');
+    });
+  });
+  await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/chat/completions`, bodies };
+}
+
+describe('budgetgate run with target.dataset', () => {
+  it('happy: the dataset is read beside the profile and its prompts are sent', async () => {
+    const s = await recording();
+    const dir = join(tempDir(), 'profiles');
+    mkdirSync(join(dir, 'data'), { recursive: true });
+    writeFileSync(join(dir, 'data', 'p.jsonl'), '{"prompt": "north", "max_tokens": 3}\n"south"\n');
+    const profile = writeProfile(dir, {
+      name: 'cli-dataset',
+      target: { url: s.url, body: { model: 'm', messages: [{ role: 'user', content: 'FIXED' }], max_tokens: 8 }, dataset: 'data/p.jsonl' },
+      phases: [{ name: 'p', duration: '1s', rate: 6 }],
+    });
+    const r = await runCli(['run', profile, '--out', join(dir, 'out'), '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const sent = s.bodies.slice(1).map((b) => JSON.parse(b) as { messages: { content: string }[]; max_tokens: number });
+    expect(sent).toHaveLength(6);
+    expect(new Set(sent.map((b) => `${b.messages.at(-1)?.content}/${b.max_tokens}`))).toEqual(new Set(['north/3', 'south/8']));
+  });
+
+  it('sad: a dataset missing beside the profile is exit 2 naming the field and the file, and nothing is sent', async () => {
+    const s = await recording();
+    const dir = tempDir();
+    const profile = writeProfile(dir, {
+      name: 'cli-dataset-missing',
+      target: { url: s.url, body: { model: 'm', messages: [{ role: 'user', content: 'x' }] }, dataset: 'nope.jsonl' },
+      phases: [{ name: 'p', duration: '1s', rate: 6 }],
+    });
+    const r = await runCli(['run', profile, '--out', join(dir, 'out'), '--quiet']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/target\.dataset: cannot read .*nope\.jsonl \(ENOENT\)/);
+    expect(s.bodies).toHaveLength(0);
+  });
+});
