@@ -3,36 +3,23 @@
  * of the dataset's prompts (read from baseDir, or given as `prompts`), never the profile's fixed body.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { run } from '../src/api.js';
 import { BudgetgateError } from '../src/core/errors.js';
+import { recordingServer, type TestServer } from './e2e/servers.js';
 
-let server: Server | undefined;
+let server: TestServer | undefined;
 afterEach(async () => {
-  server?.closeAllConnections();
-  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  await server?.close();
   server = undefined;
 });
 
-/** A loopback server that keeps every request body and answers a small chat completion. */
-async function recording(): Promise<{ url: string; bodies: string[] }> {
-  const bodies: string[] = [];
-  server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (body += c));
-    req.on('end', () => {
-      bodies.push(body);
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' } }] }));
-    });
-  });
-  await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/chat/completions`, bodies };
+async function recording(): Promise<TestServer & { bodies: string[] }> {
+  const s = await recordingServer();
+  server = s;
+  return s;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'budgetgate-api-'));

@@ -3,33 +3,21 @@
  * profile file (not the working directory) and every scheduled request carries one of its prompts.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, tempDir, writeProfile } from './cli.js';
+import { recordingServer, type TestServer } from './servers.js';
 
-let server: Server | undefined;
+let server: TestServer | undefined;
 afterEach(async () => {
-  server?.closeAllConnections();
-  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  await server?.close();
   server = undefined;
 });
 
-async function recording(): Promise<{ url: string; bodies: string[] }> {
-  const bodies: string[] = [];
-  server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (body += c));
-    req.on('end', () => {
-      bodies.push(body);
-      res.setHeader('content-type', 'application/json');
-      res.end('{"model":"m","choices":[]}');
-    });
-  });
-  await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/chat/completions`, bodies };
+async function recording(): Promise<TestServer & { bodies: string[] }> {
+  const s = await recordingServer();
+  server = s;
+  return s;
 }
 
 describe('budgetgate run with target.dataset', () => {

@@ -55,3 +55,33 @@ export async function closedPort(): Promise<number> {
   await s.close();
   return s.port;
 }
+
+/** Keeps every request body (in arrival order) and answers each with a small chat completion. */
+export async function recordingServer(): Promise<TestServer & { bodies: string[] }> {
+  const bodies: string[] = [];
+  const arrivals: number[] = [];
+  const server: Server = createServer((req, res) => {
+    arrivals.push(performance.now());
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (body += c));
+    req.on('end', () => {
+      bodies.push(body);
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' } }] }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/v1/chat/completions`,
+    port,
+    arrivals,
+    bodies,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
