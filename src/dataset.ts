@@ -5,7 +5,7 @@
  * anything is sent.
  */
 import { readFile } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { BudgetgateError, ProfileError } from './core/errors.js';
 import type { Profile } from './core/profile-types.js';
 import { parsePromptsJsonl, type PromptItem } from './core/prompts.js';
@@ -18,7 +18,7 @@ import { parsePromptsJsonl, type PromptItem } from './core/prompts.js';
 export async function loadDataset(profile: Profile, baseDir: string, source: string): Promise<PromptItem[] | undefined> {
   const p = profile.target.prompts;
   if (p?.kind !== 'file') return undefined;
-  const file = isAbsolute(p.file) ? p.file : resolve(baseDir, p.file);
+  const file = resolve(baseDir, p.file); // an absolute p.file stays as it is
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -26,7 +26,7 @@ export async function loadDataset(profile: Profile, baseDir: string, source: str
     throw new BudgetgateError('profile', `${source}: target.dataset: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   const r = parsePromptsJsonl(text, file);
+  // an empty file is one of the problems ("no prompts"), so prompts is non-empty past this line
   if (r.problems.length > 0) throw new ProfileError(source, r.problems);
-  if (r.prompts.length === 0) throw new ProfileError(source, [{ path: 'target.dataset', message: `${file} holds no prompts` }]);
   return r.prompts;
 }

@@ -5,22 +5,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { run } from '../src/api.js';
 import { BudgetgateError } from '../src/core/errors.js';
-import { recordingServer, type TestServer } from './e2e/servers.js';
-
-let server: TestServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function recording(): Promise<TestServer & { bodies: string[] }> {
-  const s = await recordingServer();
-  server = s;
-  return s;
-}
+import { recordingServer } from './e2e/servers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'budgetgate-api-'));
 writeFileSync(join(dir, 'prompts.jsonl'), '"alpha"\n"beta"\n');
@@ -36,7 +24,7 @@ const contents = (bodies: string[]): string[] =>
 
 describe('run() with target.dataset', () => {
   it('happy: the dataset is read from baseDir and every request carries one of its prompts', async () => {
-    const s = await recording();
+    const s = await recordingServer();
     const r = await run(profile(s.url), { baseDir: dir });
     expect(r.totals.completed).toBe(10);
     // the probe request is the profile's own body; the scheduled ones are the dataset's, in turn
@@ -46,13 +34,13 @@ describe('run() with target.dataset', () => {
   });
 
   it('happy: prompts given directly are used instead of the file', async () => {
-    const s = await recording();
+    const s = await recordingServer();
     await run(profile(s.url), { prompts: [{ prompt: 'gamma' }], baseDir: '/nonexistent' });
     expect(new Set(contents(s.bodies.slice(1)))).toEqual(new Set(['gamma']));
   });
 
   it('sad: a dataset that cannot be read is a profile error, and nothing is sent', async () => {
-    const s = await recording();
+    const s = await recordingServer();
     const e = await run(profile(s.url), { baseDir: '/nonexistent' }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(BudgetgateError);
     expect((e as BudgetgateError).kind).toBe('profile');
@@ -61,7 +49,7 @@ describe('run() with target.dataset', () => {
   });
 
   it('sad: an empty prompts list is refused before anything is sent, not replaced by the fixed body', async () => {
-    const s = await recording();
+    const s = await recordingServer();
     const e = await run(profile(s.url), { prompts: [] }).catch((x: unknown) => x);
     expect((e as BudgetgateError).kind).toBe('usage');
     expect((e as Error).message).toMatch(/target\.dataset: prompts\.jsonl was not loaded/);

@@ -4,8 +4,6 @@ import { dirname, join } from 'node:path';
 import { BudgetgateError, ProfileError } from '../core/errors.js';
 import { parseProfileText } from '../core/profile.js';
 import type { Profile } from '../core/profile-types.js';
-import type { PromptItem } from '../core/prompts.js';
-import { loadDataset } from '../dataset.js';
 
 export async function readText(path: string, kind: 'profile' | 'report'): Promise<string> {
   try {
@@ -40,9 +38,4 @@ export async function writeAtomic(path: string, content: string): Promise<void> 
 export function defaultOutDir(profile: string, at: Date): string {
   const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return join('reports', `${profile}-${stamp}`);
-}
-
-/** The dataset a profile names (`target.dataset`), resolved relative to the profile file. */
-export function loadPrompts(profile: Profile, profilePath: string): Promise<PromptItem[] | undefined> {
-  return loadDataset(profile, dirname(profilePath), profilePath);
 }

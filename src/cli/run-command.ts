@@ -1,6 +1,6 @@
 /** `budgetgate run PROFILE`: the whole path from a profile file to an exit code. */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { BudgetgateError, ProfileError } from '../core/errors.js';
 import type { Profile } from '../core/profile-types.js';
 import { createRedactor, redactDeep, referencedVariables, secretValues } from '../core/redact.js';
@@ -14,7 +14,8 @@ import { requestBody, runEngine } from '../engine/run.js';
 import { renderProgress } from '../report/progress.js';
 import { renderTerminal } from '../report/terminal.js';
 import { EXIT } from './exit-codes.js';
-import { defaultOutDir, loadProfile, loadPrompts, readText, writeAtomic } from './files.js';
+import { loadDataset } from '../dataset.js';
+import { defaultOutDir, loadProfile, readText, writeAtomic } from './files.js';
 import { onInterrupt } from './signals.js';
 import { checkTargetUrl, resolveTarget } from './target.js';
 import { applyStrict, emitReportOutputs, parseFormats } from './outputs.js';
@@ -156,7 +157,7 @@ async function readCa(path: string | undefined): Promise<string | undefined> {
 
 async function runLoaded(profilePath: string, flags: RunFlags, io: Io, learn: (p: Profile, url: string) => void, redact: (s: string) => string): Promise<number> {
   const profile = await loadProfile(profilePath, io.env);
-  const promptItems = await loadPrompts(profile, profilePath);
+  const promptItems = await loadDataset(profile, dirname(profilePath), profilePath); // relative to the profile file
   learn(profile, flags.target ?? profile.target.url ?? '');
   // the rate cap is checked before anything is sent, dry run or not
   const plan = planSchedule(profile.phases);

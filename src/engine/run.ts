@@ -113,12 +113,14 @@ export function budgetStages(profile: Profile): string[] {
 /**
  * A body for each request when the profile gives prompts: from a dataset (items loaded by the
  * caller) round-robin or seeded-random, or synthetic prompts of a token-length distribution.
+ * @throws BudgetgateError (usage) when the profile names a dataset and no items came with it: never
+ * the profile's fixed body in its place, since that run would measure other prompts.
  */
 export function bodySource(profile: Profile, items: readonly PromptItem[] | undefined): (() => string) | undefined {
   const p = profile.target.prompts;
   if (!p) return undefined;
   if (p.kind === 'file') {
-    if (!items || items.length === 0) return undefined;
+    if (!items || items.length === 0) throw new BudgetgateError('usage', `target.dataset: ${p.file} was not loaded (pass its prompts to the run)`);
     const pick = promptPicker(items, p.order, profile.seed);
     return () => applyPrompt(profile.target.body, pick());
   }
@@ -128,10 +130,7 @@ export function bodySource(profile: Profile, items: readonly PromptItem[] | unde
 
 export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<RunResult> {
   const redact = o.redact ?? ((s: string) => s);
-  // never the profile's fixed body in place of the dataset it names: that run would measure other prompts
-  if (profile.target.prompts?.kind === 'file' && (o.promptItems === undefined || o.promptItems.length === 0)) {
-    throw new BudgetgateError('usage', `target.dataset: ${profile.target.prompts.file} was not loaded (pass its prompts to the run)`);
-  }
+  const nextBody = bodySource(profile, o.promptItems); // before the probe: a missing dataset sends nothing
   const body = requestBody(profile.target.body);
   const request = { url: o.url, method: profile.target.method, headers: profile.target.headers, body, timeoutMs: profile.target.timeoutMs };
   if (!o.skipProbe) await probe(request, redact);
@@ -201,7 +200,7 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
     stream: profile.target.stream ? { kind: streamKind(o.url) } : undefined,
     readBody: Object.keys(profile.timings.body).length > 0 || profile.fallback.some((f) => f.kind === 'modelDiffers'),
     requestedModel: requestedModel(profile.target.body),
-    nextBody: bodySource(profile, o.promptItems),
+    nextBody,
     watch: watch.active ? watch : undefined,
   }).finally(() => clearInterval(checkpointTimer));
 

@@ -4,25 +4,13 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli, tempDir, writeProfile } from './cli.js';
-import { recordingServer, type TestServer } from './servers.js';
-
-let server: TestServer | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function recording(): Promise<TestServer & { bodies: string[] }> {
-  const s = await recordingServer();
-  server = s;
-  return s;
-}
+import { recordingServer } from './servers.js';
 
 describe('budgetgate run with target.dataset', () => {
   it('happy: the dataset is read beside the profile and its prompts are sent', async () => {
-    const s = await recording();
+    const s = await recordingServer();
     const dir = join(tempDir(), 'profiles');
     mkdirSync(join(dir, 'data'), { recursive: true });
     writeFileSync(join(dir, 'data', 'p.jsonl'), '{"prompt": "north", "max_tokens": 3}\n"south"\n');
@@ -39,7 +27,7 @@ describe('budgetgate run with target.dataset', () => {
   });
 
   it('sad: a dataset missing beside the profile is exit 2 naming the field and the file, and nothing is sent', async () => {
-    const s = await recording();
+    const s = await recordingServer();
     const dir = tempDir();
     const profile = writeProfile(dir, {
       name: 'cli-dataset-missing',

@@ -1,6 +1,7 @@
 /** Small loopback servers for end-to-end tests. Each listens on 127.0.0.1 port 0 and closes fully. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { onTestFinished } from 'vitest';
 
 export interface TestServer {
   url: string;
@@ -56,7 +57,10 @@ export async function closedPort(): Promise<number> {
   return s.port;
 }
 
-/** Keeps every request body (in arrival order) and answers each with a small chat completion. */
+/**
+ * Keeps every request body (in arrival order) and answers each with a small chat completion. Call it
+ * inside a test: it closes itself when that test ends.
+ */
 export async function recordingServer(): Promise<TestServer & { bodies: string[] }> {
   const bodies: string[] = [];
   const arrivals: number[] = [];
@@ -73,15 +77,11 @@ export async function recordingServer(): Promise<TestServer & { bodies: string[]
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}/v1/chat/completions`,
-    port,
-    arrivals,
-    bodies,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
+  const close = (): Promise<void> =>
+    new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    });
+  onTestFinished(close);
+  return { url: `http://127.0.0.1:${port}/v1/chat/completions`, port, arrivals, bodies, close };
 }
