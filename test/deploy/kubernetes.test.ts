@@ -8,9 +8,9 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { parseProfileText } from '../../src/core/profile.js';
 import { ROOT } from '../e2e/cli.js';
 
@@ -238,17 +238,37 @@ export function checkManifests(docs: readonly Obj[]): string[] {
 }
 
 const DIR = join(ROOT, 'deploy/kubernetes');
-const files = readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f));
-function load(): Obj[] {
+/** The kustomizations `kubectl apply -k` is given: the shards, then the merge. */
+const KUSTOMIZATIONS = [DIR, join(DIR, 'merge')];
+type Kustomization = { resources?: string[]; components?: string[]; images?: { name: string; newName?: string; newTag?: string }[] };
+const readKustomization = (dir: string): Kustomization => parse(readFileSync(join(dir, 'kustomization.yaml'), 'utf8')) as Kustomization;
+const containersOf = (docs: readonly Obj[]): Obj[] => docs.filter((d) => d.kind === 'Job').flatMap((d) => ((((d.spec as Obj).template as Obj).spec as Obj).containers as Obj[]));
+
+/** A kustomization's resources as written (before kustomize's image transform), and the images its components set. */
+function kustomization(dir: string): { docs: Obj[]; files: string[]; images: NonNullable<Kustomization['images']> } {
+  const k = readKustomization(dir);
+  const files = (k.resources ?? []).map((r) => join(dir, r));
   const docs: Obj[] = [];
   for (const f of files) {
-    for (const d of parseAllDocuments(readFileSync(join(DIR, f), 'utf8'))) {
+    for (const d of parseAllDocuments(readFileSync(f, 'utf8'))) {
       expect(d.errors, f).toEqual([]);
       const v = d.toJS() as Obj | null;
       if (v !== null) docs.push(v);
     }
   }
-  return docs;
+  const images = [...(k.images ?? []), ...(k.components ?? []).flatMap((c) => readKustomization(join(dir, c)).images ?? [])];
+  return { docs, files, images };
+}
+/** Every document of every kustomization, with the image transform applied as kustomize applies it. */
+function load(): Obj[] {
+  return KUSTOMIZATIONS.flatMap((dir) => {
+    const { docs, images } = kustomization(dir);
+    for (const c of containersOf(docs)) {
+      const set = images.find((i) => i.name === c.image);
+      if (set) c.image = `${set.newName ?? set.name}${set.newTag ? `:${set.newTag}` : ''}`;
+    }
+    return docs;
+  });
 }
 const clone = <T,>(x: T): T => structuredClone(x);
 // client-side dry run still asks a server for its API groups: it needs kubectl *and* a reachable cluster
@@ -297,8 +317,29 @@ describe('deploy/kubernetes', () => {
     expect(checkManifests(docs).join('\n')).toMatch(re);
   });
 
-  it.skipIf(!kubectl)('kubectl apply --dry-run=client accepts the manifests', () => {
-    expect(() => execFileSync('kubectl', ['apply', '--dry-run=client', '-f', DIR], { stdio: 'pipe' })).not.toThrow();
+  it('happy: every manifest belongs to a kustomization, and the one image setting names every Job\'s image', () => {
+    const listed = KUSTOMIZATIONS.flatMap((d) => kustomization(d).files).map((f) => relative(DIR, f)).sort();
+    const onDisk = (function walk(d: string): string[] {
+      return readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : /\.ya?ml$/.test(e.name) && e.name !== 'kustomization.yaml' ? [relative(DIR, join(d, e.name))] : []));
+    })(DIR).sort();
+    expect(listed).toEqual(onDisk);
+    for (const dir of KUSTOMIZATIONS) {
+      const { docs, images } = kustomization(dir);
+      expect(images, dir).toEqual([{ name: 'budgetgate', newName: 'ghcr.io/example/budgetgate', newTag: '0.1.0' }]);
+      for (const c of containersOf(docs)) expect(c.image, `${dir}: ${String(c.name)}`).toBe('budgetgate');
+    }
+    for (const c of containersOf(load())) expect(c.image).toBe('ghcr.io/example/budgetgate:0.1.0');
+  });
+
+  it('happy: every Job runs under tini -g, so pod termination reaches budgetgate past the shell', () => {
+    for (const c of containersOf(load())) {
+      expect(c.command).toEqual(['tini', '-g', '--', 'sh', '-c']);
+      expect(((c.args ?? []) as string[]).join(' ')).toMatch(/^trap '' TERM INT;/);
+    }
+  });
+
+  it.skipIf(!kubectl)('kubectl apply -k --dry-run=client accepts the kustomizations', () => {
+    for (const dir of KUSTOMIZATIONS) expect(() => execFileSync('kubectl', ['apply', '--dry-run=client', '-k', dir], { stdio: 'pipe' })).not.toThrow();
   });
 });
 
@@ -317,7 +358,16 @@ describe('deploy/github-actions/distributed.yml', () => {
     expect(merge.needs).toBe('shard');
     const mergeSteps = JSON.stringify(merge.steps);
     expect(mergeSteps).toMatch(/actions\/download-artifact@v4/);
-    expect(mergeSteps).toMatch(/budgetgate merge reports\/report-shard-\*\/report\.json --profile .* --require-all/);
+    expect(mergeSteps).toMatch(/\$BUDGETGATE_IMAGE\\" merge reports\/report-shard-\*\/report\.json --profile .* --require-all/);
+  });
+
+  it('happy: every budgetgate step runs the image named once, in env.BUDGETGATE_IMAGE', () => {
+    expect((wf.env as Obj).BUDGETGATE_IMAGE).toBe('ghcr.io/example/budgetgate:0.1.0');
+    const text = readFileSync(join(ROOT, 'deploy/github-actions/distributed.yml'), 'utf8');
+    expect(text.match(/ghcr\.io\/example\/budgetgate/g)).toHaveLength(1);
+    const runs = Object.values(jobs).flatMap((j) => (j.steps as Obj[]).map((s) => s.run)).filter((r): r is string => typeof r === 'string' && /\b(run|merge) (profiles|reports)\//.test(r));
+    expect(runs).toHaveLength(2);
+    for (const r of runs) expect(r).toMatch(/^docker run --rm --user "\$\(id -u\):\$\(id -g\)" -v "\$PWD:\/work" -w \/work "\$BUDGETGATE_IMAGE" /);
   });
 
   it('sad: every job needs runs-on and steps (what Actions rejects a workflow for)', () => {
