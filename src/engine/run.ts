@@ -5,10 +5,10 @@
  */
 import { AbortWatch } from '../core/abort.js';
 import { evaluateBudgets, loadDeliveredVerdict, overallVerdict } from '../core/budgets.js';
-import { CLIENT_STAGES } from '../core/profile.js';
+import { CLIENT_STAGES, TOTAL_STAGE } from '../core/stages.js';
 import { applyPrompt, promptPicker, syntheticPrompt, type PromptItem } from '../core/prompts.js';
 import { createRng, deriveSeed } from '../core/random.js';
-import { TOTAL_STAGE, Recorder } from '../core/recorder.js';
+import { Recorder } from '../core/recorder.js';
 import { REPORT_SCHEMA, type RunResult } from '../core/report.js';
 import { arrivals, planSchedule } from '../core/schedule.js';
 import { compileTimings } from '../core/timing.js';
