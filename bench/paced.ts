@@ -9,7 +9,8 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Phase } from '../src/core/profile-types.js';
-import { Recorder, TOTAL_STAGE, type RecorderPhase } from '../src/core/recorder.js';
+import { Recorder, type RecorderPhase } from '../src/core/recorder.js';
+import { TOTAL_STAGE } from '../src/core/stages.js';
 import { arrivals, planSchedule, scheduledPerSecond, type Plan } from '../src/core/schedule.js';
 import { compileTimings } from '../src/core/timing.js';
 import { drive } from '../src/engine/driver.js';

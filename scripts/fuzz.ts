@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { BudgetgateError } from '../src/core/errors.js';
-import { parseProfile, parseProfileText } from '../src/core/profile.js';
+import { parseProfile, parseProfileText } from '../src/core/profile/index.js';
 import { parseServerTiming, parseServerTimingDetailed } from '../src/core/server-timing.js';
 import { compileTimings, type TimingExtractor } from '../src/core/timing.js';
 

@@ -5,7 +5,7 @@
 import { ProfileError } from './core/errors.js';
 import type { PromptItem } from './core/prompts.js';
 import { loadDataset } from './dataset.js';
-import { parseProfile, parseProfileText, type EnvLookup } from './core/profile.js';
+import { parseProfile, parseProfileText, type EnvLookup } from './core/profile/index.js';
 import type { RunResult } from './core/report.js';
 import { runEngine } from './engine/run.js';
 import { startSim, type SimOptions } from './sim/index.js';

@@ -1,8 +1,8 @@
 /** budgetgate's public API. Everything here is exported by name; nothing else is public. */
 export { run, type RunOptions } from './api.js';
 export { parseServerTiming, type ServerTimingMetric } from './core/server-timing.js';
-export { parseProfile, parseProfileText, describeBudget, type ProfileResult, type EnvLookup } from './core/profile.js';
-export type { Profile, Budget, Phase, Target, TimingRules, FallbackRule, PathName, LatencyKey } from './core/profile-types.js';
+export { parseProfile, parseProfileText, describeBudget, type ProfileResult, type EnvLookup } from './core/profile/index.js';
+export type { Profile, ProfileInput, Budget, Phase, Target, TimingRules, FallbackRule, PathName, LatencyKey } from './core/profile-types.js';
 export { planSchedule, arrivals, scheduledPerSecond, type Plan, type PlannedPhase, type Arrival } from './core/schedule.js';
 export { evaluateBudgets, type Measurements } from './core/budgets.js';
 export { REPORT_SCHEMA, parseReport, serializeReport, type RunResult, type Verdict, type SeriesReport, type TimelinePoint, type PhaseReport } from './core/report.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BudgetgateError, ProfileError } from '../src/core/errors.js';
-import { parseProfile } from '../src/core/profile.js';
+import { parseProfile } from '../src/core/profile/index.js';
 import type { Profile } from '../src/core/profile-types.js';
 import { loadDataset } from '../src/dataset.js';
 

@@ -62,8 +62,6 @@ export interface CapacityFlags {
   warmup?: string;
 }
 
-/** the profile's safety cap on rates (profile-types: Profile.maxRate, default 5,000 req/s) */
-const DEFAULT_MAX_RATE = 5000;
 const DEFAULT_COOLDOWN_MS = 2000;
 const DEFAULT_WARMUP_MS = 5000;
 
@@ -142,7 +140,8 @@ export async function capacityCommand(profilePath: string, flags: CapacityFlags,
   const profile = await loadProfile(profilePath, io.env);
   // every flag that can be wrong is checked before any load is sent
   const formats = parseFormats(flags.format).filter((f) => f !== 'json');
-  const maxRate = Number.isFinite(profile.maxRate) && profile.maxRate > 0 ? profile.maxRate : DEFAULT_MAX_RATE;
+  // the profile's safety cap on rates (profile/settings.ts: DEFAULT_MAX_RATE unless the profile raises it)
+  const maxRate = profile.maxRate;
   const to = flags.to ?? maxRate;
   if (to > maxRate) throw new BudgetgateError('usage', `--to ${to} is above the profile's maxRate (${maxRate} req/s): raise maxRate in the profile to search higher`);
   const from = Math.min(flags.from ?? defaultFrom(profile), to);

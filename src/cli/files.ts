@@ -2,7 +2,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BudgetgateError, ProfileError } from '../core/errors.js';
-import { parseProfileText } from '../core/profile.js';
+import { parseProfileText } from '../core/profile/index.js';
 import type { Profile } from '../core/profile-types.js';
 
 export async function readText(path: string, kind: 'profile' | 'report'): Promise<string> {

@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 /** commander wiring: the only module that reads argv, writes to the terminal and sets the exit code. */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { BudgetgateError, ProfileError } from '../core/errors.js';
-import { checkSafety } from '../core/safety.js';
+import { BudgetgateError } from '../core/errors.js';
 import { planSchedule } from '../core/schedule.js';
 import { renderPlan } from '../report/plan.js';
 import { startSim, type FaultKind, type SimOptions } from '../sim/index.js';
@@ -83,8 +82,6 @@ export function program(): Command {
     .addHelpText('after', '\nExample:\n  $ budgetgate validate profiles/demo.yaml')
     .action(async (path: string, flags: { target?: string }) => {
       const profile = await loadProfile(path, io.env);
-      const unsafe = checkSafety(profile, planSchedule(profile.phases));
-      if (unsafe.length > 0) throw new ProfileError(path, unsafe);
       const target = flags.target !== undefined ? checkTargetUrl(flags.target, '--target') : (profile.target.url ?? '(embedded simulated endpoint)');
       io.stdout(renderPlan(profile, planSchedule(profile.phases), target));
     });

@@ -1,10 +1,9 @@
 /** `budgetgate run PROFILE`: the whole path from a profile file to an exit code. */
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { BudgetgateError, ProfileError } from '../core/errors.js';
+import { BudgetgateError } from '../core/errors.js';
 import type { Profile } from '../core/profile-types.js';
 import { createRedactor, redactDeep, referencedVariables, secretValues } from '../core/redact.js';
-import { checkSafety } from '../core/safety.js';
 import { planSchedule } from '../core/schedule.js';
 import { probe } from '../engine/probe.js';
 import { renderPlan } from '../report/plan.js';
@@ -159,10 +158,8 @@ async function runLoaded(profilePath: string, flags: RunFlags, io: Io, learn: (p
   const profile = await loadProfile(profilePath, io.env);
   const promptItems = await loadDataset(profile, dirname(profilePath), profilePath); // relative to the profile file
   learn(profile, flags.target ?? profile.target.url ?? '');
-  // the rate cap is checked before anything is sent, dry run or not
+  // the rate cap (maxRate) was checked by the profile parser: nothing is sent, dry run or not
   const plan = planSchedule(profile.phases);
-  const unsafe = checkSafety(profile, plan);
-  if (unsafe.length > 0) throw new ProfileError(profilePath, unsafe);
   const ca = await readCa(flags.ca);
   // flags that can be wrong are checked before any load is sent
   const formats = parseFormats(flags.format).filter((f) => f !== 'json');

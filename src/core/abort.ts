@@ -13,7 +13,7 @@ import { evaluateBudgets, type Measurements, type PhaseData, type SeriesData } f
 import { createHistogram, mergeHistograms, recordMs, type Histogram } from './histograms.js';
 import type { Budget, PathName } from './profile-types.js';
 import type { ObservedTimings } from './recorder.js';
-import { TOTAL_STAGE } from './recorder.js';
+import { TOTAL_STAGE } from './stages.js';
 import type { Verdict } from './report.js';
 
 interface Slice {

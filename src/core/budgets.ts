@@ -15,7 +15,7 @@
  * status still follows the point estimate, and under `strict` a borderline pass fails the run.
  */
 import { formatDuration } from './units.js';
-import { describeBudget } from './profile.js';
+import { describeBudget } from './profile-types.js';
 import { countOf, decodeHistogram, maxMs, meanMs, mergeHistograms, quantileMs, type Histogram } from './histograms.js';
 import { quantileInterval, straddles } from './confidence.js';
 import type { Budget, BudgetScope, LatencyKey, PathName } from './profile-types.js';

@@ -1,13 +1,51 @@
 /**
- * The validated, normalised profile. Every duration is in milliseconds, every rate in requests per
- * second, every ratio a fraction in [0, 1]. Produced only by `parseProfile` (profile.ts).
+ * A profile twice over: `…Input` is what a user writes (YAML or JSON, before validation), and the
+ * plain name is the validated, normalised profile produced only by `parseProfile` (profile/), in
+ * which every duration is in milliseconds, every rate in requests per second, every ratio a
+ * fraction in [0, 1]. Each input type sits beside the type it becomes; the words for a parsed value
+ * (`describe*`) sit beside its type too.
+ *
+ * In an input, any optional key may also be null (a bare `key:` in YAML), which means absent; any
+ * string may use `${VAR}` (`$${` for a literal `${`). The accepted key lists are profile/keys.ts.
  */
+import { STREAM_STAGES } from './stages.js';
+import { formatDuration, formatPercent } from './units.js';
 
 export const LATENCY_KEYS = ['p50', 'p90', 'p95', 'p99', 'p999', 'max', 'mean'] as const;
 export type LatencyKey = (typeof LATENCY_KEYS)[number];
 
+/** A written duration: "30s", "1m30s", "250ms", "1.5s" (units.ts). */
+export type DurationInput = string;
+/** "1%", "0.5%", or a fraction from 0 to 1. */
+export type PercentInput = string | number;
+
 export type PathName = 'primary' | 'fallback';
 export const PATHS: readonly PathName[] = ['primary', 'fallback'];
+
+export interface TargetInput {
+  url?: string;
+  /** default POST with a body, GET without */
+  method?: string;
+  headers?: Record<string, string | number | boolean>;
+  body?: unknown;
+  /** default 30s */
+  timeout?: DurationInput;
+  stream?: boolean;
+  /** a JSONL file of prompts, relative to the profile */
+  dataset?: string | DatasetInput;
+  prompts?: PromptsInput;
+}
+
+export interface DatasetInput {
+  file: string;
+  /** default round-robin */
+  order?: 'round-robin' | 'random';
+}
+
+/** Generated prompts: stddev default 0, min default 1, max default ⌈mean + 4·stddev⌉. */
+export interface PromptsInput {
+  tokens: { mean: number; stddev?: number; min?: number; max?: number };
+}
 
 export interface Target {
   /** Absent: the embedded simulated endpoint is started and used. */
@@ -28,6 +66,22 @@ export interface Target {
 }
 
 /**
+ * The request in words, for `validate`: "POST http://…/v1/chat/completions, streamed, prompts from
+ * data/prompts.jsonl (round-robin), timings preset tgi". `url` absent: "the embedded simulator".
+ */
+export function describeTarget(t: Target, timings?: TimingRules): string {
+  const parts = [`${t.method} ${t.url ?? 'the embedded simulator'}`];
+  if (t.stream) parts.push(`streamed (${STREAM_STAGES.join(', ')} measured)`);
+  if (t.prompts?.kind === 'file') parts.push(`prompts from ${t.prompts.file} (${t.prompts.order})`);
+  if (t.prompts?.kind === 'synthetic') {
+    const k = t.prompts.tokens;
+    parts.push(`generated prompts of ~${k.mean} ± ${k.stddev} tokens (${k.min}..${k.max})`);
+  }
+  if (timings?.preset !== undefined) parts.push(`timings preset ${timings.preset}`);
+  return parts.join(', ');
+}
+
+/**
  * Per-request prompts. `file`: a JSONL file (the CLI reads it; the core gets its text), one prompt a
  * line (`{"prompt": "..."}` or `{"messages": [...]}` or a bare JSON string), chosen round-robin or by
  * a seeded random draw. `synthetic`: prompts generated with a token-length distribution.
@@ -38,10 +92,24 @@ export type Prompts =
 
 export type TimeUnit = 'us' | 'ms' | 's';
 
+/** A stage name (value in ms), or the name with its unit; `µs` is `us`. */
+export type StageSourceInput = string | { stage: string; unit?: TimeUnit | 'µs' };
+
 /** Where a stage's value is read from and in which unit; values are converted to ms. */
 export interface StageSource {
   stage: string;
   unit: TimeUnit;
+}
+
+export interface TimingsInput {
+  /** default true */
+  serverTiming?: boolean;
+  /** tgi, envoy, openai, litellm, vllm, llamacpp (presets.ts) */
+  preset?: string;
+  /** header name → stage */
+  headers?: Record<string, StageSourceInput>;
+  /** dotted JSON path → stage */
+  body?: Record<string, StageSourceInput>;
 }
 
 export interface TimingRules {
@@ -70,6 +138,13 @@ export type FallbackSignal =
   /** the response body's `model` differs from the request body's `model` */
   | { kind: 'modelDiffers' };
 
+/** `fallback:` is one of these or a list of them. */
+export type FallbackSignalInput =
+  | { header: string; equals: string | number | boolean }
+  | { header: string; matches: string }
+  | { header: string; greaterThan: number }
+  | { modelDiffers: true };
+
 export type FallbackRule = FallbackSignal & {
   /** readable and unique: "x-route=fallback", "x-litellm-attempted-fallbacks>0", "model differs" */
   id: string;
@@ -84,6 +159,23 @@ export type Arrivals = 'uniform' | 'poisson' | 'gamma';
  * returns (autocannon's native model); latency is then measured from the actual send.
  */
 export type LoadModel = 'open' | 'closed';
+
+/** `rate` (open model) or `concurrency` (closed model); `to` ramps either linearly to its end value. */
+export type PhaseInput =
+  | { name: string; duration: DurationInput; rate: number; to?: number; warmup?: boolean }
+  | { name: string; duration: DurationInput; concurrency: number; to?: number; warmup?: boolean };
+
+/** Sugar: base for `at`, peak for `hold`, base until `duration` (phases spike-base, spike-peak, spike-recover). */
+export interface SpikeInput {
+  spike: { name?: string; base: number; peak: number; at: DurationInput; hold: DurationInput; duration: DurationInput; warmup?: boolean };
+}
+
+/** Sugar: rates from, from + step, … up to `to`, each held for `hold` (phases step-50, step-100, …). */
+export interface StepsInput {
+  steps: { name?: string; from: number; to: number; step: number; hold: DurationInput; warmup?: boolean };
+}
+
+export type PhaseEntryInput = PhaseInput | SpikeInput | StepsInput;
 
 export interface Phase {
   name: string;
@@ -100,6 +192,24 @@ export interface Phase {
   /** warmup phases send load but are not budgeted */
   warmup: boolean;
 }
+
+/** What every budget entry may add: its scope and early abort (window default 30s, after default 60s). */
+export interface BudgetScopeInput {
+  path?: PathName;
+  phase?: string;
+  abortOnFail?: boolean;
+  window?: DurationInput;
+  after?: DurationInput;
+}
+
+/** One entry may set several limits; each becomes its own Budget. */
+export type LatencyBudgetInput = { stage: string } & { [K in LatencyKey]?: DurationInput } & BudgetScopeInput;
+export type ErrorRateBudgetInput = { errorRate: PercentInput } & BudgetScopeInput;
+/** no `path`: the fallback rate counts fallback responses among all of them */
+export type FallbackRateBudgetInput = { fallbackRate: PercentInput } & Omit<BudgetScopeInput, 'path'>;
+/** `">= 95%"`, `"≥ 95%"`, `"95%"` or `0.95` */
+export type GoodputBudgetInput = { goodput: PercentInput } & BudgetScopeInput;
+export type BudgetInput = LatencyBudgetInput | ErrorRateBudgetInput | FallbackRateBudgetInput | GoodputBudgetInput;
 
 /** Which requests a budget looks at. Absent path: both; absent phase: every non-warmup phase. */
 export interface BudgetScope {
@@ -122,6 +232,47 @@ export type Budget =
   | ({ kind: 'fallbackRate'; id: string; max: number } & BudgetScope)
   /** the fraction of requests that met every per-request limit of `Profile.goodput` */
   | ({ kind: 'goodput'; id: string; min: number } & BudgetScope);
+
+/** Human words for a budget: "p99 of total (fallback path, phase spike) ≤ 2s", "error rate ≤ 1%". */
+export function describeBudget(b: Budget): string {
+  const scope: string[] = [];
+  if (b.path !== undefined) scope.push(`${b.path} path`);
+  if (b.phase !== undefined) scope.push(`phase ${b.phase}`);
+  const suffix = scope.length === 0 ? '' : ` (${scope.join(', ')})`;
+  const abort = b.abort ? `; aborts the run when broken over ${formatDuration(b.abort.windowMs)}, from ${formatDuration(b.abort.afterMs)} on` : '';
+  switch (b.kind) {
+    case 'latency':
+      return `${b.key} of ${b.stage}${suffix} ≤ ${formatDuration(b.limitMs)}${abort}`;
+    case 'errorRate':
+      return `error rate${suffix} ≤ ${formatPercent(b.max)}${abort}`;
+    case 'fallbackRate':
+      return `fallback rate${suffix} ≤ ${formatPercent(b.max)}${abort}`;
+    case 'goodput':
+      return `goodput${suffix} ≥ ${formatPercent(b.min)}${abort}`;
+  }
+}
+
+/** What a user writes: `name` and `phases` are required, every other section has a default. */
+export interface ProfileInput {
+  name: string;
+  target?: TargetInput;
+  timings?: TimingsInput;
+  fallback?: FallbackSignalInput | FallbackSignalInput[];
+  /** per-request limits, stage → duration: `{ ttft: 500ms, total: 5s }` */
+  goodput?: Record<string, DurationInput>;
+  /** default uniform */
+  arrivals?: Arrivals;
+  /** gamma shape, 0.01 to 100; default 1 */
+  burstiness?: number;
+  /** default 1 */
+  seed?: number;
+  /** default 1,000 */
+  maxInFlight?: number;
+  /** default 5,000 req/s */
+  maxRate?: number;
+  phases: PhaseEntryInput[];
+  budgets?: BudgetInput[];
+}
 
 export interface Profile {
   name: string;
@@ -151,4 +302,11 @@ export interface Profile {
   maxRate: number;
   phases: Phase[];
   budgets: Budget[];
+}
+
+/** The goodput rule in words: "ttft ≤ 500ms, tpot ≤ 50ms, total ≤ 5s"; '' when there is none. */
+export function describeGoodput(goodput: Record<string, number>): string {
+  return Object.entries(goodput)
+    .map(([stage, ms]) => `${stage} ≤ ${formatDuration(ms)}`)
+    .join(', ');
 }

@@ -7,8 +7,8 @@ import { createHistogram, encodeHistogram, maxMs, mergeHistograms, quantileMs, r
 import type { PathName } from './profile-types.js';
 import type { Counts, LatenessReport, PhaseReport, SeriesReport, TimelinePoint } from './report.js';
 import type { Measurements, PhaseData, SeriesData } from './budgets.js';
+import { TOTAL_STAGE, UNATTRIBUTED_STAGE } from './stages.js';
 
-export const TOTAL_STAGE = 'total';
 
 export interface RecorderPhase {
   name: string;
@@ -55,9 +55,6 @@ export interface ObservedTimings {
   /** stages with many values per request (itl: every gap between streamed tokens) */
   samples?: ReadonlyMap<string, readonly number[]>;
 }
-
-/** Stage names the recorder derives itself. */
-export const UNATTRIBUTED_STAGE = 'unattributed';
 
 export interface RecorderOptions {
   /**

@@ -1,35 +1,32 @@
 /**
- * The open-model driver: one long-lived autocannon instance whose clients take a token from our pacer
- * before each request. The pacer releases tokens at the schedule's intended times whatever the server
- * does; each request's latency is measured from its *intended* time, so a stalled server cannot hide
- * behind a client that politely waited (no coordinated omission).
+ * The driver: one long-lived autocannon instance whose clients take an arrival from our pacer before
+ * each request. Each request's latency is measured from its *intended* time, so a stalled server
+ * cannot hide behind a client that politely waited (no coordinated omission). An arrival due while
+ * every connection (≤ maxInFlight) is busy waits and is counted *late*; its wait is part of its
+ * measured latency.
  *
- * A token due while every connection (≤ maxInFlight) is busy waits in a FIFO and is counted *late*;
- * its wait is part of its measured latency. Nothing is dropped silently.
- *
- * Pacing never spins: each wake-up sends every request due within the next EARLY_MS (so a send is at
- * most that early), then sleeps on a timer until EARLY_MS before the next one. Node's timers fire
- * ≥ 1 ms after they are set and typically < 1 ms late, so a send lands within about [−0.5, +1.5] ms of
- * its intended time. Spinning (setImmediate until due) would buy µs at the median but costs most of
- * a core at 1,000 req/s, and on a shared machine a busy process is descheduled for far longer.
- *
- * Closed-model phases have no schedule: while one is active, the driver keeps concurrencyAt(t)
- * virtual users busy, issuing a request whenever fewer are in flight (on each completion, and every
- * 10 ms for ramps). Their latency is measured from the actual send, as a closed loop's must be.
+ * Composed of named parts: the pacer (pacer.ts: due queue + timer), the connection pool
+ * (connection-pool.ts), closed-model users (closed-users.ts), the socket events of a connection
+ * (client-events.ts), and what a finished response means (core/response.ts). This file holds the
+ * run's state machine: dispatch, send, settle, stop and finish.
  */
 import autocannon from 'autocannon';
-import { concurrencyAt, phaseAt, phaseOfSecondBefore, type ArrivalStream, type Arrival, type Plan, type PlannedPhase } from '../core/schedule.js';
 import type { AbortDecision, AbortWatch } from '../core/abort.js';
-import type { ObservedTimings, Progress, Recorder } from '../core/recorder.js';
-import { createStreamMeter, tokensPerSecond, tpotMs, type StreamMeter } from '../core/stream.js';
+import type { Progress, Recorder } from '../core/recorder.js';
+import { interpretResponse, unfinishedPath, type ResponseRules } from '../core/response.js';
+import { phaseOfSecondBefore, type ArrivalStream, type Arrival, type Plan, type PlannedPhase } from '../core/schedule.js';
 import type { TimingExtractor } from '../core/timing.js';
-import { hookClient, type ClientControl, type HookedClient } from './autocannon-hook.js';
+import { hookClient, type HookedClient } from './autocannon-hook.js';
+import { bodyText, listen, type ClientEventSink } from './client-events.js';
+import { ClosedUsers, isClosedArrival } from './closed-users.js';
+import { ConnectionPool, type Connection, type Slot } from './connection-pool.js';
+import { Pacer, nodeTimer } from './pacer.js';
+
+export { EARLY_MS } from './pacer.js';
+export { MAX_BODY_BYTES } from './client-events.js';
 
 /** A token more than this late when it leaves, for any reason, counts as late. */
 export const LATE_AFTER_MS = 10;
-
-/** A request may leave this much before its intended time, so the pacer need not spin (see above). */
-export const EARLY_MS = 0.5;
 
 export interface DriverOptions {
   url: string;
@@ -62,9 +59,6 @@ export interface DriverOptions {
   watch?: AbortWatch;
 }
 
-/** Bodies are kept only when a rule reads them, and only this much: bounded memory per request. */
-export const MAX_BODY_BYTES = 1 << 20;
-
 export interface Tick {
   tMs: number;
   /** the phase of the second the tick reports (the one just ended); undefined after the run */
@@ -80,424 +74,266 @@ export interface DriveOutcome {
   aborted?: AbortDecision;
 }
 
-interface Slot {
-  arrival: Arrival;
-  sentMs: number;
-  headers: string[] | undefined;
-  trailers?: string[];
-  meter?: StreamMeter;
-  body?: Buffer[];
-  bodyBytes?: number;
-}
-
-interface ClientState {
-  client: HookedClient;
-  send: () => void;
-  control: ClientControl;
-  /** the last response asked to close the connection: reconnect before the next request */
-  closing: boolean;
-  slot: Slot | undefined;
-  reserved: { arrival: Arrival; waited: boolean } | undefined;
-  idle: boolean;
-}
-
-/** A FIFO without Array#shift's O(n) copying. */
-class Queue<T> {
-  private items: (T | undefined)[] = [];
-  private head = 0;
-  get size(): number {
-    return this.items.length - this.head;
-  }
-  push(x: T): void {
-    this.items.push(x);
-  }
-  shift(): T | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const x = this.items[this.head];
-    this.items[this.head++] = undefined;
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return x;
-  }
-}
-
-function isEventStream(h: string[]): boolean {
-  for (let i = 0; i + 1 < h.length; i += 2) {
-    if ((h[i] as string).toLowerCase() === 'content-type') return (h[i + 1] as string).toLowerCase().includes('text/event-stream');
-  }
-  return false;
-}
-
-/** The first phase start or end after t (or the plan's end). */
-function nextEdge(plan: Plan, t: number): number {
-  for (const p of plan.phases) {
-    if (p.startMs > t) return p.startMs;
-    if (p.endMs > t) return p.endMs;
-  }
-  return plan.durationMs;
-}
-
-/** HTTP/1.0 without keep-alive, or `Connection: close`: the server ends the socket after this response. */
-function wantsClose(info: { headers: string[]; versionMajor?: number; versionMinor?: number; shouldKeepAlive?: boolean }): boolean {
-  if (info.shouldKeepAlive !== undefined) return !info.shouldKeepAlive;
-  const h = info.headers;
-  for (let i = 0; i + 1 < h.length; i += 2) {
-    if ((h[i] as string).toLowerCase() === 'connection') return /close/i.test(h[i + 1] as string);
-  }
-  return info.versionMajor === 1 && info.versionMinor === 0;
-}
-
-function errorKind(err: NodeJS.ErrnoException): string {
-  return err.code ?? err.message ?? 'connection error';
-}
-
 export function drive(o: DriverOptions): Promise<DriveOutcome> {
-  return new Promise((resolve, reject) => {
-    const states = new Map<HookedClient, ClientState>();
-    const warm: ClientState[] = []; // LIFO: reuse the hottest connections, let the rest idle
-    const cold: ClientState[] = [];
-    const due = new Queue<Arrival>();
-    let t0 = Number.NaN;
-    let stopping = false; // no more tokens will be handed out (aborted)
-    let exhausted = false; // the arrival stream has ended
-    let finished = false;
-    let inFlight = 0;
-    let timer: NodeJS.Timeout | undefined;
-    let drainTimer: NodeJS.Timeout | undefined;
-    let tickTimer: NodeJS.Timeout | undefined;
-    let aborted: AbortDecision | undefined;
-    let closedIndex = 0; // indices of closed-model requests count down from -1: the schedule owns ≥ 0
-    const closedInFlight = new Map<number, number>(); // phase index → its requests in flight
-    const now = (): number => o.clock() - t0;
+  return new Promise((resolve, reject) => new Driving(o, resolve, reject).start());
+}
 
-    /** Everything one response says: server stages (headers, trailers, body), stream timings, path. */
-    const observe = (slot: Slot, done: number): ObservedTimings => {
-      let json: unknown;
-      let client: Map<string, number> | undefined;
-      let samples: Map<string, number[]> | undefined;
-      if (slot.meter) {
-        const r = slot.meter.finish(done);
-        json = r.lastJson;
-        if (r.firstTokenMs !== undefined) {
-          const ttft = r.firstTokenMs - slot.arrival.t;
-          const total = done - slot.arrival.t;
-          client = new Map([['ttft', ttft]]);
-          const tpot = tpotMs(total, ttft, r.tokens);
-          if (tpot !== undefined) client.set('tpot', tpot);
-          // output tokens per second of the whole request, recorded in the histograms' ms slot as a number
-          const rate = r.tokens > 0 ? tokensPerSecond(r.tokens, total) : undefined;
-          if (rate !== undefined) client.set('tokens_per_s', rate);
-          samples = new Map([['itl', r.itl]]);
-        }
-      } else if (slot.body && slot.body.length > 0) {
-        try {
-          json = JSON.parse(Buffer.concat(slot.body).toString('utf8'));
-        } catch {
-          json = undefined; // not JSON: body rules find nothing and report those stages unmeasured
-        }
-      }
-      const t = o.extractor.extract(slot.headers ?? [], slot.trailers, { json, requestedModel: o.requestedModel });
-      return { stages: t.stages, unmeasured: t.unmeasured, path: t.path, signals: t.signals, client, samples };
-    };
+class Driving implements ClientEventSink {
+  private readonly pool = new ConnectionPool();
+  private readonly users: ClosedUsers;
+  private readonly pacer: Pacer;
+  private readonly rules: ResponseRules;
+  private instance: autocannon.Instance | undefined;
+  private t0 = Number.NaN;
+  private stopping = false; // no more arrivals will be handed out (aborted)
+  private exhausted = false; // the schedule has ended
+  private finished = false;
+  private inFlight = 0;
+  private drainTimer: NodeJS.Timeout | undefined;
+  private tickTimer: NodeJS.Timeout | undefined;
+  private aborted: AbortDecision | undefined;
+  readonly stream: { kind: 'chat' | 'completions' } | undefined;
+  readonly readBody: boolean;
 
-    const fail = (s: ClientState, kind: string): void => {
-      const slot = s.slot;
-      if (!slot) return;
-      s.slot = undefined;
-      settled(slot.arrival);
-      const path = slot.headers ? o.extractor.extract(slot.headers, slot.trailers).path : 'primary';
-      const t = now();
-      o.recorder.failed(slot.arrival.phase, t, kind, path);
-      o.watch?.failed(slot.arrival.phase, t, path);
-    };
+  constructor(
+    private readonly o: DriverOptions,
+    private readonly resolve: (d: DriveOutcome) => void,
+    private readonly reject: (e: unknown) => void,
+  ) {
+    this.users = new ClosedUsers(o.plan, o.recorder);
+    this.rules = { extractor: o.extractor, requestedModel: o.requestedModel };
+    this.stream = o.stream;
+    this.readBody = o.readBody === true;
+    this.pacer = new Pacer(o.plan, o.arrivals, () => this.now(), nodeTimer, {
+      due: (a) => o.recorder.due(a.t),
+      release: (a) => this.release(a),
+      fillClosed: () => this.fillClosed(),
+      exhausted: () => {
+        this.exhausted = true;
+        this.maybeFinish();
+      },
+    });
+  }
 
-    const closedPhase = (t: number): PlannedPhase | undefined => {
-      const p = phaseAt(o.plan, t);
-      return p?.model === 'closed' ? p : undefined;
-    };
+  now(): number {
+    return this.o.clock() - this.t0;
+  }
 
-    const settled = (a: Arrival): void => {
-      inFlight--;
-      if (a.index < 0) closedInFlight.set(a.phase, (closedInFlight.get(a.phase) ?? 1) - 1);
-    };
-
-    /** A closed phase's next request, when it has fewer virtual users busy than it should. */
-    const closedArrival = (): Arrival | undefined => {
-      if (stopping || finished) return undefined;
-      const t = now();
-      const p = closedPhase(t);
-      if (!p) return undefined;
-      const busy = closedInFlight.get(p.index) ?? 0;
-      if (busy >= concurrencyAt(p, t - p.startMs)) return undefined;
-      closedInFlight.set(p.index, busy + 1);
-      o.recorder.issued(p.index, t);
-      return { index: --closedIndex, t, phase: p.index };
-    };
-
-    const fillClosed = (): void => {
-      for (let a = closedArrival(); a; a = closedArrival()) {
-        const s = freeClient();
-        if (!s) {
-          // no connection free: give the user back; the next completion refills
-          closedInFlight.set(a.phase, (closedInFlight.get(a.phase) ?? 1) - 1);
-          return;
-        }
-        dispatch(s, a, false);
-      }
-    };
-
-    const dispatch = (s: ClientState, arrival: Arrival, waited: boolean): void => {
-      s.idle = false;
-      if (!s.control.connected()) {
-        // cold or parked: connecting triggers ready(), which sends the reserved token
-        s.reserved = { arrival, waited };
-        s.control.connect();
-        return;
-      }
-      send(s, arrival, waited, s.send);
-    };
-
-    /** A closed-model request is never late: its intended time is when a user sends it. */
-    const send = (s: ClientState, arrival: Arrival, waited: boolean, write: () => void): void => {
-      const t = now();
-      if (arrival.index < 0) arrival.t = t;
-      s.slot = { arrival, sentMs: t, headers: undefined };
-      s.idle = false;
-      inFlight++;
-      o.recorder.sent(arrival.phase, arrival.t, t, arrival.index >= 0 && (waited || t - arrival.t > LATE_AFTER_MS));
-      write();
-    };
-
-    const ready = (client: HookedClient, write: () => void): void => {
-      const s = states.get(client);
-      if (!s) return;
-      s.send = write;
-      if (s.slot) {
-        // autocannon reconnected under a request that never got its response: after a timeout it
-        // reconnects before emitting 'timeout', and a server that closes the socket emits 'end'.
-        fail(s, now() - s.slot.sentMs >= o.timeoutMs * 0.99 ? 'timeout' : 'connection closed');
-      }
-      if (s.closing && !s.reserved) {
-        // the server said Connection: close: this socket takes no further request
-        s.closing = false;
-        park(s);
-        return;
-      }
-      if (s.reserved) {
-        const r = s.reserved;
-        s.reserved = undefined;
-        send(s, r.arrival, r.waited, write);
-        return;
-      }
-      if (finished) return;
-      if (!stopping) {
-        const next = due.shift();
-        if (next) return dispatch(s, next, true);
-        const closed = closedArrival();
-        if (closed) return dispatch(s, closed, false);
-      }
-      if (!s.idle) {
-        s.idle = true;
-        warm.push(s);
-      }
-      maybeFinish();
-    };
-
-    /** Cold again: reconnects when it is next given a token (see autocannon-hook.ts). */
-    const park = (s: ClientState): void => {
-      s.control.park();
-      if (!s.idle) {
-        s.idle = true;
-        cold.push(s);
-      }
-      maybeFinish();
-    };
-
-    const freeClient = (): ClientState | undefined => {
-      while (warm.length > 0) {
-        const s = warm.pop() as ClientState;
-        if (s.idle && !s.slot) return s;
-      }
-      while (cold.length > 0) {
-        const s = cold.shift() as ClientState;
-        if (s.idle && !s.slot && !s.reserved) return s;
-      }
-      return undefined;
-    };
-
-    const pump = (): void => {
-      timer = undefined;
-      if (stopping || finished) return;
-      const t = now();
-      const closed = closedPhase(t);
-      if (closed) fillClosed();
-      let next: number | undefined;
-      while ((next = o.arrivals.peekTime()) !== undefined && next <= t + EARLY_MS) {
-        const a = o.arrivals.next() as Arrival;
-        o.recorder.due(a.t);
-        if (due.size > 0) {
-          due.push(a);
-          continue;
-        }
-        const s = freeClient();
-        if (s) dispatch(s, a, false);
-        else due.push(a);
-      }
-      const end = o.plan.durationMs;
-      if (next === undefined && now() >= end) {
-        exhausted = true; // what is still due leaves as connections free up (ready())
-        maybeFinish();
-        return;
-      }
-      // wake for the next arrival, the next phase edge (a closed phase starts with no arrival), and
-      // every 10 ms while a closed phase is under way (its ramp adds users as time passes). The edge
-      // is taken from the same t as `closed`: from a later now(), a pump that straddled an edge would
-      // see neither the closed phase nor its start, and sleep through it.
-      const edge = nextEdge(o.plan, t);
-      const until = Math.min(next ?? end, edge, closed ? t + 10 : end);
-      const wait = until - EARLY_MS - now();
-      timer = wait <= 0 ? (setImmediate(pump) as unknown as NodeJS.Timeout) : setTimeout(pump, wait);
-    };
-
-    const maybeFinish = (): void => {
-      if (finished) return;
-      if (!stopping && !(exhausted && due.size === 0)) return;
-      if (inFlight > 0) {
-        drainTimer ??= setTimeout(() => finish(true), o.timeoutMs + 1000);
-        return;
-      }
-      finish(false);
-    };
-
-    const finish = (cancelInFlight: boolean): void => {
-      if (finished) return;
-      finished = true;
-      if (timer) clearTimeout(timer);
-      if (drainTimer) clearTimeout(drainTimer);
-      if (tickTimer) clearTimeout(tickTimer);
-      for (const s of states.values()) if (s.slot) fail(s, cancelInFlight ? 'cancelled' : 'timeout');
-      const durationMs = now();
-      instance.stop();
-      for (const s of states.values()) s.client.destroy();
-      resolve({ interrupted: o.signal?.aborted === true || o.hardSignal?.aborted === true, durationMs, ...(aborted ? { aborted } : {}) });
-    };
-
-    const onAbort = (): void => {
-      stopping = true;
-      if (timer) clearTimeout(timer);
-      // due tokens that never left are not sent; they remain visible as scheduled − sent
-      while (due.shift()) {
-        /* drop */
-      }
-      maybeFinish();
-    };
-
-    const peakClosed = Math.max(0, ...o.plan.phases.map((p) => Math.max(p.concurrency, p.concurrencyTo)));
-    // a closed phase issues requests without limit of count: it may need every connection allowed
-    const connections = Math.max(1, peakClosed > 0 ? o.maxInFlight : Math.min(o.maxInFlight, o.plan.requests));
-    let instance: autocannon.Instance;
+  start(): void {
     try {
-      instance = autocannon(
-        {
-          url: o.url,
-          method: o.method as autocannon.Request['method'],
-          headers: o.headers,
-          body: o.body,
-          ...(o.nextBody ? { requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, body: o.nextBody?.() }) }] } : {}),
-          connections,
-          pipelining: 1,
-          // autocannon refuses a timeout under 1 s; the exact one is set on each client below
-          timeout: Math.max(1, o.timeoutMs / 1000),
-          // autocannon ends on its own after `duration`; we stop it ourselves long before
-          duration: 24 * 3600,
-          setupClient: (c: unknown) => {
-            const client = c as HookedClient;
-            // read when autocannon arms each request's timer, which happens after setupClient
-            (client as unknown as { timeout: number }).timeout = o.timeoutMs;
-            const hooks = hookClient(client, { ready });
-            const s: ClientState = { client, send: () => {}, control: hooks, closing: false, slot: undefined, reserved: undefined, idle: true };
-            states.set(client, s);
-            cold.push(s);
-            client.on('headers', (info) => {
-              const slot = s.slot;
-              s.closing = wantsClose(info);
-              if (!slot) return;
-              slot.headers = info.headers;
-              if (o.stream && isEventStream(info.headers)) slot.meter = createStreamMeter(o.stream.kind);
-              else if (o.readBody) {
-                slot.body = [];
-                slot.bodyBytes = 0;
-              }
-            });
-            client.on('response', (status: number) => {
-              const slot = s.slot;
-              if (!slot) return;
-              s.slot = undefined;
-              settled(slot.arrival);
-              const done = now();
-              const timings = observe(slot, done);
-              if (status >= 200 && status < 300) {
-                o.recorder.completed(slot.arrival.phase, slot.arrival.t, done, timings);
-                o.watch?.completed(slot.arrival.phase, slot.arrival.t, done, timings);
-              } else {
-                o.recorder.failed(slot.arrival.phase, done, `http ${status}`, timings.path);
-                o.watch?.failed(slot.arrival.phase, done, timings.path);
-              }
-            });
-            client.on('body', (chunk: Buffer) => {
-              const slot = s.slot;
-              if (!slot) return;
-              if (slot.meter) slot.meter.push(chunk, now());
-              else if (slot.body && (slot.bodyBytes ?? 0) + chunk.length <= MAX_BODY_BYTES) {
-                slot.body.push(Buffer.from(chunk));
-                slot.bodyBytes = (slot.bodyBytes ?? 0) + chunk.length;
-              }
-            });
-            client.on('trailers', (raw: string[]) => {
-              if (s.slot) s.slot.trailers = raw;
-            });
-            client.on('connError', (err) => {
-              fail(s, errorKind(err));
-              park(s);
-            });
-          },
-        } as autocannon.Options,
-        (err: Error | null) => {
-          // autocannon reports bad options here (possibly before it returns an instance)
-          if (err && !finished) {
-            finished = true;
-            if (timer) clearTimeout(timer);
-            if (tickTimer) clearTimeout(tickTimer);
-            reject(err);
-          }
-        },
-      );
+      this.instance = autocannon(this.autocannonOptions(), (err: Error | null) => {
+        // autocannon reports bad options here (possibly before it returns an instance)
+        if (err && !this.finished) {
+          this.finished = true;
+          this.pacer.stop();
+          if (this.tickTimer) clearTimeout(this.tickTimer);
+          this.reject(err);
+        }
+      });
     } catch (e) {
-      reject(e);
+      this.reject(e);
       return;
     }
     // every constructed client parked itself as cold; none is idle-warm yet
-    for (const s of states.values()) s.idle = true;
+    for (const s of this.pool.all()) s.idle = true;
+    const { signal, hardSignal } = this.o;
+    if (signal?.aborted) this.onAbort();
+    signal?.addEventListener('abort', () => this.onAbort(), { once: true });
+    hardSignal?.addEventListener('abort', () => this.finish(true), { once: true });
+    if (this.finished) return; // autocannon refused the options
+    this.t0 = this.o.clock();
+    this.tickTimer = setTimeout(() => this.tick(1), 1000);
+    this.pacer.start();
+  }
 
-    if (o.signal?.aborted) onAbort();
-    o.signal?.addEventListener('abort', onAbort, { once: true });
-    o.hardSignal?.addEventListener('abort', () => finish(true), { once: true });
-    const tick = (n: number): void => {
-      if (finished) return;
-      const t = now();
-      o.recorder.inFlight(t - 1, inFlight); // the second that just ended
-      if (!aborted && !stopping) {
-        aborted = o.watch?.check(t);
-        if (aborted) onAbort();
+  private autocannonOptions(): autocannon.Options {
+    const o = this.o;
+    const peakClosed = Math.max(0, ...o.plan.phases.map((p) => Math.max(p.concurrency, p.concurrencyTo)));
+    // a closed phase issues requests without limit of count: it may need every connection allowed
+    const connections = Math.max(1, peakClosed > 0 ? o.maxInFlight : Math.min(o.maxInFlight, o.plan.requests));
+    const hooks = { ready: (client: HookedClient, write: () => void) => this.ready(client, write) };
+    return {
+      url: o.url,
+      method: o.method as autocannon.Request['method'],
+      headers: o.headers,
+      body: o.body,
+      ...(o.nextBody ? { requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, body: o.nextBody?.() }) }] } : {}),
+      connections,
+      pipelining: 1,
+      // autocannon refuses a timeout under 1 s; the exact one is set on each client below
+      timeout: Math.max(1, o.timeoutMs / 1000),
+      // autocannon ends on its own after `duration`; we stop it ourselves long before
+      duration: 24 * 3600,
+      setupClient: (c: unknown) => {
+        const client = c as HookedClient;
+        // read when autocannon arms each request's timer, which happens after setupClient
+        (client as unknown as { timeout: number }).timeout = o.timeoutMs;
+        listen(client, this.pool.add(client, hookClient(client, hooks)), this);
+      },
+    } as autocannon.Options;
+  }
+
+  /** The pacer's arrival leaves now if a connection is free. */
+  private release(a: Arrival): boolean {
+    const s = this.pool.take();
+    if (s) this.dispatch(s, a, false);
+    return s !== undefined;
+  }
+
+  private closedArrival(): Arrival | undefined {
+    if (this.stopping || this.finished) return undefined;
+    return this.users.next(this.now());
+  }
+
+  private fillClosed(): void {
+    for (let a = this.closedArrival(); a; a = this.closedArrival()) {
+      const s = this.pool.take();
+      if (!s) {
+        this.users.done(a); // no connection free: give the user back; the next completion refills
+        return;
       }
-      o.onTick?.({ tMs: t, phase: phaseOfSecondBefore(o.plan, t), inFlight, progress: o.recorder.progress(t) });
-      tickTimer = setTimeout(() => tick(n + 1), Math.max(0, (n + 1) * 1000 - now()));
-    };
-    if (finished) return; // autocannon refused the options
-    t0 = o.clock();
-    tickTimer = setTimeout(() => tick(1), 1000);
-    pump();
-  });
+      this.dispatch(s, a, false);
+    }
+  }
+
+  private dispatch(s: Connection, arrival: Arrival, waited: boolean): void {
+    s.idle = false;
+    if (!s.control.connected()) {
+      // cold or parked: connecting triggers ready(), which sends the reserved arrival
+      s.reserved = { arrival, waited };
+      s.control.connect();
+      return;
+    }
+    this.send(s, arrival, waited, s.send);
+  }
+
+  /** A closed-model request is never late: its intended time is when a user sends it. */
+  private send(s: Connection, arrival: Arrival, waited: boolean, write: () => void): void {
+    const t = this.now();
+    const closed = isClosedArrival(arrival);
+    if (closed) arrival.t = t;
+    s.slot = { arrival, sentMs: t, headers: undefined };
+    s.idle = false;
+    this.inFlight++;
+    this.o.recorder.sent(arrival.phase, arrival.t, t, !closed && (waited || t - arrival.t > LATE_AFTER_MS));
+    write();
+  }
+
+  /** autocannon's client may send: hand it the reserved, a queued or a closed-model arrival, or rest it. */
+  private ready(client: HookedClient, write: () => void): void {
+    const s = this.pool.get(client);
+    if (!s) return;
+    s.send = write;
+    if (s.slot) {
+      // autocannon reconnected under a request that never got its response: after a timeout it
+      // reconnects before emitting 'timeout', and a server that closes the socket emits 'end'.
+      this.fail(s, this.now() - s.slot.sentMs >= this.o.timeoutMs * 0.99 ? 'timeout' : 'connection closed');
+    }
+    if (s.closing && !s.reserved) {
+      // the server said Connection: close: this socket takes no further request
+      s.closing = false;
+      this.park(s);
+      return;
+    }
+    if (s.reserved) {
+      const r = s.reserved;
+      s.reserved = undefined;
+      this.send(s, r.arrival, r.waited, write);
+      return;
+    }
+    if (this.finished) return;
+    if (!this.stopping) {
+      const next = this.pacer.nextQueued();
+      if (next) return this.dispatch(s, next, true);
+      const closed = this.closedArrival();
+      if (closed) return this.dispatch(s, closed, false);
+    }
+    this.pool.rest(s);
+    this.maybeFinish();
+  }
+
+  responded(_s: Connection, slot: Slot, status: number): void {
+    this.settled(slot.arrival);
+    const done = this.now();
+    const m = interpretResponse(slot, status, done, bodyText(slot), this.rules);
+    const { recorder, watch } = this.o;
+    if (m.error === undefined) {
+      recorder.completed(slot.arrival.phase, slot.arrival.t, done, m);
+      watch?.completed(slot.arrival.phase, slot.arrival.t, done, m);
+    } else {
+      recorder.failed(slot.arrival.phase, done, m.error, m.path);
+      watch?.failed(slot.arrival.phase, done, m.path);
+    }
+  }
+
+  connError(s: Connection, err: NodeJS.ErrnoException): void {
+    this.fail(s, err.code ?? err.message ?? 'connection error');
+    this.park(s);
+  }
+
+  /** The request in flight on `s` ended without a response. */
+  private fail(s: Connection, kind: string): void {
+    const slot = s.slot;
+    if (!slot) return;
+    s.slot = undefined;
+    this.settled(slot.arrival);
+    const path = unfinishedPath(slot, this.rules);
+    const t = this.now();
+    this.o.recorder.failed(slot.arrival.phase, t, kind, path);
+    this.o.watch?.failed(slot.arrival.phase, t, path);
+  }
+
+  private settled(a: Arrival): void {
+    this.inFlight--;
+    if (isClosedArrival(a)) this.users.done(a);
+  }
+
+  private park(s: Connection): void {
+    this.pool.park(s);
+    this.maybeFinish();
+  }
+
+  private maybeFinish(): void {
+    if (this.finished) return;
+    if (!this.stopping && !(this.exhausted && this.pacer.queued === 0)) return;
+    if (this.inFlight > 0) {
+      this.drainTimer ??= setTimeout(() => this.finish(true), this.o.timeoutMs + 1000);
+      return;
+    }
+    this.finish(false);
+  }
+
+  private finish(cancelInFlight: boolean): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.pacer.stop();
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    if (this.tickTimer) clearTimeout(this.tickTimer);
+    for (const s of this.pool.all()) if (s.slot) this.fail(s, cancelInFlight ? 'cancelled' : 'timeout');
+    const durationMs = this.now();
+    this.instance?.stop();
+    for (const s of this.pool.all()) s.client.destroy();
+    const interrupted = this.o.signal?.aborted === true || this.o.hardSignal?.aborted === true;
+    this.resolve({ interrupted, durationMs, ...(this.aborted ? { aborted: this.aborted } : {}) });
+  }
+
+  /** Stop sending: due arrivals that never left are not sent; they remain visible as scheduled − sent. */
+  private onAbort(): void {
+    this.stopping = true;
+    this.pacer.stop();
+    this.maybeFinish();
+  }
+
+  /** Once a second of run time: in-flight count, early-abort check, progress. */
+  private tick(n: number): void {
+    if (this.finished) return;
+    const t = this.now();
+    this.o.recorder.inFlight(t - 1, this.inFlight); // the second that just ended
+    if (!this.aborted && !this.stopping) {
+      this.aborted = this.o.watch?.check(t);
+      if (this.aborted) this.onAbort();
+    }
+    this.o.onTick?.({ tMs: t, phase: phaseOfSecondBefore(this.o.plan, t), inFlight: this.inFlight, progress: this.o.recorder.progress(t) });
+    this.tickTimer = setTimeout(() => this.tick(n + 1), Math.max(0, (n + 1) * 1000 - this.now()));
+  }
 }

@@ -5,10 +5,10 @@
  */
 import { AbortWatch } from '../core/abort.js';
 import { evaluateBudgets, loadDeliveredVerdict, overallVerdict } from '../core/budgets.js';
-import { CLIENT_STAGES } from '../core/profile.js';
+import { CLIENT_STAGES } from '../core/stages.js';
 import { applyPrompt, promptPicker, syntheticPrompt, type PromptItem } from '../core/prompts.js';
 import { createRng, deriveSeed } from '../core/random.js';
-import { TOTAL_STAGE, Recorder } from '../core/recorder.js';
+import { Recorder } from '../core/recorder.js';
 import { REPORT_SCHEMA, type RunResult } from '../core/report.js';
 import { arrivals, planSchedule } from '../core/schedule.js';
 import { compileTimings } from '../core/timing.js';
@@ -100,14 +100,13 @@ export function requestBody(body: unknown): string | undefined {
 
 /**
  * Server stages the budgets and goodput limits name are expected on every response; the stages the
- * client measures itself (total, ttft, tpot, itl, tokens_per_s, unattributed) are not the server's
- * to report.
+ * client measures itself (CLIENT_STAGES, core/stages.ts) are not the server's to report.
  */
 export function budgetStages(profile: Profile): string[] {
   const out = new Set<string>();
   for (const b of profile.budgets) if (b.kind === 'latency') out.add(b.stage);
   for (const stage of Object.keys(profile.goodput)) out.add(stage);
-  return [...out].filter((s) => s !== TOTAL_STAGE && !CLIENT_STAGES.includes(s));
+  return [...out].filter((s) => !CLIENT_STAGES.includes(s));
 }
 
 /**

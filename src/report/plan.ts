@@ -1,5 +1,5 @@
 /** `budgetgate validate`: the plan a profile describes, before anything is sent. */
-import { describeBudget } from '../core/profile.js';
+import { describeBudget } from '../core/profile-types.js';
 import type { Profile } from '../core/profile-types.js';
 import type { Plan, PlannedPhase } from '../core/schedule.js';
 import { formatDuration } from '../core/units.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PRESETS, PRESET_NAMES, describePreset, getPreset } from '../../src/core/presets.js';
-import { parseProfile } from '../../src/core/profile.js';
+import { parseProfile } from '../../src/core/profile/index.js';
 import type { Profile } from '../../src/core/profile-types.js';
 import { compileTimings } from '../../src/core/timing.js';
 

@@ -11,7 +11,7 @@ import {
   parseProfileText,
   type EnvLookup,
   type ProfileResult,
-} from '../../src/core/profile.js';
+} from '../../src/core/profile/index.js';
 import type { Budget, Profile } from '../../src/core/profile-types.js';
 
 const fixture = (name: string): string =>

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { evaluateBudgets } from '../../src/core/budgets.js';
 import { decodeHistogram, maxMs, quantileMs } from '../../src/core/histograms.js';
 import type { PathName } from '../../src/core/profile-types.js';
-import { type ObservedTimings, type RecorderPhase, Recorder, TOTAL_STAGE } from '../../src/core/recorder.js';
+import { type ObservedTimings, type RecorderPhase, Recorder } from '../../src/core/recorder.js';
+import { TOTAL_STAGE } from '../../src/core/stages.js';
 import type { SeriesReport } from '../../src/core/report.js';
 
 const PHASES: RecorderPhase[] = [

@@ -11,7 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { parseProfileText } from '../../src/core/profile.js';
+import { parseProfileText } from '../../src/core/profile/index.js';
 import { ROOT } from '../e2e/cli.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { describeBudget, parseProfileText } from '../../src/core/profile.js';
+import { describeBudget, parseProfileText } from '../../src/core/profile/index.js';
 import type { Profile } from '../../src/core/profile-types.js';
 import { planSchedule } from '../../src/core/schedule.js';
 import { renderPlan } from '../../src/report/plan.js';

@@ -1,0 +1,101 @@
+/**
+ * What every budget entry may add to its limit: which requests it looks at (`path`, `phase`) and
+ * whether it stops the run early (`abortOnFail`, `window`, `after`; core/abort.ts).
+ */
+import type { BudgetScope, PathName, Phase } from '../profile-types.js';
+import { parseDuration } from '../units.js';
+import { didYouMean, type Problems } from './problems.js';
+import { absent, own, type Obj } from './values.js';
+
+const DEFAULT_ABORT_WINDOW_MS = 30_000;
+const DEFAULT_ABORT_AFTER_MS = 60_000;
+
+export interface BudgetContext {
+  phases: Phase[];
+  /** false when `phases` itself was invalid: phase references cannot be judged then */
+  phasesKnown: boolean;
+  hasFallbackRule: boolean;
+  /** the profile has a non-empty `goodput` section (or a broken one, reported there already) */
+  hasGoodput: boolean;
+  stream: boolean;
+}
+
+/** undefined (with problems) when any scope field is unusable; `allowPath`: the kind takes `path`. */
+export function checkScope(raw: Obj, path: string, ctx: BudgetContext, p: Problems, allowPath: boolean): BudgetScope | undefined {
+  const scope: BudgetScope = {};
+  const pathOk = !allowPath || checkPathScope(raw, path, ctx, scope, p);
+  const phaseOk = checkPhaseScope(raw, path, ctx, scope, p);
+  const abortOk = checkAbort(raw, path, scope, p);
+  return pathOk && phaseOk && abortOk ? scope : undefined;
+}
+
+function checkPathScope(raw: Obj, path: string, ctx: BudgetContext, scope: BudgetScope, p: Problems): boolean {
+  const pathRaw = own(raw, 'path');
+  if (pathRaw === 'primary' || pathRaw === 'fallback') {
+    scope.path = pathRaw satisfies PathName;
+    // Without a rule nothing is ever classed as fallback, so the budget could never see a sample.
+    if (pathRaw === 'fallback' && !ctx.hasFallbackRule) {
+      p.add(`${path}.path`, "no request can take the fallback path: the profile has no 'fallback' rule");
+      return false;
+    }
+  } else if (!absent(pathRaw)) {
+    p.expected(`${path}.path`, 'primary or fallback', pathRaw);
+    return false;
+  }
+  return true;
+}
+
+function checkPhaseScope(raw: Obj, path: string, ctx: BudgetContext, scope: BudgetScope, p: Problems): boolean {
+  const phaseRaw = own(raw, 'phase');
+  if (absent(phaseRaw)) return true;
+  if (typeof phaseRaw !== 'string') {
+    p.expected(`${path}.phase`, 'a phase name', phaseRaw);
+    return false;
+  }
+  if (!ctx.phasesKnown) {
+    scope.phase = phaseRaw;
+    return true;
+  }
+  const phase = ctx.phases.find((ph) => ph.name === phaseRaw);
+  if (phase === undefined) {
+    const names = [...new Set(ctx.phases.map((ph) => ph.name))];
+    p.add(`${path}.phase`, `no phase named '${phaseRaw}' (phases: ${names.join(', ')})${didYouMean(phaseRaw, names)}`);
+    return false;
+  }
+  if (phase.warmup) {
+    p.add(`${path}.phase`, `phase '${phaseRaw}' is a warmup phase, and warmup phases are not budgeted`);
+    return false;
+  }
+  scope.phase = phaseRaw;
+  return true;
+}
+
+function checkAbort(raw: Obj, path: string, scope: BudgetScope, p: Problems): boolean {
+  const abortRaw = own(raw, 'abortOnFail');
+  const windowRaw = own(raw, 'window');
+  const afterRaw = own(raw, 'after');
+  if (abortRaw === true) {
+    let ok = true;
+    const windowMs = absent(windowRaw) ? DEFAULT_ABORT_WINDOW_MS : parseDuration(windowRaw);
+    const afterMs = absent(afterRaw) ? DEFAULT_ABORT_AFTER_MS : parseDuration(afterRaw);
+    if (windowMs === undefined || windowMs < 1000) {
+      p.expected(`${path}.window`, 'a duration of at least 1s like "30s"', windowRaw);
+      ok = false;
+    }
+    if (afterMs === undefined || afterMs < 0) {
+      p.expected(`${path}.after`, 'a duration like "60s"', afterRaw);
+      ok = false;
+    }
+    if (windowMs !== undefined && afterMs !== undefined) scope.abort = { windowMs, afterMs };
+    return ok;
+  }
+  if (!absent(abortRaw) && abortRaw !== false) {
+    p.expected(`${path}.abortOnFail`, 'true or false', abortRaw);
+    return false;
+  }
+  if (!absent(windowRaw) || !absent(afterRaw)) {
+    p.add(`${path}.${absent(windowRaw) ? 'after' : 'window'}`, 'only means something with abortOnFail: true');
+    return false;
+  }
+  return true;
+}

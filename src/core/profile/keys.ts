@@ -1,0 +1,101 @@
+/**
+ * The keys each profile section accepts: the one list the validator checks unknown keys against, and
+ * the one a JSON Schema of profiles must take its `properties` from. The type checks at the bottom
+ * hold these lists equal to the keys of the input types (profile-types.ts), so the three cannot
+ * drift apart.
+ */
+import { LATENCY_KEYS } from '../profile-types.js';
+import type {
+  Arrivals,
+  BudgetInput,
+  DatasetInput,
+  ErrorRateBudgetInput,
+  FallbackRateBudgetInput,
+  FallbackSignalInput,
+  GoodputBudgetInput,
+  LatencyBudgetInput,
+  PhaseInput,
+  ProfileInput,
+  PromptsInput,
+  SpikeInput,
+  StageSourceInput,
+  StepsInput,
+  TargetInput,
+  TimingsInput,
+} from '../profile-types.js';
+
+export const TOP_KEYS = ['name', 'target', 'timings', 'fallback', 'goodput', 'arrivals', 'burstiness', 'seed', 'maxInFlight', 'maxRate', 'phases', 'budgets'] as const;
+export const TARGET_KEYS = ['url', 'method', 'headers', 'body', 'timeout', 'stream', 'dataset', 'prompts'] as const;
+export const DATASET_KEYS = ['file', 'order'] as const;
+export const PROMPTS_KEYS = ['tokens'] as const;
+export const PROMPT_TOKENS_KEYS = ['mean', 'stddev', 'min', 'max'] as const;
+export const TIMINGS_KEYS = ['serverTiming', 'preset', 'headers', 'body'] as const;
+export const STAGE_SOURCE_KEYS = ['stage', 'unit'] as const;
+/** a signal has `header` and one test, or `modelDiffers` alone */
+export const FALLBACK_TESTS = ['equals', 'matches', 'greaterThan', 'modelDiffers'] as const;
+export const FALLBACK_KEYS = ['header', ...FALLBACK_TESTS] as const;
+export const ARRIVALS: readonly Arrivals[] = ['uniform', 'poisson', 'gamma'];
+export const PHASE_KEYS = ['name', 'duration', 'rate', 'concurrency', 'to', 'warmup'] as const;
+/** a phase entry with one of these keys is sugar for plain phases (phase-sugar.ts) */
+export const SUGAR_KINDS = ['spike', 'steps'] as const;
+export type SugarKind = (typeof SUGAR_KINDS)[number];
+export const SPIKE_KEYS = ['name', 'base', 'peak', 'at', 'hold', 'duration', 'warmup'] as const;
+export const STEPS_KEYS = ['name', 'from', 'to', 'step', 'hold', 'warmup'] as const;
+
+/** the key a budget entry's kind is named by */
+export const BUDGET_KINDS = ['stage', 'errorRate', 'fallbackRate', 'goodput'] as const;
+/** early abort: any budget may stop the run when it fails over a sliding window (core/abort.ts) */
+export const ABORT_KEYS = ['abortOnFail', 'window', 'after'] as const;
+export const LATENCY_BUDGET_KEYS = ['stage', 'path', 'phase', ...LATENCY_KEYS, ...ABORT_KEYS] as const;
+export const ERROR_BUDGET_KEYS = ['errorRate', 'path', 'phase', ...ABORT_KEYS] as const;
+export const FALLBACK_BUDGET_KEYS = ['fallbackRate', 'phase', ...ABORT_KEYS] as const;
+export const GOODPUT_BUDGET_KEYS = ['goodput', 'path', 'phase', ...ABORT_KEYS] as const;
+export const ANY_BUDGET_KEYS: readonly string[] = [...new Set([...LATENCY_BUDGET_KEYS, ...ERROR_BUDGET_KEYS, ...FALLBACK_BUDGET_KEYS, ...GOODPUT_BUDGET_KEYS])];
+
+/** Every section's keys by name, for generated schemas and docs. */
+export const PROFILE_KEYS = {
+  top: TOP_KEYS,
+  target: TARGET_KEYS,
+  dataset: DATASET_KEYS,
+  prompts: PROMPTS_KEYS,
+  promptTokens: PROMPT_TOKENS_KEYS,
+  timings: TIMINGS_KEYS,
+  stageSource: STAGE_SOURCE_KEYS,
+  fallback: FALLBACK_KEYS,
+  phase: PHASE_KEYS,
+  spike: SPIKE_KEYS,
+  steps: STEPS_KEYS,
+  latencyBudget: LATENCY_BUDGET_KEYS,
+  errorRateBudget: ERROR_BUDGET_KEYS,
+  fallbackRateBudget: FALLBACK_BUDGET_KEYS,
+  goodputBudget: GOODPUT_BUDGET_KEYS,
+} as const;
+
+// ---------------------------------------------------------------------------------------------------
+// Compile-time: each list is exactly the keys of its input type (a union's keys are all its members').
+
+type AllKeys<T> = T extends unknown ? keyof T : never;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Holds<T extends true> = T;
+type KeysOf<L extends readonly string[]> = L[number];
+type ObjectOf<T> = Extract<T, object>;
+
+export type KeyListsMatchInputTypes = [
+  Holds<Same<KeysOf<typeof TOP_KEYS>, keyof ProfileInput>>,
+  Holds<Same<KeysOf<typeof TARGET_KEYS>, keyof TargetInput>>,
+  Holds<Same<KeysOf<typeof DATASET_KEYS>, keyof DatasetInput>>,
+  Holds<Same<KeysOf<typeof PROMPTS_KEYS>, keyof PromptsInput>>,
+  Holds<Same<KeysOf<typeof PROMPT_TOKENS_KEYS>, keyof PromptsInput['tokens']>>,
+  Holds<Same<KeysOf<typeof TIMINGS_KEYS>, keyof TimingsInput>>,
+  Holds<Same<KeysOf<typeof STAGE_SOURCE_KEYS>, keyof ObjectOf<StageSourceInput>>>,
+  Holds<Same<KeysOf<typeof FALLBACK_KEYS>, AllKeys<FallbackSignalInput>>>,
+  Holds<Same<KeysOf<typeof PHASE_KEYS>, AllKeys<PhaseInput>>>,
+  Holds<Same<KeysOf<typeof SUGAR_KINDS>, AllKeys<SpikeInput | StepsInput>>>,
+  Holds<Same<KeysOf<typeof SPIKE_KEYS>, keyof SpikeInput['spike']>>,
+  Holds<Same<KeysOf<typeof STEPS_KEYS>, keyof StepsInput['steps']>>,
+  Holds<Same<KeysOf<typeof LATENCY_BUDGET_KEYS>, keyof LatencyBudgetInput>>,
+  Holds<Same<KeysOf<typeof ERROR_BUDGET_KEYS>, keyof ErrorRateBudgetInput>>,
+  Holds<Same<KeysOf<typeof FALLBACK_BUDGET_KEYS>, keyof FallbackRateBudgetInput>>,
+  Holds<Same<KeysOf<typeof GOODPUT_BUDGET_KEYS>, keyof GoodputBudgetInput>>,
+  Holds<Same<KeysOf<typeof BUDGET_KINDS>, Exclude<AllKeys<BudgetInput>, 'path' | 'phase' | KeysOf<typeof ABORT_KEYS> | (typeof LATENCY_KEYS)[number]>>>,
+];

@@ -1,0 +1,86 @@
+/**
+ * What a finished response means, as a pure function the engine calls once per response and tests
+ * call without sockets: its server stages (headers, trailers, body), its client-measured stream
+ * stages, its path (primary or fallback), whether it counts as an error, and its output tokens.
+ *
+ * Stream stages, from the intended send time t₀, the first content token at t₁, the end at t₂ and
+ * n output tokens:
+ *
+ *   ttft = t₁ − t₀    total = t₂ − t₀    tpot = (total − ttft) ÷ (n − 1)    tokens_per_s = n ÷ total
+ *   itl  = every gap between consecutive content events
+ *
+ * A stream without a content token has no stream stages (they are then unmeasured, never 0).
+ */
+import type { PathName } from './profile-types.js';
+import type { ObservedTimings } from './recorder.js';
+import { ITL_STAGE, TOKENS_PER_S_STAGE, TPOT_STAGE, TTFT_STAGE } from './stages.js';
+import { tokensPerSecond, tpotMs, type StreamMeter } from './stream.js';
+import type { TimingExtractor } from './timing.js';
+
+/** What the engine kept of one request while it was in flight (its per-request slot has these). */
+export interface ResponseFacts {
+  arrival: { t: number };
+  /** raw header list [name, value, name, value, …]; undefined when none arrived */
+  headers: string[] | undefined;
+  trailers?: string[];
+  /** set when the response was an event stream being timed */
+  meter?: StreamMeter;
+}
+
+/** The rules that read a response, fixed for a run. */
+export interface ResponseRules {
+  extractor: TimingExtractor;
+  /** the `model` the request asked for (the modelDiffers fallback signal compares with it) */
+  requestedModel?: string;
+}
+
+export interface ResponseMeaning extends ObservedTimings {
+  /** why the request counts as failed ("http 503"); undefined for a 2xx */
+  error: string | undefined;
+  /** output tokens of a stream (usage.completion_tokens, else content events); 0 when not streamed */
+  tokens: number;
+}
+
+/**
+ * `status` and `doneMs` (the run's clock) of the finished response; `bodyText` the kept body of a
+ * non-streamed response, when a rule reads it (text that is not JSON gives body rules nothing).
+ */
+export function interpretResponse(f: ResponseFacts, status: number, doneMs: number, bodyText: string | undefined, rules: ResponseRules): ResponseMeaning {
+  let json: unknown;
+  let client: Map<string, number> | undefined;
+  let samples: Map<string, number[]> | undefined;
+  let tokens = 0;
+  if (f.meter) {
+    const r = f.meter.finish(doneMs);
+    json = r.lastJson;
+    tokens = r.tokens;
+    if (r.firstTokenMs !== undefined) {
+      const ttft = r.firstTokenMs - f.arrival.t;
+      const total = doneMs - f.arrival.t;
+      client = new Map([[TTFT_STAGE, ttft]]);
+      const tpot = tpotMs(total, ttft, r.tokens);
+      if (tpot !== undefined) client.set(TPOT_STAGE, tpot);
+      const rate = r.tokens > 0 ? tokensPerSecond(r.tokens, total) : undefined;
+      if (rate !== undefined) client.set(TOKENS_PER_S_STAGE, rate);
+      samples = new Map([[ITL_STAGE, r.itl]]);
+    }
+  } else if (bodyText !== undefined) {
+    json = parseJson(bodyText);
+  }
+  const t = rules.extractor.extract(f.headers ?? [], f.trailers, { json, requestedModel: rules.requestedModel });
+  const error = status >= 200 && status < 300 ? undefined : `http ${status}`;
+  return { stages: t.stages, unmeasured: t.unmeasured, path: t.path, signals: t.signals, client, samples, error, tokens };
+}
+
+/** The path of a request that ended without a response (timeout, socket error): what its headers said, if any came. */
+export function unfinishedPath(f: ResponseFacts, rules: ResponseRules): PathName {
+  return f.headers ? rules.extractor.extract(f.headers, f.trailers).path : 'primary';
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined; // not JSON: body rules find nothing and report those stages unmeasured
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * What comes off one connection's socket into its request's slot: the headers (and whether the
+ * connection must close after this response), the body (metered when it is a stream being timed,
+ * kept up to MAX_BODY_BYTES when a rule reads it, else ignored), the trailers, and the end.
+ */
+import { createStreamMeter, type StreamKind } from '../core/stream.js';
+import type { HookedClient } from './autocannon-hook.js';
+import { wantsClose, type Connection, type Slot } from './connection-pool.js';
+
+/** Bodies are kept only when a rule reads them, and only this much: bounded memory per request. */
+export const MAX_BODY_BYTES = 1 << 20;
+
+export interface ClientEventSink {
+  /** run time, ms */
+  now(): number;
+  /** the request asks for a stream: time its content events */
+  stream: { kind: StreamKind } | undefined;
+  /** keep non-streamed bodies (a timing or fallback rule reads them) */
+  readBody: boolean;
+  /** the slot's response ended with this status; the slot is already detached from `s` */
+  responded(s: Connection, slot: Slot, status: number): void;
+  /** the socket failed (refused, reset, …) */
+  connError(s: Connection, err: NodeJS.ErrnoException): void;
+}
+
+export function listen(client: HookedClient, s: Connection, sink: ClientEventSink): void {
+  client.on('headers', (info) => {
+    const slot = s.slot;
+    s.closing = wantsClose(info);
+    if (!slot) return;
+    slot.headers = info.headers;
+    if (sink.stream && isEventStream(info.headers)) slot.meter = createStreamMeter(sink.stream.kind);
+    else if (sink.readBody) {
+      slot.body = [];
+      slot.bodyBytes = 0;
+    }
+  });
+  client.on('response', (status: number) => {
+    const slot = s.slot;
+    if (!slot) return;
+    s.slot = undefined;
+    sink.responded(s, slot, status);
+  });
+  client.on('body', (chunk: Buffer) => {
+    const slot = s.slot;
+    if (!slot) return;
+    if (slot.meter) slot.meter.push(chunk, sink.now());
+    else if (slot.body && (slot.bodyBytes ?? 0) + chunk.length <= MAX_BODY_BYTES) {
+      slot.body.push(Buffer.from(chunk));
+      slot.bodyBytes = (slot.bodyBytes ?? 0) + chunk.length;
+    }
+  });
+  client.on('trailers', (raw: string[]) => {
+    if (s.slot) s.slot.trailers = raw;
+  });
+  client.on('connError', (err) => sink.connError(s, err));
+}
+
+/** The kept body as text, for interpretResponse; undefined when none was kept. */
+export function bodyText(slot: Slot): string | undefined {
+  return slot.body && slot.body.length > 0 ? Buffer.concat(slot.body).toString('utf8') : undefined;
+}
+
+function isEventStream(h: string[]): boolean {
+  for (let i = 0; i + 1 < h.length; i += 2) {
+    if ((h[i] as string).toLowerCase() === 'content-type') return (h[i + 1] as string).toLowerCase().includes('text/event-stream');
+  }
+  return false;
+}

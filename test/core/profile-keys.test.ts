@@ -1,0 +1,53 @@
+/**
+ * PROFILE_KEYS is the one list of accepted keys per section (a JSON Schema takes its properties from
+ * it): every key it lists must be accepted by the validator at that section, and any other key
+ * refused there. (keys.ts holds the lists equal to the input types' keys at compile time.)
+ */
+import { describe, expect, it } from 'vitest';
+import { PROFILE_KEYS, parseProfile } from '../../src/core/profile/index.js';
+
+type Section = keyof typeof PROFILE_KEYS;
+const phase = { name: 'steady', duration: '10s', rate: 5 };
+
+/** A document whose `section` mapping is `m`, and the problem path of that mapping. */
+const placements: Record<Section, [(m: Record<string, unknown>) => Record<string, unknown>, string]> = {
+  top: [(m) => ({ name: 'p', phases: [phase], ...m }), ''],
+  target: [(m) => ({ name: 'p', phases: [phase], target: m }), 'target'],
+  dataset: [(m) => ({ name: 'p', phases: [phase], target: { body: {}, dataset: m } }), 'target.dataset'],
+  prompts: [(m) => ({ name: 'p', phases: [phase], target: { body: {}, prompts: m } }), 'target.prompts'],
+  promptTokens: [(m) => ({ name: 'p', phases: [phase], target: { body: {}, prompts: { tokens: m } } }), 'target.prompts.tokens'],
+  timings: [(m) => ({ name: 'p', phases: [phase], timings: m }), 'timings'],
+  stageSource: [(m) => ({ name: 'p', phases: [phase], timings: { headers: { 'x-a': m } } }), 'timings.headers.x-a'],
+  fallback: [(m) => ({ name: 'p', phases: [phase], fallback: [m] }), 'fallback[0]'],
+  phase: [(m) => ({ name: 'p', phases: [m] }), 'phases[0]'],
+  spike: [(m) => ({ name: 'p', phases: [{ spike: m }] }), 'phases[0].spike'],
+  steps: [(m) => ({ name: 'p', phases: [{ steps: m }] }), 'phases[0].steps'],
+  latencyBudget: [(m) => ({ name: 'p', phases: [phase], budgets: [m] }), 'budgets[0]'],
+  errorRateBudget: [(m) => ({ name: 'p', phases: [phase], budgets: [m] }), 'budgets[0]'],
+  fallbackRateBudget: [(m) => ({ name: 'p', phases: [phase], budgets: [m] }), 'budgets[0]'],
+  goodputBudget: [(m) => ({ name: 'p', phases: [phase], budgets: [m] }), 'budgets[0]'],
+};
+
+const unknownAt = (doc: unknown, path: string): string[] => {
+  const r = parseProfile(doc, () => undefined);
+  if (r.ok) return [];
+  return r.problems.filter((p) => p.path === path && p.message.startsWith('unknown key')).map((p) => p.message);
+};
+
+describe('PROFILE_KEYS: the accepted keys per section', () => {
+  it.each(Object.keys(placements) as Section[])('happy: every key listed for %s is accepted there', (section) => {
+    const [place, path] = placements[section];
+    // null is "absent" to most checks but still a present key to the unknown-key check; the top
+    // level keeps its required name and phases
+    const keys = PROFILE_KEYS[section].filter((k) => section !== 'top' || (k !== 'name' && k !== 'phases'));
+    const doc = place(Object.fromEntries(keys.map((k) => [k, null])));
+    expect(unknownAt(doc, path)).toEqual([]);
+  });
+
+  it.each(Object.keys(placements) as Section[])('sad: a key not listed for %s is refused there', (section) => {
+    const [place, path] = placements[section];
+    const kind = { latencyBudget: 'stage', errorRateBudget: 'errorRate', fallbackRateBudget: 'fallbackRate', goodputBudget: 'goodput' }[section as string];
+    const m: Record<string, unknown> = kind === undefined ? { bogusKey: 1 } : { [kind]: null, bogusKey: 1 };
+    expect(unknownAt(place(m), path)).toEqual(["unknown key 'bogusKey'"]);
+  });
+});
