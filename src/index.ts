@@ -10,7 +10,8 @@ export { decodeHistogram, encodeHistogram, mergeHistograms, summarize } from './
 export { BudgetgateError, ProfileError, type ErrorKind, type ProfileProblem } from './core/errors.js';
 export { renderTerminal } from './report/terminal.js';
 export { startSim, simCapacity, type SimOptions, type SimServer } from './sim/index.js';
-export { reevaluate, measurementsFromReport } from './core/budgets.js';
+export { measurementsFromReport } from './core/budgets.js';
+export { decide, reevaluate, type Decision, type PolicyOptions, type RunState } from './core/verdict.js';
 export { compareReports, type Comparison } from './core/compare.js';
 export { mergeReports } from './core/merge.js';
 export { quantileInterval } from './core/confidence.js';

@@ -18,7 +18,7 @@ import { loadDataset } from '../dataset.js';
 import { defaultOutDir, loadProfile, readText, writeAtomic } from './files.js';
 import { onInterrupt } from './signals.js';
 import { checkTargetUrl, resolveTarget } from './target.js';
-import { applyStrict, emitReportOutputs, parseFormats } from './outputs.js';
+import { emitReportOutputs, parseFormats } from './outputs.js';
 import { compareAndPrint, loadBaseline } from './report-commands.js';
 import { VERSION } from '../version.js';
 import { parseShard } from '../core/shard.js';
@@ -206,6 +206,7 @@ async function runLoaded(profilePath: string, flags: RunFlags, io: Io, learn: (p
       url,
       version: VERSION,
       allowInconclusive: flags.allowInconclusive === true,
+      strict: flags.strict === true,
       signal: interrupt.soft,
       hardSignal: interrupt.hard,
       skipProbe: true,
@@ -227,14 +228,14 @@ async function runLoaded(profilePath: string, flags: RunFlags, io: Io, learn: (p
 
   // every format is rendered from this copy; encoded histograms (base64) are left intact
   result = redactDeep(result, redact, new Set(['hdr']));
-  if (flags.strict === true) result = applyStrict(result, flags.allowInconclusive === true);
-  io.stdout(renderTerminal(result, { color: io.color }));
+  const policy = { allowInconclusive: flags.allowInconclusive === true, strict: flags.strict === true };
+  io.stdout(renderTerminal(result, { color: io.color, policy }));
   const outDir = flags.out ?? defaultOutDir(profile.name, startedAt);
   const reportPath = join(outDir, 'report.json');
   try {
     await writeAtomic(reportPath, serializeReport(result));
     io.stderr(`report: ${reportPath}\n`);
-    await emitReportOutputs(result, outDir, formats, { allowInconclusive: flags.allowInconclusive === true, strict: flags.strict === true }, io);
+    await emitReportOutputs(result, outDir, formats, policy, io);
   } catch (e) {
     io.stderr(`budgetgate: ${(e as Error).message}\n`);
     return EXIT.reportWrite;

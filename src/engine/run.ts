@@ -4,7 +4,8 @@
  * throws a typed error only before anything was sent.
  */
 import { AbortWatch } from '../core/abort.js';
-import { evaluateBudgets, loadDeliveredVerdict, overallVerdict } from '../core/budgets.js';
+import { evaluateBudgets } from '../core/budgets.js';
+import { decide } from '../core/verdict.js';
 import { CLIENT_STAGES } from '../core/profile.js';
 import { applyPrompt, promptPicker, syntheticPrompt, type PromptItem } from '../core/prompts.js';
 import { createRng, deriveSeed } from '../core/random.js';
@@ -23,6 +24,8 @@ export interface EngineRunOptions {
   url: string;
   version: string;
   allowInconclusive?: boolean;
+  /** a borderline pass (its 95% interval contains the limit) fails the run */
+  strict?: boolean;
   clock?: () => number;
   wallClock?: () => Date;
   signal?: AbortSignal;
@@ -205,24 +208,15 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
   }).finally(() => clearInterval(checkpointTimer));
 
   const parts = recorder.report();
-  const verdicts = [...evaluateBudgets(profile.budgets, recorder.measurements())];
-  if (!outcome.interrupted && !outcome.aborted) verdicts.push(loadDeliveredVerdict(parts.totals));
-  // an aborted run fails by the window verdict that stopped it, whatever the whole run's data says
-  const verdict = outcome.aborted ? 'fail' : overallVerdict(verdicts, { allowInconclusive: o.allowInconclusive === true, interrupted: outcome.interrupted });
-  const delivered = verdicts.find((v) => v.id === 'load delivered');
+  const d = decide(evaluateBudgets(profile.budgets, recorder.measurements()), { interrupted: outcome.interrupted, aborted: outcome.aborted?.verdict, totals: parts.totals }, { allowInconclusive: o.allowInconclusive === true, strict: o.strict === true });
   return {
     ...header,
     durationMs: outcome.durationMs,
-    verdict,
+    verdict: d.verdict,
     interrupted: outcome.interrupted,
-    ...(outcome.aborted
-      ? { reason: outcome.aborted.verdict.reason, aborted: outcome.aborted.verdict }
-      : outcome.interrupted
-      ? { reason: 'interrupted: the run was stopped before its schedule ended' }
-      : delivered?.status === 'fail'
-        ? { reason: delivered.reason }
-        : {}),
-    budgets: verdicts,
+    ...(d.reason !== undefined ? { reason: d.reason } : {}),
+    ...(outcome.aborted ? { aborted: outcome.aborted.verdict } : {}),
+    budgets: d.verdicts,
     ...schedule,
     startEpochMs,
     ...parts,
