@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseProfile } from '../../src/core/profile.js';
 import type { Phase } from '../../src/core/profile-types.js';
 import { checkSafety, DEFAULT_MAX_RATE } from '../../src/core/safety.js';
 import { planSchedule } from '../../src/core/schedule.js';
@@ -25,7 +26,12 @@ describe('checkSafety', () => {
     expect(checkSafety({ maxRate: 10_000 }, planSchedule([open('spike', 8000)]))).toEqual([]);
   });
 
-  it('sad: a profile object without maxRate gets the default cap', () => {
-    expect(checkSafety({} as { maxRate: number }, planSchedule([open('spike', 5001)]))).toHaveLength(1);
+  it('sad: a parsed profile that names no maxRate is capped at the default', () => {
+    const parsed = parseProfile({ name: 'p', phases: [{ name: 'a', duration: '1s', rate: 10 }], budgets: [{ errorRate: '1%' }] }, () => undefined);
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    expect(parsed.profile.maxRate).toBe(DEFAULT_MAX_RATE);
+    expect(checkSafety(parsed.profile, planSchedule([open('spike', DEFAULT_MAX_RATE + 1)]))).toEqual([
+      { path: 'phases[0].rate', message: '5001 req/s is above maxRate 5000; raise maxRate in the profile to allow it' },
+    ]);
   });
 });
