@@ -1,5 +1,5 @@
 /** budgetgate's public API. Everything here is exported by name; nothing else is public. */
-export { run, type RunOptions } from './api.js';
+export { run, capacity, type RunOptions, type CapacityOptions, type CapacityOutcome, type CapacityEvent, type TargetOptions, type TlsOptions } from './api.js';
 export { parseServerTiming, type ServerTimingMetric } from './core/server-timing.js';
 export { parseProfile, parseProfileText, describeBudget, type ProfileResult, type EnvLookup } from './core/profile.js';
 export type { Profile, Budget, Phase, Target, TimingRules, FallbackRule, PathName, LatencyKey } from './core/profile-types.js';

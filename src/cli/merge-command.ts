@@ -9,7 +9,7 @@ import { loadProfile, writeAtomic } from './files.js';
 import { loadReport } from './report-commands.js';
 import { serializeReport } from '../core/report.js';
 import { renderTerminal } from '../report/terminal.js';
-import type { Io } from './run-command.js';
+import type { Io } from './io.js';
 
 export interface MergeFlags {
   out: string;

@@ -15,7 +15,7 @@ import { changeText, renderCompareMarkdown, renderMarkdown } from '../report/mar
 import { buildView } from '../report/view.js';
 import { loadChartLib } from './assets.js';
 import { writeAtomic } from './files.js';
-import type { Io } from './run-command.js';
+import type { Io } from './io.js';
 
 export const FORMATS = ['json', 'junit', 'md', 'html'] as const;
 export type Format = (typeof FORMATS)[number];

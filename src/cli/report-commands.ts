@@ -11,7 +11,7 @@ import { renderTerminal } from '../report/terminal.js';
 import { EXIT } from './exit-codes.js';
 import { loadProfile, readText } from './files.js';
 import { FORMATS, emitCompareOutputs, emitReportOutputs, parseFormats } from './outputs.js';
-import type { Io } from './run-command.js';
+import type { Io } from './io.js';
 
 export async function loadReport(path: string): Promise<RunResult> {
   return parseReport(await readText(path, 'report'), path);

@@ -17,7 +17,7 @@ import { BudgetgateError } from '../core/errors.js';
 import { scheduleId, shardArrivals, shardPlan, type Shard } from '../core/shard.js';
 import type { Profile } from '../core/profile-types.js';
 import { drive, type Tick } from './driver.js';
-import { probe } from './probe.js';
+import { probe, type ProbeTls } from './probe.js';
 
 export interface EngineRunOptions {
   /** the resolved target URL (profile, --target or the embedded endpoint) */
@@ -33,6 +33,8 @@ export interface EngineRunOptions {
   /** hides secrets in anything this writes (the target URL may carry a token) */
   redact?: (s: string) => string;
   skipProbe?: boolean;
+  /** https: how the probe verifies the target's certificate (autocannon itself never verifies) */
+  tls?: ProbeTls;
   onTick?: (tick: Tick) => void;
   /** the dataset's prompts (`target.dataset`), loaded by the caller from the profile's file */
   promptItems?: readonly PromptItem[];
@@ -136,7 +138,8 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
   const nextBody = bodySource(profile, o.promptItems); // before the probe: a missing dataset sends nothing
   const body = requestBody(profile.target.body);
   const request = { url: o.url, method: profile.target.method, headers: profile.target.headers, body, timeoutMs: profile.target.timeoutMs };
-  if (!o.skipProbe) await probe(request, redact);
+  // the probe is where an https target's certificate is verified (see probe.ts)
+  if (!o.skipProbe) await probe({ ...request, ...(o.tls !== undefined ? { tls: o.tls } : {}) }, redact);
 
   // a shard computes the whole schedule and keeps its own requests of it (see core/shard.ts)
   const whole = planSchedule(profile.phases);
