@@ -13,7 +13,7 @@ import { parseProfile, parseProfileText, type EnvLookup } from './core/profile.j
 import type { CapacityReport, CapacityStep, RunResult, Verdict } from './core/report.js';
 import { maxRateOf } from './core/safety.js';
 import { loadDataset } from './dataset.js';
-import type { Tick } from './engine/driver.js';
+import type { Tick } from './core/tick.js';
 import type { ProbeTls } from './engine/probe.js';
 import { runEngine, type EngineRunOptions } from './engine/run.js';
 import { startSim, type SimOptions } from './sim/index.js';

@@ -8,7 +8,7 @@ import { checkSafety } from '../core/safety.js';
 import { planSchedule } from '../core/schedule.js';
 import { renderPlan } from '../report/plan.js';
 import { serializeReport, type RunResult } from '../core/report.js';
-import type { Tick } from '../engine/driver.js';
+import type { Tick } from '../core/tick.js';
 import { run } from '../api.js';
 import { renderProgress } from '../report/progress.js';
 import { renderTerminal } from '../report/terminal.js';

@@ -20,7 +20,8 @@
 import autocannon from 'autocannon';
 import { concurrencyAt, phaseAt, phaseOfSecondBefore, type ArrivalStream, type Arrival, type Plan, type PlannedPhase } from '../core/schedule.js';
 import type { AbortDecision, AbortWatch } from '../core/abort.js';
-import type { ObservedTimings, Progress, Recorder } from '../core/recorder.js';
+import type { ObservedTimings, Recorder } from '../core/recorder.js';
+import type { Tick } from '../core/tick.js';
 import { createStreamMeter, tokensPerSecond, tpotMs, type StreamMeter } from '../core/stream.js';
 import type { TimingExtractor } from '../core/timing.js';
 import { hookClient, type ClientControl, type HookedClient } from './autocannon-hook.js';
@@ -65,13 +66,7 @@ export interface DriverOptions {
 /** Bodies are kept only when a rule reads them, and only this much: bounded memory per request. */
 export const MAX_BODY_BYTES = 1 << 20;
 
-export interface Tick {
-  tMs: number;
-  /** the phase of the second the tick reports (the one just ended); undefined after the run */
-  phase: PlannedPhase | undefined;
-  inFlight: number;
-  progress: Progress;
-}
+export type { Tick } from '../core/tick.js';
 
 export interface DriveOutcome {
   interrupted: boolean;
