@@ -11,7 +11,7 @@ export { BudgetgateError, ProfileError, type ErrorKind, type ProfileProblem } fr
 export { renderTerminal } from './report/terminal.js';
 export { startSim, simCapacity, type SimOptions, type SimServer } from './sim/index.js';
 export { measurementsFromReport } from './core/budgets.js';
-export { decide, reevaluate, type Decision, type PolicyOptions, type RunState } from './core/verdict.js';
+export { decide, failsRun, reevaluate, type Decision, type PolicyOptions, type RunState } from './core/verdict.js';
 export { compareReports, type Comparison } from './core/compare.js';
 export { mergeReports } from './core/merge.js';
 export { quantileInterval } from './core/confidence.js';

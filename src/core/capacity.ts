@@ -1,6 +1,6 @@
 /**
  * Capacity under budget: the highest steady open-model rate at which every budget holds. Pure: the
- * CLI (cli/capacity-command.ts) runs the steps this asks for and reports back whether each held.
+ * API (src/api.ts `capacity`) runs the steps this asks for and reports back whether each held.
  *
  * The search. Observations are (rate, held) pairs. Let
  *
