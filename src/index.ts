@@ -1,5 +1,5 @@
 /** budgetgate's public API. Everything here is exported by name; nothing else is public. */
-export { run, type RunOptions } from './api.js';
+export { run, capacity, type RunOptions, type CapacityOptions, type CapacityOutcome, type CapacityEvent, type TargetOptions, type TlsOptions } from './api.js';
 export { parseServerTiming, type ServerTimingMetric } from './core/server-timing.js';
 export { parseProfile, parseProfileText, describeBudget, type ProfileResult, type EnvLookup } from './core/profile/index.js';
 export type { Profile, ProfileInput, Budget, Phase, Target, TimingRules, FallbackRule, PathName, LatencyKey } from './core/profile-types.js';
@@ -10,7 +10,8 @@ export { decodeHistogram, encodeHistogram, mergeHistograms, summarize } from './
 export { BudgetgateError, ProfileError, type ErrorKind, type ProfileProblem } from './core/errors.js';
 export { renderTerminal } from './report/terminal.js';
 export { startSim, simCapacity, type SimOptions, type SimServer } from './sim/index.js';
-export { reevaluate, measurementsFromReport } from './core/budgets.js';
+export { measurementsFromReport } from './core/budgets.js';
+export { decide, failsRun, reevaluate, type Decision, type PolicyOptions, type RunState } from './core/verdict.js';
 export { compareReports, type Comparison } from './core/compare.js';
 export { mergeReports } from './core/merge.js';
 export { quantileInterval } from './core/confidence.js';

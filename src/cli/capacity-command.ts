@@ -1,46 +1,22 @@
 /**
- * `budgetgate capacity PROFILE`: the highest steady open-model rate at which every budget holds.
- * A warm-up, then steps whose rates the search in core/capacity.ts chooses (double until a budget
- * breaks, then bisect geometrically), each a single non-warmup phase long enough for its percentile
- * budgets to be conclusive, with a cool-down between steps; then a confirmation step at the answer.
- * The profile's phases are ignored; its target, timings, fallback rules, goodput limits and budgets
- * are used (budgets' `phase:` scopes are dropped with a warning, since those phases are not run).
+ * `budgetgate capacity PROFILE`: flags → the API's capacity search (src/api.ts, which runs the
+ * steps), its progress and result → lines, report files and the exit code.
  */
 import { join } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import {
-  FLOOR_RPS,
-  STEP_FLOOR_MS,
-  brokenBy,
-  capacityBudgets,
-  cooldownMs,
-  createSearch,
-  stepDuration,
-  stepPhase,
-  MIN_PRECISION,
-} from '../core/capacity.js';
+import { capacity, type CapacityEvent } from '../api.js';
+import { MIN_PRECISION, STEP_FLOOR_MS } from '../core/capacity.js';
 import { BudgetgateError } from '../core/errors.js';
-import { decodeHistogram, mergeHistograms, quantileMs, countOf } from '../core/histograms.js';
-import type { Budget, Profile } from '../core/profile-types.js';
-import { serializeReport, type CapacityReport, type CapacityStep, type RunResult } from '../core/report.js';
+import { serializeReport } from '../core/report.js';
 import { parseDuration, parsePercent } from '../core/units.js';
-import { runEngine } from '../engine/run.js';
 import { observedText, limitText } from '../report/format.js';
 import { rateText, renderCapacity } from '../report/capacity.js';
 import { EXIT } from './exit-codes.js';
 import { defaultOutDir, loadProfile, writeAtomic } from './files.js';
+import type { Io } from './io.js';
 import { emitReportOutputs, parseFormats } from './outputs.js';
-import type { Io } from './run-command.js';
-import { resolveTarget } from './target.js';
 import { onInterrupt } from './signals.js';
-import { VERSION } from '../version.js';
-
-
-/** Every budget held but the implicit load-delivered one. */
-function onlyLoadUndelivered(r: RunResult): boolean {
-  const broken = r.budgets.filter((v) => v.status !== 'pass');
-  return broken.length === 1 && broken[0]?.id === 'load delivered';
-}
+import { checkTargetUrl } from './target.js';
 
 export interface CapacityFlags {
   from?: number;
@@ -62,9 +38,6 @@ export interface CapacityFlags {
   warmup?: string;
 }
 
-const DEFAULT_COOLDOWN_MS = 2000;
-const DEFAULT_WARMUP_MS = 5000;
-
 function durationFlag(v: string | undefined, what: string, fallback: number): number {
   if (v === undefined) return fallback;
   const ms = parseDuration(v);
@@ -81,181 +54,69 @@ export function parsePrecision(v: string | undefined): number {
   return p;
 }
 
-/** The default first rate: the highest rate the profile's own open phases schedule, else 10 req/s. */
-export function defaultFrom(profile: Profile): number {
-  const rates = profile.phases.filter((p) => p.model === 'open' && !p.warmup).flatMap((p) => [p.rate, p.to]);
-  const top = Math.max(0, ...rates);
-  return top > 0 ? top : 10;
-}
-
-/** p99 of each stage in the step, over both paths (ms) */
-function stageP99(r: RunResult, phase: string): Record<string, number | null> {
-  const byStage = new Map<string, ReturnType<typeof decodeHistogram>[]>();
-  for (const s of r.series) {
-    if (s.phase !== phase) continue;
-    const list = byStage.get(s.stage) ?? [];
-    list.push(decodeHistogram(s.hdr, s.max));
-    byStage.set(s.stage, list);
-  }
-  const out: Record<string, number | null> = {};
-  for (const [stage, hs] of byStage) {
-    const h = mergeHistograms(hs);
-    out[stage] = countOf(h) > 0 ? quantileMs(h, 0.99) : null;
-  }
-  return out;
-}
-
-function toStep(r: RunResult, rate: number, durationMs: number, confirmation: boolean): CapacityStep {
-  const phase = r.phases.find((p) => !p.warmup);
-  const name = phase?.name ?? '';
-  const finished = (phase?.completed ?? 0) + (phase?.errors ?? 0);
-  return {
-    rate,
-    // sent over the scheduled length: how much of the offered load actually left
-    achieved: phase !== undefined ? phase.sent / (durationMs / 1000) : 0,
-    durationMs,
-    held: r.verdict === 'pass',
-    ...(confirmation ? { confirmation: true } : {}),
-    verdicts: r.budgets,
-    p99: stageP99(r, name),
-    ...(phase?.good !== undefined ? { goodput: finished > 0 ? phase.good / finished : null } : {}),
-  };
-}
-
-/** resolves after ms, or at once when the signal fires */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
+/** One progress line per event, as the search goes. */
+export function eventLine(e: CapacityEvent): string {
+  switch (e.kind) {
+    case 'unscoped':
+      return `warning: capacity runs its own steps, not the profile's phases: the phase scope of ${e.ids.join(', ')} is ignored (each step is judged whole)`;
+    case 'warmup':
+      return `warm-up: ${rateText(e.rate)} req/s for ${(e.durationMs / 1000).toFixed(1)}s (not judged)`;
+    case 'step':
+      return `${e.confirmation ? 'confirm' : `step ${e.index}`}: ${rateText(e.rate)} req/s for ${(e.durationMs / 1000).toFixed(1)}s`;
+    case 'retry':
+      return '  only "load delivered" broke: the client may have lagged; running the step once more';
+    case 'result': {
+      const s = e.step;
+      const why = e.brokenBy;
+      return `  ${s.held ? 'held' : 'BROKEN'} (achieved ${rateText(s.achieved)} req/s)${why !== undefined ? `: ${why.id} ${observedText(why)} vs limit ${limitText(why)}${why.status === 'inconclusive' ? ' (inconclusive)' : ''}` : ''}`;
     }
-    signal.addEventListener('abort', done, { once: true });
-  });
+  }
 }
 
 export async function capacityCommand(profilePath: string, flags: CapacityFlags, io: Io): Promise<number> {
   const profile = await loadProfile(profilePath, io.env);
-  // every flag that can be wrong is checked before any load is sent
+  // every flag that can be wrong is checked before any load is sent (the API checks from/to/budgets)
   const formats = parseFormats(flags.format).filter((f) => f !== 'json');
-  // the profile's safety cap on rates (profile/settings.ts: DEFAULT_MAX_RATE unless the profile raises it)
-  const maxRate = profile.maxRate;
-  const to = flags.to ?? maxRate;
-  if (to > maxRate) throw new BudgetgateError('usage', `--to ${to} is above the profile's maxRate (${maxRate} req/s): raise maxRate in the profile to search higher`);
-  const from = Math.min(flags.from ?? defaultFrom(profile), to);
-  if (!(from > 0)) throw new BudgetgateError('usage', `--from: expected a rate above 0, got ${from}`);
   const precision = parsePrecision(flags.precision);
   const minStepMs = durationFlag(flags.minStep, '--min-step', STEP_FLOOR_MS);
-  const coolFloorMs = durationFlag(flags.cooldown, '--cooldown', DEFAULT_COOLDOWN_MS);
-  const warmupMs = durationFlag(flags.warmup, '--warmup', DEFAULT_WARMUP_MS);
+  const cooldownMs = durationFlag(flags.cooldown, '--cooldown', 2000);
+  const warmupMs = durationFlag(flags.warmup, '--warmup', 5000);
+  const target = flags.target !== undefined ? checkTargetUrl(flags.target, '--target') : undefined;
   const allowInconclusive = flags.allowInconclusive === true;
-  const { budgets, stripped } = capacityBudgets(profile.budgets);
-  if (budgets.length === 0) throw new BudgetgateError('usage', `${profilePath}: capacity needs at least one budget to search against`);
-  if (stripped.length > 0) {
-    io.stderr(`warning: capacity runs its own steps, not the profile's phases: the phase scope of ${stripped.join(', ')} is ignored (each step is judged whole)\n`);
-  }
-  const search = createSearch({ from, to, precision, floor: Math.min(FLOOR_RPS, from) });
-
-  const { url, sim } = await resolveTarget(flags.target, profile, io);
-
-  const say = (s: string): void => {
-    if (flags.quiet !== true) io.stderr(`${s}\n`);
-  };
   const interrupt = onInterrupt((m) => io.stderr(`${m}\n`));
   const startedAt = new Date();
-  const steps: CapacityStep[] = [];
-  let last: RunResult | undefined;
-  let confirmation: RunResult | undefined;
-  let confirmed = false;
-  let interrupted = false;
-  /** how the search itself ended, before the confirmation (whose failure only lowers the answer) */
-  let searched: ReturnType<typeof search.result>['outcome'] = 'searching';
-  const engine = (p: Profile, probe: boolean): Promise<RunResult> =>
-    runEngine(p, {
-      url,
-      version: VERSION,
+  let outcome: Awaited<ReturnType<typeof capacity>>;
+  try {
+    outcome = await capacity(profile, {
+      ...(target !== undefined ? { target } : {}),
+      onSim: (url) => io.stderr(`no target: using the embedded simulated endpoint at ${url}\n`),
+      ...(flags.from !== undefined ? { from: flags.from } : {}),
+      ...(flags.to !== undefined ? { to: flags.to } : {}),
+      ...(flags.require !== undefined ? { require: flags.require } : {}),
+      source: profilePath,
+      precision,
+      minStepMs,
+      cooldownMs,
+      warmupMs,
       allowInconclusive,
+      skipProbe: flags.skipProbe === true,
       signal: interrupt.soft,
       hardSignal: interrupt.hard,
-      skipProbe: !probe || flags.skipProbe === true,
-      wallClock: () => new Date(),
+      onEvent: (e) => {
+        if (e.kind === 'unscoped') io.stderr(`${eventLine(e)}\n`);
+        else if (flags.quiet !== true) io.stderr(`${eventLine(e)}\n`);
+      },
     });
-  const step = async (rate: number, isConfirmation: boolean): Promise<CapacityStep | undefined> => {
-    const durationMs = stepDuration(budgets, rate, { floorMs: minStepMs });
-    say(`${isConfirmation ? 'confirm' : `step ${steps.length + 1}`}: ${rateText(rate)} req/s for ${(durationMs / 1000).toFixed(1)}s`);
-    let r = await engine({ ...profile, budgets, phases: [stepPhase(rate, durationMs)] }, steps.length === 0 && warmupMs === 0);
-    if (!r.interrupted && onlyLoadUndelivered(r)) {
-      // Late sends alone may be the load generator's own lag (a busy client), not the server's limit:
-      // run the step once more; a second miss counts (at maxInFlight the server is the cause).
-      say('  only "load delivered" broke: the client may have lagged; running the step once more');
-      await pause(coolFloorMs, interrupt.soft);
-      r = await engine({ ...profile, budgets, phases: [stepPhase(rate, durationMs)] }, false);
-    }
-    if (r.interrupted) {
-      interrupted = true;
-      return undefined;
-    }
-    const s = toStep(r, rate, durationMs, isConfirmation);
-    steps.push(s);
-    last = r;
-    if (isConfirmation) confirmation = r;
-    const why = s.held ? undefined : brokenBy(s.verdicts, budgets, allowInconclusive);
-    say(`  ${s.held ? 'held' : 'BROKEN'} (achieved ${rateText(s.achieved)} req/s)${why !== undefined ? `: ${why.id} ${observedText(why)} vs limit ${limitText(why)}${why.status === 'inconclusive' ? ' (inconclusive)' : ''}` : ''}`);
-    const cool = cooldownMs(s.p99.total ?? null, coolFloorMs);
-    await pause(cool, interrupt.soft);
-    return s;
-  };
-
-  try {
-    if (warmupMs > 0) {
-      // half the first rate: warms connections and the server's caches without itself building a queue
-      const rate = from / 2;
-      say(`warm-up: ${rateText(rate)} req/s for ${(warmupMs / 1000).toFixed(1)}s (not judged)`);
-      const warm = { ...stepPhase(rate, warmupMs), name: 'warmup', warmup: true };
-      const w = await engine({ ...profile, budgets: [], phases: [warm] }, true);
-      if (w.interrupted) interrupted = true;
-      else await pause(coolFloorMs, interrupt.soft);
-    }
-    for (let rate = search.next(); rate !== undefined && !interrupted; rate = search.next()) {
-      const s = await step(rate, false);
-      if (s !== undefined) search.report(rate, s.held);
-    }
-    const found = search.result();
-    searched = found.outcome;
-    if (!interrupted && found.rps > 0) {
-      const s = await step(found.rps, true);
-      if (s !== undefined) {
-        confirmed = s.held;
-        // a failed confirmation is one more observation: the answer drops to the held rate below it
-        if (!s.held) search.report(found.rps, false);
-      }
-    }
   } finally {
     interrupt.dispose();
-    await sim?.close();
   }
 
-  const base = confirmation ?? last;
-  if (base === undefined) {
+  const { report, capacity: cap, interrupted } = outcome;
+  if (report === undefined) {
     io.stderr('budgetgate: interrupted before any step finished; no report written\n');
     return EXIT.interrupted;
   }
-  const result = search.result();
-  const capacity: CapacityReport = {
-    rps: result.rps,
-    firstBroken: firstBroken(steps, result.hi, budgets, allowInconclusive),
-    steps,
-    confirmed,
-    outcome: interrupted || searched === 'searching' ? 'interrupted' : searched,
-    precision,
-    from,
-    to,
-    ...(flags.require !== undefined ? { require: flags.require } : {}),
-  };
-  const report: RunResult = { ...base, startedAt: startedAt.toISOString(), capacity };
-  io.stdout(renderCapacity(capacity, { color: io.color }));
+  io.stdout(renderCapacity(cap, { color: io.color }));
   const outDir = flags.out ?? defaultOutDir(`${profile.name}-capacity`, startedAt);
   const reportPath = join(outDir, 'report.json');
   try {
@@ -267,17 +128,8 @@ export async function capacityCommand(profilePath: string, flags: CapacityFlags,
     return EXIT.reportWrite;
   }
   if (interrupted) return EXIT.interrupted;
-  if (flags.require !== undefined) return capacity.rps >= flags.require ? EXIT.pass : EXIT.fail;
+  if (flags.require !== undefined) return cap.rps >= flags.require ? EXIT.pass : EXIT.fail;
   return EXIT.pass;
-}
-
-/** the budget that broke at the lowest broken rate (the latest such step: a failed confirmation counts) */
-function firstBroken(steps: readonly CapacityStep[], hi: number | null, budgets: readonly Budget[], allowInconclusive: boolean): CapacityReport['firstBroken'] {
-  if (hi === null) return null;
-  const at = [...steps].reverse().find((s) => s.rate === hi && !s.held);
-  const v = at === undefined ? undefined : brokenBy(at.verdicts, budgets, allowInconclusive);
-  if (v === undefined) return null;
-  return { id: v.id, description: v.description, observed: v.observed, limit: v.limit, unit: v.unit, rate: hi };
 }
 
 function rateArg(what: string) {

@@ -3,13 +3,13 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BudgetgateError } from '../core/errors.js';
 import { mergeReports } from '../core/merge.js';
-import { applyStrict, emitReportOutputs, FORMATS, parseFormats } from './outputs.js';
+import { emitReportOutputs, FORMATS, parseFormats } from './outputs.js';
 import { EXIT } from './exit-codes.js';
 import { loadProfile, writeAtomic } from './files.js';
 import { loadReport } from './report-commands.js';
 import { serializeReport } from '../core/report.js';
 import { renderTerminal } from '../report/terminal.js';
-import type { Io } from './run-command.js';
+import type { Io } from './io.js';
 
 export interface MergeFlags {
   out: string;
@@ -32,8 +32,8 @@ export async function mergeCommand(paths: readonly string[], flags: MergeFlags, 
   const o = { allowInconclusive: flags.allowInconclusive === true, strict: flags.strict === true };
   const { report, warnings } = mergeReports(inputs, { budgets: profile.budgets, requireAll: flags.requireAll === true, ...o });
   for (const w of warnings) io.stderr(`warning: ${w}\n`);
-  const result = o.strict ? applyStrict(report, o.allowInconclusive) : report;
-  io.stdout(renderTerminal(result, { color: io.color }));
+  const result = report;
+  io.stdout(renderTerminal(result, { color: io.color, policy: o }));
   const reportPath = join(flags.out, 'report.json');
   try {
     await writeAtomic(reportPath, serializeReport(result));

@@ -5,16 +5,17 @@
  */
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { overallVerdict } from '../core/budgets.js';
 import type { Comparison } from '../core/compare.js';
 import { BudgetgateError } from '../core/errors.js';
 import { serializeReport, type RunResult } from '../core/report.js';
+import { failsRun } from '../core/verdict.js';
 import { renderHtml } from '../report/html.js';
 import { renderJunit } from '../report/junit.js';
 import { changeText, renderCompareMarkdown, renderMarkdown } from '../report/markdown.js';
+import { buildView } from '../report/view.js';
 import { loadChartLib } from './assets.js';
 import { writeAtomic } from './files.js';
-import type { Io } from './run-command.js';
+import type { Io } from './io.js';
 
 export const FORMATS = ['json', 'junit', 'md', 'html'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -44,12 +45,13 @@ export interface OutputOptions {
 /** Renders and writes each format in turn (one at a time: writeAtomic's temporary names are per millisecond). */
 export async function writeFormats(r: RunResult, outDir: string, formats: readonly Format[], o: OutputOptions): Promise<string[]> {
   const written: string[] = [];
+  const view = buildView(r, o); // one view for every format
   for (const f of formats) {
     let text: string;
     if (f === 'json') text = serializeReport(r);
-    else if (f === 'junit') text = renderJunit(r, { allowInconclusive: o.allowInconclusive, strict: o.strict });
-    else if (f === 'md') text = renderMarkdown(r);
-    else text = renderHtml(r, { chartLib: await loadChartLib() });
+    else if (f === 'junit') text = renderJunit(view);
+    else if (f === 'md') text = renderMarkdown(view);
+    else text = renderHtml(view, { chartLib: await loadChartLib() });
     const path = join(outDir, FILE_OF[f]);
     await writeAtomic(path, text);
     written.push(path);
@@ -71,12 +73,12 @@ const inActions = (io: Io): boolean => io.env.GITHUB_ACTIONS === 'true';
 export function budgetAnnotations(r: RunResult, o: OutputOptions): string {
   const lines: string[] = [];
   for (const v of r.budgets) {
-    const failing = v.status === 'fail' || (v.status === 'inconclusive' && !o.allowInconclusive) || (o.strict && v.status === 'pass' && v.borderline === true);
-    if (!failing) continue;
+    if (!failsRun(v, o)) continue;
     const what = v.status === 'pass' ? 'borderline (--strict)' : v.status;
     lines.push(`::error title=${escapeProperty(`budget ${v.id} ${what}`)}::${escapeData(`${v.description}: ${v.reason}`)}\n`);
   }
-  if (r.interrupted) lines.push(`::error title=budgetgate interrupted::${escapeData(r.reason ?? 'the run was interrupted')}\n`);
+  if (r.aborted) lines.push(`::error title=budgetgate aborted::${escapeData(r.reason ?? r.aborted.reason)}\n`);
+  else if (r.interrupted) lines.push(`::error title=budgetgate interrupted::${escapeData(r.reason ?? 'the run was interrupted')}\n`);
   return lines.join('');
 }
 
@@ -109,19 +111,11 @@ export async function appendStepSummary(markdown: string, io: Io): Promise<void>
 export async function emitReportOutputs(r: RunResult, outDir: string, formats: readonly Format[], o: OutputOptions, io: Io): Promise<void> {
   const paths = await writeFormats(r, outDir, formats, o);
   for (const p of paths) io.stderr(`report: ${p}\n`);
-  if (formats.includes('md')) await appendStepSummary(renderMarkdown(r), io);
+  if (formats.includes('md')) await appendStepSummary(renderMarkdown(r, o), io);
   if (inActions(io)) io.stdout(budgetAnnotations(r, o));
 }
 
 export async function emitCompareOutputs(c: Comparison, markdown: boolean, io: Io): Promise<void> {
   if (markdown) await appendStepSummary(renderCompareMarkdown(c), io);
   if (inActions(io)) io.stdout(regressionAnnotations(c));
-}
-
-/** Applies --strict to a finished run: a borderline pass now fails it, and the report says why. */
-export function applyStrict(r: RunResult, allowInconclusive: boolean): RunResult {
-  const verdict = overallVerdict(r.budgets, { allowInconclusive, interrupted: r.interrupted, strict: true });
-  if (verdict === r.verdict) return r;
-  const ids = r.budgets.filter((v) => v.status === 'pass' && v.borderline === true).map((v) => v.id);
-  return { ...r, verdict, reason: r.reason ?? `--strict: borderline pass of ${ids.join(', ')} (the 95% interval contains the limit)` };
 }

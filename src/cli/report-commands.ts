@@ -1,7 +1,7 @@
 /** `budgetgate report`, `check` and `compare`: everything that works on saved reports, sending nothing. */
 import { dirname } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { reevaluate } from '../core/budgets.js';
+import { reevaluate } from '../core/verdict.js';
 import { COMPARE_KEYS, DEFAULT_TOLERANCE, compareReports, parseTolerance, type CompareKey, type Comparison } from '../core/compare.js';
 import { BudgetgateError } from '../core/errors.js';
 import { parseReport, type RunResult } from '../core/report.js';
@@ -10,8 +10,8 @@ import { renderCompareMarkdown } from '../report/markdown.js';
 import { renderTerminal } from '../report/terminal.js';
 import { EXIT } from './exit-codes.js';
 import { loadProfile, readText } from './files.js';
-import { FORMATS, applyStrict, emitCompareOutputs, emitReportOutputs, parseFormats } from './outputs.js';
-import type { Io } from './run-command.js';
+import { FORMATS, emitCompareOutputs, emitReportOutputs, parseFormats } from './outputs.js';
+import type { Io } from './io.js';
 
 export async function loadReport(path: string): Promise<RunResult> {
   return parseReport(await readText(path, 'report'), path);
@@ -93,13 +93,10 @@ export function registerReportCommands(program: Command, io: Io): void {
       const [saved, profile] = await Promise.all([loadReport(path), loadProfile(flags.profile, io.env)]);
       if (profile.name !== saved.profile) io.stderr(`note: profile ${JSON.stringify(profile.name)} differs from the report's ${JSON.stringify(saved.profile)}; checking its budgets anyway\n`);
       const o = { allowInconclusive: flags.allowInconclusive === true, strict: flags.strict === true };
-      const { budgets, verdict } = decoding(path, () => reevaluate(saved, profile.budgets, o));
+      const { budgets, verdict, reason } = decoding(path, () => reevaluate(saved, profile.budgets, o));
       const { reason: _oldReason, ...rest } = saved;
-      const delivered = budgets.find((v) => v.id === 'load delivered');
-      const reason = saved.interrupted ? saved.reason : delivered?.status === 'fail' ? delivered.reason : undefined;
-      let r: RunResult = { ...rest, ...(reason !== undefined ? { reason } : {}), budgets, verdict };
-      if (o.strict) r = applyStrict(r, o.allowInconclusive);
-      io.stdout(renderTerminal(r, { color: io.color }));
+      const r: RunResult = { ...rest, ...(reason !== undefined ? { reason } : {}), budgets, verdict };
+      io.stdout(renderTerminal(r, { color: io.color, policy: o }));
       // with no --out nothing is written, but annotations still go out inside GitHub Actions
       const all = flags.out === undefined ? [] : formats.includes('json') ? formats : (['json', ...formats] as const);
       await decodingAsync(path, () => emitReportOutputs(r, flags.out ?? '.', all, o, io));

@@ -5,21 +5,20 @@ import { BudgetgateError } from '../core/errors.js';
 import type { Profile } from '../core/profile-types.js';
 import { createRedactor, redactDeep, referencedVariables, secretValues } from '../core/redact.js';
 import { planSchedule } from '../core/schedule.js';
-import { probe } from '../engine/probe.js';
 import { renderPlan } from '../report/plan.js';
 import { serializeReport, type RunResult } from '../core/report.js';
-import type { Tick } from '../engine/driver.js';
-import { requestBody, runEngine } from '../engine/run.js';
+import type { Tick } from '../core/tick.js';
+import { run } from '../api.js';
 import { renderProgress } from '../report/progress.js';
 import { renderTerminal } from '../report/terminal.js';
 import { EXIT } from './exit-codes.js';
+import type { Io } from './io.js';
 import { loadDataset } from '../dataset.js';
 import { defaultOutDir, loadProfile, readText, writeAtomic } from './files.js';
 import { onInterrupt } from './signals.js';
-import { checkTargetUrl, resolveTarget } from './target.js';
-import { applyStrict, emitReportOutputs, parseFormats } from './outputs.js';
+import { checkTargetUrl } from './target.js';
+import { emitReportOutputs, parseFormats } from './outputs.js';
 import { compareAndPrint, loadBaseline } from './report-commands.js';
-import { VERSION } from '../version.js';
 import { parseShard } from '../core/shard.js';
 import { parseDuration } from '../core/units.js';
 
@@ -90,14 +89,6 @@ export function checkpointMs(text: string | undefined): number {
   return ms;
 }
 
-export interface Io {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-  color: boolean;
-  /** stderr is a terminal: progress rewrites one line instead of printing periodic ones */
-  tty: boolean;
-  env: NodeJS.ProcessEnv;
-}
 
 
 /** Every second on a terminal (one line rewritten in place), every 5 s in logs, never with --quiet. */
@@ -173,7 +164,7 @@ async function runLoaded(profilePath: string, flags: RunFlags, io: Io, learn: (p
     io.stdout('dry run: nothing sent\n');
     return EXIT.pass;
   }
-  const { url, sim } = await resolveTarget(flags.target, profile, io);
+  const target = flags.target !== undefined ? checkTargetUrl(flags.target, '--target') : undefined;
 
   const progress = progressPrinter(io, flags.quiet === true);
   const interrupt = onInterrupt((m) => {
@@ -194,22 +185,20 @@ async function runLoaded(profilePath: string, flags: RunFlags, io: Io, learn: (p
   let result: RunResult;
   try {
     if (interrupt.soft.aborted) throw new BudgetgateError('interrupted', 'interrupted before the run started');
-    // the probe runs here rather than in runEngine: it alone verifies an https target's certificate
-    if (flags.skipProbe !== true) {
-      const t = profile.target;
-      await probe({ url, method: t.method, headers: t.headers, body: requestBody(t.body), timeoutMs: t.timeoutMs, tls: { insecure: flags.insecure === true, ...(ca !== undefined ? { ca } : {}) } }, redact);
-    }
-    result = await runEngine(profile, {
-      url,
-      version: VERSION,
+    result = await run(profile, {
+      ...(target !== undefined ? { target } : {}),
+      onSim: (url) => io.stderr(`no target: using the embedded simulated endpoint at ${url}\n`),
+      tls: { insecure: flags.insecure === true, ...(ca !== undefined ? { ca } : {}) },
+      skipProbe: flags.skipProbe === true,
       allowInconclusive: flags.allowInconclusive === true,
+      strict: flags.strict === true,
       signal: interrupt.soft,
       hardSignal: interrupt.hard,
-      skipProbe: true,
       redact,
       wallClock: () => startedAt,
       onTick: progress.tick,
-      promptItems,
+      ...(promptItems !== undefined ? { prompts: promptItems } : {}),
+      baseDir: dirname(profilePath),
       ...(shard ? { shard } : {}),
       ...(startAt !== undefined ? { startAt } : {}),
       onCheckpoint,
@@ -219,19 +208,18 @@ async function runLoaded(profilePath: string, flags: RunFlags, io: Io, learn: (p
     await checkpoints;
     progress.clear();
     interrupt.dispose();
-    await sim?.close();
   }
 
   // every format is rendered from this copy; encoded histograms (base64) are left intact
   result = redactDeep(result, redact, new Set(['hdr']));
-  if (flags.strict === true) result = applyStrict(result, flags.allowInconclusive === true);
-  io.stdout(renderTerminal(result, { color: io.color }));
+  const policy = { allowInconclusive: flags.allowInconclusive === true, strict: flags.strict === true };
+  io.stdout(renderTerminal(result, { color: io.color, policy }));
   const outDir = flags.out ?? defaultOutDir(profile.name, startedAt);
   const reportPath = join(outDir, 'report.json');
   try {
     await writeAtomic(reportPath, serializeReport(result));
     io.stderr(`report: ${reportPath}\n`);
-    await emitReportOutputs(result, outDir, formats, { allowInconclusive: flags.allowInconclusive === true, strict: flags.strict === true }, io);
+    await emitReportOutputs(result, outDir, formats, policy, io);
   } catch (e) {
     io.stderr(`budgetgate: ${(e as Error).message}\n`);
     return EXIT.reportWrite;

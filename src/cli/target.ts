@@ -2,7 +2,7 @@
 import type { Profile } from '../core/profile-types.js';
 import { startSim, type SimServer } from '../sim/index.js';
 import { BudgetgateError } from '../core/errors.js';
-import type { Io } from './run-command.js';
+import type { Io } from './io.js';
 
 export async function resolveTarget(flag: string | undefined, profile: Profile, io: Io): Promise<{ url: string; sim?: SimServer }> {
   if (flag !== undefined) return { url: checkTargetUrl(flag, '--target') };

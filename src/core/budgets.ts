@@ -10,6 +10,8 @@
  * Missing stages: a stage absent or garbled in more than 1% of the responses in a budget's scope fails
  * that budget, since the percentiles of the responses that did report it may not represent the rest.
  *
+ * Whether the run passes is not decided here: verdict.ts holds the one policy.
+ *
  * Confidence: a percentile verdict carries the 95% order-statistic interval of its observed value
  * (confidence.ts). When the limit lies inside it (lo ≤ limit < hi) the verdict is *borderline*: its
  * status still follows the point estimate, and under `strict` a borderline pass fails the run.
@@ -45,6 +47,7 @@ export interface Measurements {
 
 export const MISSING_STAGE_LIMIT = 0.01;
 export const LOAD_DELIVERED_MIN = 0.95;
+export const LOAD_DELIVERED_ID = 'load delivered';
 
 const QUANTILE: Record<Exclude<LatencyKey, 'max' | 'mean'>, number> = {
   p50: 0.5,
@@ -194,7 +197,7 @@ export function loadDeliveredVerdict(totals: Counts): Verdict {
   const observed = totals.scheduled === 0 ? 1 : onTime / totals.scheduled;
   const ok = observed >= LOAD_DELIVERED_MIN;
   return {
-    id: 'load delivered',
+    id: LOAD_DELIVERED_ID,
     description: `at least ${pct(LOAD_DELIVERED_MIN)} of scheduled requests sent on time`,
     status: ok ? 'pass' : 'fail',
     observed,
@@ -207,25 +210,6 @@ export function loadDeliveredVerdict(totals: Counts): Verdict {
     interval: null,
     borderline: false,
   };
-}
-
-export interface VerdictOptions {
-  allowInconclusive: boolean;
-  interrupted: boolean;
-  /** a borderline pass (its 95% interval reaches over the limit) fails the run */
-  strict?: boolean;
-}
-
-/**
- * Pass only when every verdict passes (inconclusive counts as pass only when allowed), the run finished,
- * and, when strict, no pass is borderline. `borderline` may be absent in reports older than it.
- */
-export function overallVerdict(verdicts: readonly Verdict[], o: VerdictOptions): 'pass' | 'fail' {
-  if (o.interrupted) return 'fail';
-  const ok = verdicts.every(
-    (v) => (v.status === 'pass' && !(o.strict === true && v.borderline === true)) || (v.status === 'inconclusive' && o.allowInconclusive),
-  );
-  return ok ? 'pass' : 'fail';
 }
 
 /**
@@ -241,16 +225,4 @@ export function measurementsFromReport(r: Pick<RunResult, 'series' | 'phases'>):
       ...(p.good !== undefined ? { good: p.good, goodFallback: p.goodFallback ?? 0 } : {}),
     })),
   };
-}
-
-/**
- * Budgets re-evaluated on a saved report, as the run itself does: the profile's budgets, then the
- * load-delivered verdict from the totals unless the run was interrupted.
- */
-export function reevaluate(r: RunResult, budgets: readonly Budget[], o: Omit<VerdictOptions, 'interrupted'>): { budgets: Verdict[]; verdict: 'pass' | 'fail' } {
-  const verdicts = evaluateBudgets(budgets, measurementsFromReport(r));
-  if (!r.interrupted && !r.aborted) verdicts.push(loadDeliveredVerdict(r.totals));
-  // a run stopped by an early-abort budget stays failed: its window verdict is not in the whole-run data
-  const verdict = r.aborted ? 'fail' : overallVerdict(verdicts, { ...o, interrupted: r.interrupted });
-  return { budgets: verdicts, verdict };
 }

@@ -1,6 +1,6 @@
 /**
  * Capacity under budget: the highest steady open-model rate at which every budget holds. Pure: the
- * CLI (cli/capacity-command.ts) runs the steps this asks for and reports back whether each held.
+ * API (src/api.ts `capacity`) runs the steps this asks for and reports back whether each held.
  *
  * The search. Observations are (rate, held) pairs. Let
  *
@@ -48,6 +48,7 @@
  * Inconclusive steps count as broken (fail safe, as for `run`): a rate whose budgets could not be
  * judged is not a rate they held at. `--allow-inconclusive` counts them as held, as it does for `run`.
  */
+import { failsRun } from './verdict.js';
 import { minSamples } from './budgets.js';
 import type { Budget, Phase } from './profile-types.js';
 import type { Verdict } from './report.js';
@@ -283,7 +284,7 @@ export function excess(v: Verdict, budgets: readonly Budget[]): number {
  * (latency grows with the rate above capacity), which is the best reading the data allows.
  */
 export function brokenBy(verdicts: readonly Verdict[], budgets: readonly Budget[], allowInconclusive = false): Verdict | undefined {
-  const bad = verdicts.filter((v) => v.status === 'fail' || (v.status === 'inconclusive' && !allowInconclusive));
+  const bad = verdicts.filter((v) => failsRun(v, { allowInconclusive }));
   const rank = (v: Verdict): number => (v.status === 'fail' ? 0 : 1);
   const order = (a: Verdict, b: Verdict): number => {
     const ea = excess(a, budgets);

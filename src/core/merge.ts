@@ -23,7 +23,7 @@
  * so shards started together (`--start-at`) align exactly, and shards started apart are placed to
  * the nearest second (their per-second counts are then only as aligned as their starts were).
  */
-import { reevaluate, type VerdictOptions } from './budgets.js';
+import { reevaluate, type PolicyOptions } from './verdict.js';
 import { BudgetgateError } from './errors.js';
 import { createHistogram, decodeHistogram, encodeHistogram, mergeHistograms, type Histogram } from './histograms.js';
 import { latenessReport, seriesReports } from './recorder.js';
@@ -37,7 +37,7 @@ export interface MergeInput {
   report: RunResult;
 }
 
-export interface MergeOptions extends Omit<VerdictOptions, 'interrupted'> {
+export interface MergeOptions extends PolicyOptions {
   /** the profile's budgets, evaluated on the merged data */
   budgets: readonly Budget[];
   /** a missing shard is an error, not a warning */
@@ -241,15 +241,14 @@ export function mergeReports(inputs: readonly MergeInput[], o: MergeOptions): Me
     totals,
     lateness: latenessReport(lateness.totalCount > 0 ? decodeHistogram(encodeHistogram(lateness), latenessMax) : createHistogram()),
   };
-  const { budgets, verdict } = reevaluate(base, o.budgets, { allowInconclusive: o.allowInconclusive, ...(o.strict !== undefined ? { strict: o.strict } : {}) });
-  const delivered = budgets.find((v) => v.id === 'load delivered');
+  const judged = reevaluate(base, o.budgets, { allowInconclusive: o.allowInconclusive, strict: o.strict === true });
+  // the same reasons as a single run's, naming the shard(s) that stopped
   const stopped = inputs.find((x) => x.report.interrupted || x.report.aborted);
   const reason = aborted
     ? `${stopped?.source ?? 'a shard'}: ${aborted.reason}`
     : interrupted
       ? `interrupted: ${inputs.filter((x) => x.report.interrupted).map((x) => x.source).join(', ')} stopped before the schedule ended`
-      : delivered?.status === 'fail'
-        ? delivered.reason
-        : undefined;
+      : judged.reason;
+  const { budgets, verdict } = judged;
   return { report: { ...base, ...(reason !== undefined ? { reason } : {}), budgets, verdict }, missing, warnings };
 }

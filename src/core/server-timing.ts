@@ -24,16 +24,21 @@
  *   number = [ "-" ] ( 1*DIGIT [ "." *DIGIT ] / "." 1*DIGIT ) [ ( "e" / "E" ) [ "+" / "-" ] 1*DIGIT ]
  *
  * Error recovery (input comes from servers we are load-testing, so garbage must cost a metric, never
- * the run; nothing here throws):
- *   - a metric whose name is empty or not a token (`;dur=1`, `é;dur=1`, `a b;dur=1`, `a=;dur=1`) is
- *     skipped up to the next "," outside a quoted string. The spec says to ignore a metric whose name is
- *     not a token; dropping it beats recording a truncated name as a stage nobody budgeted.
+ * the run; nothing here throws). Where the W3C text is silent this follows Chromium's
+ * ParseServerTimingHeader and its tests (blink http_parsers_test.cc; the same rows are in the web
+ * platform tests, server-timing/resources/parsing/):
+ *   - a metric with an empty name (`;dur=1`, `é;dur=1`) is skipped up to the next "," outside a
+ *     quoted string: there is no name to record it under.
+ *   - junk right after a metric name (`metric==  ""foo;dur=1`, `a b;dur=1`, `a=;dur=1`) is skipped up
+ *     to the next ";" or ","; the metric keeps its name and the parameters after the junk, and the
+ *     metrics after it are read as usual (Chromium: `metric==   ""foo;dur=123.4` → metric, 123.4).
  *   - junk after a parameter value (`dur=12 garbage`) is skipped up to the next ";" or "," (the spec's
- *     "collect code points that are not ; or ,"), except that a quoted string inside the junk is
- *     skipped whole, so its commas never split metrics.
+ *     "collect code points that are not ; or ,").
+ *   - in all junk a quoted string is skipped whole, so its commas never split metrics.
  *   - a parameter name followed by something other than "=", ";" or "," is ignored with its junk.
- *   - an unterminated quoted string runs to the end of the input (fetch's "collect an HTTP quoted
- *     string" does the same).
+ *   - an unterminated quoted string consumes the rest of the input and its value is empty, whatever
+ *     it held (Chromium: `metric;desc="\` → "", `metric;desc="\"` → ""): a value the server never
+ *     finished is not evidence, so an unterminated `dur` is garbled, not the digits so far.
  *   - `dur` is stricter than HTML's float rules: `dur=12ms` is garbled (0), not 12. A budget gate
  *     should not guess at units.
  */
@@ -86,8 +91,13 @@ function skipOws(s: string, i: number): number {
 
 // Module-level scratch instead of returning a [value, end] tuple: this runs once per response.
 let quotedEnd = 0;
+/** whether the last readQuoted found its closing quote */
+let quotedClosed = false;
 
-/** `i` is at the opening quote. Sets `quotedEnd` to just past the closing quote (or to the end). */
+/**
+ * `i` is at the opening quote. Sets `quotedEnd` to just past the closing quote (or to the end) and
+ * `quotedClosed`; an unterminated string reads as "" (see the module comment).
+ */
 function readQuoted(s: string, i: number): string {
   const n = s.length;
   let out = '';
@@ -97,25 +107,22 @@ function readQuoted(s: string, i: number): string {
     const c = s.charCodeAt(j);
     if (c === DQUOTE) {
       quotedEnd = j + 1;
+      quotedClosed = true;
       return out + s.slice(start, j);
     }
     if (c === BACKSLASH) {
       out += s.slice(start, j);
-      if (j + 1 >= n) {
-        // fetch keeps a trailing lone backslash rather than dropping it.
-        out += '\\';
-        quotedEnd = n;
-        return out;
-      }
-      out += s[j + 1];
       j += 2;
+      if (j > n) break; // a lone trailing backslash: unterminated
+      out += s[j - 1];
       start = j;
       continue;
     }
     j++;
   }
   quotedEnd = n;
-  return out + s.slice(start, n);
+  quotedClosed = false;
+  return '';
 }
 
 /** Skips to the next `stopAtSemi ? ";" or "," : ","` that is outside a quoted string. */
@@ -159,11 +166,12 @@ export function parseServerTimingDetailed(value: string): ParsedMetric[] {
     const nameStart = i;
     while (i < n && isTchar(s.charCodeAt(i))) i++;
     const nameEnd = i;
-    i = skipOws(s, i);
-    if (nameEnd === nameStart || (i < n && s.charCodeAt(i) !== SEMI && s.charCodeAt(i) !== COMMA)) {
+    if (nameEnd === nameStart) {
       i = skipJunk(s, i, false);
       continue;
     }
+    i = skipOws(s, i);
+    if (i < n && s.charCodeAt(i) !== SEMI && s.charCodeAt(i) !== COMMA) i = skipJunk(s, i, true);
     const metric: ParsedMetric = {
       name: s.slice(nameStart, nameEnd),
       dur: 0,

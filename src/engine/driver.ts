@@ -12,7 +12,8 @@
  */
 import autocannon from 'autocannon';
 import type { AbortDecision, AbortWatch } from '../core/abort.js';
-import type { Progress, Recorder } from '../core/recorder.js';
+import type { Recorder } from '../core/recorder.js';
+import type { Tick } from '../core/tick.js';
 import { interpretResponse, unfinishedPath, type ResponseRules } from '../core/response.js';
 import { phaseOfSecondBefore, type ArrivalStream, type Arrival, type Plan, type PlannedPhase } from '../core/schedule.js';
 import type { TimingExtractor } from '../core/timing.js';
@@ -59,13 +60,7 @@ export interface DriverOptions {
   watch?: AbortWatch;
 }
 
-export interface Tick {
-  tMs: number;
-  /** the phase of the second the tick reports (the one just ended); undefined after the run */
-  phase: PlannedPhase | undefined;
-  inFlight: number;
-  progress: Progress;
-}
+export type { Tick } from '../core/tick.js';
 
 export interface DriveOutcome {
   interrupted: boolean;

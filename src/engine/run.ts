@@ -4,7 +4,8 @@
  * throws a typed error only before anything was sent.
  */
 import { AbortWatch } from '../core/abort.js';
-import { evaluateBudgets, loadDeliveredVerdict, overallVerdict } from '../core/budgets.js';
+import { evaluateBudgets } from '../core/budgets.js';
+import { decide } from '../core/verdict.js';
 import { CLIENT_STAGES } from '../core/stages.js';
 import { applyPrompt, promptPicker, syntheticPrompt, type PromptItem } from '../core/prompts.js';
 import { createRng, deriveSeed } from '../core/random.js';
@@ -16,13 +17,15 @@ import { BudgetgateError } from '../core/errors.js';
 import { scheduleId, shardArrivals, shardPlan, type Shard } from '../core/shard.js';
 import type { Profile } from '../core/profile-types.js';
 import { drive, type Tick } from './driver.js';
-import { probe } from './probe.js';
+import { probe, type ProbeTls } from './probe.js';
 
 export interface EngineRunOptions {
   /** the resolved target URL (profile, --target or the embedded endpoint) */
   url: string;
   version: string;
   allowInconclusive?: boolean;
+  /** a borderline pass (its 95% interval contains the limit) fails the run */
+  strict?: boolean;
   clock?: () => number;
   wallClock?: () => Date;
   signal?: AbortSignal;
@@ -30,6 +33,8 @@ export interface EngineRunOptions {
   /** hides secrets in anything this writes (the target URL may carry a token) */
   redact?: (s: string) => string;
   skipProbe?: boolean;
+  /** https: how the probe verifies the target's certificate (autocannon itself never verifies) */
+  tls?: ProbeTls;
   onTick?: (tick: Tick) => void;
   /** the dataset's prompts (`target.dataset`), loaded by the caller from the profile's file */
   promptItems?: readonly PromptItem[];
@@ -132,7 +137,8 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
   const nextBody = bodySource(profile, o.promptItems); // before the probe: a missing dataset sends nothing
   const body = requestBody(profile.target.body);
   const request = { url: o.url, method: profile.target.method, headers: profile.target.headers, body, timeoutMs: profile.target.timeoutMs };
-  if (!o.skipProbe) await probe(request, redact);
+  // the probe is where an https target's certificate is verified (see probe.ts)
+  if (!o.skipProbe) await probe({ ...request, ...(o.tls !== undefined ? { tls: o.tls } : {}) }, redact);
 
   // a shard computes the whole schedule and keeps its own requests of it (see core/shard.ts)
   const whole = planSchedule(profile.phases);
@@ -204,24 +210,15 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
   }).finally(() => clearInterval(checkpointTimer));
 
   const parts = recorder.report();
-  const verdicts = [...evaluateBudgets(profile.budgets, recorder.measurements())];
-  if (!outcome.interrupted && !outcome.aborted) verdicts.push(loadDeliveredVerdict(parts.totals));
-  // an aborted run fails by the window verdict that stopped it, whatever the whole run's data says
-  const verdict = outcome.aborted ? 'fail' : overallVerdict(verdicts, { allowInconclusive: o.allowInconclusive === true, interrupted: outcome.interrupted });
-  const delivered = verdicts.find((v) => v.id === 'load delivered');
+  const d = decide(evaluateBudgets(profile.budgets, recorder.measurements()), { interrupted: outcome.interrupted, aborted: outcome.aborted?.verdict, totals: parts.totals }, { allowInconclusive: o.allowInconclusive === true, strict: o.strict === true });
   return {
     ...header,
     durationMs: outcome.durationMs,
-    verdict,
+    verdict: d.verdict,
     interrupted: outcome.interrupted,
-    ...(outcome.aborted
-      ? { reason: outcome.aborted.verdict.reason, aborted: outcome.aborted.verdict }
-      : outcome.interrupted
-      ? { reason: 'interrupted: the run was stopped before its schedule ended' }
-      : delivered?.status === 'fail'
-        ? { reason: delivered.reason }
-        : {}),
-    budgets: verdicts,
+    ...(d.reason !== undefined ? { reason: d.reason } : {}),
+    ...(outcome.aborted ? { aborted: outcome.aborted.verdict } : {}),
+    budgets: d.verdicts,
     ...schedule,
     startEpochMs,
     ...parts,

@@ -8,12 +8,13 @@
  * from each stage's merged histogram (every path and non-warmup phase) at x = 10^(i/24), i.e. 24 points
  * per decade, up to x = n (q = 1 − 1/n, the largest sample); beyond n a histogram has nothing to say.
  */
-import { countOf, decodeHistogram, mergeHistograms, quantileMs, type Histogram } from '../core/histograms.js';
+import { quantileMs } from '../core/histograms.js';
 import type { RunResult } from '../core/report.js';
+import type { PolicyOptions } from '../core/verdict.js';
 import { intervalText, limitText, ms, observedText, stageValue } from './format.js';
 import { CLIENT_JS, PAGE_CSS } from './html/client.js';
-import { loadText } from './terminal.js';
 import { capacitySectionHtml } from './capacity.js';
+import { asView, type ReportView } from './view.js';
 
 export interface ChartLib {
   /** uPlot's IIFE build (defines the global `uPlot`) */
@@ -23,6 +24,8 @@ export interface ChartLib {
 
 export interface HtmlOptions {
   chartLib: ChartLib;
+  /** how the run is judged (default: as the report was, see view.ts) */
+  policy?: Partial<PolicyOptions>;
 }
 
 /** x = 1/(1−q) grid: 24 points per decade from 1 up to and including xMax */
@@ -43,30 +46,17 @@ export interface PercentileCurves {
   stages: { name: string; count: number; y: (number | null)[] }[];
 }
 
-/**
- * One curve per stage over its non-warmup series (all of them when the run had only warmup data),
- * read on a shared x grid so the chart's series align.
- */
-export function percentileCurves(r: RunResult): PercentileCurves {
-  const warm = new Set(r.phases.filter((p) => p.warmup).map((p) => p.name));
-  const byStage = new Map<string, Histogram[]>();
-  const hasBudgeted = r.series.some((s) => !warm.has(s.phase) && s.count > 0);
-  for (const s of r.series) {
-    if (hasBudgeted && warm.has(s.phase)) continue;
-    const list = byStage.get(s.stage) ?? [];
-    list.push(decodeHistogram(s.hdr, s.max));
-    byStage.set(s.stage, list);
-  }
-  const merged = [...byStage].map(([name, hs]) => ({ name, h: hs.length === 1 ? (hs[0] as Histogram) : mergeHistograms(hs) })).filter((s) => countOf(s.h) > 0);
-  const xMax = Math.max(1, ...merged.map((s) => countOf(s.h)));
-  const x = percentileGrid(xMax);
+/** One curve per stage of the view's merged stages, read on a shared x grid so the chart's series align. */
+export function percentileCurves(x: RunResult | ReportView): PercentileCurves {
+  const merged = asView(x).stages();
+  const xMax = Math.max(1, ...merged.map((s) => s.count));
+  const grid = percentileGrid(xMax);
   return {
-    x,
-    stages: merged.map(({ name, h }) => {
-      const n = countOf(h);
+    x: grid,
+    stages: merged.map(({ name, hist: h, count: n }) => {
       // q = 1 − 1/x (x = 1: q = 0, the smallest sample); the last point, x = n, is the largest sample,
       // which q = 1 − 1/n (rank n − 1) would miss
-      return { name, count: n, y: x.map((xi) => (xi > n * (1 + 1e-9) ? null : xi >= n * (1 - 1e-9) ? quantileMs(h, 1) : quantileMs(h, 1 - 1 / xi))) };
+      return { name, count: n, y: grid.map((xi) => (xi > n * (1 + 1e-9) ? null : xi >= n * (1 - 1e-9) ? quantileMs(h, 1) : quantileMs(h, 1 - 1 / xi))) };
     }),
   };
 }
@@ -96,10 +86,11 @@ function htmlTable(headers: readonly string[], rows: readonly (readonly string[]
 }
 const td = (s: string, cls = ''): string => `<td${cls ? ` class="${cls}"` : ''}>${esc(s)}</td>`;
 
-export function chartData(r: RunResult): unknown {
+export function chartData(view: ReportView): unknown {
+  const r = view.report;
   const tl = r.timeline;
   return {
-    percentiles: percentileCurves(r),
+    percentiles: percentileCurves(view),
     timeline: {
       t: tl.map((p) => p.t / 1000),
       scheduled: tl.map((p) => p.scheduled),
@@ -116,10 +107,12 @@ export function chartData(r: RunResult): unknown {
   };
 }
 
-export function renderHtml(r: RunResult, o: HtmlOptions): string {
-  const failed = r.budgets.filter((v) => v.status !== 'pass').length;
-  const verdict = r.verdict === 'pass' ? 'PASS' : 'FAIL';
-  const why = r.interrupted ? 'interrupted' : r.verdict === 'pass' ? `all ${r.budgets.length} budgets hold` : `${failed} of ${r.budgets.length} budgets not passed`;
+export function renderHtml(x: RunResult | ReportView, o: HtmlOptions): string {
+  const view = asView(x, o.policy);
+  const r = view.report;
+  const d = view.decision;
+  const verdict = d.verdict === 'pass' ? 'PASS' : 'FAIL';
+  const why = d.headline;
   const budgets = htmlTable(
     ['status', 'budget', 'observed', '95% interval', 'limit', 'samples', 'reason'],
     r.budgets.map((v) => [
@@ -139,7 +132,7 @@ export function renderHtml(r: RunResult, o: HtmlOptions): string {
   );
   const phases = htmlTable(
     ['phase', 'load', 'start', 'end', 'scheduled', 'sent', 'late', 'ok', 'errors', 'fallback'],
-    r.phases.map((p) => [td(p.warmup ? `${p.name} (warmup)` : p.name), td(loadText(p), 'num'), td(`${(p.startMs / 1000).toFixed(1)}s`, 'num'), td(`${(p.endMs / 1000).toFixed(1)}s`, 'num'), td(String(p.scheduled), 'num'), td(String(p.sent), 'num'), td(String(p.late), 'num'), td(String(p.completed), 'num'), td(String(p.errors), 'num'), td(String(p.fallback), 'num')]),
+    view.phases.map((p) => [td(p.label), td(p.load, 'num'), td(`${(p.startMs / 1000).toFixed(1)}s`, 'num'), td(`${(p.endMs / 1000).toFixed(1)}s`, 'num'), td(String(p.scheduled), 'num'), td(String(p.sent), 'num'), td(String(p.late), 'num'), td(String(p.completed), 'num'), td(String(p.errors), 'num'), td(String(p.fallback), 'num')]),
   );
   const title = `budgetgate ${verdict}: ${r.profile}`;
   return `<!doctype html>
@@ -152,9 +145,9 @@ export function renderHtml(r: RunResult, o: HtmlOptions): string {
 <style>${PAGE_CSS}</style>
 </head>
 <body>
-<header class="verdict ${r.verdict}">
+<header class="verdict ${d.verdict}">
 <h1>${esc(verdict)} <small>${esc(why)}</small></h1>
-<p>Profile <code>${esc(r.profile)}</code> → <code>${esc(r.target)}</code>, started ${esc(r.startedAt)}, ${(r.durationMs / 1000).toFixed(1)} s, ${esc(r.arrivals)} arrivals${r.reason !== undefined ? ` — <strong>${esc(r.reason)}</strong>` : ''}.</p>
+<p>Profile <code>${esc(r.profile)}</code> → <code>${esc(r.target)}</code>, started ${esc(r.startedAt)}, ${(r.durationMs / 1000).toFixed(1)} s, ${esc(r.arrivals)} arrivals${r.reason !== undefined && r.reason !== d.headline ? ` — <strong>${esc(r.reason)}</strong>` : ''}.</p>
 </header>
 ${capacitySectionHtml(r.capacity)}<section><h2>Budgets</h2>
 ${budgets}
@@ -177,7 +170,7 @@ ${series}
 ${phases}
 </section>
 <footer>${esc(r.tool.name)} ${esc(r.tool.version)} · charts by uPlot (MIT)</footer>
-<script type="application/json" id="budgetgate-data">${scriptJson(chartData(r))}</script>
+<script type="application/json" id="budgetgate-data">${scriptJson(chartData(view))}</script>
 <script>${inlineScript(o.chartLib.js)}</script>
 <script>${inlineScript(CLIENT_JS)}</script>
 </body>

@@ -9,7 +9,9 @@
  * system-out.
  */
 import type { RunResult, Verdict } from '../core/report.js';
+import { failsRun, type PolicyOptions } from '../core/verdict.js';
 import { intervalText, limitText, observedText } from './format.js';
+import { asView, type ReportView } from './view.js';
 
 export interface JunitOptions {
   /**
@@ -55,25 +57,24 @@ function details(v: Verdict): string {
 
 type Outcome = { kind: 'pass' } | { kind: 'failure'; type: string; message: string } | { kind: 'skipped'; message: string };
 
-function outcome(v: Verdict, o: Required<JunitOptions>): Outcome {
+/** how each verdict reads in JUnit; whether it fails the run is core/verdict.ts's failsRun */
+function outcome(v: Verdict, o: PolicyOptions): Outcome {
+  if (!failsRun(v, o)) return v.status === 'inconclusive' ? { kind: 'skipped', message: `inconclusive: ${v.reason}` } : { kind: 'pass' };
   if (v.status === 'fail') return { kind: 'failure', type: v.borderline === true ? 'budget failed (borderline)' : 'budget failed', message: v.reason };
-  if (v.status === 'inconclusive') {
-    return o.allowInconclusive ? { kind: 'skipped', message: `inconclusive: ${v.reason}` } : { kind: 'failure', type: 'budget inconclusive', message: v.reason };
-  }
-  if (o.strict && v.borderline === true) {
-    return { kind: 'failure', type: 'budget borderline', message: `borderline under --strict: the 95% interval ${intervalText(v)} contains the limit ${limitText(v)}; ${v.reason}` };
-  }
-  return { kind: 'pass' };
+  if (v.status === 'inconclusive') return { kind: 'failure', type: 'budget inconclusive', message: v.reason };
+  return { kind: 'failure', type: 'budget borderline', message: `borderline under --strict: the 95% interval ${intervalText(v)} contains the limit ${limitText(v)}; ${v.reason}` };
 }
 
-export function renderJunit(r: RunResult, options: JunitOptions = {}): string {
-  const o: Required<JunitOptions> = {
-    allowInconclusive: options.allowInconclusive ?? (r.verdict === 'pass' && r.budgets.some((v) => v.status === 'inconclusive')),
-    strict: options.strict ?? false,
-  };
+export function renderJunit(x: RunResult | ReportView, options: JunitOptions = {}): string {
+  // JUnit's own default for strict is off: a reader asks for --strict explicitly
+  const view = asView(x, { ...options, strict: options.strict ?? false });
+  const r = view.report;
+  const d = view.decision;
+  const o = view.policy;
   const suite = `budgetgate.${r.profile}`;
   const cases = r.budgets.map((v) => ({ name: `${v.id}: ${v.description}`, v, out: outcome(v, o) }));
-  const interrupted = r.interrupted ? [{ name: 'run finished', message: r.reason ?? 'interrupted before the schedule ended' }] : [];
+  // a run that stopped early is one more failed test: the schedule did not finish
+  const interrupted = d.stopped ? [{ name: 'run finished', message: d.reason ?? d.headline, type: d.stopped }] : [];
   const failures = cases.filter((c) => c.out.kind === 'failure').length + interrupted.length;
   const skipped = cases.filter((c) => c.out.kind === 'skipped').length;
   const tests = cases.length + interrupted.length;
@@ -84,7 +85,7 @@ export function renderJunit(r: RunResult, options: JunitOptions = {}): string {
   const timestamp = r.startedAt.replace(/(\.\d+)?Z$/, '');
   lines.push(`  <testsuite${attrs({ name: suite, tests, failures, errors: 0, skipped, time, timestamp })}>`);
   lines.push('    <properties>');
-  for (const [name, value] of [['target', r.target], ['arrivals', r.arrivals], ['verdict', r.verdict], ['tool', `${r.tool.name} ${r.tool.version}`]] as const) {
+  for (const [name, value] of [['target', r.target], ['arrivals', r.arrivals], ['verdict', d.verdict], ['tool', `${r.tool.name} ${r.tool.version}`]] as const) {
     lines.push(`      <property${attrs({ name, value })}/>`);
   }
   lines.push('    </properties>');
@@ -98,7 +99,7 @@ export function renderJunit(r: RunResult, options: JunitOptions = {}): string {
   }
   for (const c of interrupted) {
     lines.push(`    <testcase${attrs({ name: c.name, classname: suite, time })}>`);
-    lines.push(`      <failure${attrs({ message: c.message, type: 'interrupted' })}/>`);
+    lines.push(`      <failure${attrs({ message: c.message, type: c.type })}/>`);
     lines.push('    </testcase>');
   }
   lines.push('  </testsuite>');

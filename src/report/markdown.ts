@@ -4,8 +4,9 @@
  */
 import type { Comparison, PercentileChange } from '../core/compare.js';
 import type { RunResult, Verdict } from '../core/report.js';
+import type { PolicyOptions } from '../core/verdict.js';
 import { intervalText, limitText, ms, observedText, percent, stageValue } from './format.js';
-import { loadText } from './terminal.js';
+import { asView, type ReportView } from './view.js';
 
 /** A table cell: pipes and newlines would break the row; backslash-escaping the pipe is the GFM way. */
 function cell(s: string): string {
@@ -32,20 +33,17 @@ export function budgetTableMarkdown(budgets: readonly Verdict[]): string {
   );
 }
 
-export function renderMarkdown(r: RunResult): string {
+export function renderMarkdown(x: RunResult | ReportView, policy?: Partial<PolicyOptions>): string {
+  const view = asView(x, policy);
+  const r = view.report;
+  const d = view.decision;
   const out: string[] = [];
-  const failed = r.budgets.filter((v) => v.status !== 'pass').length;
-  const borderline = r.budgets.filter((v) => v.borderline === true).length;
-  const head = r.verdict === 'pass' ? '✅ PASS' : '❌ FAIL';
-  const why = r.interrupted
-    ? 'interrupted'
-    : r.verdict === 'pass'
-      ? `all ${r.budgets.length} budgets hold`
-      : `${failed} of ${r.budgets.length} budgets not passed`;
-  out.push(`## budgetgate ${head}: ${why}`);
+  const borderline = view.borderline;
+  const head = d.verdict === 'pass' ? '✅ PASS' : '❌ FAIL';
+  out.push(`## budgetgate ${head}: ${d.headline}`);
   out.push('');
   out.push(`Profile \`${r.profile}\` → \`${r.target}\`, started ${r.startedAt}, ${(r.durationMs / 1000).toFixed(1)} s, ${r.arrivals} arrivals.`);
-  if (r.reason !== undefined) out.push('', `**${r.reason}**`);
+  if (r.reason !== undefined && r.reason !== d.headline) out.push('', `**${r.reason}**`);
   out.push('');
   out.push('### Budgets');
   out.push('');
@@ -72,16 +70,16 @@ export function renderMarkdown(r: RunResult): string {
   out.push(
     mdTable(
       ['phase', 'load', 'scheduled', 'sent', 'late', 'ok', 'errors', 'fallback', 'error kinds'],
-      r.phases.map((p) => [
-        p.warmup ? `${p.name} (warmup)` : p.name,
-        loadText(p),
+      view.phases.map((p) => [
+        p.label,
+        p.load,
         String(p.scheduled),
         String(p.sent),
         String(p.late),
         String(p.completed),
         String(p.errors),
         String(p.fallback),
-        Object.entries(p.errorKinds).map(([k, n]) => `${k}×${n}`).join(', '),
+        p.errorKindsText,
       ]),
       new Set([1, 2, 3, 4, 5, 6, 7]),
     ),

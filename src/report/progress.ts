@@ -2,7 +2,7 @@
  * The live progress line, one per second of run time: phase, target vs achieved rate over the last
  * second, requests in flight, total p99 so far, errors and fallbacks. Pure: Tick → string.
  */
-import type { Tick } from '../engine/driver.js';
+import type { Tick } from '../core/tick.js';
 import { ms } from './format.js';
 
 export function renderProgress(t: Tick): string {

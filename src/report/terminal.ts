@@ -1,24 +1,21 @@
 /** The terminal report: every series, every budget, the totals and the verdict. RunResult → string. */
 import { Chalk } from 'chalk';
 import type { RunResult, Verdict } from '../core/report.js';
+import type { PolicyOptions } from '../core/verdict.js';
 import { intervalText, limitText, ms, observedText, percent, stageValue } from './format.js';
 import { table } from './table.js';
-
-/** open phases by rate, closed phases by virtual users */
-export function loadText(p: { model?: 'open' | 'closed'; rate: number; to: number; concurrency?: number; concurrencyTo?: number }): string {
-  if (p.model === 'closed') {
-    const c0 = p.concurrency ?? 0;
-    const c1 = p.concurrencyTo ?? c0;
-    return c0 === c1 ? `${c0} users` : `${c0}→${c1} users`;
-  }
-  return p.rate === p.to ? `${p.rate}/s` : `${p.rate}→${p.to}/s`;
-}
+import { asView, type ReportView } from './view.js';
 
 export interface TerminalOptions {
   color: boolean;
+  /** how the run is judged (default: as the report was, see view.ts) */
+  policy?: Partial<PolicyOptions>;
 }
 
-export function renderTerminal(r: RunResult, o: TerminalOptions): string {
+export function renderTerminal(x: RunResult | ReportView, o: TerminalOptions): string {
+  const view = asView(x, o.policy);
+  const r = view.report;
+  const d = view.decision;
   const c = new Chalk({ level: o.color ? 1 : 0 });
   const status = (v: Verdict['status']): ((s: string) => string) =>
     v === 'pass' ? c.green : v === 'fail' ? c.red.bold : c.yellow;
@@ -69,24 +66,22 @@ export function renderTerminal(r: RunResult, o: TerminalOptions): string {
         { header: 'fallback', align: 'right' },
         { header: 'error kinds' },
       ],
-      r.phases.map((p) => [
-        p.warmup ? `${p.name} (warmup)` : p.name,
-        loadText(p),
+      view.phases.map((p) => [
+        p.label,
+        p.load,
         String(p.scheduled),
         String(p.sent),
         p.late > 0 ? { text: String(p.late), paint: c.yellow } : '0',
         String(p.completed),
         p.errors > 0 ? { text: String(p.errors), paint: c.red } : '0',
         String(p.fallback),
-        Object.entries(p.errorKinds)
-          .map(([k, n]) => `${k}×${n}`)
-          .join(', '),
+        p.errorKindsText,
       ]),
     ),
   );
   out.push('');
   // a shard judged its own requests only: the whole run's verdict is budgetgate merge's
-  out.push(c.bold('Budgets') + (r.shard ? c.yellow(`  partial (shard ${r.shard.index}/${r.shard.count}): this shard's requests only; budgetgate merge judges the whole`) : ''));
+  out.push(c.bold('Budgets') + (view.shard ? c.yellow(`  partial (${view.shard}): this shard's requests only; budgetgate merge judges the whole`) : ''));
   out.push(
     table(
       [{ header: 'status' }, { header: 'budget' }, { header: 'observed', align: 'right' }, { header: '95% interval', align: 'right' }, { header: 'limit', align: 'right' }, { header: 'samples', align: 'right' }, { header: 'reason' }],
@@ -109,9 +104,8 @@ export function renderTerminal(r: RunResult, o: TerminalOptions): string {
         `send lateness p50 ${ms(r.lateness.p50)} p99 ${ms(r.lateness.p99)}`,
     ),
   );
-  const failed = r.budgets.filter((v) => v.status !== 'pass').length;
-  const head = r.verdict === 'pass' ? c.green.bold('PASS') : c.red.bold('FAIL');
-  const why = r.aborted ? ` (${r.reason ?? 'aborted'})` : r.interrupted ? ' (interrupted)' : r.verdict === 'pass' ? ` all ${r.budgets.length} budgets hold` : ` ${failed} of ${r.budgets.length} budgets not passed`;
-  out.push(`${head}${why}${r.shard ? ` — partial (shard ${r.shard.index}/${r.shard.count})` : ''}`);
+  const head = d.verdict === 'pass' ? c.green.bold('PASS') : c.red.bold('FAIL');
+  const why = d.stopped ? ` (${d.headline})` : ` ${d.headline}`;
+  out.push(`${head}${why}${view.shard ? ` — partial (${view.shard})` : ''}`);
   return `${out.join('\n')}\n`;
 }

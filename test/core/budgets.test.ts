@@ -9,7 +9,6 @@ import {
   evaluateBudgets,
   loadDeliveredVerdict,
   minSamples,
-  overallVerdict,
 } from '../../src/core/budgets.js';
 import { createHistogram, recordMs } from '../../src/core/histograms.js';
 import type { Budget, BudgetScope, LatencyKey, PathName } from '../../src/core/profile-types.js';
@@ -347,23 +346,6 @@ describe('loadDeliveredVerdict', () => {
   });
 });
 
-describe('overallVerdict', () => {
-  const v = (status: Verdict['status']): Verdict => ({ id: status, description: '', status, observed: null, limit: 0, unit: 'ms', samples: 0, reason: '' });
-  const o = (allowInconclusive: boolean, interrupted = false) => ({ allowInconclusive, interrupted });
-
-  it.each([
-    ['happy: all pass', [v('pass'), v('pass')], o(false), 'pass'],
-    ['happy: no verdicts', [], o(false), 'pass'],
-    ['sad: one fail', [v('pass'), v('fail')], o(true), 'fail'],
-    ['sad: inconclusive fails by default', [v('pass'), v('inconclusive')], o(false), 'fail'],
-    ['happy: inconclusive allowed', [v('pass'), v('inconclusive')], o(true), 'pass'],
-    ['sad: interrupted always fails', [v('pass')], o(true, true), 'fail'],
-    ['sad: interrupted fails even with no verdicts', [], o(false, true), 'fail'],
-  ] as const)('%s', (_name, vs, opts, want) => {
-    expect(overallVerdict(vs, opts)).toBe(want);
-  });
-});
-
 describe('confidence on percentile verdicts', () => {
   // n samples at 0.001·k ms, k = 1..n: stored exactly, so rank r reads r µs and intervals are exact
   const rampSeries = (n: number): SeriesData => {
@@ -423,22 +405,10 @@ describe('confidence on percentile verdicts', () => {
   });
 });
 
-describe('overallVerdict --strict', () => {
-  const v = (status: Verdict['status'], borderline: boolean): Verdict => ({ id: status, description: '', status, observed: null, limit: 0, unit: 'ms', samples: 0, reason: '', interval: null, borderline });
-  it.each([
-    ['happy: a borderline pass passes without strict', [v('pass', true)], false, 'pass'],
-    ['sad: a borderline pass fails under strict', [v('pass', true)], true, 'fail'],
-    ['happy: a clear pass passes under strict', [v('pass', false)], true, 'pass'],
-    ['happy: old verdicts without the field pass under strict', [{ ...v('pass', false), borderline: undefined }], true, 'pass'],
-  ] as const)('%s', (_name, vs, strict, want) => {
-    expect(overallVerdict(vs, { allowInconclusive: false, interrupted: false, strict })).toBe(want);
-  });
-});
-
 describe('reevaluate', () => {
   it('happy: a saved report re-evaluates to the verdicts computed live (decoded with the exact max)', async () => {
     const { Recorder } = await import('../../src/core/recorder.js');
-    const { reevaluate } = await import('../../src/core/budgets.js');
+    const { reevaluate } = await import('../../src/core/verdict.js');
     const rec = new Recorder([{ name: 'steady', warmup: false, model: 'open', startMs: 0, endMs: 10_000, rate: 150, to: 150, concurrency: 0, concurrencyTo: 0, requests: 1500 }]);
     for (let i = 0; i < 1500; i++) {
       const t = (i * 1000) / 150;

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readReport, runCli, tempDir, writeProfile } from './cli.js';
-import { listen, type TestServer } from './servers.js';
+import { listen, pausingServer, type TestServer } from './servers.js';
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -81,5 +81,35 @@ describe('abortOnFail against the simulated endpoint', () => {
     } finally {
       await sim.close();
     }
+  });
+});
+
+describe('abortOnFail with --strict', () => {
+  // The scenario: 100 req/s whose server stalls 350 ms at t = 4 s (request 400). The 1 s
+  // window's p90 breaks (≈ a third of its requests wait out the stall) and the run aborts; the
+  // whole-run p90 over the ≈ 5 s sent passes, which is what --strict used to re-judge on.
+  const budgets = [{ stage: 'total', p90: '100ms', abortOnFail: true, window: '1s', after: '2s' }];
+  it.each([
+    ['sad: without --strict the aborted run exits 1', [] as string[]],
+    ['sad: with --strict the aborted run still exits 1 (a gate never passes a run it stopped)', ['--strict']],
+  ])('%s', async (_label, extra) => {
+    server = await pausingServer({ serviceMs: 2, pauseAtRequest: 400, pauseMs: 350 });
+    const dir = tempDir();
+    const profile = writeProfile(dir, {
+      name: 'abort-strict',
+      target: { url: server.url, method: 'GET' },
+      phases: [{ name: 'steady', duration: '10s', rate: 100 }],
+      budgets,
+    });
+    const out = join(dir, 'out');
+    const r = await runCli(['run', profile, '--out', out, '--skip-probe', '--quiet', ...extra]);
+    const report = readReport(out);
+    expect(report.aborted?.id).toBe('total p90');
+    // the whole-run verdict of the budget passed: only the abort makes this run fail
+    expect(report.budgets.find((v) => v.id === 'total p90')?.status).toBe('pass');
+    expect(report.verdict).toBe('fail');
+    expect(report.reason).toMatch(/^aborted at/);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/FAIL \(aborted at/);
   });
 });

@@ -1,11 +1,11 @@
 /**
  * Long runs: a run killed with SIGKILL (no handler runs) still leaves the data of its last checkpoint.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/core/report.js';
-import { readReport, runCli, spawnCli, tempDir, writeProfile } from './cli.js';
+import { expectVerdict, readReport, runCli, spawnCli, tempDir, writeProfile } from './cli.js';
 import { listen, type TestServer } from './servers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -50,8 +50,13 @@ describe('run --checkpoint (end to end)', () => {
     expect(rep.series.find((x) => x.stage === 'total')?.count).toBeGreaterThan(0);
     expect(rep.budgets[0]?.id).toBe('errorRate');
     expect(rep.scheduleId).toMatch(/^fnv1a64:/);
-    // written atomically: no temporary file left half-written beside it is ever read as the report
-    expect(() => JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'))).not.toThrow();
+    // written atomically (temporary file, then rename): the only other file the kill may leave beside
+    // report.json is the one temporary it cut short, never a second report
+    const left = readdirSync(out).filter((f) => f !== 'report.json');
+    expect(left.length).toBeLessThanOrEqual(1);
+    for (const f of left) expect(f).toMatch(/^\.\d+-\d+\.tmp$/);
+    // and report.json is one coherent snapshot: its per-second sends add up to its totals
+    expect(rep.timeline.reduce((n, p) => n + p.sent, 0)).toBe(rep.totals.sent);
   }, 90_000);
 
   it('sad: a run that finishes replaces its checkpoints with the final report (no late checkpoint overwrites it)', async () => {
@@ -60,8 +65,9 @@ describe('run --checkpoint (end to end)', () => {
     const profile = writeProfile(dir, { name: 'e2e-checkpoint-done', target: { url: s.url }, phases: [{ name: 'short', duration: '2500ms', rate: 40 }], budgets: [{ errorRate: '1%' }] });
     const out = join(dir, 'out');
     const r = await runCli(['run', profile, '--out', out, '--checkpoint', '1s', '--quiet']);
-    expect([0, 1]).toContain(r.code);
     const rep = readReport(out);
+    // a 2 ms server sends no errors; only a busy CPU's late sends could fail this run
+    expectVerdict(r.code, rep, ['load delivered']);
     expect(rep.checkpoint).toBeUndefined();
     expect(rep.interrupted).toBe(false);
     expect(rep.totals.sent).toBe(100);

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { expect } from 'vitest';
 import type { RunResult } from '../../src/core/report.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -83,4 +84,20 @@ export function writeProfile(dir: string, profile: object, name = 'profile.yaml'
 
 export function readReport(dir: string): RunResult {
   return JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as RunResult;
+}
+
+/**
+ * What a finished run's exit code must be, from its report: 0 when it passed, 1 when it failed, and
+ * it failed exactly when a budget did not pass. Only the budgets in `mayFail` may be the ones that
+ * did not (e.g. "load delivered", which a CPU shared by several processes can break); "load
+ * delivered" is re-derived from the totals, so a test never accepts an exit code it cannot explain.
+ */
+export function expectVerdict(code: number | null, report: RunResult, mayFail: readonly string[] = []): void {
+  const notPassed = report.budgets.filter((v) => v.status !== 'pass').map((v) => v.id);
+  for (const id of notPassed) expect(mayFail, `budget ${id} did not pass`).toContain(id);
+  const t = report.totals;
+  const delivered = report.budgets.find((v) => v.id === 'load delivered');
+  if (delivered) expect(delivered.status).toBe(t.scheduled === 0 || (t.sent - t.late) / t.scheduled >= 0.95 ? 'pass' : 'fail');
+  expect(report.verdict).toBe(notPassed.length === 0 && !report.interrupted && !report.aborted ? 'pass' : 'fail');
+  expect(code).toBe(report.verdict === 'pass' ? 0 : 1);
 }

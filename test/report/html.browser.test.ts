@@ -1,36 +1,39 @@
 /**
  * The HTML report in a real headless Chromium (Debian's package, driven by playwright-core): every chart
  * must draw a non-empty canvas with no console error, offline. The slow test file of this folder.
- * A screenshot goes to test-artifacts/report.png. With no Chromium this FAILS, naming the fix; set
- * BUDGETGATE_SKIP_BROWSER=1 to skip it on a machine that cannot have one.
+ * A screenshot goes to test-artifacts/report.png. Without Chromium (see chromium.ts): skipped with the
+ * reason printed on a developer's machine, a failure when CI is set.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadChartLib } from '../../src/cli/assets.js';
 import { renderHtml } from '../../src/report/html.js';
+import { findChromium } from './chromium.js';
 import { gateReport } from './synthetic.js';
 
-const CHROMIUM = process.env.BUDGETGATE_CHROMIUM ?? '/usr/bin/chromium';
-const SKIP = process.env.BUDGETGATE_SKIP_BROWSER === '1';
+const LOOKUP = findChromium(process.env);
+const SKIP = LOOKUP.kind === 'skip';
+// printed when the file is collected, so a skipped browser test is never silent
+if (LOOKUP.kind === 'skip') console.warn(`html.browser.test.ts skipped: ${LOOKUP.reason}`);
 const ARTIFACTS = resolve(import.meta.dirname, '../../test-artifacts');
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-describe.skipIf(SKIP)('HTML report in headless Chromium', () => {
+describe.skipIf(SKIP)(`HTML report in headless Chromium${LOOKUP.kind === 'skip' ? ` (skipped: ${LOOKUP.reason})` : ''}`, () => {
   let ctx: BrowserContext | undefined;
   let profileDir = '';
   let missing: Error | undefined;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
+    if (LOOKUP.kind !== 'found') {
       // recorded, then thrown by each test: the run counts them as failed, not as skipped
-      missing = new Error(`Chromium not found at ${CHROMIUM}: install it (Debian: apt-get install -y chromium; .ci/run does this), point BUDGETGATE_CHROMIUM at one, or set BUDGETGATE_SKIP_BROWSER=1 to skip this test`);
+      missing = new Error(LOOKUP.reason);
       return;
     }
     profileDir = mkdtempSync(join(tmpdir(), 'budgetgate-chromium-'));
-    ctx = await chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1200, height: 900 }, offline: true });
+    ctx = await chromium.launchPersistentContext(profileDir, { executablePath: LOOKUP.path, headless: true, args: ARGS, viewport: { width: 1200, height: 900 }, offline: true });
   }, 60_000);
 
   afterAll(async () => {

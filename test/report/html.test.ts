@@ -93,3 +93,12 @@ describe('percentileGrid / percentileCurves', () => {
     expect(ys.at(-1)).toBe(maxSeries);
   });
 });
+
+describe('renderHtml: a run stopped early', () => {
+  it('sad: an aborted run heads the page with the abort reason', () => {
+    const r = small();
+    const html = renderHtml({ ...r, verdict: 'fail', budgets: r.budgets.map((b) => ({ ...b, status: 'pass' as const })), aborted: { ...(r.budgets[0] as RunResult['budgets'][number]), status: 'fail' }, reason: 'aborted at 4.1s: p90 over the last 1s' }, { chartLib: LIB });
+    expect(html).toContain('<header class="verdict fail">');
+    expect(html).toContain('<h1>FAIL <small>aborted at 4.1s: p90 over the last 1s</small></h1>');
+  });
+});

@@ -16,6 +16,12 @@ async function validate(xml: string): Promise<{ valid: boolean; errors: string[]
   return { valid: r.valid, errors: r.errors.map((e) => e.rawMessage) };
 }
 
+/** every whole-run budget passed, but an early-abort window stopped the run */
+const abortedSmall = (): RunResult => {
+  const r = small();
+  return { ...r, verdict: 'fail', budgets: r.budgets.map((b) => ({ ...b, status: 'pass' as const })), aborted: { ...(r.budgets[0] as RunResult['budgets'][number]), status: 'fail' }, reason: 'aborted at 4.1s: p90 over the last 1s' };
+};
+
 const cases = (xml: string): string[] => [...xml.matchAll(/<testcase name="([^"]*)"/g)].map((m) => m[1] as string);
 
 describe('renderJunit', () => {
@@ -23,6 +29,7 @@ describe('renderJunit', () => {
     ['happy: the small fixture (pass, fail, inconclusive)', async () => renderJunit(small())],
     ['happy: a report with intervals and a borderline pass, strict', async () => renderJunit(await gateReport(), { strict: true })],
     ['happy: an interrupted run', async () => renderJunit({ ...small(), interrupted: true, reason: 'interrupted: the run was stopped' })],
+    ['happy: an aborted run', async () => renderJunit(abortedSmall())],
     ['happy: hostile text in names and reasons (quotes, <, &, ]]>, control characters)', async () =>
       renderJunit({ ...small(), profile: 'a"b<c>&d', target: "http://x/?q=1&r='2'", budgets: small().budgets.map((b) => ({ ...b, id: `${b.id} ]]> <x/>`, reason: `${b.reason} & "q" \u0001\u0007 <![CDATA[x]]>` })) })],
   ])('%s validates against junit-10.xsd', async (_name, make) => {
@@ -63,5 +70,14 @@ describe('renderJunit', () => {
     expect(caseOf(renderJunit(r, { strict: true }))).toContain('<failure');
     expect(caseOf(renderJunit(r, { strict: false }))).not.toContain('<failure');
     expect(caseOf(renderJunit(r, { strict: false }))).toContain('borderline');
+  });
+});
+
+describe('renderJunit: a run stopped early', () => {
+  it('sad: an aborted run is a failed "run finished" test carrying the abort reason', () => {
+    const xml = renderJunit(abortedSmall());
+    expect(xml).toMatch(/<testcase name="run finished"[^>]*>\s*<failure message="aborted at 4\.1s: p90 over the last 1s" type="aborted"\/>/);
+    expect(xml).toContain('<property name="verdict" value="fail"/>');
+    expect(xml).toMatch(/<testsuites[^>]* failures="1"/);
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { compareReports } from '../../src/core/compare.js';
-import { type RunResult, parseReport } from '../../src/core/report.js';
+import { type RunResult, type Verdict, parseReport } from '../../src/core/report.js';
 import { renderCompareMarkdown, renderMarkdown } from '../../src/report/markdown.js';
 import { gateReport, syntheticReport } from './synthetic.js';
 
@@ -56,5 +56,16 @@ describe('renderCompareMarkdown', () => {
   it('happy: no regression says so', () => {
     const c = compareReports(syntheticReport({ seed: 1, rate: 300, seconds: 5 }), syntheticReport({ seed: 2, rate: 300, seconds: 5 }), { tolerance: 0.1 });
     expect(renderCompareMarkdown(c).split('\n')[0]).toBe('## budgetgate compare: ✅ no regression');
+  });
+});
+
+describe('renderMarkdown: a run stopped early', () => {
+  it('sad: an aborted run heads the report with the abort reason, not a budget count', () => {
+    const r = small();
+    const aborted = { ...r, verdict: 'fail' as const, budgets: r.budgets.map((b) => ({ ...b, status: 'pass' as const })), aborted: { ...(r.budgets[0] as Verdict), status: 'fail' as const }, reason: 'aborted at 4.1s: p90 over the last 1s' };
+    const out = renderMarkdown(aborted);
+    expect(out.split('\n')[0]).toBe('## budgetgate ❌ FAIL: aborted at 4.1s: p90 over the last 1s');
+    // said once, in the heading
+    expect(out.match(/aborted at 4\.1s/g)).toHaveLength(1);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planSchedule } from '../../src/core/schedule.js';
-import type { Tick } from '../../src/engine/driver.js';
+import type { Tick } from '../../src/core/tick.js';
 import { renderProgress } from '../../src/report/progress.js';
 
 const plan = planSchedule([

@@ -72,7 +72,7 @@ export function syntheticReport(o: SyntheticOptions = {}): RunResult {
 
 /** The report with its budgets evaluated as a run would (verdict included). */
 export async function withBudgets(r: RunResult, budgets: readonly import('../../src/core/profile-types.js').Budget[], o: { allowInconclusive?: boolean; strict?: boolean } = {}): Promise<RunResult> {
-  const { reevaluate } = await import('../../src/core/budgets.js');
+  const { reevaluate } = await import('../../src/core/verdict.js');
   const e = reevaluate(r, budgets, { allowInconclusive: o.allowInconclusive === true, strict: o.strict === true });
   return { ...r, budgets: e.budgets, verdict: e.verdict };
 }

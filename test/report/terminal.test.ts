@@ -62,7 +62,9 @@ describe('renderTerminal', () => {
   });
 
   it.each([
-    ['happy: a passing run says every budget holds', { verdict: 'pass' as const }, 'PASS all 7 budgets hold'],
+    // the renderer lays out core/verdict.ts's decision: a passing report is one whose budgets pass
+    ['happy: a passing run says every budget holds', { verdict: 'pass' as const, budgets: load().budgets.map((b) => ({ ...b, status: 'pass' as const })) }, 'PASS all 7 budgets hold'],
+    ['sad: an aborted run says why, whatever its whole-run budgets say', { verdict: 'fail' as const, budgets: load().budgets.map((b) => ({ ...b, status: 'pass' as const })), aborted: { ...load().budgets[0]!, status: 'fail' as const }, reason: 'aborted at 4.1s: p90 over the last 1s' }, 'FAIL (aborted at 4.1s: p90 over the last 1s)'],
     ['sad: a failing run counts the budgets not passed (inconclusive included)', {}, 'FAIL 3 of 7 budgets not passed'],
     ['sad: an interrupted run says so', { verdict: 'fail' as const, interrupted: true }, 'FAIL (interrupted)'],
   ])('%s', (_name, over, last) => {

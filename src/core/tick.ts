@@ -1,0 +1,11 @@
+/** What the driver reports once a second while the load runs (the live progress line renders it). */
+import type { Progress } from './recorder.js';
+import type { PlannedPhase } from './schedule.js';
+
+export interface Tick {
+  tMs: number;
+  /** the phase of the second the tick reports (the one just ended); undefined after the run */
+  phase: PlannedPhase | undefined;
+  inFlight: number;
+  progress: Progress;
+}
