@@ -139,3 +139,9 @@ export function parseTolerance(text: string): number | null {
   const x = Number(m[1]) / 100;
   return Number.isFinite(x) ? x : null;
 }
+
+/** TEMPORARY (before-measurement shim): the first baseline only. */
+export function compareRuns(baselines: readonly RunResult[], current: RunResult, o: CompareOptions): Comparison {
+  return compareReports(baselines[0] as RunResult, current, o);
+}
+export const defaultCompareOptions = (): CompareOptions => ({ tolerance: DEFAULT_TOLERANCE });
