@@ -98,7 +98,7 @@ export function aabCompare(A: readonly RunResult[], B: readonly RunResult[]): { 
   const rows: Row[] = [];
   const count = (cs: Comparison[], pick: (c: Comparison) => boolean): number => cs.filter(pick).length;
   const row = (what: string, cs: Comparison[], stage: string | undefined, anyKey: boolean): Row => {
-    const r: Row = { what, pairs: cs.length, flagged: count(cs, (c) => (stage === undefined && anyKey ? c.regressions > 0 : flaggedKeys(c, stage).size > 0)) };
+    const r: Row = { what, pairs: cs.length, incomparable: count(cs, (c) => c.outcome === 'incomparable'), flagged: count(cs, (c) => (stage === undefined && anyKey ? c.regressions > 0 : flaggedKeys(c, stage).size > 0)) };
     for (const k of COMPARE_KEYS) r[k] = count(cs, (c) => flaggedKeys(c, stage).has(k));
     return r;
   };
@@ -110,6 +110,8 @@ export function aabCompare(A: readonly RunResult[], B: readonly RunResult[]): { 
   const counts = {
     aaFlagged: num(rows[0]?.flagged),
     aaPairs: aa.length,
+    aaIncomparable: num(rows[0]?.incomparable),
+    abIncomparable: num(rows[1]?.incomparable),
     abDecode: num(rows[1]?.flagged),
     abTotalP50: num(rows[2]?.p50),
     abPairs: ab.length,
@@ -125,12 +127,14 @@ export function aabCompare(A: readonly RunResult[], B: readonly RunResult[]): { 
         columns: [
           { key: 'what', label: 'comparison' },
           { key: 'pairs', label: 'pairs' },
+          { key: 'incomparable', label: 'cannot compare' },
           { key: 'flagged', label: 'flagged' },
           ...COMPARE_KEYS.map((k) => ({ key: k, label: k })),
         ],
         rows,
         notes: [
           `median p50 of the steady phase: total A ${p50Of(A, 'total').toFixed(2)} ms, B ${p50Of(B, 'total').toFixed(2)} ms; decode A ${p50Of(A, 'decode').toFixed(2)} ms, B ${p50Of(B, 'decode').toFixed(2)} ms`,
+          'cannot compare = a side did not deliver its load (the client fell behind its schedule: its latencies measured the machine) or was interrupted; neither flagged nor passed',
           'targets: A/A ≤ 1 of 30 flagged; A/B decode (20% slower, ≥ 2 ms) flagged ≥ 29 of 30; A/B total p50 (~10% slower, ≥ 20 ms) flagged ≥ 27 of 30',
           ...examples.map((e) => `false alarm ${e}`),
         ],
@@ -144,6 +148,9 @@ const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
 export interface AabCounts {
   aaFlagged: number;
   aaPairs: number;
+  /** pairs whose outcome was "cannot compare" (a run that did not deliver its load, or was interrupted) */
+  aaIncomparable: number;
+  abIncomparable: number;
   abDecode: number;
   abTotalP50: number;
   abPairs: number;

@@ -420,6 +420,9 @@ async function aab(args: Args): Promise<Section[]> {
     r = await aabSection({ runs: args.aabRuns, warmupMs: 3000, steadyMs: args.aabSteadyMs, rate: 200, dir }, (m) => process.stderr.write(m));
   }
   const c = r.counts;
+  // pairs that could not be compared count against detection (they were not caught), not for A/A
+  if (c.aaIncomparable > 0 || c.abIncomparable > 0) process.stderr.write(`  (e) cannot compare: ${c.aaIncomparable} A/A and ${c.abIncomparable} A/B pairs (a run did not deliver its load)\n`);
+  verdicts.push({ target: `(e) cannot compare (a run did not deliver its load): A/A, A/B pairs`, figure: `${c.aaIncomparable}, ${c.abIncomparable}`, limit: 'reported', pass: true });
   check(`(e) A/A pairs flagged (of ${c.aaPairs})`, num(c.aaFlagged), T.aaFlagged * c.aaPairs / 30, '<=', (x) => x.toFixed(0));
   check(`(e) A/B decode ×${AAB_SLOWER} flagged (of ${c.abPairs})`, num(c.abDecode), (T.abDecode * c.abPairs) / 30, '>=', (x) => x.toFixed(1));
   check(`(e) A/B total p50 flagged (of ${c.abPairs})`, num(c.abTotalP50), (T.abTotalP50 * c.abPairs) / 30, '>=', (x) => x.toFixed(1));

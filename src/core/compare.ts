@@ -25,8 +25,10 @@
  *    computed at all (ratios of values at the histogram's resolution floor mean nothing).
  *
  * A percentile with fewer than ⌈10 / (1 − q)⌉ samples in the current run or in every baseline (the
- * budgets' minimum) is *insufficient*. The outcome is `regression`, `pass`, or `incomparable` (no
- * baseline of the same profile and schedule, or nothing judged had enough samples), or `no-baseline`.
+ * budgets' minimum) is *insufficient*. The outcome is `regression`, `pass`, `no-baseline`, or
+ * `incomparable`: no baseline of the same profile and schedule, nothing judged had enough samples, or
+ * the current run is unfit (interrupted, or its load was not delivered: the client fell behind, so
+ * its latencies measured the machine, not the endpoint). Unfit baselines are left out, with the reason.
  */
 import { minSamples } from './budgets.js';
 import { timedQuantileInterval, Z95 } from './confidence.js';
@@ -206,12 +208,26 @@ function judge(key: CompareKey, bases: readonly Decoded[], cur: Decoded, toleran
   return { change: { ...base, baselineInterval, p, status }, candidate: slower, faster };
 }
 
+/**
+ * Why a run's latencies do not describe the experiment its profile names, or undefined: it was
+ * interrupted (partial), or it did not deliver its load (the client fell behind its schedule, so its
+ * latencies include its own lag: a starved machine, not the endpoint).
+ */
+export function unfitToCompare(r: RunResult): string | undefined {
+  if (r.interrupted) return 'it was interrupted (partial data)';
+  const delivered = r.budgets.find((v) => v.id === 'load delivered');
+  if (delivered?.status === 'fail') return `it did not deliver its load (${delivered.reason.replace(/^load not delivered: /, '')})`;
+  return undefined;
+}
+
 /** The baselines this run can be compared with: the same profile, and the same schedule when both say. */
 function matching(baselines: readonly RunResult[], current: RunResult): { use: RunResult[]; skipped: string[] } {
   const use: RunResult[] = [];
   const skipped: string[] = [];
   for (const b of baselines) {
-    if (b.profile !== current.profile) skipped.push(`${b.startedAt}: profile ${JSON.stringify(b.profile)}, not ${JSON.stringify(current.profile)}`);
+    const unfit = unfitToCompare(b);
+    if (unfit !== undefined) skipped.push(`${b.startedAt}: ${unfit}`);
+    else if (b.profile !== current.profile) skipped.push(`${b.startedAt}: profile ${JSON.stringify(b.profile)}, not ${JSON.stringify(current.profile)}`);
     else if (b.scheduleId !== undefined && current.scheduleId !== undefined && b.scheduleId !== current.scheduleId) skipped.push(`${b.startedAt}: another schedule (phases, arrivals or seed changed)`);
     else use.push(b);
   }
@@ -226,7 +242,9 @@ export function compareRuns(baselines: readonly RunResult[], current: RunResult,
   const head = { baseline: latest ? RUN_INFO(latest) : { profile: '', startedAt: '' }, baselines: use.map(RUN_INFO), skipped, current: RUN_INFO(current), options: o };
   const empty = { series: [], onlyInBaseline: [], onlyInCurrent: [], notJudged: [], regressions: 0 };
   if (baselines.length === 0) return { ...head, ...empty, outcome: 'no-baseline', reason: 'no baseline yet: nothing to compare with' };
-  if (use.length === 0) return { ...head, ...empty, outcome: 'incomparable', reason: `no baseline of the same profile and schedule (${skipped.join('; ')})` };
+  const unfit = unfitToCompare(current);
+  if (unfit !== undefined) return { ...head, ...empty, outcome: 'incomparable', reason: `the current run cannot be judged: ${unfit}` };
+  if (use.length === 0) return { ...head, ...empty, outcome: 'incomparable', reason: `no usable baseline of the same profile and schedule (${skipped.join('; ')})` };
 
   const warm = new Set([...use, current].flatMap((r) => r.phases).filter((p) => p.warmup).map((p) => p.name));
   const steady = (r: RunResult): Map<string, SeriesReport> => new Map(r.series.filter((s) => !warm.has(s.phase)).map((s) => [keyOf(s), s]));
