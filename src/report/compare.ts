@@ -9,6 +9,12 @@ export function renderCompareTerminal(c: Comparison, o: { color: boolean }): str
   const k = new Chalk({ level: o.color ? 1 : 0 });
   const iv = (i: [number, number] | null): string => (i === null ? '—' : `${ms(i[0])}–${ms(i[1])}`);
   const out: string[] = [];
+  if (c.outcome === 'no-baseline' || (c.outcome === 'incomparable' && c.series.length === 0)) {
+    out.push(k.bold(`budgetgate compare: → ${c.current.profile} (${c.current.startedAt})`));
+    for (const n of compareNotes(c)) out.push(k.dim(`  ${n.replace(/`/g, '')}`));
+    out.push(k.yellow.bold(compareHeadline(c)));
+    return `${out.join('\n')}\n`;
+  }
   out.push(k.bold(`budgetgate compare: ${baselineWords(c).replace(/`/g, '')} → ${c.current.profile} (${c.current.startedAt})`));
   out.push(k.dim(`  ${compareRule(c)}`));
   const rows = c.series.flatMap((s) =>

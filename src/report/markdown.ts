@@ -160,6 +160,11 @@ export function renderCompareMarkdown(c: Comparison): string {
   const head = c.outcome === 'regression' ? `❌ ${c.regressions} regression${c.regressions === 1 ? '' : 's'}` : c.outcome === 'pass' ? '✅ no regression' : `⚠️ ${compareHeadline(c).toLowerCase()}`;
   out.push(`## budgetgate compare: ${head}`);
   out.push('');
+  if (c.outcome === 'no-baseline' || (c.outcome === 'incomparable' && c.series.length === 0)) {
+    out.push(`Current \`${c.current.profile}\` (${c.current.startedAt}): ${c.reason ?? ''}.`);
+    for (const n of compareNotes(c)) out.push('', n);
+    return `${out.join('\n')}\n`;
+  }
   const words = baselineWords(c);
   out.push(`${words[0]?.toUpperCase()}${words.slice(1)} → current \`${c.current.profile}\` (${c.current.startedAt}). ${compareRule(c)}`);
   out.push('');
