@@ -19,6 +19,12 @@ export async function loadReport(path: string): Promise<RunResult> {
   return parseReport(await readText(path, 'report'), path);
 }
 
+/** Reports written before per-window histograms are judged with the i.i.d. interval: say so. */
+function noteWithoutWindows(reports: readonly { path: string; r: RunResult }[], io: Io): void {
+  const old = reports.filter(({ r }) => r.series.some((s) => s.count > 0 && s.windows === undefined)).map((x) => x.path);
+  if (old.length > 0) io.stderr(`note: ${old.join(', ')}: no per-window histograms (written by an older budgetgate): intervals assume independent requests (order statistics)\n`);
+}
+
 /** a plain Error from the hdr decoder becomes a report error naming the file(s) */
 function decoding<T>(what: string, f: () => T): T {
   try {
@@ -64,6 +70,8 @@ export interface CompareFlags extends Partial<CompareOptions> {
 
 export interface Baselines {
   reports: RunResult[];
+  /** the file each report came from */
+  paths: string[];
   /** paths given that held no report (absent, or a folder without any): "no baseline yet" */
   missing: string[];
 }
@@ -76,7 +84,12 @@ export interface Baselines {
  */
 export async function loadBaselines(paths: readonly string[]): Promise<Baselines> {
   const reports: RunResult[] = [];
+  const files: string[] = [];
   const missing: string[] = [];
+  const add = async (f: string): Promise<void> => {
+    reports.push(await loadReport(f));
+    files.push(f);
+  };
   for (const p of paths) {
     const st = await stat(p).catch(() => undefined);
     if (st === undefined && p.toLowerCase().endsWith('.json')) await loadReport(p); // throws: cannot read report
@@ -85,19 +98,19 @@ export async function loadBaselines(paths: readonly string[]): Promise<Baselines
       continue;
     }
     if (!st.isDirectory()) {
-      reports.push(await loadReport(p));
+      await add(p);
       continue;
     }
     const entries = (await readdir(p, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
-    const files: string[] = [];
+    const inside: string[] = [];
     for (const e of entries) {
-      if (e.isFile() && e.name.endsWith('.json')) files.push(join(p, e.name));
-      else if (e.isDirectory() && (await stat(join(p, e.name, 'report.json')).catch(() => undefined))?.isFile()) files.push(join(p, e.name, 'report.json'));
+      if (e.isFile() && e.name.endsWith('.json')) inside.push(join(p, e.name));
+      else if (e.isDirectory() && (await stat(join(p, e.name, 'report.json')).catch(() => undefined))?.isFile()) inside.push(join(p, e.name, 'report.json'));
     }
-    if (files.length === 0) missing.push(p);
-    for (const f of files) reports.push(await loadReport(f));
+    if (inside.length === 0) missing.push(p);
+    for (const f of inside) await add(f);
   }
-  return { reports, missing };
+  return { reports, paths: files, missing };
 }
 
 /** Compares, prints (terminal or Markdown), annotates; the caller maps the outcome to an exit code. */
@@ -143,6 +156,7 @@ export function registerReportCommands(program: Command, io: Io): void {
       const formats = parseFormats(flags.format);
       if (formats.length > 0 && flags.out === undefined) throw new BudgetgateError('usage', '--format needs --out (check does not overwrite the report it reads)');
       const [saved, profile] = await Promise.all([loadReport(path), loadProfile(flags.profile, io.env)]);
+      noteWithoutWindows([{ path, r: saved }], io);
       if (profile.name !== saved.profile) io.stderr(`note: profile ${JSON.stringify(profile.name)} differs from the report's ${JSON.stringify(saved.profile)}; checking its budgets anyway\n`);
       const o = { allowInconclusive: flags.allowInconclusive === true, strict: flags.strict === true };
       const { budgets, verdict } = decoding(path, () => reevaluate(saved, profile.budgets, o));
@@ -192,6 +206,7 @@ schedule, too few samples), 6 no baseline yet (no report at the baseline paths).
       }
       const curPath = paths[paths.length - 1] as string;
       const [baselines, cur] = await Promise.all([loadBaselines(paths.slice(0, -1)), loadReport(curPath)]);
+      noteWithoutWindows([...baselines.reports.map((r, i) => ({ path: baselines.paths[i] ?? '', r })), { path: curPath, r: cur }], io);
       const c = await compareAndPrint(baselines, cur, paths.join(' or '), {
         tolerance: flags.tolerance as number, perKey, minChangeMs: flags.minChange as number, alpha: flags.alpha as number, allSeries: flags.allSeries === true, markdown: format === 'md',
       }, io);

@@ -65,12 +65,12 @@ export class WindowSet {
 
   /** The hot path: one integer into the open window (rolled first when t is past it). */
   record(tMs: number, ms: number): void {
-    const at = Math.floor(Math.max(0, tMs) / this.clock.widthMs);
-    if (at !== this.openAt || this.widthMs !== this.clock.widthMs) this.roll(at);
+    const t = Math.max(0, tMs);
+    if (Math.floor(t / this.clock.widthMs) !== this.openAt || this.widthMs !== this.clock.widthMs) this.roll(t);
     recordMs(this.open, ms);
   }
 
-  private roll(at: number): void {
+  private roll(tMs: number): void {
     if (this.openAt >= 0 && this.open.totalCount > 0) this.closed.push({ at: this.openAt, hdr: encodeHistogram(this.open) });
     this.open.reset();
     if (this.widthMs !== this.clock.widthMs) this.rebin();
@@ -78,7 +78,7 @@ export class WindowSet {
       this.clock.widthMs *= 2;
       this.rebin();
     }
-    this.openAt = Math.floor((at * this.widthMs) / this.clock.widthMs);
+    this.openAt = Math.floor(tMs / this.clock.widthMs);
     // a window already closed at this index (after a re-bin) is reopened, so no index appears twice
     const last = this.closed[this.closed.length - 1];
     if (last !== undefined && last.at === this.openAt) {
