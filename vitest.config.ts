@@ -10,6 +10,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 30_000,
     reporters: ['default', './test/summary-reporter.ts'],
+    // FC_SEED replays a failed fast-check property from the seed it printed
+    setupFiles: ['./test/fast-check-setup.ts'],
     projects: [
       {
         extends: true,

@@ -20,18 +20,21 @@
  * bench/results/latest.json.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { availableParallelism, cpus, getPriority, setPriority } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseDuration } from '../src/core/units.js';
+import type { RunResult } from '../src/core/report.js';
+import { AAB_SLOWER, aabCompare, aabSection } from './aab.js';
 import { bareAutocannon, budgetgateClosed, type ClosedOptions } from './closed.js';
 import { measureFloor } from './floor.js';
 import { measurePaced, measureShape, open, quantile, type PacedRun, type ShapeResult, type Target } from './paced.js';
 import { spawnSim, type SimChild } from './sim-child.js';
 import { fmt, renderSection, type Cell, type Row, type Section } from './table.js';
 
-type Part = 'a' | 'b' | 'c' | 'd';
+type Part = 'a' | 'b' | 'c' | 'd' | 'e';
 
 interface Args {
   durationMs: number;
@@ -46,6 +49,11 @@ interface Args {
   long: boolean;
   quick: boolean;
   out: string;
+  /** (e): A runs (B runs: one fewer), the steady phase of each */
+  aabRuns: number;
+  aabSteadyMs: number;
+  /** (e) from saved reports (A1.json…, B1.json…) instead of running */
+  aabReports?: string;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -54,7 +62,7 @@ function parseArgs(argv: readonly string[]): Args {
     warmupMs: 1_000,
     rates: [200, 1000, 2000],
     connections: 50,
-    only: new Set(['a', 'b', 'c', 'd']),
+    only: new Set(['a', 'b', 'c', 'd', 'e']),
     rssLongMs: 300_000,
     rssShortMs: 60_000,
     rssRate: 1000,
@@ -62,6 +70,8 @@ function parseArgs(argv: readonly string[]): Args {
     long: false,
     quick: false,
     out: fileURLToPath(new URL('./results/latest.json', import.meta.url)),
+    aabRuns: 6,
+    aabSteadyMs: 12_000,
   };
   let duration: number | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -82,16 +92,21 @@ function parseArgs(argv: readonly string[]): Args {
       if (a.rates.some((r) => !(r > 0 && r <= 20_000))) throw new Error('--rates: comma-separated numbers in (0, 20000]');
     } else if (k === '--only') {
       const parts = v().split(',').map((s) => s.trim());
-      if (parts.length === 0 || parts.some((p) => !['a', 'b', 'c', 'd'].includes(p))) throw new Error('--only: a comma-separated subset of a,b,c,d');
+      if (parts.length === 0 || parts.some((p) => !['a', 'b', 'c', 'd', 'e'].includes(p))) throw new Error('--only: a comma-separated subset of a,b,c,d,e');
       a.only = new Set(parts as Part[]);
     } else if (k === '--long') {
       a.long = true;
     } else if (k === '--rss-serial') {
       a.rssSerial = true;
+    } else if (k === '--aab-runs') {
+      a.aabRuns = Number(v());
+      if (!(Number.isInteger(a.aabRuns) && a.aabRuns >= 2 && a.aabRuns <= 20)) throw new Error('--aab-runs: an integer in [2, 20]');
+    } else if (k === '--aab-reports') {
+      a.aabReports = v();
     } else if (k === '--out') {
       a.out = v();
     } else {
-      throw new Error(`unknown argument ${k} (use --quick, --duration 5s, --rates 200,1000,2000, --only a,b,c,d, --long, --rss-serial, --out file)`);
+      throw new Error(`unknown argument ${k} (use --quick, --duration 5s, --rates 200,1000,2000, --only a,b,c,d,e, --aab-runs 6, --aab-reports DIR, --long, --rss-serial, --out file)`);
     }
   }
   if (a.quick) {
@@ -99,6 +114,8 @@ function parseArgs(argv: readonly string[]): Args {
     a.warmupMs = 500;
     a.rssLongMs = 60_000;
     a.rssShortMs = 15_000;
+    a.aabRuns = 3;
+    a.aabSteadyMs = 6_000;
   }
   if (duration !== undefined) a.durationMs = duration;
   return a;
@@ -110,7 +127,7 @@ const SIM = { workers: 2000, prefillBaseMs: 1, prefillMsPerToken: 0, decodeMsPer
 const BODY = JSON.stringify({ model: 'sim', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] });
 
 // targets (issue 3 item 6)
-const T = { closedRatio: 0.9, worstSecond: 0.02, burst: 1.3, latenessP99Ms: 2, rssRatio: 1.1 };
+const T = { closedRatio: 0.9, worstSecond: 0.02, burst: 1.3, latenessP99Ms: 2, rssRatio: 1.1, aaFlagged: 1, abDecode: 29, abTotalP50: 27 };
 
 /** The lowest CPU priority for a child (nice 19); what was set, or 0 when the OS refused. */
 function lowerPriority(pid: number | undefined): number {
@@ -391,6 +408,27 @@ function rssSection(rows: Row[], serial: boolean): Section {
   };
 }
 
+/** (e): the A/A/B runs (or saved reports) → the table and the three count targets. */
+async function aab(args: Args): Promise<Section[]> {
+  const dir = fileURLToPath(new URL('./results/aab/', import.meta.url));
+  let r: ReturnType<typeof aabCompare>;
+  if (args.aabReports !== undefined) {
+    const load = (k: string): RunResult[] => readdirSync(args.aabReports as string).filter((f) => new RegExp(`^${k}\\d+\\.json$`).test(f)).sort((x, y) => Number(x.slice(1, -5)) - Number(y.slice(1, -5))).map((f) => JSON.parse(readFileSync(join(args.aabReports as string, f), 'utf8')) as RunResult);
+    r = aabCompare(load('A'), load('B'));
+  } else {
+    process.stderr.write(`  (e) A/A/B: ${args.aabRuns} A and ${args.aabRuns - 1} B runs, ${args.aabSteadyMs / 1000}s at 200/s each (after 3s at 50/s), interleaved…\n`);
+    r = await aabSection({ runs: args.aabRuns, warmupMs: 3000, steadyMs: args.aabSteadyMs, rate: 200, dir }, (m) => process.stderr.write(m));
+  }
+  const c = r.counts;
+  // pairs that could not be compared count against detection (they were not caught), not for A/A
+  if (c.aaIncomparable > 0 || c.abIncomparable > 0) process.stderr.write(`  (e) cannot compare: ${c.aaIncomparable} A/A and ${c.abIncomparable} A/B pairs (a run did not deliver its load)\n`);
+  verdicts.push({ target: `(e) cannot compare (a run did not deliver its load): A/A, A/B pairs`, figure: `${c.aaIncomparable}, ${c.abIncomparable}`, limit: 'reported', pass: true });
+  check(`(e) A/A pairs flagged (of ${c.aaPairs})`, num(c.aaFlagged), T.aaFlagged * c.aaPairs / 30, '<=', (x) => x.toFixed(0));
+  check(`(e) A/B decode ×${AAB_SLOWER} flagged (of ${c.abPairs})`, num(c.abDecode), (T.abDecode * c.abPairs) / 30, '>=', (x) => x.toFixed(1));
+  check(`(e) A/B total p50 flagged (of ${c.abPairs})`, num(c.abTotalP50), (T.abTotalP50 * c.abPairs) / 30, '>=', (x) => x.toFixed(1));
+  return r.sections;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const cores = typeof availableParallelism === 'function' ? availableParallelism() : cpus().length;
@@ -409,9 +447,9 @@ async function main(): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    sim = await spawnSim(SIM);
+    if ([...args.only].some((p) => p !== 'e')) sim = await spawnSim(SIM);
 
-    if (args.only.has('a') || args.only.has('b')) {
+    if (sim && (args.only.has('a') || args.only.has('b'))) {
       const r = await closedSection(args, sim);
       sections.push(...r.sections);
       closed = r.summary;
@@ -496,7 +534,9 @@ async function main(): Promise<void> {
       sections.push({ name: 'paced-shape-seconds', title: '', columns: [], rows: shapes.flatMap((s) => s.seconds) });
     }
 
-    if (args.only.has('d')) {
+    if (args.only.has('e')) sections.push(...(await aab(args)));
+
+    if (sim && args.only.has('d')) {
       const rows: Row[] = [await rssPair(args, sim.url, args.rssLongMs, args.rssShortMs)];
       if (args.long) rows.push(await rssPair(args, sim.url, 1_200_000, 60_000));
       sections.push(rssSection(rows, args.rssSerial));

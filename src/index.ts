@@ -12,7 +12,7 @@ export { renderTerminal } from './report/terminal.js';
 export { startSim, simCapacity, type SimOptions, type SimServer } from './sim/index.js';
 export { measurementsFromReport } from './core/budgets.js';
 export { decide, failsRun, reevaluate, type Decision, type PolicyOptions, type RunState } from './core/verdict.js';
-export { compareReports, type Comparison } from './core/compare.js';
+export { compareReports, compareRuns, defaultCompareOptions, type CompareOptions, type Comparison } from './core/compare.js';
 export { mergeReports } from './core/merge.js';
 export { quantileInterval } from './core/confidence.js';
 export { createStreamMeter, type StreamMeter, type StreamResult } from './core/stream.js';

@@ -1,4 +1,5 @@
 /** The one place an outcome becomes an exit code. README's "Exit codes" table mirrors this. */
+import type { CompareOutcome } from '../core/compare.js';
 import type { ErrorKind } from '../core/errors.js';
 
 export const EXIT = {
@@ -7,6 +8,10 @@ export const EXIT = {
   usage: 2,
   unreachable: 3,
   reportWrite: 4,
+  /** compare: no baseline of the same profile and schedule, or too few samples to judge */
+  incomparable: 5,
+  /** compare: no baseline report found (the first night of a nightly) */
+  noBaseline: 6,
   interrupted: 130,
 } as const;
 
@@ -22,5 +27,19 @@ export function exitCodeFor(kind: ErrorKind): number {
       return EXIT.interrupted;
     case 'io':
       return EXIT.reportWrite;
+  }
+}
+
+/** `compare` (and `run --baseline`) outcomes; `run` lets a missing baseline pass (see run-command.ts). */
+export function exitCodeForComparison(outcome: CompareOutcome): number {
+  switch (outcome) {
+    case 'pass':
+      return EXIT.pass;
+    case 'regression':
+      return EXIT.fail;
+    case 'incomparable':
+      return EXIT.incomparable;
+    case 'no-baseline':
+      return EXIT.noBaseline;
   }
 }

@@ -59,7 +59,7 @@ export function program(): Command {
     .option('--allow-inconclusive', 'an inconclusive budget (too few samples) does not fail the run')
     .option('-q, --quiet', 'no live progress (on a terminal a line a second, in logs a line every 5 s)')
     .option('-f, --format <list>', 'extra report formats beside report.json, comma-separated: junit, md, html (json is always written)')
-    .option('--baseline <report>', 'compare with this saved report at the end; a regression fails the run (exit 1)')
+    .option('--baseline <path>', 'compare with this saved report, or every report in this folder, at the end (repeatable); a regression fails the run (exit 1)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--strict', 'a borderline pass (its 95% interval contains the limit) fails the run')
     .option('--insecure', 'https: do not verify the target\'s certificate (the probe verifies it by default)')
     .option('--ca <file>', 'https: trust the certificates in this PEM file (e.g. a self-signed target)')
@@ -72,7 +72,7 @@ export function program(): Command {
     .option('--checkpoint <every>', 'write report.json (checkpoint: true) this often while running; 0 disables', '60s')
     .addOption(new Option('--skip-probe', 'send no probe request before the run').hideHelp())
     .addHelpText('after', '\nExamples:\n  $ budgetgate run profiles/demo.yaml\n  $ budgetgate run profile.yaml --target http://127.0.0.1:8000/v1/chat/completions --out reports/ci\n\nExit codes: 0 pass, 1 a budget failed or was inconclusive, 2 usage or profile error, 3 target unreachable,\n4 report not written, 130 interrupted.')
-    .action(async (profile: string, flags: { target?: string; out?: string; allowInconclusive?: boolean; skipProbe?: boolean; quiet?: boolean; format?: string; baseline?: string; strict?: boolean; insecure?: boolean; ca?: string; redact?: string[]; dryRun?: boolean }) => {
+    .action(async (profile: string, flags: { target?: string; out?: string; allowInconclusive?: boolean; skipProbe?: boolean; quiet?: boolean; format?: string; baseline?: string[]; strict?: boolean; insecure?: boolean; ca?: string; redact?: string[]; dryRun?: boolean }) => {
       process.exitCode = await runCommand(profile, flags, io);
     });
 

@@ -87,7 +87,7 @@ export function regressionAnnotations(c: Comparison): string {
   for (const s of c.series) {
     for (const ch of s.changes) {
       if (ch.status !== 'regression') continue;
-      lines.push(`::error title=${escapeProperty(`regression ${s.stage} ${s.path} ${s.phase} ${ch.key}`)}::${escapeData(`${ch.key} ${changeText(ch)} (tolerance ${Number((ch.tolerance * 100).toFixed(2))}%), outside the sampling noise of both runs`)}\n`);
+      lines.push(`::error title=${escapeProperty(`regression ${s.stage} ${s.path} ${s.phase} ${ch.key}`)}::${escapeData(`${ch.key} ${changeText(ch)} (tolerance ${Number((ch.tolerance * 100).toFixed(2))}%, floor ${c.options.minChangeMs} ms), beyond run-to-run noise`)}\n`);
     }
   }
   return lines.join('');

@@ -1,20 +1,28 @@
 /** `budgetgate report`, `check` and `compare`: everything that works on saved reports, sending nothing. */
-import { dirname } from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { reevaluate } from '../core/verdict.js';
-import { COMPARE_KEYS, DEFAULT_TOLERANCE, compareReports, parseTolerance, type CompareKey, type Comparison } from '../core/compare.js';
+import { COMPARE_KEYS, DEFAULT_ALPHA, DEFAULT_MIN_CHANGE_MS, DEFAULT_TOLERANCE, compareRuns, parseTolerance, type CompareKey, type CompareOptions, type Comparison } from '../core/compare.js';
+import { parseDuration } from '../core/units.js';
 import { BudgetgateError } from '../core/errors.js';
 import { parseReport, type RunResult } from '../core/report.js';
 import { renderCompareTerminal } from '../report/compare.js';
 import { renderCompareMarkdown } from '../report/markdown.js';
 import { renderTerminal } from '../report/terminal.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT, exitCodeForComparison } from './exit-codes.js';
 import { loadProfile, readText } from './files.js';
 import { FORMATS, emitCompareOutputs, emitReportOutputs, parseFormats } from './outputs.js';
 import type { Io } from './io.js';
 
 export async function loadReport(path: string): Promise<RunResult> {
   return parseReport(await readText(path, 'report'), path);
+}
+
+/** Reports written before per-window histograms are judged with the i.i.d. interval: say so. */
+function noteWithoutWindows(reports: readonly { path: string; r: RunResult }[], io: Io): void {
+  const old = reports.filter(({ r }) => r.series.some((s) => s.count > 0 && s.windows === undefined)).map((x) => x.path);
+  if (old.length > 0) io.stderr(`note: ${old.join(', ')}: no per-window histograms (written by an older budgetgate): intervals assume independent requests (order statistics)\n`);
 }
 
 /** a plain Error from the hdr decoder becomes a report error naming the file(s) */
@@ -44,17 +52,74 @@ function tolerance(what: string) {
   };
 }
 
-export interface CompareFlags {
-  tolerance?: number;
-  perKey?: Partial<Record<CompareKey, number>>;
+function minChange(v: string): number {
+  const ms = parseDuration(v);
+  if (ms === undefined || ms < 0) throw new InvalidArgumentError(`--min-change: expected a duration like 1ms or 0.5ms, got ${v}`);
+  return ms;
+}
+
+function alpha(v: string): number {
+  const a = parseTolerance(v);
+  if (a === null || !(a > 0 && a < 0.5)) throw new InvalidArgumentError(`--alpha: expected a percentage in (0%, 50%) like 1%, got ${v}`);
+  return a;
+}
+
+export interface CompareFlags extends Partial<CompareOptions> {
   markdown?: boolean;
 }
 
-/** Compares, prints (terminal or Markdown), annotates; true when a percentile regressed. */
-export async function compareAndPrint(baseline: RunResult, current: RunResult, what: string, f: CompareFlags, io: Io): Promise<Comparison> {
-  const c = decoding(what, () => compareReports(baseline, current, { tolerance: f.tolerance ?? DEFAULT_TOLERANCE, perKey: f.perKey ?? {} }));
-  io.stdout(f.markdown === true ? renderCompareMarkdown(c) : renderCompareTerminal(c, { color: io.color }));
-  await emitCompareOutputs(c, f.markdown === true, io);
+export interface Baselines {
+  reports: RunResult[];
+  /** the file each report came from */
+  paths: string[];
+  /** paths given that held no report (absent, or a folder without any): "no baseline yet" */
+  missing: string[];
+}
+
+/**
+ * Baselines from files or folders: a folder contributes every *.json in it and every report.json one
+ * level down (a folder of downloaded artifacts). A folder that does not exist yet, or holds no
+ * report, is "no baseline yet" rather than an error: the first night of a nightly has none. A named
+ * .json file must exist and be a report (exit 2 otherwise): a typo must not pass as "no baseline".
+ */
+export async function loadBaselines(paths: readonly string[]): Promise<Baselines> {
+  const reports: RunResult[] = [];
+  const files: string[] = [];
+  const missing: string[] = [];
+  const add = async (f: string): Promise<void> => {
+    reports.push(await loadReport(f));
+    files.push(f);
+  };
+  for (const p of paths) {
+    const st = await stat(p).catch(() => undefined);
+    if (st === undefined && p.toLowerCase().endsWith('.json')) await loadReport(p); // throws: cannot read report
+    if (st === undefined) {
+      missing.push(p);
+      continue;
+    }
+    if (!st.isDirectory()) {
+      await add(p);
+      continue;
+    }
+    const entries = (await readdir(p, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+    const inside: string[] = [];
+    for (const e of entries) {
+      if (e.isFile() && e.name.endsWith('.json')) inside.push(join(p, e.name));
+      else if (e.isDirectory() && (await stat(join(p, e.name, 'report.json')).catch(() => undefined))?.isFile()) inside.push(join(p, e.name, 'report.json'));
+    }
+    if (inside.length === 0) missing.push(p);
+    for (const f of inside) await add(f);
+  }
+  return { reports, paths: files, missing };
+}
+
+/** Compares, prints (terminal or Markdown), annotates; the caller maps the outcome to an exit code. */
+export async function compareAndPrint(baselines: Baselines, current: RunResult, what: string, f: CompareFlags, io: Io): Promise<Comparison> {
+  const { markdown, ...options } = f;
+  for (const m of baselines.missing) io.stderr(`note: ${m}: no baseline report there yet\n`);
+  const c = decoding(what, () => compareRuns(baselines.reports, current, { ...options, tolerance: options.tolerance ?? DEFAULT_TOLERANCE }));
+  io.stdout(markdown === true ? renderCompareMarkdown(c) : renderCompareTerminal(c, { color: io.color }));
+  await emitCompareOutputs(c, markdown === true, io);
   return c;
 }
 
@@ -91,6 +156,7 @@ export function registerReportCommands(program: Command, io: Io): void {
       const formats = parseFormats(flags.format);
       if (formats.length > 0 && flags.out === undefined) throw new BudgetgateError('usage', '--format needs --out (check does not overwrite the report it reads)');
       const [saved, profile] = await Promise.all([loadReport(path), loadProfile(flags.profile, io.env)]);
+      noteWithoutWindows([{ path, r: saved }], io);
       if (profile.name !== saved.profile) io.stderr(`note: profile ${JSON.stringify(profile.name)} differs from the report's ${JSON.stringify(saved.profile)}; checking its budgets anyway\n`);
       const o = { allowInconclusive: flags.allowInconclusive === true, strict: flags.strict === true };
       const { budgets, verdict, reason } = decoding(path, () => reevaluate(saved, profile.budgets, o));
@@ -105,34 +171,52 @@ export function registerReportCommands(program: Command, io: Io): void {
 
   const cmp = program
     .command('compare')
-    .description('compare two saved reports percentile by percentile; exit 1 when one regressed beyond tolerance and noise')
-    .argument('<baseline>', 'the reference report.json (e.g. the last good nightly)')
-    .argument('<current>', 'the report.json to judge')
-    .option('--tolerance <pct>', 'accepted slowdown for every percentile', tolerance('--tolerance'), DEFAULT_TOLERANCE);
+    .description('judge a report against one or more baselines (files or folders of reports); exit 1 on a regression')
+    .argument('<reports...>', 'baseline report(s) or folder(s) of them, then the report to judge (last)')
+    .option('--tolerance <pct>', 'accepted relative slowdown for every percentile', tolerance('--tolerance'), DEFAULT_TOLERANCE);
   for (const k of COMPARE_KEYS) cmp.option(`--tolerance-${k} <pct>`, `accepted slowdown for ${k} (overrides --tolerance)`, tolerance(`--tolerance-${k}`));
   cmp
+    .option('--min-change <ms>', 'no change smaller than this is a regression', minChange, DEFAULT_MIN_CHANGE_MS)
+    .option('--alpha <pct>', 'family-wise false-alarm rate over every judged percentile (Holm)', alpha, DEFAULT_ALPHA)
+    .option('--all-series', 'judge every series, not only the stages the budgets name plus total')
     .option('-f, --format <format>', 'output: terminal or md', 'terminal')
-    .addHelpText('after', '\nA percentile regresses when it is slower than its tolerance AND the current run\'s 95% confidence interval\n(order statistics) lies wholly above the baseline\'s.\n\nExample:\n  $ budgetgate compare baseline/report.json reports/nightly/report.json --tolerance 10% --tolerance-p99 5%\n\nExit codes: 0 no regression, 1 a regression, 2 bad report.')
-    .action(async (basePath: string, curPath: string, flags: Record<string, unknown>) => {
+    .addHelpText('after', `
+A percentile regresses when it is slower by at least --min-change AND by more than its tolerance AND
+beyond noise: a one-sided test on the two estimates with time-aware standard errors (the run's
+per-second windows as batches) and, with several baselines, their run-to-run spread; Holm's rule over
+every judged percentile keeps the chance of any false alarm at --alpha.
+
+Examples:
+  $ budgetgate compare baseline/report.json reports/nightly/report.json
+  $ budgetgate compare baselines/ reports/nightly/report.json --tolerance-p99 20%
+
+Exit codes: 0 no regression, 1 a regression, 2 bad report or flag, 5 cannot compare (another profile or
+schedule, too few samples), 6 no baseline yet (no report at the baseline paths).`)
+    .action(async (paths: string[], flags: Record<string, unknown>) => {
       const format = String(flags.format);
       if (format !== 'terminal' && format !== 'md') throw new BudgetgateError('usage', `--format: expected terminal or md, got ${JSON.stringify(format)}`);
+      if (paths.length < 2) throw new BudgetgateError('usage', 'compare: give at least one baseline and the report to judge (last)');
       const perKey: Partial<Record<CompareKey, number>> = {};
       for (const k of COMPARE_KEYS) {
         const v = flags[`tolerance${k[0]?.toUpperCase()}${k.slice(1)}`];
         if (typeof v === 'number') perKey[k] = v;
       }
-      const [base, cur] = await Promise.all([loadReport(basePath), loadReport(curPath)]);
-      const c = await compareAndPrint(base, cur, `${basePath} or ${curPath}`, { tolerance: flags.tolerance as number, perKey, markdown: format === 'md' }, io);
-      process.exitCode = c.regressions > 0 ? EXIT.fail : EXIT.pass;
+      const curPath = paths[paths.length - 1] as string;
+      const [baselines, cur] = await Promise.all([loadBaselines(paths.slice(0, -1)), loadReport(curPath)]);
+      noteWithoutWindows([...baselines.reports.map((r, i) => ({ path: baselines.paths[i] ?? '', r })), { path: curPath, r: cur }], io);
+      const c = await compareAndPrint(baselines, cur, paths.join(' or '), {
+        tolerance: flags.tolerance as number, perKey, minChangeMs: flags.minChange as number, alpha: flags.alpha as number, allSeries: flags.allSeries === true, markdown: format === 'md',
+      }, io);
+      if (c.reason !== undefined) io.stderr(`budgetgate: ${c.reason}\n`);
+      process.exitCode = exitCodeForComparison(c.outcome);
     });
 }
 
-/** For `run --baseline`: the baseline is read before any load is sent, so a bad path costs nothing. */
-export async function loadBaseline(path: string | undefined): Promise<RunResult | undefined> {
-  if (path === undefined) return undefined;
-  const r = await loadReport(path);
+/** For `run --baseline`: the baselines are read before any load is sent, so a bad path costs nothing. */
+export async function loadBaseline(paths: readonly string[] | undefined): Promise<Baselines | undefined> {
+  if (paths === undefined || paths.length === 0) return undefined;
+  const b = await loadBaselines(paths);
   // decode now: a corrupt baseline is a usage problem, better found before the run than after it
-  decoding(path, () => compareReports(r, r, { tolerance: DEFAULT_TOLERANCE }));
-  return r;
+  for (const r of b.reports) decoding(paths.join(' or '), () => compareRuns([r], r, { tolerance: DEFAULT_TOLERANCE }));
+  return b;
 }
-

@@ -11,7 +11,7 @@ import type { Tick } from '../core/tick.js';
 import { run } from '../api.js';
 import { renderProgress } from '../report/progress.js';
 import { renderTerminal } from '../report/terminal.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT, exitCodeForComparison } from './exit-codes.js';
 import type { Io } from './io.js';
 import { loadDataset } from '../dataset.js';
 import { defaultOutDir, loadProfile, readText, writeAtomic } from './files.js';
@@ -30,8 +30,8 @@ export interface RunFlags {
   skipProbe?: boolean;
   /** extra formats beside report.json: "junit,md,html" */
   format?: string;
-  /** a saved report to compare with at the end; a regression fails the run */
-  baseline?: string;
+  /** saved reports or folders of them to compare with at the end (repeatable); a regression fails the run */
+  baseline?: string[];
   /** a borderline pass fails the run */
   strict?: boolean;
   /** https: skip certificate verification in the probe (autocannon never verifies) */
@@ -224,7 +224,10 @@ async function runLoaded(profilePath: string, flags: RunFlags, io: Io, learn: (p
     io.stderr(`budgetgate: ${(e as Error).message}\n`);
     return EXIT.reportWrite;
   }
-  const regressed = baseline !== undefined && (await compareAndPrint(baseline, result, flags.baseline ?? 'baseline', { markdown: false }, io)).regressions > 0;
+  // no baseline yet (the first night) judges on budgets alone; cannot-compare is its own exit code
+  const outcome = baseline === undefined ? undefined : await compareAndPrint(baseline, result, (flags.baseline ?? []).join(' or '), { markdown: false }, io);
+  if (outcome?.reason !== undefined) io.stderr(`note: ${outcome.reason}${outcome.outcome === 'no-baseline' ? ' (judged on budgets only)' : ''}\n`);
   if (result.interrupted) return EXIT.interrupted;
-  return result.verdict === 'pass' && !regressed ? EXIT.pass : EXIT.fail;
+  if (result.verdict !== 'pass' || outcome?.outcome === 'regression') return EXIT.fail;
+  return outcome?.outcome === 'incomparable' ? exitCodeForComparison('incomparable') : EXIT.pass;
 }

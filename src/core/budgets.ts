@@ -19,7 +19,8 @@
 import { formatDuration } from './units.js';
 import { describeBudget } from './profile-types.js';
 import { countOf, decodeHistogram, maxMs, meanMs, mergeHistograms, quantileMs, type Histogram } from './histograms.js';
-import { quantileInterval, straddles } from './confidence.js';
+import { straddles, timedQuantileInterval } from './confidence.js';
+import { windowsOf, type WindowsReport } from './windows.js';
 import type { Budget, BudgetScope, LatencyKey, PathName } from './profile-types.js';
 import type { BudgetStatus, Counts, RunResult, Verdict } from './report.js';
 
@@ -29,6 +30,8 @@ export interface SeriesData {
   phase: string;
   hist: Histogram;
   unmeasured: number;
+  /** the series' per-window histograms (windows.ts), read lazily; absent: the i.i.d. interval */
+  windows?: () => WindowsReport | undefined;
 }
 
 export interface PhaseData extends Counts {
@@ -95,9 +98,12 @@ function verdict(b: Budget, status: BudgetStatus, observed: number | null, limit
   };
 }
 
-/** the 95% interval of a percentile key; mean and max have no order-statistic interval */
-function intervalOf(h: Histogram, key: LatencyKey): [number, number] | null {
-  return key === 'max' || key === 'mean' || countOf(h) === 0 ? null : quantileInterval(h, QUANTILE[key]);
+/**
+ * the 95% interval of a percentile key, from the series' windows when they have them (time-aware,
+ * confidence.ts), else i.i.d.; mean and max have no order-statistic interval
+ */
+function intervalOf(h: Histogram, key: LatencyKey, picked: readonly SeriesData[]): [number, number] | null {
+  return key === 'max' || key === 'mean' || countOf(h) === 0 ? null : (timedQuantileInterval(h, windowsOf(picked), QUANTILE[key])?.interval ?? null);
 }
 
 const pct = (x: number): string => `${Number((x * 100).toFixed(3))}%`;
@@ -125,11 +131,11 @@ function evaluateLatency(b: Extract<Budget, { kind: 'latency' }>, m: Measurement
   const need = minSamples(b.key);
   if (samples < need) {
     return verdict(b, 'inconclusive', observed, b.limitMs, samples,
-      `${samples} samples in ${where}, ${b.key} needs at least ${need} to be conclusive (observed ${formatDuration(observed)})`, intervalOf(hist, b.key));
+      `${samples} samples in ${where}, ${b.key} needs at least ${need} to be conclusive (observed ${formatDuration(observed)})`, intervalOf(hist, b.key, picked));
   }
   const ok = observed <= b.limitMs;
   return verdict(b, ok ? 'pass' : 'fail', observed, b.limitMs, samples,
-    `${b.key} of ${b.stage} was ${formatDuration(observed)} ${ok ? '≤' : '>'} ${formatDuration(b.limitMs)} over ${samples} samples in ${where}`, intervalOf(hist, b.key));
+    `${b.key} of ${b.stage} was ${formatDuration(observed)} ${ok ? '≤' : '>'} ${formatDuration(b.limitMs)} over ${samples} samples in ${where}`, intervalOf(hist, b.key, picked));
 }
 
 function evaluateRate(b: Extract<Budget, { kind: 'errorRate' | 'fallbackRate' }>, m: Measurements): Verdict {
@@ -219,7 +225,7 @@ export function loadDeliveredVerdict(totals: Counts): Verdict {
  */
 export function measurementsFromReport(r: Pick<RunResult, 'series' | 'phases'>): Measurements {
   return {
-    series: r.series.map((s) => ({ stage: s.stage, path: s.path, phase: s.phase, hist: decodeHistogram(s.hdr, s.max), unmeasured: s.unmeasured })),
+    series: r.series.map((s) => ({ stage: s.stage, path: s.path, phase: s.phase, hist: decodeHistogram(s.hdr, s.max), unmeasured: s.unmeasured, windows: () => s.windows })),
     phases: r.phases.map((p) => ({
       name: p.name, warmup: p.warmup, scheduled: p.scheduled, sent: p.sent, completed: p.completed, errors: p.errors, fallback: p.fallback, late: p.late, fallbackErrors: p.fallbackErrors,
       ...(p.good !== undefined ? { good: p.good, goodFallback: p.goodFallback ?? 0 } : {}),

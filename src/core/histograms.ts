@@ -106,3 +106,21 @@ export function summarize(h: Histogram): LatencySummary {
     max: maxMs(h),
   };
 }
+
+/**
+ * How many recorded values are ≤ `ms` (a value read from a histogram of the same configuration, so
+ * bucket boundaries coincide): the buckets whose lowest equivalent value is ≤ it.
+ */
+export function countAtOrBelowMs(h: Histogram, ms: number): number {
+  const js = h as hdr.JsHistogram;
+  const us = Math.round(ms * 1000);
+  const it = js.recordedValuesIterator;
+  it.reset();
+  let c = 0;
+  while (it.hasNext()) {
+    const v = it.next();
+    if (js.lowestEquivalentValue(v.valueIteratedTo) > us) break;
+    c = v.totalCountToThisValue;
+  }
+  return c;
+}

@@ -30,6 +30,7 @@ import { latenessReport, seriesReports } from './recorder.js';
 import type { Budget } from './profile-types.js';
 import type { Counts, PhaseReport, RunResult, SeriesReport, TimelinePoint } from './report.js';
 import type { SeriesData } from './budgets.js';
+import { unionWindows, type WindowsReport } from './windows.js';
 
 export interface MergeInput {
   /** where the report came from (a path), for messages */
@@ -110,18 +111,19 @@ export function checkShards(inputs: readonly MergeInput[]): { count: number; mis
 
 /** Sums the histograms of the series with the same stage × path × phase (order: first appearance). */
 function mergeSeries(inputs: readonly MergeInput[]): SeriesReport[] {
-  const groups = new Map<string, { stage: string; path: SeriesReport['path']; phase: string; hists: Histogram[]; maxes: (number | null)[]; unmeasured: number }>();
+  const groups = new Map<string, { stage: string; path: SeriesReport['path']; phase: string; hists: Histogram[]; maxes: (number | null)[]; unmeasured: number; windows: (WindowsReport | undefined)[] }>();
   for (const { source, report } of inputs) {
     for (const s of report.series) {
       const key = `${s.stage}|${s.path}|${s.phase}`;
       let g = groups.get(key);
       if (!g) {
-        g = { stage: s.stage, path: s.path, phase: s.phase, hists: [], maxes: [], unmeasured: 0 };
+        g = { stage: s.stage, path: s.path, phase: s.phase, hists: [], maxes: [], unmeasured: 0, windows: [] };
         groups.set(key, g);
       }
       g.hists.push(decode(source, `series ${key}`, s.hdr, s.max));
       g.maxes.push(s.max);
       g.unmeasured += s.unmeasured;
+      g.windows.push(s.windows);
     }
   }
   const data: SeriesData[] = [...groups.values()].map((g) => ({
@@ -131,6 +133,14 @@ function mergeSeries(inputs: readonly MergeInput[]): SeriesReport[] {
     // re-read through the encoding with the exact max, so the summary equals what `check` sees later
     hist: decodeHistogram(encodeHistogram(mergeHistograms(g.hists)), maxOf(g.maxes)),
     unmeasured: g.unmeasured,
+    // shards start together (--start-at), so their windows align by index; a shard without them drops them
+    windows: () => {
+      try {
+        return unionWindows(g.windows);
+      } catch (e) {
+        return refuse(`series ${g.stage}|${g.path}|${g.phase}: cannot decode a window histogram (${(e as Error).message})`);
+      }
+    },
   }));
   return seriesReports(data);
 }

@@ -8,6 +8,7 @@ import type { PathName } from './profile-types.js';
 import type { Counts, LatenessReport, PhaseReport, SeriesReport, TimelinePoint } from './report.js';
 import type { Measurements, PhaseData, SeriesData } from './budgets.js';
 import { TOTAL_STAGE, UNATTRIBUTED_STAGE } from './stages.js';
+import { fitWindows, WindowClock, WindowSet, type WindowsReport } from './windows.js';
 
 
 export interface RecorderPhase {
@@ -74,8 +75,20 @@ interface PhaseState extends PhaseData {
 const zeroCounts = (): Counts => ({ scheduled: 0, sent: 0, completed: 0, errors: 0, fallback: 0, late: 0 });
 const zeroSecond = (): Second => ({ ...zeroCounts(), inFlight: 0, p50: null, p99: null });
 
+/** A live series: its whole-run histogram plus its per-window ones (windows.ts). */
+interface LiveSeries extends SeriesData {
+  set: WindowSet;
+}
+
+/** The hot path: the value into the run's histogram and into its window's (by completion time). */
+function record(s: LiveSeries, tMs: number, ms: number): void {
+  recordMs(s.hist, ms);
+  s.set.record(tMs, ms);
+}
+
 export class Recorder {
-  private readonly series = new Map<string, SeriesData>();
+  private readonly series = new Map<string, LiveSeries>();
+  private readonly clock = new WindowClock();
   private readonly phaseStates: PhaseState[];
   private readonly seconds: Second[] = [];
   private readonly lateness: Histogram = createHistogram();
@@ -122,11 +135,12 @@ export class Recorder {
     return p;
   }
 
-  private hist(stage: string, path: PathName, phase: number): SeriesData {
+  private hist(stage: string, path: PathName, phase: number): LiveSeries {
     const key = `${stage}|${path}|${phase}`;
     let s = this.series.get(key);
     if (!s) {
-      s = { stage, path, phase: this.phaseState(phase).name, hist: createHistogram(), unmeasured: 0 };
+      const set = new WindowSet(this.clock);
+      s = { stage, path, phase: this.phaseState(phase).name, hist: createHistogram(), unmeasured: 0, set, windows: () => set.report() };
       this.series.set(key, s);
     }
     return s;
@@ -170,21 +184,21 @@ export class Recorder {
       sec.fallback++;
     }
     const total = doneMs - intendedMs;
-    recordMs(this.hist(TOTAL_STAGE, t.path, phase).hist, total);
+    record(this.hist(TOTAL_STAGE, t.path, phase), doneMs, total);
     this.rollSecond(doneMs <= 0 ? 0 : Math.floor(doneMs / 1000));
     recordMs(this.secondTotal, total);
     let reported = 0;
     for (const [stage, ms] of t.stages) {
-      recordMs(this.hist(stage, t.path, phase).hist, ms);
+      record(this.hist(stage, t.path, phase), doneMs, ms);
       reported += ms;
     }
     // where the time went that the server did not account for: network, gateways, the client
-    if (t.stages.size > 0) recordMs(this.hist(UNATTRIBUTED_STAGE, t.path, phase).hist, Math.max(0, total - reported));
-    if (t.client) for (const [stage, v] of t.client) recordMs(this.hist(stage, t.path, phase).hist, v);
+    if (t.stages.size > 0) record(this.hist(UNATTRIBUTED_STAGE, t.path, phase), doneMs, Math.max(0, total - reported));
+    if (t.client) for (const [stage, v] of t.client) record(this.hist(stage, t.path, phase), doneMs, v);
     if (t.samples) {
       for (const [stage, vs] of t.samples) {
-        const h = this.hist(stage, t.path, phase).hist;
-        for (const v of vs) recordMs(h, v);
+        const h = this.hist(stage, t.path, phase);
+        for (const v of vs) record(h, doneMs, v);
       }
     }
     for (const stage of t.unmeasured) this.hist(stage, t.path, phase).unmeasured++;
@@ -298,10 +312,18 @@ export function latenessReport(h: Histogram): LatenessReport {
   return { p50: orNull(quantileMs(h, 0.5)), p99: orNull(quantileMs(h, 0.99)), max: orNull(maxMs(h)), hdr: encodeHistogram(h) };
 }
 
-/** Sorted by stage (total first), path, then phase order of first appearance. */
+/**
+ * Sorted by stage (total first), path, then phase order of first appearance. Series that keep
+ * windows get them at one common width (windows.ts fitWindows), at most MAX_WINDOWS each.
+ */
 export function seriesReports(series: Iterable<SeriesData>): SeriesReport[] {
   const out: SeriesReport[] = [];
-  for (const s of series) {
+  const all = [...series];
+  const raw = all.map((s) => s.windows?.());
+  const fitted = fitWindows(raw.filter((w): w is WindowsReport => w !== undefined));
+  let k = 0;
+  for (const [i, s] of all.entries()) {
+    const windows = raw[i] !== undefined ? fitted[k++] : undefined;
     const sum = summarize(s.hist);
     out.push({
       stage: s.stage,
@@ -317,6 +339,7 @@ export function seriesReports(series: Iterable<SeriesData>): SeriesReport[] {
       p999: orNull(sum.p999),
       max: orNull(sum.max),
       hdr: encodeHistogram(s.hist),
+      ...(windows !== undefined ? { windows } : {}),
     });
   }
   const rank = (st: string): string => (st === TOTAL_STAGE ? '' : st);

@@ -5,6 +5,7 @@
  */
 import { BudgetgateError } from './errors.js';
 import type { PathName } from './profile-types.js';
+import type { WindowsReport } from './windows.js';
 
 export const REPORT_SCHEMA = 'budgetgate/report@1';
 
@@ -47,6 +48,11 @@ export interface SeriesReport {
   max: number | null;
   /** hdr-histogram compressed base64, values in integer microseconds */
   hdr: string;
+  /**
+   * The same samples cut by completion time into windows (core/windows.ts), for the time-aware
+   * interval. Absent in reports written before it existed: their intervals fall back to i.i.d.
+   */
+  windows?: WindowsReport;
 }
 
 export interface Counts {

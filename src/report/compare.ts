@@ -2,15 +2,21 @@
 import { Chalk } from 'chalk';
 import type { Comparison } from '../core/compare.js';
 import { ms } from './format.js';
-import { changeText, changeWords } from './markdown.js';
+import { baselineWords, changeText, changeWords, compareHeadline, compareNotes, compareRule } from './markdown.js';
 import { table } from './table.js';
 
 export function renderCompareTerminal(c: Comparison, o: { color: boolean }): string {
   const k = new Chalk({ level: o.color ? 1 : 0 });
   const iv = (i: [number, number] | null): string => (i === null ? '—' : `${ms(i[0])}–${ms(i[1])}`);
   const out: string[] = [];
-  out.push(k.bold(`budgetgate compare: ${c.baseline.profile} (${c.baseline.startedAt}) → ${c.current.profile} (${c.current.startedAt})`));
-  out.push(k.dim('  regression: slower than the tolerance AND the current 95% interval lies wholly above the baseline\'s'));
+  if (c.outcome === 'no-baseline' || (c.outcome === 'incomparable' && c.series.length === 0)) {
+    out.push(k.bold(`budgetgate compare: → ${c.current.profile} (${c.current.startedAt})`));
+    for (const n of compareNotes(c)) out.push(k.dim(`  ${n.replace(/`/g, '')}`));
+    out.push(k.yellow.bold(compareHeadline(c)));
+    return `${out.join('\n')}\n`;
+  }
+  out.push(k.bold(`budgetgate compare: ${baselineWords(c).replace(/`/g, '')} → ${c.current.profile} (${c.current.startedAt})`));
+  out.push(k.dim(`  ${compareRule(c)}`));
   const rows = c.series.flatMap((s) =>
     s.changes.map((ch) => [
       s.stage,
@@ -46,8 +52,8 @@ export function renderCompareTerminal(c: Comparison, o: { color: boolean }): str
       rows,
     ),
   );
-  if (c.onlyInBaseline.length > 0) out.push(k.dim(`  only in the baseline (not compared): ${c.onlyInBaseline.join(', ')}`));
-  if (c.onlyInCurrent.length > 0) out.push(k.dim(`  only in the current run (not compared): ${c.onlyInCurrent.join(', ')}`));
-  out.push(c.regressions > 0 ? k.red.bold(`REGRESSION ${c.regressions} percentile${c.regressions === 1 ? '' : 's'} slower beyond tolerance and noise`) : k.green.bold('NO REGRESSION'));
+  for (const n of compareNotes(c)) out.push(k.dim(`  ${n.replace(/`/g, '')}`));
+  const head = compareHeadline(c);
+  out.push(c.outcome === 'regression' ? k.red.bold(head) : c.outcome === 'pass' ? k.green.bold(head) : k.yellow.bold(head));
   return `${out.join('\n')}\n`;
 }

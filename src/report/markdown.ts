@@ -105,6 +105,45 @@ export function changeText(c: PercentileChange): string {
   return `${p > 0 ? '+' : ''}${p}%`;
 }
 
+/** The rule in one sentence, shared by the terminal and Markdown views. */
+export function compareRule(c: Comparison): string {
+  const o = c.options;
+  return `A percentile regresses when it is slower by at least ${ms(o.minChangeMs)} and by more than its tolerance, and beyond noise: ` +
+    `a one-sided test with time-aware standard errors${c.baselines.length > 1 ? ` and the ${c.baselines.length} baselines' run-to-run spread` : ''}, ` +
+    `Holm's rule keeping the chance of any false alarm at ${Number((o.alpha * 100).toFixed(2))}%.`;
+}
+
+/** "2026-05-01T… (3 baselines, latest …)" */
+export function baselineWords(c: Comparison): string {
+  const n = c.baselines.length;
+  return n > 1 ? `${n} baselines of \`${c.baseline.profile}\` (${c.baselines[0]?.startedAt} … ${c.baseline.startedAt})` : `baseline \`${c.baseline.profile}\` (${c.baseline.startedAt})`;
+}
+
+/** The verdict line: what the exit code says, in words. */
+export function compareHeadline(c: Comparison): string {
+  switch (c.outcome) {
+    case 'regression':
+      return `REGRESSION: ${c.regressions} percentile${c.regressions === 1 ? '' : 's'} slower beyond the floor, tolerance and noise`;
+    case 'pass':
+      return 'NO REGRESSION';
+    case 'incomparable':
+      return `CANNOT COMPARE: ${c.reason ?? ''}`;
+    case 'no-baseline':
+      return `NO BASELINE YET: ${c.reason ?? ''}`;
+  }
+}
+
+/** Series listed but not judged, and baselines left out. */
+export function compareNotes(c: Comparison): string[] {
+  const list = (xs: readonly string[]): string => xs.map((k) => `\`${k}\``).join(', ');
+  const out: string[] = [];
+  if (c.notJudged.length > 0) out.push(`Not judged (no budget names the stage; --all-series judges them): ${list(c.notJudged)}.`);
+  if (c.onlyInBaseline.length > 0) out.push(`Only in the baseline (not compared): ${list(c.onlyInBaseline)}.`);
+  if (c.onlyInCurrent.length > 0) out.push(`Only in the current run (not compared): ${list(c.onlyInCurrent)}.`);
+  if (c.skipped.length > 0) out.push(`Baselines left out: ${c.skipped.join('; ')}.`);
+  return out;
+}
+
 export function changeWords(c: PercentileChange): string {
   return CHANGE_WORDS[c.status];
 }
@@ -116,11 +155,16 @@ function iv(i: [number, number] | null): string {
 /** One row per stage × path × phase × percentile. */
 export function renderCompareMarkdown(c: Comparison): string {
   const out: string[] = [];
-  const head = c.regressions > 0 ? `❌ ${c.regressions} regression${c.regressions === 1 ? '' : 's'}` : '✅ no regression';
+  const head = c.outcome === 'regression' ? `❌ ${c.regressions} regression${c.regressions === 1 ? '' : 's'}` : c.outcome === 'pass' ? '✅ no regression' : `⚠️ ${compareHeadline(c).toLowerCase()}`;
   out.push(`## budgetgate compare: ${head}`);
   out.push('');
-  out.push(`Baseline \`${c.baseline.profile}\` (${c.baseline.startedAt}) → current \`${c.current.profile}\` (${c.current.startedAt}). ` +
-    'A percentile regresses when it is slower than its tolerance allows and its 95% interval lies wholly above the baseline\'s.');
+  if (c.outcome === 'no-baseline' || (c.outcome === 'incomparable' && c.series.length === 0)) {
+    out.push(`Current \`${c.current.profile}\` (${c.current.startedAt}): ${c.reason ?? ''}.`);
+    for (const n of compareNotes(c)) out.push('', n);
+    return `${out.join('\n')}\n`;
+  }
+  const words = baselineWords(c);
+  out.push(`${words[0]?.toUpperCase()}${words.slice(1)} → current \`${c.current.profile}\` (${c.current.startedAt}). ${compareRule(c)}`);
   out.push('');
   const rows: string[][] = [];
   for (const s of c.series) {
@@ -129,7 +173,6 @@ export function renderCompareMarkdown(c: Comparison): string {
     }
   }
   out.push(mdTable(['stage', 'path', 'phase', 'pct', 'baseline', 'current', 'change', 'tolerance', 'baseline 95%', 'current 95%', 'samples', 'verdict'], rows, new Set([4, 5, 6, 7, 8, 9, 10])));
-  if (c.onlyInBaseline.length > 0) out.push('', `Only in the baseline (not compared): ${c.onlyInBaseline.map((k) => `\`${k}\``).join(', ')}.`);
-  if (c.onlyInCurrent.length > 0) out.push('', `Only in the current run (not compared): ${c.onlyInCurrent.map((k) => `\`${k}\``).join(', ')}.`);
+  for (const n of compareNotes(c)) out.push('', n);
   return `${out.join('\n')}\n`;
 }

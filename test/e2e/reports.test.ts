@@ -1,5 +1,5 @@
 /** The saved-report commands end to end through the real CLI: report, check, compare, run --format/--baseline. */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseReport, serializeReport, type RunResult } from '../../src/core/report.js';
@@ -94,7 +94,7 @@ describe('budgetgate compare', () => {
     const bad = await runCli(['compare', base, slow, '--tolerance', '10%', '--format', 'md'], { env: { GITHUB_ACTIONS: 'true' } });
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain('## budgetgate compare: ❌');
-    expect(bad.stdout).toMatch(/^::error title=regression total primary steady p50::p50 \+\d+\.\d%25 \(tolerance 10%25\)/m);
+    expect(bad.stdout).toMatch(/^::error title=regression total primary steady p50::p50 \+\d+\.\d%25 \(tolerance 10%25, floor 1 ms\)/m);
     const tolerant = await runCli(['compare', base, slow, '--tolerance', '50%']);
     expect(tolerant.code).toBe(0);
     const p99only = await runCli(['compare', base, slow, '--tolerance', '50%', '--tolerance-p99', '5%']);
@@ -123,6 +123,43 @@ describe('budgetgate compare', () => {
     expect(r.stdout).toContain('PASS all 4 budgets hold');
     expect(r.stdout).toContain('REGRESSION');
     expect(r.code).toBe(1);
+  });
+
+  it.each([
+    ['happy: a folder of baselines (history) and no regression → exit 0', 'history', 0, /NO REGRESSION/, /^$/],
+    ['sad: a baseline of another profile → cannot compare, exit 5', 'other', 5, /CANNOT COMPARE/, /no usable baseline of the same profile/],
+    ['sad: too few samples → cannot compare, exit 5', 'few', 5, /CANNOT COMPARE/, /too few samples/],
+    ['sad: an empty baseline folder → no baseline yet, exit 6', 'empty', 6, /NO BASELINE YET/, /no baseline report there yet/],
+    ['sad: a baseline folder that does not exist yet → no baseline yet, exit 6', 'absent', 6, /NO BASELINE YET/, /no baseline report there yet/],
+  ] as const)('%s', async (_name, kind, code, out, err) => {
+    const dir = tempDir();
+    const hist = join(dir, 'history');
+    mkdirSync(hist);
+    const cur = saved(dir, 'cur.json', syntheticReport({ seed: 9, rate: kind === 'few' ? 5 : 200, seconds: 3 }));
+    if (kind === 'history') for (const s of [1, 2, 3]) {
+      mkdirSync(join(hist, `night-${s}`));
+      saved(join(hist, `night-${s}`), 'report.json', syntheticReport({ seed: s, rate: 200, seconds: 3 }));
+    }
+    if (kind === 'other') saved(hist, 'a.json', syntheticReport({ seed: 1, rate: 200, seconds: 3, profile: 'other' }));
+    if (kind === 'few') saved(hist, 'a.json', syntheticReport({ seed: 1, rate: 5, seconds: 3 }));
+    const r = await runCli(['compare', kind === 'absent' ? join(dir, 'nope') : hist, cur]);
+    expect(r.code).toBe(code);
+    expect(r.stdout).toMatch(out);
+    if (kind === 'history') expect(r.stdout).toContain('3 baselines of');
+    else expect(r.stderr).toMatch(err);
+  });
+
+  it('happy: run --baseline with an empty folder is the first night: judged on budgets alone (exit 0)', async () => {
+    const dir = tempDir();
+    const hist = join(dir, 'history');
+    mkdirSync(hist);
+    // 40 requests: light enough to be delivered on time beside other tests
+    const light = { ...PROFILE, phases: [{ name: 'steady', duration: '2s', rate: 20 }], budgets: [{ stage: 'total', p50: '2s' }] };
+    const r = await runCli(['run', writeProfile(dir, light), '--out', join(dir, 'out'), '--baseline', hist, '--quiet']);
+    expect(r.stderr).toContain('no baseline yet');
+    expect(r.stdout).toContain('NO BASELINE YET');
+    expect(r.stdout, r.stdout).toContain('PASS all 2 budgets hold');
+    expect(r.code).toBe(0);
   });
 
   it('sad: run --baseline with a missing file is a usage error before any load (exit 2)', async () => {

@@ -1,0 +1,154 @@
+/**
+ * Per-window histograms of a series: the state the time-aware interval (confidence.ts) needs, kept so
+ * that `check` and `compare` can recompute it offline from a saved report.
+ *
+ * Time is cut into windows of width w = 1 s · 2ᵏ from the run's start; a sample belongs to the window
+ * of its completion time, ⌊t / w⌋. The hot path records into the open window's histogram only; when a
+ * later window opens, the closed one is encoded (≈ 0.15 ms, once per window per series) and the open
+ * histogram is reset and reused. Memory is bounded: when a series holds more than 2·MAX_WINDOWS closed
+ * windows, the width doubles and neighbours are merged (HDR addition is exact), and the report keeps
+ * at most MAX_WINDOWS per series (width doubled until the run's span fits). All series of one
+ * recorder share one WindowClock, so their windows stay aligned and can be merged by index.
+ */
+import { createHistogram, decodeHistogram, encodeHistogram, mergeHistograms, recordMs, type Histogram } from './histograms.js';
+
+/** windows kept per series in a report: enough batches for a variance, few enough to stay small */
+export const MAX_WINDOWS = 60;
+export const BASE_WINDOW_MS = 1000;
+
+/** As saved in a report: window i covers [at[i]·widthMs, (at[i] + 1)·widthMs) of run time. */
+export interface WindowsReport {
+  widthMs: number;
+  at: number[];
+  /** hdr-histogram compressed base64 per window, values in integer microseconds */
+  hdr: string[];
+}
+
+/** One window, decoded. */
+export interface Window {
+  at: number;
+  hist: Histogram;
+}
+
+/** The width every series of a run shares; it only grows, by doubling. */
+export class WindowClock {
+  widthMs = BASE_WINDOW_MS;
+  /** widens (doubles) until `windows` of the current width cover at most `limit` */
+  fit(spanMs: number, limit: number): void {
+    while (Math.ceil(spanMs / this.widthMs) > limit) this.widthMs *= 2;
+  }
+}
+
+/** Re-bins windows onto a coarser width (a power-of-two multiple of theirs); windows of one index merge. */
+export function coarsen(windows: readonly { at: number; hdr: string }[], fromMs: number, toMs: number): { at: number; hdr: string }[] {
+  const f = Math.round(toMs / fromMs);
+  if (f === 1 && new Set(windows.map((w) => w.at)).size === windows.length) return [...windows];
+  const groups = new Map<number, Histogram[]>();
+  for (const w of windows) {
+    const k = Math.floor(w.at / f);
+    const g = groups.get(k) ?? [];
+    g.push(decodeHistogram(w.hdr));
+    groups.set(k, g);
+  }
+  return [...groups.entries()].sort((a, b) => a[0] - b[0]).map(([at, hs]) => ({ at, hdr: hs.length === 1 ? encodeHistogram(hs[0] as Histogram) : encodeHistogram(mergeHistograms(hs)) }));
+}
+
+export class WindowSet {
+  private closed: { at: number; hdr: string }[] = [];
+  private widthMs: number;
+  private readonly open: Histogram = createHistogram();
+  private openAt = -1;
+
+  constructor(private readonly clock: WindowClock) {
+    this.widthMs = clock.widthMs;
+  }
+
+  /** The hot path: one integer into the open window (rolled first when t is past it). */
+  record(tMs: number, ms: number): void {
+    const t = Math.max(0, tMs);
+    if (Math.floor(t / this.clock.widthMs) !== this.openAt || this.widthMs !== this.clock.widthMs) this.roll(t);
+    recordMs(this.open, ms);
+  }
+
+  private roll(tMs: number): void {
+    if (this.openAt >= 0 && this.open.totalCount > 0) this.closed.push({ at: this.openAt, hdr: encodeHistogram(this.open) });
+    this.open.reset();
+    if (this.widthMs !== this.clock.widthMs) this.rebin();
+    if (this.closed.length > 2 * MAX_WINDOWS) {
+      this.clock.widthMs *= 2;
+      this.rebin();
+    }
+    this.openAt = Math.floor(tMs / this.clock.widthMs);
+    // a window already closed at this index (after a re-bin) is reopened, so no index appears twice
+    const last = this.closed[this.closed.length - 1];
+    if (last !== undefined && last.at === this.openAt) {
+      this.closed.pop();
+      this.open.add(decodeHistogram(last.hdr));
+    }
+  }
+
+  private rebin(): void {
+    this.closed = coarsen(this.closed, this.widthMs, this.clock.widthMs);
+    this.widthMs = this.clock.widthMs;
+  }
+
+  /** The windows so far at the clock's current width (the open one included), without disturbing state. */
+  report(): WindowsReport {
+    const all = this.open.totalCount > 0 && this.openAt >= 0 ? [...this.closed, { at: this.openAt, hdr: encodeHistogram(this.open) }] : this.closed;
+    const fine = this.widthMs;
+    const merged = coarsen(all, fine, Math.max(fine, this.clock.widthMs));
+    return { widthMs: Math.max(fine, this.clock.widthMs), at: merged.map((w) => w.at), hdr: merged.map((w) => w.hdr) };
+  }
+}
+
+/** A saved report's windows, decoded; undefined when absent or malformed in shape (old reports). */
+export function decodeWindows(w: WindowsReport | undefined): { widthMs: number; windows: Window[] } | undefined {
+  if (w === undefined || !Array.isArray(w.at) || !Array.isArray(w.hdr) || w.at.length !== w.hdr.length || !(w.widthMs > 0)) return undefined;
+  return { widthMs: w.widthMs, windows: w.at.map((at, i) => ({ at, hist: decodeHistogram(w.hdr[i] as string) })) };
+}
+
+/**
+ * Windows of several series (e.g. a budget over two phases or both paths) merged by index; all must
+ * share one width (one run's series do). Undefined when any series lacks windows: then the caller
+ * falls back to the i.i.d. interval rather than judge on part of the data.
+ */
+export function mergeWindowSets(sets: readonly ({ widthMs: number; windows: readonly Window[] } | undefined)[]): Window[] | undefined {
+  if (sets.length === 0 || sets.some((s) => s === undefined)) return undefined;
+  const width = sets[0]?.widthMs;
+  if (sets.some((s) => s?.widthMs !== width)) return undefined;
+  const by = new Map<number, Histogram[]>();
+  for (const s of sets) for (const w of s?.windows ?? []) by.set(w.at, [...(by.get(w.at) ?? []), w.hist]);
+  return [...by.entries()].sort((a, b) => a[0] - b[0]).map(([at, hs]) => ({ at, hist: hs.length === 1 ? (hs[0] as Histogram) : mergeHistograms(hs) }));
+}
+
+/**
+ * Several series' windows (one run's, or shards' of one run merged by index) brought to one common
+ * width, the smallest 1 s · 2ᵏ at which the longest of them spans at most `limit` windows. One width
+ * for all keeps the series mergeable by index (a budget over two phases merges their windows).
+ */
+export function fitWindows(list: readonly WindowsReport[], limit = MAX_WINDOWS): WindowsReport[] {
+  const width0 = Math.max(BASE_WINDOW_MS, ...list.map((w) => w.widthMs));
+  const clock = new WindowClock();
+  clock.widthMs = width0;
+  const lastEnd = Math.max(0, ...list.map((w) => (w.at.length === 0 ? 0 : (Math.max(...w.at) + 1) * w.widthMs)));
+  clock.fit(lastEnd, limit);
+  return list.map((w) => {
+    const merged = coarsen(w.at.map((at, i) => ({ at, hdr: w.hdr[i] as string })), w.widthMs, clock.widthMs);
+    return { widthMs: clock.widthMs, at: merged.map((x) => x.at), hdr: merged.map((x) => x.hdr) };
+  });
+}
+
+/** Several reports' windows of one series (shards of one run) as one: by index, at the widest width. */
+export function unionWindows(list: readonly (WindowsReport | undefined)[]): WindowsReport | undefined {
+  if (list.length === 0 || list.some((w) => w === undefined)) return undefined;
+  const ws = list as readonly WindowsReport[];
+  const width = Math.max(...ws.map((w) => w.widthMs));
+  const all = ws.flatMap((w) => coarsen(w.at.map((at, i) => ({ at, hdr: w.hdr[i] as string })), w.widthMs, width));
+  const merged = coarsen(all, width, width);
+  return { widthMs: width, at: merged.map((x) => x.at), hdr: merged.map((x) => x.hdr) };
+}
+
+/** The merged windows of the series a verdict or comparison reads (undefined: fall back to i.i.d.). */
+export function windowsOf(series: readonly { windows?: () => WindowsReport | undefined }[]): Histogram[] | undefined {
+  return mergeWindowSets(series.map((s) => decodeWindows(s.windows?.())))?.map((w) => w.hist);
+}

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { reevaluate } from '../../src/core/verdict.js';
+import { compareRuns } from '../../src/core/compare.js';
+import { quantileInterval } from '../../src/core/confidence.js';
+import { countOf, decodeHistogram, mergeHistograms } from '../../src/core/histograms.js';
+import { Recorder } from '../../src/core/recorder.js';
+import type { Budget } from '../../src/core/profile-types.js';
+import type { RunResult } from '../../src/core/report.js';
+import { decodeWindows, fitWindows, MAX_WINDOWS, unionWindows, WindowClock, WindowSet } from '../../src/core/windows.js';
+import { syntheticReport } from '../report/synthetic.js';
+
+const P50: Budget = { kind: 'latency', id: 'total p50', stage: 'total', key: 'p50', limitMs: 1000 };
+
+describe('windows in the report', () => {
+  it('happy: every series keeps windows that hold exactly its samples, one width for all', () => {
+    const r = syntheticReport({ seed: 1, rate: 200, seconds: 8 });
+    const widths = new Set(r.series.map((s) => s.windows?.widthMs));
+    expect([...widths]).toEqual([1000]);
+    for (const s of r.series) {
+      const w = decodeWindows(s.windows);
+      expect(w?.windows.reduce((n, x) => n + countOf(x.hist), 0)).toBe(s.count);
+      // the steady phase spans 8 s (completions may spill into a 10th second); warmup one or two
+      expect(w?.windows.length).toBeGreaterThanOrEqual(s.phase === 'steady' ? 8 : 1);
+    }
+  });
+
+  it('sad: a long run is bounded: 20 minutes at 1 s per window → at most MAX_WINDOWS per series, wider windows, nothing lost', () => {
+    const rec = new Recorder([{ name: 'soak', warmup: false, model: 'open', startMs: 0, endMs: 1_200_000, rate: 5, to: 5, concurrency: 0, concurrencyTo: 0, requests: 6000 }]);
+    for (let i = 0; i < 6000; i++) {
+      const t = i * 200;
+      rec.sent(0, t, t, false);
+      rec.completed(0, t, t + 10 + (i % 7), { stages: new Map(), unmeasured: [], path: 'primary' });
+    }
+    const s = rec.report().series[0];
+    expect(s?.windows?.at.length).toBeLessThanOrEqual(MAX_WINDOWS);
+    expect(s?.windows?.widthMs).toBe(32_000);
+    expect(decodeWindows(s?.windows)?.windows.reduce((n, x) => n + countOf(x.hist), 0)).toBe(6000);
+  });
+
+  it('happy: WindowSet coarsens in memory past 2·MAX_WINDOWS windows and keeps every sample', () => {
+    const clock = new WindowClock();
+    const set = new WindowSet(clock);
+    for (let t = 0; t < 300_000; t += 100) set.record(t, 5);
+    expect(clock.widthMs).toBe(4000); // 300 one-second windows → doubled twice past 120
+    const w = set.report();
+    expect(w.at.length).toBe(75);
+    expect(decodeWindows(w)?.windows.reduce((n, x) => n + countOf(x.hist), 0)).toBe(3000);
+  });
+
+  it('happy: shards\' windows merge by index (union) and fit to one width', () => {
+    const steady = (seed: number) => syntheticReport({ seed, rate: 100, seconds: 4 }).series.find((s) => s.stage === 'total' && s.phase === 'steady')?.windows;
+    const a = steady(1);
+    const b = steady(2);
+    const u = unionWindows([a, b]);
+    expect(u?.at).toEqual(a?.at);
+    expect(unionWindows([a, undefined])).toBeUndefined();
+    const [fitted] = fitWindows([u!], 3);
+    expect(fitted?.widthMs).toBe(2000);
+  });
+});
+
+describe('reports written before windows existed', () => {
+  const strip = (r: RunResult): RunResult => ({ ...r, series: r.series.map(({ windows: _w, ...s }) => s) });
+  const r = syntheticReport({ seed: 4, rate: 200, seconds: 6 });
+
+  it('sad: still load and re-check, with the i.i.d. order-statistic interval', () => {
+    const old = reevaluate(strip(r), [P50], { allowInconclusive: false });
+    const h = mergeHistograms(r.series.filter((s) => s.stage === 'total' && s.phase === 'steady').map((s) => decodeHistogram(s.hdr, s.max)));
+    expect(old.budgets[0]?.interval).toEqual(quantileInterval(h, 0.5));
+    const now = reevaluate(r, [P50], { allowInconclusive: false });
+    expect(now.budgets[0]?.interval?.[0]).toBeLessThanOrEqual(old.budgets[0]?.interval?.[0] as number);
+  });
+
+  it('sad: still compare, old against new', () => {
+    const c = compareRuns([strip(r)], syntheticReport({ seed: 5, rate: 200, seconds: 6 }), { tolerance: 0.05 });
+    expect(c.outcome).toBe('pass');
+  });
+});
