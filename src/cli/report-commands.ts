@@ -12,6 +12,12 @@ import { EXIT } from './exit-codes.js';
 import { loadProfile, readText } from './files.js';
 import { FORMATS, applyStrict, emitCompareOutputs, emitReportOutputs, parseFormats } from './outputs.js';
 import type { Io } from './run-command.js';
+import { compareSummary, renderSummary, runSummary } from '../report/json-summary.js';
+
+/** --json: what would go to stdout goes to stderr, leaving stdout to the one JSON object */
+export function jsonIo(io: Io, json: boolean | undefined): Io {
+  return json === true ? { ...io, stdout: io.stderr } : io;
+}
 
 export async function loadReport(path: string): Promise<RunResult> {
   return parseReport(await readText(path, 'report'), path);
@@ -27,9 +33,9 @@ function decoding<T>(what: string, f: () => T): T {
   }
 }
 
-async function decodingAsync(what: string, f: () => Promise<void>): Promise<void> {
+async function decodingAsync<T>(what: string, f: () => Promise<T>): Promise<T> {
   try {
-    await f();
+    return await f();
   } catch (e) {
     if (e instanceof BudgetgateError) throw e;
     throw new BudgetgateError('report', `${what}: cannot decode a histogram (${(e as Error).message})`);
@@ -87,7 +93,9 @@ export function registerReportCommands(program: Command, io: Io): void {
     .option('-o, --out <dir>', 'also write the re-evaluated report there (report.json and any --format)')
     .option('-f, --format <list>', `with --out: more formats, comma-separated: ${FORMATS.join(', ')}`)
     .addHelpText('after', '\nExample:\n  $ budgetgate check reports/gate/report.json --profile profiles/stricter.yaml\n\nExit codes: 0 pass, 1 a budget failed or was inconclusive, 2 bad report or profile.')
-    .action(async (path: string, flags: { profile: string; allowInconclusive?: boolean; strict?: boolean; out?: string; format?: string }) => {
+    .option('--json', 'print one JSON object (verdict, budgets, headline figures, files written) on stdout; the table goes to stderr')
+    .action(async (path: string, flags: { profile: string; allowInconclusive?: boolean; strict?: boolean; out?: string; format?: string; json?: boolean }) => {
+      const out = jsonIo(io, flags.json);
       const formats = parseFormats(flags.format);
       if (formats.length > 0 && flags.out === undefined) throw new BudgetgateError('usage', '--format needs --out (check does not overwrite the report it reads)');
       const [saved, profile] = await Promise.all([loadReport(path), loadProfile(flags.profile, io.env)]);
@@ -99,11 +107,12 @@ export function registerReportCommands(program: Command, io: Io): void {
       const reason = saved.interrupted ? saved.reason : delivered?.status === 'fail' ? delivered.reason : undefined;
       let r: RunResult = { ...rest, ...(reason !== undefined ? { reason } : {}), budgets, verdict };
       if (o.strict) r = applyStrict(r, o.allowInconclusive);
-      io.stdout(renderTerminal(r, { color: io.color }));
+      out.stdout(renderTerminal(r, { color: io.color }));
       // with no --out nothing is written, but annotations still go out inside GitHub Actions
       const all = flags.out === undefined ? [] : formats.includes('json') ? formats : (['json', ...formats] as const);
-      await decodingAsync(path, () => emitReportOutputs(r, flags.out ?? '.', all, o, io));
+      const files = await decodingAsync(path, () => emitReportOutputs(r, flags.out ?? '.', all, o, out));
       process.exitCode = r.verdict === 'pass' ? EXIT.pass : EXIT.fail;
+      if (flags.json === true) io.stdout(renderSummary(runSummary('check', r, process.exitCode, files)));
     });
 
   const cmp = program
@@ -115,6 +124,7 @@ export function registerReportCommands(program: Command, io: Io): void {
   for (const k of COMPARE_KEYS) cmp.option(`--tolerance-${k} <pct>`, `accepted slowdown for ${k} (overrides --tolerance)`, tolerance(`--tolerance-${k}`));
   cmp
     .option('-f, --format <format>', 'output: terminal or md', 'terminal')
+    .option('--json', 'print one JSON object (verdict, regressions, changed percentiles) on stdout; the table goes to stderr')
     .addHelpText('after', '\nA percentile regresses when it is slower than its tolerance AND the current run\'s 95% confidence interval\n(order statistics) lies wholly above the baseline\'s.\n\nExample:\n  $ budgetgate compare baseline/report.json reports/nightly/report.json --tolerance 10% --tolerance-p99 5%\n\nExit codes: 0 no regression, 1 a regression, 2 bad report.')
     .action(async (basePath: string, curPath: string, flags: Record<string, unknown>) => {
       const format = String(flags.format);
@@ -125,8 +135,9 @@ export function registerReportCommands(program: Command, io: Io): void {
         if (typeof v === 'number') perKey[k] = v;
       }
       const [base, cur] = await Promise.all([loadReport(basePath), loadReport(curPath)]);
-      const c = await compareAndPrint(base, cur, `${basePath} or ${curPath}`, { tolerance: flags.tolerance as number, perKey, markdown: format === 'md' }, io);
+      const c = await compareAndPrint(base, cur, `${basePath} or ${curPath}`, { tolerance: flags.tolerance as number, perKey, markdown: format === 'md' }, jsonIo(io, flags.json === true));
       process.exitCode = c.regressions > 0 ? EXIT.fail : EXIT.pass;
+      if (flags.json === true) io.stdout(renderSummary(compareSummary(c, process.exitCode)));
     });
 }
 

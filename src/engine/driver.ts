@@ -24,6 +24,7 @@ import type { ObservedTimings, Progress, Recorder } from '../core/recorder.js';
 import { createStreamMeter, tokensPerSecond, tpotMs, type StreamMeter } from '../core/stream.js';
 import type { TimingExtractor } from '../core/timing.js';
 import { hookClient, type ClientControl, type HookedClient } from './autocannon-hook.js';
+import { decodeBody } from './body-decode.js';
 
 /** A token more than this late when it leaves, for any reason, counts as late. */
 export const LATE_AFTER_MS = 10;
@@ -177,6 +178,7 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
       let json: unknown;
       let client: Map<string, number> | undefined;
       let samples: Map<string, number[]> | undefined;
+      let outputTokens: number | undefined;
       if (slot.meter) {
         const r = slot.meter.finish(done);
         json = r.lastJson;
@@ -191,15 +193,16 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
           if (rate !== undefined) client.set('tokens_per_s', rate);
           samples = new Map([['itl', r.itl]]);
         }
+        if (r.tokens > 0) outputTokens = r.tokens;
       } else if (slot.body && slot.body.length > 0) {
         try {
-          json = JSON.parse(Buffer.concat(slot.body).toString('utf8'));
+          json = JSON.parse(decodeBody(slot.headers ?? [], slot.body) ?? '');
         } catch {
           json = undefined; // not JSON: body rules find nothing and report those stages unmeasured
         }
       }
       const t = o.extractor.extract(slot.headers ?? [], slot.trailers, { json, requestedModel: o.requestedModel });
-      return { stages: t.stages, unmeasured: t.unmeasured, path: t.path, signals: t.signals, client, samples };
+      return { stages: t.stages, unmeasured: t.unmeasured, path: t.path, signals: t.signals, client, samples, ...(outputTokens !== undefined ? { outputTokens } : {}) };
     };
 
     const fail = (s: ClientState, kind: string): void => {

@@ -3,6 +3,8 @@ import { Chalk } from 'chalk';
 import type { RunResult, Verdict } from '../core/report.js';
 import { intervalText, limitText, ms, observedText, percent, stageValue } from './format.js';
 import { table } from './table.js';
+import { headline } from '../core/headline.js';
+import { throughputText } from './throughput.js';
 
 /** open phases by rate, closed phases by virtual users */
 export function loadText(p: { model?: 'open' | 'closed'; rate: number; to: number; concurrency?: number; concurrencyTo?: number }): string {
@@ -109,6 +111,8 @@ export function renderTerminal(r: RunResult, o: TerminalOptions): string {
         `send lateness p50 ${ms(r.lateness.p50)} p99 ${ms(r.lateness.p99)}`,
     ),
   );
+  // the figures compared across tools, just above the verdict (which stays the last line, for CI greps)
+  out.push(throughputText(headline(r)));
   const failed = r.budgets.filter((v) => v.status !== 'pass').length;
   const head = r.verdict === 'pass' ? c.green.bold('PASS') : c.red.bold('FAIL');
   const why = r.aborted ? ` (${r.reason ?? 'aborted'})` : r.interrupted ? ' (interrupted)' : r.verdict === 'pass' ? ` all ${r.budgets.length} budgets hold` : ` ${failed} of ${r.budgets.length} budgets not passed`;
