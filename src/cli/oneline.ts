@@ -17,14 +17,14 @@ export interface OneLineFlags {
   to?: string;
   duration?: string;
   concurrency?: string;
-  budget?: string[];
+  budget?: readonly string[];
   stream?: boolean;
   preset?: string;
   body?: string;
   prompt?: string;
   model?: string;
   maxTokens?: string;
-  header?: string[];
+  header?: readonly string[];
   method?: string;
   timeout?: string;
   arrivals?: string;
@@ -176,6 +176,7 @@ export function oneLineProfile(f: OneLineFlags): OneLine {
     ['target.timeout', '--timeout'],
     ['target.stream', '--stream'],
     ['target', '--url'],
+    ['timings.preset', '--preset'],
     ['timings', '--preset'],
     ['fallback', '--fallback'],
     ['goodput', '--goodput'],
