@@ -55,6 +55,13 @@ const FALLBACK_BUDGET_KEYS = ['fallbackRate', 'phase', ...ABORT_KEYS];
 const GOODPUT_BUDGET_KEYS = ['goodput', 'path', 'phase', ...ABORT_KEYS];
 const ANY_BUDGET_KEYS = [...new Set([...LATENCY_BUDGET_KEYS, ...ERROR_BUDGET_KEYS, ...FALLBACK_BUDGET_KEYS, ...GOODPUT_BUDGET_KEYS])];
 
+/** The keys each section accepts, for the JSON Schema's test (schema/profile.schema.json must name the same). */
+export const ACCEPTED_KEYS = {
+  top: TOP_KEYS, target: TARGET_KEYS, timings: TIMINGS_KEYS, stageSource: STAGE_SOURCE_KEYS, fallback: FALLBACK_KEYS,
+  dataset: DATASET_KEYS, prompts: PROMPTS_KEYS, tokens: TOKENS_KEYS, phase: PHASE_KEYS, spike: SPIKE_KEYS, steps: STEPS_KEYS,
+  latencyBudget: LATENCY_BUDGET_KEYS, errorBudget: ERROR_BUDGET_KEYS, fallbackBudget: FALLBACK_BUDGET_KEYS, goodputBudget: GOODPUT_BUDGET_KEYS,
+} as const;
+
 /**
  * Stages the client measures (or, for unattributed = total − Σ server stages, derives) itself. A
  * server header or body field may not claim one: the two would be different clocks under one name.
