@@ -8,12 +8,17 @@
  * from each stage's merged histogram (every path and non-warmup phase) at x = 10^(i/24), i.e. 24 points
  * per decade, up to x = n (q = 1 − 1/n, the largest sample); beyond n a histogram has nothing to say.
  */
-import { countOf, decodeHistogram, mergeHistograms, quantileMs, type Histogram } from '../core/histograms.js';
+import { countOf, decodeHistogram, mergeHistograms, type Histogram } from '../core/histograms.js';
+import { curveOf, percentileGrid } from './html/curves.js';
 import type { RunResult } from '../core/report.js';
 import { intervalText, limitText, ms, observedText, stageValue } from './format.js';
 import { CLIENT_JS, PAGE_CSS } from './html/client.js';
 import { loadText } from './terminal.js';
 import { capacitySectionHtml } from './capacity.js';
+import { STAGES_CSS, stageCharts, stagesSectionHtml, timeSplit, timeSplitSectionHtml } from './html/stages.js';
+import { STAGE_CLIENT_JS } from './html/stage-client.js';
+import { headline } from '../core/headline.js';
+import { throughputText } from './throughput.js';
 
 export interface ChartLib {
   /** uPlot's IIFE build (defines the global `uPlot`) */
@@ -25,17 +30,7 @@ export interface HtmlOptions {
   chartLib: ChartLib;
 }
 
-/** x = 1/(1−q) grid: 24 points per decade from 1 up to and including xMax */
-export function percentileGrid(xMax: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; ; i++) {
-    const x = 10 ** (i / 24);
-    if (x >= xMax) break;
-    out.push(x);
-  }
-  out.push(Math.max(1, xMax));
-  return out;
-}
+export { percentileGrid } from './html/curves.js';
 
 export interface PercentileCurves {
   x: number[];
@@ -62,12 +57,7 @@ export function percentileCurves(r: RunResult): PercentileCurves {
   const x = percentileGrid(xMax);
   return {
     x,
-    stages: merged.map(({ name, h }) => {
-      const n = countOf(h);
-      // q = 1 − 1/x (x = 1: q = 0, the smallest sample); the last point, x = n, is the largest sample,
-      // which q = 1 − 1/n (rank n − 1) would miss
-      return { name, count: n, y: x.map((xi) => (xi > n * (1 + 1e-9) ? null : xi >= n * (1 - 1e-9) ? quantileMs(h, 1) : quantileMs(h, 1 - 1 / xi))) };
-    }),
+    stages: merged.map(({ name, h }) => ({ name, count: countOf(h), y: curveOf(h, x) })),
   };
 }
 
@@ -113,6 +103,7 @@ export function chartData(r: RunResult): unknown {
       p99: tl.map((p) => (typeof p.p99 === 'number' ? p.p99 : null)),
     },
     phases: r.phases.map((p) => ({ name: p.name, warmup: p.warmup, start: p.startMs / 1000, end: p.endMs / 1000 })),
+    stageCharts: stageCharts(r),
   };
 }
 
@@ -149,17 +140,18 @@ export function renderHtml(r: RunResult, o: HtmlOptions): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)}</title>
 <style>${inlineStyle(o.chartLib.css)}</style>
-<style>${PAGE_CSS}</style>
+<style>${PAGE_CSS}${STAGES_CSS}</style>
 </head>
 <body>
 <header class="verdict ${r.verdict}">
 <h1>${esc(verdict)} <small>${esc(why)}</small></h1>
 <p>Profile <code>${esc(r.profile)}</code> → <code>${esc(r.target)}</code>, started ${esc(r.startedAt)}, ${(r.durationMs / 1000).toFixed(1)} s, ${esc(r.arrivals)} arrivals${r.reason !== undefined ? ` — <strong>${esc(r.reason)}</strong>` : ''}.</p>
+<p class="throughput">${esc(throughputText(headline(r)))}</p>
 </header>
 ${capacitySectionHtml(r.capacity)}<section><h2>Budgets</h2>
 ${budgets}
 </section>
-<section><h2>Latency by percentile</h2>
+${stagesSectionHtml(stageCharts(r))}${timeSplitSectionHtml(timeSplit(r))}<section><h2>Latency by percentile</h2>
 <p class="note">Each stage over every path and non-warmup phase; the x axis stretches the tail (log of 1/(1−q)).</p>
 <div class="chart" id="chart-percentiles"></div></section>
 <section><h2>Target vs achieved rate</h2>
@@ -180,6 +172,7 @@ ${phases}
 <script type="application/json" id="budgetgate-data">${scriptJson(chartData(r))}</script>
 <script>${inlineScript(o.chartLib.js)}</script>
 <script>${inlineScript(CLIENT_JS)}</script>
+<script>${inlineScript(STAGE_CLIENT_JS)}</script>
 </body>
 </html>
 `;
