@@ -15,14 +15,24 @@ export const STAGE_CLIENT_JS = `
   var STATUS = { pass: '#1a7f37', fail: '#cf222e', inconclusive: '#9a6700' };
   var PATH = { primary: { stroke: '#0969da' }, fallback: { stroke: '#8250df', dash: [6, 4] } };
 
+  // a limit far above the data (a max or mean budget) would flatten the curves: past 3× the data's top
+  // it is drawn on the plot's top edge, marked as above it
+  function yTop(c) {
+    var top = 0;
+    c.paths.forEach(function (p) { p.y.forEach(function (v) { if (v != null && v > top) top = v; }); });
+    var lim = top;
+    c.budgets.forEach(function (b) { if (b.limit > lim && (top === 0 || b.limit <= 3 * top)) lim = b.limit; });
+    return (lim || 1) * 1.12;
+  }
+
   function drawBudgets(u, c, el) {
-    var ctx = u.ctx, l = u.bbox.left, w = u.bbox.width, dpr = devicePixelRatio, ys = [];
+    var ctx = u.ctx, l = u.bbox.left, w = u.bbox.width, t = u.bbox.top, dpr = devicePixelRatio, ys = [], labels = [];
+    var max = u.scales.y.max;
     ctx.save();
     ctx.font = Math.round(11 * dpr) + 'px system-ui, sans-serif';
-    ctx.textAlign = 'left';
-    ctx.textBaseline = 'bottom';
     c.budgets.forEach(function (b) {
-      var y = Math.round(u.valToPos(b.limit, 'y', true));
+      var above = b.limit > max;
+      var y = above ? Math.round(t + 2 * dpr) : Math.round(u.valToPos(b.limit, 'y', true));
       var color = STATUS[b.status] || '#57606a';
       ctx.strokeStyle = color;
       ctx.lineWidth = 2 * dpr;
@@ -30,10 +40,18 @@ export const STAGE_CLIENT_JS = `
       ctx.beginPath(); ctx.moveTo(l, y); ctx.lineTo(l + w, y); ctx.stroke();
       ctx.setLineDash([]);
       ctx.fillStyle = color;
-      if (b.x != null) {
+      if (b.x != null && !above) {
         ctx.beginPath(); ctx.arc(u.valToPos(b.x, 'x', true), y, 4 * dpr, 0, 2 * Math.PI); ctx.fill();
       }
-      ctx.fillText(b.key + ' \\u2264 ' + bg.fmtMs(b.limit) + ' (' + b.status + ')', l + 6 * dpr, y - 3 * dpr);
+      // labels: left above the line; where one is already near, the right end; then below the line
+      var near = function (side) { return labels.some(function (q) { return q.side === side && Math.abs(q.y - y) < 14 * dpr; }); };
+      var side = !near('left') ? 'left' : !near('right') ? 'right' : 'left';
+      var below = above || (near('left') && near('right'));
+      ctx.textAlign = side;
+      ctx.textBaseline = below ? 'top' : 'bottom';
+      var text = (above ? '\u2191 ' : '') + b.key + ' \u2264 ' + bg.fmtMs(b.limit) + ' (' + b.status + ')' + (above ? ', above the plot' : '');
+      ctx.fillText(text, side === 'left' ? l + 6 * dpr : l + w - 6 * dpr, below ? y + 3 * dpr : y - 3 * dpr);
+      labels.push({ side: side, y: below ? y + 14 * dpr : y });
       ys.push(y);
     });
     ctx.restore();
@@ -42,15 +60,13 @@ export const STAGE_CLIENT_JS = `
   }
 
   (data.stageCharts || []).forEach(function (c, i) {
-    var top = 0;
-    c.paths.forEach(function (p) { p.y.forEach(function (v) { if (v != null && v > top) top = v; }); });
-    c.budgets.forEach(function (b) { if (b.limit > top) top = b.limit; });
+    var top = yTop(c);
     bg.chart('chart-stage-' + i, function (el) {
       return {
         data: [c.x].concat(c.paths.map(function (p) { return p.y; })),
         opts: {
           width: bg.width(el), height: 260,
-          scales: { x: { time: false, distr: 3, log: 10 }, y: { range: function () { return [0, (top || 1) * 1.12]; } } },
+          scales: { x: { time: false, distr: 3, log: 10 }, y: { range: function () { return [0, top]; } } },
           axes: [
             { label: 'percentile', splits: bg.pctSplits, filter: function (u, splits) { return splits; }, values: function (u, splits) { return splits.map(bg.pctLabel); } },
             { label: c.stage + ' (ms)', size: 60 }

@@ -187,7 +187,7 @@ svg.time-split { width: 100%; height: auto; font: 13px system-ui, sans-serif; }
   body { padding: 8px 10px; font-size: 13px; }
   h1 { font-size: 22px; }
   table { display: block; overflow-x: auto; }
-  th, td { padding: 3px 5px; }
+  th, td { padding: 3px 5px; white-space: nowrap; } td.reason { white-space: normal; min-width: 16em; }
 }
 @media print {
   body { max-width: none; padding: 0; font-size: 11px; }
