@@ -11,27 +11,27 @@ export function addOneLineOptions(cmd: Command): void {
   cmd
     .optionsGroup?.('One-line run (no profile file):');
   cmd
-    .option('--url <url>', 'one-line run: the endpoint (target.url); without it, the embedded simulated endpoint')
-    .option('--rate <rps>', 'one-line run: open model, requests per second (the phase "load")')
-    .option('--to <n>', 'one-line run: ramp linearly to this rate (or, with --concurrency alone, to this many users)')
-    .option('--duration <d>', 'one-line run: how long, e.g. 30s')
-    .option('--warmup <d>', 'one-line run: first send at the start rate for this long, not budgeted (e.g. 5s)')
-    .option('--concurrency <n>', 'one-line run: with --rate, the cap on requests in flight (maxInFlight); alone, N virtual users (closed model)')
-    .option('--budget <expr>', 'one-line run: a budget like "total p99 < 800ms", "ttft[path=primary] p99 < 500ms", "errorRate < 1%", "goodput >= 95%" (repeatable)', repeat)
-    .option('--stream', 'one-line run: ask for a streamed response (ttft, tpot, itl, tokens_per_s)')
-    .option('--preset <name>', 'one-line run: timings preset (tgi, vllm, openai, litellm, envoy, llamacpp)')
-    .option('--body <json>', 'one-line run: the request body, JSON (default with --prompt: an OpenAI chat request)')
-    .option('--prompt <text>', 'one-line run: send an OpenAI chat request with this user message')
-    .option('--model <name>', 'one-line run: the chat request\'s model')
-    .option('--max-tokens <n>', 'one-line run: the chat request\'s max_tokens')
-    .option('--header <"k: v">', 'one-line run: a request header (repeatable)', repeat)
-    .option('--method <m>', 'one-line run: HTTP method (default POST with a body, else GET)')
-    .option('--timeout <d>', 'one-line run: per-request timeout (default 30s)')
-    .option('--arrivals <kind>', 'one-line run: uniform, poisson or gamma')
-    .option('--fallback <signal>', 'one-line run: how a fallback response shows: HEADER=VALUE, HEADER~REGEX, HEADER>N or model-differs')
-    .option('--goodput <limits>', 'one-line run: per-request limits for goodput, like ttft:500ms,tpot:50ms')
-    .option('--name <name>', 'one-line run: profile name (report folder; default adhoc)')
-    .option('--print-profile', 'one-line run: print the profile the flags make (YAML) and send nothing');
+    .option('--url <url>', 'the endpoint (target.url); without it, the embedded simulated endpoint')
+    .option('--rate <rps>', 'open model, requests per second (the phase "load")')
+    .option('--to <n>', 'ramp linearly to this rate (or, with --concurrency alone, to this many users)')
+    .option('--duration <d>', 'how long, e.g. 30s')
+    .option('--warmup <d>', 'first send at the start rate for this long, not budgeted (e.g. 5s)')
+    .option('--concurrency <n>', 'with --rate, the cap on requests in flight (maxInFlight); alone, N virtual users (closed model)')
+    .option('--budget <expr>', 'a budget like "total p99 < 800ms", "ttft[path=primary] p99 < 500ms", "errorRate < 1%", "goodput >= 95%" (repeatable)', repeat)
+    .option('--stream', 'ask for a streamed response (ttft, tpot, itl, tokens_per_s)')
+    .option('--preset <name>', 'timings preset (tgi, vllm, openai, litellm, envoy, llamacpp)')
+    .option('--body <json>', 'the request body, JSON (default with --prompt: an OpenAI chat request)')
+    .option('--prompt <text>', 'send an OpenAI chat request with this user message')
+    .option('--model <name>', 'the chat request\'s model')
+    .option('--max-tokens <n>', 'the chat request\'s max_tokens')
+    .option('--header <"k: v">', 'a request header (repeatable)', repeat)
+    .option('--method <m>', 'HTTP method (default POST with a body, else GET)')
+    .option('--timeout <d>', 'per-request timeout (default 30s)')
+    .option('--arrivals <kind>', 'uniform, poisson or gamma')
+    .option('--fallback <signal>', 'how a fallback response shows: HEADER=VALUE, HEADER~REGEX, HEADER>N or model-differs')
+    .option('--goodput <limits>', 'per-request limits for goodput, like ttft:500ms,tpot:50ms')
+    .option('--name <name>', 'profile name (report folder; default adhoc)')
+    .option('--print-profile', 'print the profile the flags make (YAML) and send nothing');
 }
 
 /** A profile file, or the flags' profile; both, or neither, is a usage error. */
