@@ -7,7 +7,8 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { RunResult } from '../../src/core/report.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadChartLib } from '../../src/cli/assets.js';
 import { renderHtml } from '../../src/report/html.js';
@@ -38,12 +39,13 @@ describe.skipIf(SKIP)('HTML report in headless Chromium', () => {
     if (profileDir) rmSync(profileDir, { recursive: true, force: true });
   });
 
-  it('happy: all charts render (the four over the run and total\'s stage plot; non-empty canvases, no console errors); screenshot saved', async () => {
+  /** writes the report's page to ARTIFACTS/name, opens it, and waits for `charts` charts to be drawn */
+  async function open(name: string, r: RunResult, charts: number): Promise<{ page: Page; errors: string[]; requests: string[] }> {
     if (missing) throw missing;
     if (!ctx) throw new Error('no browser');
     mkdirSync(ARTIFACTS, { recursive: true });
-    const file = join(ARTIFACTS, 'report.html');
-    writeFileSync(file, renderHtml(await gateReport(), { chartLib: await loadChartLib() }));
+    const file = join(ARTIFACTS, name);
+    writeFileSync(file, renderHtml(r, { chartLib: await loadChartLib() }));
     const page = await ctx.newPage();
     const errors: string[] = [];
     const requests: string[] = [];
@@ -51,12 +53,17 @@ describe.skipIf(SKIP)('HTML report in headless Chromium', () => {
       if (m.type() === 'error') errors.push(m.text());
     });
     page.on('pageerror', (e) => errors.push(String(e)));
-    page.on('request', (r) => {
-      if (!r.url().startsWith('file:')) requests.push(r.url());
+    page.on('request', (q) => {
+      if (!q.url().startsWith('file:')) requests.push(q.url());
     });
     await page.goto(`file://${file}`, { waitUntil: 'load' });
     // page code as strings: this project compiles without the DOM library
-    await page.waitForFunction('window.__chartsRendered === 5', undefined, { timeout: 10_000 }).catch(() => {});
+    await page.waitForFunction(`window.__chartsRendered === ${charts}`, undefined, { timeout: 10_000 }).catch(() => {});
+    return { page, errors, requests };
+  }
+
+  it('happy: all charts render (the four over the run and total\'s stage plot; non-empty canvases, no console errors); screenshot saved', async () => {
+    const { page, errors, requests } = await open('report.html', await gateReport(), 5);
     const state = (await page.evaluate(`({
       rendered: window.__chartsRendered,
       chartErrors: window.__chartErrors,
@@ -91,19 +98,7 @@ describe.skipIf(SKIP)('HTML report in headless Chromium', () => {
   });
 
   it('happy: budget limits are drawn on their stages\' plots, the time split renders, and the page fits a phone and prints', async () => {
-    if (missing) throw missing;
-    if (!ctx) throw new Error('no browser');
-    mkdirSync(ARTIFACTS, { recursive: true });
-    const file = join(ARTIFACTS, 'report-stages.html');
-    writeFileSync(file, renderHtml(await stagedReport(), { chartLib: await loadChartLib() }));
-    const page = await ctx.newPage();
-    const errors: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(`file://${file}`, { waitUntil: 'load' });
-    await page.waitForFunction('window.__chartsRendered === 6', undefined, { timeout: 10_000 }).catch(() => {});
+    const { page, errors } = await open('report-stages.html', await stagedReport(), 6);
     // every budget line: its row on the canvas carries the status colour (pass green, fail red, inconclusive amber)
     const stages = (await page.evaluate(`[...document.querySelectorAll('.stage-chart')].map((el) => {
       const c = el.querySelector('canvas');
