@@ -17,6 +17,7 @@ import { registerReportCommands } from './report-commands.js';
 import { registerCapacityCommand } from './capacity-command.js';
 import { registerMergeCommand } from './merge-command.js';
 import { VERSION } from '../version.js';
+import { renderSummary, SUMMARY_SCHEMA } from '../report/json-summary.js';
 
 const io: Io = {
   stdout: (s) => process.stdout.write(s),
@@ -139,17 +140,24 @@ export function program(): Command {
   return p;
 }
 
+/** --json: a command that ends in an error still prints its one object, naming the error */
+function jsonError(argv: readonly string[], exitCode: number, message: string): void {
+  if (argv.includes('--json')) io.stdout(renderSummary({ schema: SUMMARY_SCHEMA, command: argv[2] ?? null, verdict: null, exitCode, error: message }));
+}
+
 export async function main(argv: readonly string[]): Promise<void> {
   try {
     await program().parseAsync(argv as string[], { from: 'node' });
   } catch (e) {
     if (e instanceof CommanderError) {
       process.exitCode = e.exitCode === 0 ? 0 : EXIT.usage;
+      if (e.exitCode !== 0) jsonError(argv, EXIT.usage, e.message);
       return;
     }
     if (e instanceof BudgetgateError) {
       io.stderr(`${e.message.split('\n').map((l) => `budgetgate: ${l}`).join('\n')}\n`);
       process.exitCode = exitCodeFor(e.kind);
+      jsonError(argv, process.exitCode, e.message);
       return;
     }
     io.stderr(`budgetgate: internal error: ${(e as Error).stack ?? String(e)}\n`);

@@ -75,6 +75,17 @@ describe('budgetgate run with one-line flags (end to end)', () => {
     expect(r.stdout).toMatch(/throughput: 20\.0 req\/s achieved/);
   }, 60_000);
 
+  it('happy: a streamed one-liner (embedded endpoint, no --url) reports output tokens/s beside requests/s', async () => {
+    const out = tempDir();
+    const r = await runCli(['run', '--rate', '10', '--warmup', '1s', '--duration', '2s', '--stream', '--max-tokens', '16', '--out', out, '--quiet', '--json']);
+    expect(r.stderr).not.toMatch(/internal error/);
+    const j = onlyJson(r.stdout) as { headline: { outputTokensPerSec: number | null; requestsPerSec: number } };
+    const load = readReport(out).phases.find((p) => p.name === 'load');
+    expect(load?.outputTokens).toBe(20 * 16); // 20 requests × max_tokens 16 content events
+    expect(j.headline.outputTokensPerSec).toBe(160);
+    expect(r.stderr).toMatch(/throughput: 10\.0 req\/s achieved, 10\.0 ok\/s, 160 output tokens\/s/);
+  }, 60_000);
+
   it('sad: a one-liner whose budget is broken exits 1, the budget named as failed', async () => {
     const s = track(await chatServer(30));
     const out = tempDir();
@@ -92,6 +103,9 @@ describe('budgetgate run with one-line flags (end to end)', () => {
     const v = await runCli(['run', '--url', s.url, '--rate', '20', '--duration', '2s', '--budget', 'ttft p99 < 1s']);
     expect(v.code).toBe(2); // a well-formed budget the validator refuses: same exit, named by its flag
     expect(v.stderr).toMatch(/--budget "ttft p99 < 1s": ttft is measured only on streamed responses/);
+    const j = await runCli(['run', '--url', s.url, '--rate', '20', '--duration', '2s', '--budget', 'errorRate > 1%', '--json']);
+    expect(j.code).toBe(2); // with --json the error is the one object on stdout too
+    expect(onlyJson(j.stdout)).toMatchObject({ command: 'run', verdict: null, exitCode: 2, error: expect.stringMatching(/^--budget "errorRate > 1%": expected '<' \(errorRate is a ceiling\)/) });
     const both = await runCli(['run', 'profiles/demo.yaml', '--rate', '5']);
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/--rate: one-line flags build a profile/);
