@@ -15,7 +15,7 @@ import { intervalText, limitText, ms, observedText, stageValue } from './format.
 import { CLIENT_JS, PAGE_CSS } from './html/client.js';
 import { loadText } from './terminal.js';
 import { capacitySectionHtml } from './capacity.js';
-import { STAGES_CSS, stageCharts, stagesSectionHtml, timeSplit, timeSplitSectionHtml } from './html/stages.js';
+import { STAGES_CSS, stageCharts, type StageChart, stagesSectionHtml, timeSplit, timeSplitSectionHtml } from './html/stages.js';
 import { STAGE_CLIENT_JS } from './html/stage-client.js';
 import { headline } from '../core/headline.js';
 import { throughputText } from './throughput.js';
@@ -86,7 +86,7 @@ function htmlTable(headers: readonly string[], rows: readonly (readonly string[]
 }
 const td = (s: string, cls = ''): string => `<td${cls ? ` class="${cls}"` : ''}>${esc(s)}</td>`;
 
-export function chartData(r: RunResult): unknown {
+export function chartData(r: RunResult, stages: readonly StageChart[] = stageCharts(r)): unknown {
   const tl = r.timeline;
   return {
     percentiles: percentileCurves(r),
@@ -103,11 +103,12 @@ export function chartData(r: RunResult): unknown {
       p99: tl.map((p) => (typeof p.p99 === 'number' ? p.p99 : null)),
     },
     phases: r.phases.map((p) => ({ name: p.name, warmup: p.warmup, start: p.startMs / 1000, end: p.endMs / 1000 })),
-    stageCharts: stageCharts(r),
+    stageCharts: stages,
   };
 }
 
 export function renderHtml(r: RunResult, o: HtmlOptions): string {
+  const stages = stageCharts(r);
   const failed = r.budgets.filter((v) => v.status !== 'pass').length;
   const verdict = r.verdict === 'pass' ? 'PASS' : 'FAIL';
   const why = r.interrupted ? 'interrupted' : r.verdict === 'pass' ? `all ${r.budgets.length} budgets hold` : `${failed} of ${r.budgets.length} budgets not passed`;
@@ -151,7 +152,7 @@ export function renderHtml(r: RunResult, o: HtmlOptions): string {
 ${capacitySectionHtml(r.capacity)}<section><h2>Budgets</h2>
 ${budgets}
 </section>
-${stagesSectionHtml(stageCharts(r))}${timeSplitSectionHtml(timeSplit(r))}<section><h2>Latency by percentile</h2>
+${stagesSectionHtml(stages)}${timeSplitSectionHtml(timeSplit(r))}<section><h2>Latency by percentile</h2>
 <p class="note">Each stage over every path and non-warmup phase; the x axis stretches the tail (log of 1/(1−q)).</p>
 <div class="chart" id="chart-percentiles"></div></section>
 <section><h2>Target vs achieved rate</h2>
@@ -169,7 +170,7 @@ ${series}
 ${phases}
 </section>
 <footer>${esc(r.tool.name)} ${esc(r.tool.version)} · charts by uPlot (MIT)</footer>
-<script type="application/json" id="budgetgate-data">${scriptJson(chartData(r))}</script>
+<script type="application/json" id="budgetgate-data">${scriptJson(chartData(r, stages))}</script>
 <script>${inlineScript(o.chartLib.js)}</script>
 <script>${inlineScript(CLIENT_JS)}</script>
 <script>${inlineScript(STAGE_CLIENT_JS)}</script>
