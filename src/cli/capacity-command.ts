@@ -2,6 +2,8 @@
  * `budgetgate capacity PROFILE`: flags → the API's capacity search (src/api.ts, which runs the
  * steps), its progress and result → lines, report files and the exit code.
  */
+import { renderSummary, runSummary, type WrittenFiles } from '../report/json-summary.js';
+import { jsonIo } from './report-commands.js';
 import { join } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { capacity, type CapacityEvent } from '../api.js';
@@ -30,6 +32,8 @@ export interface CapacityFlags {
   quiet?: boolean;
   allowInconclusive?: boolean;
   skipProbe?: boolean;
+  /** print one JSON summary on stdout; the step table goes to stderr */
+  json?: boolean;
   /** hidden: the step-length floor (default 5s) */
   minStep?: string;
   /** hidden: the cool-down floor (default 2s) */
@@ -73,7 +77,8 @@ export function eventLine(e: CapacityEvent): string {
   }
 }
 
-export async function capacityCommand(profilePath: string, flags: CapacityFlags, io: Io): Promise<number> {
+export async function capacityCommand(profilePath: string, flags: CapacityFlags, rawIo: Io): Promise<number> {
+  const io = jsonIo(rawIo, flags.json);
   const profile = await loadProfile(profilePath, io.env);
   // every flag that can be wrong is checked before any load is sent (the API checks from/to/budgets)
   const formats = parseFormats(flags.format).filter((f) => f !== 'json');
@@ -119,17 +124,23 @@ export async function capacityCommand(profilePath: string, flags: CapacityFlags,
   io.stdout(renderCapacity(cap, { color: io.color }));
   const outDir = flags.out ?? defaultOutDir(`${profile.name}-capacity`, startedAt);
   const reportPath = join(outDir, 'report.json');
+  const files: WrittenFiles = {};
+  const done = (code: number): number => {
+    if (flags.json === true) rawIo.stdout(renderSummary(runSummary('capacity', report, code, files)));
+    return code;
+  };
   try {
     await writeAtomic(reportPath, serializeReport(report));
+    files.json = reportPath;
     io.stderr(`report: ${reportPath}\n`);
-    await emitReportOutputs(report, outDir, formats, { allowInconclusive, strict: false }, io);
+    Object.assign(files, await emitReportOutputs(report, outDir, formats, { allowInconclusive, strict: false }, io));
   } catch (e) {
     io.stderr(`budgetgate: ${(e as Error).message}\n`);
-    return EXIT.reportWrite;
+    return done(EXIT.reportWrite);
   }
-  if (interrupted) return EXIT.interrupted;
-  if (flags.require !== undefined) return cap.rps >= flags.require ? EXIT.pass : EXIT.fail;
-  return EXIT.pass;
+  if (interrupted) return done(EXIT.interrupted);
+  if (flags.require !== undefined) return done(cap.rps >= flags.require ? EXIT.pass : EXIT.fail);
+  return done(EXIT.pass);
 }
 
 function rateArg(what: string) {
@@ -154,6 +165,7 @@ export function registerCapacityCommand(p: Command, io: Io): void {
     .option('-f, --format <list>', 'extra report formats beside report.json, comma-separated: junit, md, html')
     .option('--allow-inconclusive', 'a step whose budgets are inconclusive counts as held (default: as broken)')
     .option('-q, --quiet', 'no per-step progress lines')
+    .option('--json', 'print one JSON object (capacity, verdict, budgets, files written) on stdout; the step table goes to stderr')
     .addOption(new Option('--min-step <duration>', 'shortest step (default 5s)').hideHelp())
     .addOption(new Option('--cooldown <duration>', 'shortest pause between steps (default 2s)').hideHelp())
     .addOption(new Option('--warmup <duration>', 'warm-up length (default 5s, 0s for none)').hideHelp())

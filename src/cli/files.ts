@@ -7,11 +7,18 @@ import type { Profile } from '../core/profile-types.js';
 
 export async function readText(path: string, kind: 'profile' | 'report'): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    // "-" is standard input (`budgetgate init | budgetgate validate -`)
+    return path === '-' ? await readStdin() : await readFile(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new BudgetgateError(kind === 'profile' ? 'usage' : 'report', `${path}: cannot read ${kind} (${code ?? (e as Error).message})`);
   }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 export async function loadProfile(path: string, env: NodeJS.ProcessEnv): Promise<Profile> {

@@ -8,12 +8,16 @@ import { startSim, type FaultKind, type SimOptions } from '../sim/index.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { loadProfile } from './files.js';
 import type { Io } from './io.js';
-import { runCommand } from './run-command.js';
+import { runCommand, type RunFlags } from './run-command.js';
+import { addOneLineOptions, printProfile, profileSource } from './oneline-options.js';
+import type { OneLineFlags } from './oneline.js';
+import { registerInitCommand } from './init-command.js';
 import { checkTargetUrl } from './target.js';
 import { registerReportCommands } from './report-commands.js';
 import { registerCapacityCommand } from './capacity-command.js';
 import { registerMergeCommand } from './merge-command.js';
 import { VERSION } from '../version.js';
+import { renderSummary, SUMMARY_SCHEMA } from '../report/json-summary.js';
 
 const io: Io = {
   stdout: (s) => process.stdout.write(s),
@@ -51,11 +55,13 @@ export function program(): Command {
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
 
-  p.command('run')
+  const runCmd = p.command('run');
+  runCmd
     .description('drive the profile\'s phases at the target, record per-stage histograms, evaluate the budgets')
-    .argument('<profile>', 'profile file (YAML or JSON)')
+    .argument('[profile]', 'profile file (YAML or JSON); omit it to build one from the one-line flags below')
     .option('-t, --target <url>', 'target URL (overrides target.url; default: the embedded simulated endpoint)')
     .option('-o, --out <dir>', 'report folder (default: reports/<profile>-<UTC time>/)')
+    .option('--json', 'print one JSON object (verdict, budgets, headline figures, files written) on stdout; tables go to stderr')
     .option('--allow-inconclusive', 'an inconclusive budget (too few samples) does not fail the run')
     .option('-q, --quiet', 'no live progress (on a terminal a line a second, in logs a line every 5 s)')
     .option('-f, --format <list>', 'extra report formats beside report.json, comma-separated: junit, md, html (json is always written)')
@@ -71,14 +77,16 @@ export function program(): Command {
     .option('--start-in <duration>', 'wait this long (e.g. 30s) before t = 0')
     .option('--checkpoint <every>', 'write report.json (checkpoint: true) this often while running; 0 disables', '60s')
     .addOption(new Option('--skip-probe', 'send no probe request before the run').hideHelp())
-    .addHelpText('after', '\nExamples:\n  $ budgetgate run profiles/demo.yaml\n  $ budgetgate run profile.yaml --target http://127.0.0.1:8000/v1/chat/completions --out reports/ci\n\nExit codes: 0 pass, 1 a budget failed or was inconclusive, 2 usage or profile error, 3 target unreachable,\n4 report not written, 130 interrupted.')
-    .action(async (profile: string, flags: { target?: string; out?: string; allowInconclusive?: boolean; skipProbe?: boolean; quiet?: boolean; format?: string; baseline?: string[]; strict?: boolean; insecure?: boolean; ca?: string; redact?: string[]; dryRun?: boolean }) => {
-      process.exitCode = await runCommand(profile, flags, io);
+    .addHelpText('after', '\nExamples:\n  $ budgetgate run profiles/demo.yaml\n  $ budgetgate run --url http://127.0.0.1:8000/v1/chat/completions --rate 50 --duration 30s --prompt Hi --budget "total p99 < 800ms"\n  $ budgetgate run profile.yaml --target http://127.0.0.1:8000/v1/chat/completions --out reports/ci\n\nExit codes: 0 pass, 1 a budget failed or was inconclusive, 2 usage or profile error, 3 target unreachable,\n4 report not written, 130 interrupted.')
+    .action(async (profile: string | undefined, flags: RunFlags & OneLineFlags & { printProfile?: boolean }) => {
+      const source = profileSource(profile, flags);
+      process.exitCode = flags.printProfile === true ? printProfile(source, io) : await runCommand(source, flags, io);
     });
+  addOneLineOptions(runCmd);
 
   p.command('validate')
     .description('check a profile and print its plan (phases, request counts, budgets in words); sends nothing')
-    .argument('<profile>', 'profile file (YAML or JSON)')
+    .argument('<profile>', 'profile file (YAML or JSON; - reads standard input)')
     .option('-t, --target <url>', 'target URL to show in the plan (overrides target.url)')
     .addHelpText('after', '\nExample:\n  $ budgetgate validate profiles/demo.yaml')
     .action(async (path: string, flags: { target?: string }) => {
@@ -126,7 +134,13 @@ export function program(): Command {
   registerReportCommands(p, io);
   registerCapacityCommand(p, io);
   registerMergeCommand(p, io);
+  registerInitCommand(p, io);
   return p;
+}
+
+/** --json: a command that ends in an error still prints its one object, naming the error */
+function jsonError(argv: readonly string[], exitCode: number, message: string): void {
+  if (argv.includes('--json')) io.stdout(renderSummary({ schema: SUMMARY_SCHEMA, command: argv[2] ?? null, verdict: null, exitCode, error: message }));
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
@@ -135,11 +149,13 @@ export async function main(argv: readonly string[]): Promise<void> {
   } catch (e) {
     if (e instanceof CommanderError) {
       process.exitCode = e.exitCode === 0 ? 0 : EXIT.usage;
+      if (e.exitCode !== 0) jsonError(argv, EXIT.usage, e.message);
       return;
     }
     if (e instanceof BudgetgateError) {
       io.stderr(`${e.message.split('\n').map((l) => `budgetgate: ${l}`).join('\n')}\n`);
       process.exitCode = exitCodeFor(e.kind);
+      jsonError(argv, process.exitCode, e.message);
       return;
     }
     io.stderr(`budgetgate: internal error: ${(e as Error).stack ?? String(e)}\n`);

@@ -6,8 +6,9 @@ import { mergeReports } from '../core/merge.js';
 import { emitReportOutputs, FORMATS, parseFormats } from './outputs.js';
 import { EXIT } from './exit-codes.js';
 import { loadProfile, writeAtomic } from './files.js';
-import { loadReport } from './report-commands.js';
-import { serializeReport } from '../core/report.js';
+import { jsonIo, loadReport } from './report-commands.js';
+import { serializeReport, type RunResult } from '../core/report.js';
+import { renderSummary, runSummary, type WrittenFiles } from '../report/json-summary.js';
 import { renderTerminal } from '../report/terminal.js';
 import type { Io } from './io.js';
 
@@ -18,9 +19,16 @@ export interface MergeFlags {
   requireAll?: boolean;
   allowInconclusive?: boolean;
   strict?: boolean;
+  json?: boolean;
 }
 
-export async function mergeCommand(paths: readonly string[], flags: MergeFlags, io: Io): Promise<number> {
+export async function mergeCommand(paths: readonly string[], flags: MergeFlags, rawIo: Io): Promise<number> {
+  const io = jsonIo(rawIo, flags.json);
+  const files: WrittenFiles = {};
+  const done = (code: number, r: RunResult): number => {
+    if (flags.json === true) rawIo.stdout(renderSummary(runSummary('merge', r, code, files)));
+    return code;
+  };
   const formats = parseFormats(flags.format).filter((f) => f !== 'json');
   if (paths.length === 0) throw new BudgetgateError('usage', 'merge: name at least one report');
   const [profile, ...reports] = await Promise.all([loadProfile(flags.profile, io.env), ...paths.map((p) => loadReport(p))]);
@@ -37,14 +45,15 @@ export async function mergeCommand(paths: readonly string[], flags: MergeFlags, 
   const reportPath = join(flags.out, 'report.json');
   try {
     await writeAtomic(reportPath, serializeReport(result));
+    files.json = reportPath;
     io.stderr(`report: ${reportPath}\n`);
-    await emitReportOutputs(result, flags.out, formats, o, io);
+    Object.assign(files, await emitReportOutputs(result, flags.out, formats, o, io));
   } catch (e) {
     io.stderr(`budgetgate: ${(e as Error).message}\n`);
-    return EXIT.reportWrite;
+    return done(EXIT.reportWrite, result);
   }
-  if (result.interrupted) return EXIT.interrupted;
-  return result.verdict === 'pass' ? EXIT.pass : EXIT.fail;
+  if (result.interrupted) return done(EXIT.interrupted, result);
+  return done(result.verdict === 'pass' ? EXIT.pass : EXIT.fail, result);
 }
 
 export function registerMergeCommand(program: Command, io: Io): void {
@@ -58,6 +67,7 @@ export function registerMergeCommand(program: Command, io: Io): void {
     .option('--require-all', 'a missing shard is an error (exit 2), not a warning')
     .option('--allow-inconclusive', 'an inconclusive budget (too few samples) does not fail')
     .option('--strict', 'a borderline pass (its 95% interval contains the limit) fails')
+    .option('--json', 'print one JSON object (verdict, budgets, headline figures, files written) on stdout; the table goes to stderr')
     .addHelpText(
       'after',
       '\nHistograms and counts are added exactly; timelines are aligned on each shard\'s start time.\nRefused (exit 2): reports of different profiles or schedules, and the same shard twice.\n\nExample:\n  $ budgetgate merge reports/shard-*/report.json --profile profile.yaml --out reports/merged --format junit,md\n\nExit codes: 0 pass, 1 a budget failed or was inconclusive, 2 bad or mismatched reports, 4 report not written, 130 a shard was interrupted.',

@@ -108,11 +108,13 @@ export async function appendStepSummary(markdown: string, io: Io): Promise<void>
  * After a report is final: the extra formats (report.json is the caller's), the job summary when
  * Markdown was asked for, and annotations inside GitHub Actions.
  */
-export async function emitReportOutputs(r: RunResult, outDir: string, formats: readonly Format[], o: OutputOptions, io: Io): Promise<void> {
+export async function emitReportOutputs(r: RunResult, outDir: string, formats: readonly Format[], o: OutputOptions, io: Io): Promise<Partial<Record<Format, string>>> {
   const paths = await writeFormats(r, outDir, formats, o);
   for (const p of paths) io.stderr(`report: ${p}\n`);
   if (formats.includes('md')) await appendStepSummary(renderMarkdown(r, o), io);
   if (inActions(io)) io.stdout(budgetAnnotations(r, o));
+  // format → path written (the order of `formats`, which writeFormats keeps)
+  return Object.fromEntries(formats.map((f, i) => [f, paths[i] as string]));
 }
 
 export async function emitCompareOutputs(c: Comparison, markdown: boolean, io: Io): Promise<void> {

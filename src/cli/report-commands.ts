@@ -14,6 +14,12 @@ import { EXIT, exitCodeForComparison } from './exit-codes.js';
 import { loadProfile, readText } from './files.js';
 import { FORMATS, emitCompareOutputs, emitReportOutputs, parseFormats } from './outputs.js';
 import type { Io } from './io.js';
+import { compareSummary, renderSummary, runSummary } from '../report/json-summary.js';
+
+/** --json: what would go to stdout goes to stderr, leaving stdout to the one JSON object */
+export function jsonIo(io: Io, json: boolean | undefined): Io {
+  return json === true ? { ...io, stdout: io.stderr } : io;
+}
 
 export async function loadReport(path: string): Promise<RunResult> {
   return parseReport(await readText(path, 'report'), path);
@@ -35,9 +41,9 @@ function decoding<T>(what: string, f: () => T): T {
   }
 }
 
-async function decodingAsync(what: string, f: () => Promise<void>): Promise<void> {
+async function decodingAsync<T>(what: string, f: () => Promise<T>): Promise<T> {
   try {
-    await f();
+    return await f();
   } catch (e) {
     if (e instanceof BudgetgateError) throw e;
     throw new BudgetgateError('report', `${what}: cannot decode a histogram (${(e as Error).message})`);
@@ -152,7 +158,9 @@ export function registerReportCommands(program: Command, io: Io): void {
     .option('-o, --out <dir>', 'also write the re-evaluated report there (report.json and any --format)')
     .option('-f, --format <list>', `with --out: more formats, comma-separated: ${FORMATS.join(', ')}`)
     .addHelpText('after', '\nExample:\n  $ budgetgate check reports/gate/report.json --profile profiles/stricter.yaml\n\nExit codes: 0 pass, 1 a budget failed or was inconclusive, 2 bad report or profile.')
-    .action(async (path: string, flags: { profile: string; allowInconclusive?: boolean; strict?: boolean; out?: string; format?: string }) => {
+    .option('--json', 'print one JSON object (verdict, budgets, headline figures, files written) on stdout; the table goes to stderr')
+    .action(async (path: string, flags: { profile: string; allowInconclusive?: boolean; strict?: boolean; out?: string; format?: string; json?: boolean }) => {
+      const out = jsonIo(io, flags.json);
       const formats = parseFormats(flags.format);
       if (formats.length > 0 && flags.out === undefined) throw new BudgetgateError('usage', '--format needs --out (check does not overwrite the report it reads)');
       const [saved, profile] = await Promise.all([loadReport(path), loadProfile(flags.profile, io.env)]);
@@ -162,11 +170,12 @@ export function registerReportCommands(program: Command, io: Io): void {
       const { budgets, verdict, reason } = decoding(path, () => reevaluate(saved, profile.budgets, o));
       const { reason: _oldReason, ...rest } = saved;
       const r: RunResult = { ...rest, ...(reason !== undefined ? { reason } : {}), budgets, verdict };
-      io.stdout(renderTerminal(r, { color: io.color, policy: o }));
+      out.stdout(renderTerminal(r, { color: io.color, policy: o }));
       // with no --out nothing is written, but annotations still go out inside GitHub Actions
       const all = flags.out === undefined ? [] : formats.includes('json') ? formats : (['json', ...formats] as const);
-      await decodingAsync(path, () => emitReportOutputs(r, flags.out ?? '.', all, o, io));
+      const files = await decodingAsync(path, () => emitReportOutputs(r, flags.out ?? '.', all, o, out));
       process.exitCode = r.verdict === 'pass' ? EXIT.pass : EXIT.fail;
+      if (flags.json === true) io.stdout(renderSummary(runSummary('check', r, process.exitCode, files)));
     });
 
   const cmp = program
@@ -180,6 +189,7 @@ export function registerReportCommands(program: Command, io: Io): void {
     .option('--alpha <pct>', 'family-wise false-alarm rate over every judged percentile (Holm)', alpha, DEFAULT_ALPHA)
     .option('--all-series', 'judge every series, not only the stages the budgets name plus total')
     .option('-f, --format <format>', 'output: terminal or md', 'terminal')
+    .option('--json', 'print one JSON object (verdict, regressions, changed percentiles) on stdout; the table goes to stderr')
     .addHelpText('after', `
 A percentile regresses when it is slower by at least --min-change AND by more than its tolerance AND
 beyond noise: a one-sided test on the two estimates with time-aware standard errors (the run's
@@ -206,9 +216,10 @@ schedule, too few samples), 6 no baseline yet (no report at the baseline paths).
       noteWithoutWindows([...baselines.reports.map((r, i) => ({ path: baselines.paths[i] ?? '', r })), { path: curPath, r: cur }], io);
       const c = await compareAndPrint(baselines, cur, paths.join(' or '), {
         tolerance: flags.tolerance as number, perKey, minChangeMs: flags.minChange as number, alpha: flags.alpha as number, allSeries: flags.allSeries === true, markdown: format === 'md',
-      }, io);
+      }, jsonIo(io, flags.json === true));
       if (c.reason !== undefined) io.stderr(`budgetgate: ${c.reason}\n`);
       process.exitCode = exitCodeForComparison(c.outcome);
+      if (flags.json === true) io.stdout(renderSummary(compareSummary(c, process.exitCode)));
     });
 }
 

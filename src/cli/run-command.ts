@@ -21,6 +21,8 @@ import { emitReportOutputs, parseFormats } from './outputs.js';
 import { compareAndPrint, loadBaseline } from './report-commands.js';
 import { parseShard } from '../core/shard.js';
 import { parseDuration } from '../core/units.js';
+import { renderSummary, runSummary, SUMMARY_SCHEMA, type WrittenFiles } from '../report/json-summary.js';
+import { loadOneLine, ONE_LINE_SOURCE, type OneLine } from './oneline.js';
 
 export interface RunFlags {
   quiet?: boolean;
@@ -50,6 +52,8 @@ export interface RunFlags {
   startIn?: string;
   /** how often to write report.json while running ("60s"; "0" disables) */
   checkpoint?: string;
+  /** print one JSON summary on stdout and everything else on stderr */
+  json?: boolean;
 }
 
 /**
@@ -115,8 +119,8 @@ function progressPrinter(io: Io, quiet: boolean): { tick: (t: Tick) => void; cle
  * telling which, so the raw text is scanned for `${NAME}` and NAME looked up here, as the loader
  * would. Once the profile is loaded its credential headers and the target URL's tokens join them.
  */
-export async function runCommand(profilePath: string, flags: RunFlags, rawIo: Io): Promise<number> {
-  const raw = await readText(profilePath, 'profile').catch(() => '');
+export async function runCommand(profilePath: string | OneLine, flags: RunFlags, rawIo: Io): Promise<number> {
+  const raw = typeof profilePath === 'string' ? await readText(profilePath, 'profile').catch(() => '') : JSON.stringify(profilePath.raw);
   const envUsed = referencedVariables(raw).flatMap((n) => (rawIo.env[n] !== undefined ? [rawIo.env[n] as string] : []));
   const extra = { names: flags.redact ?? [], env: (n: string) => rawIo.env[n] };
   let redactor = createRedactor(secretValues({}, envUsed, extra));
@@ -145,9 +149,13 @@ async function readCa(path: string | undefined): Promise<string | undefined> {
   }
 }
 
-async function runLoaded(profilePath: string, flags: RunFlags, io: Io, learn: (p: Profile, url: string) => void, redact: (s: string) => string): Promise<number> {
-  const profile = await loadProfile(profilePath, io.env);
-  const promptItems = await loadDataset(profile, dirname(profilePath), profilePath); // relative to the profile file
+async function runLoaded(source: string | OneLine, flags: RunFlags, io: Io, learn: (p: Profile, url: string) => void, redact: (s: string) => string): Promise<number> {
+  const profile = typeof source === 'string' ? await loadProfile(source, io.env) : loadOneLine(source, (n) => io.env[n]);
+  const profilePath = typeof source === 'string' ? source : ONE_LINE_SOURCE;
+  // --json: stdout carries the summary alone; tables, plans and annotations go to stderr
+  const jsonOut = flags.json === true ? io.stdout : undefined;
+  if (jsonOut) io = { ...io, stdout: io.stderr };
+  const promptItems = await loadDataset(profile, typeof source === 'string' ? dirname(source) : '.', profilePath); // relative to the profile file
   learn(profile, flags.target ?? profile.target.url ?? '');
   // the rate cap (maxRate) was checked by the profile parser: nothing is sent, dry run or not
   const plan = planSchedule(profile.phases);
@@ -162,6 +170,7 @@ async function runLoaded(profilePath: string, flags: RunFlags, io: Io, learn: (p
     const shown = flags.target !== undefined ? checkTargetUrl(flags.target, '--target') : (profile.target.url ?? '(embedded simulated endpoint)');
     io.stdout(renderPlan(profile, plan, shown));
     io.stdout('dry run: nothing sent\n');
+    jsonOut?.(renderSummary({ schema: SUMMARY_SCHEMA, command: 'run', dryRun: true, verdict: null, exitCode: EXIT.pass, profile: profile.name, target: shown, scheduled: plan.requests }));
     return EXIT.pass;
   }
   const target = flags.target !== undefined ? checkTargetUrl(flags.target, '--target') : undefined;
@@ -216,18 +225,24 @@ async function runLoaded(profilePath: string, flags: RunFlags, io: Io, learn: (p
   io.stdout(renderTerminal(result, { color: io.color, policy }));
   const outDir = flags.out ?? defaultOutDir(profile.name, startedAt);
   const reportPath = join(outDir, 'report.json');
+  const files: WrittenFiles = {};
+  const done = (code: number): number => {
+    jsonOut?.(renderSummary(runSummary('run', result, code, files)));
+    return code;
+  };
   try {
     await writeAtomic(reportPath, serializeReport(result));
+    files.json = reportPath;
     io.stderr(`report: ${reportPath}\n`);
-    await emitReportOutputs(result, outDir, formats, policy, io);
+    Object.assign(files, await emitReportOutputs(result, outDir, formats, policy, io));
   } catch (e) {
     io.stderr(`budgetgate: ${(e as Error).message}\n`);
-    return EXIT.reportWrite;
+    return done(EXIT.reportWrite);
   }
   // no baseline yet (the first night) judges on budgets alone; cannot-compare is its own exit code
   const outcome = baseline === undefined ? undefined : await compareAndPrint(baseline, result, (flags.baseline ?? []).join(' or '), { markdown: false }, io);
   if (outcome?.reason !== undefined) io.stderr(`note: ${outcome.reason}${outcome.outcome === 'no-baseline' ? ' (judged on budgets only)' : ''}\n`);
-  if (result.interrupted) return EXIT.interrupted;
-  if (result.verdict !== 'pass' || outcome?.outcome === 'regression') return EXIT.fail;
-  return outcome?.outcome === 'incomparable' ? exitCodeForComparison('incomparable') : EXIT.pass;
+  if (result.interrupted) return done(EXIT.interrupted);
+  if (result.verdict !== 'pass' || outcome?.outcome === 'regression') return done(EXIT.fail);
+  return done(outcome?.outcome === 'incomparable' ? exitCodeForComparison('incomparable') : EXIT.pass);
 }

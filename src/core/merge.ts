@@ -164,6 +164,7 @@ function mergePhases(inputs: readonly MergeInput[]): PhaseReport[] {
         m.good = (m.good ?? 0) + (p.good ?? 0);
         m.goodFallback = (m.goodFallback ?? 0) + (p.goodFallback ?? 0);
       }
+      if (p.outputTokens !== undefined) m.outputTokens = (m.outputTokens ?? 0) + p.outputTokens;
     }
   }
   return [...out.values()];

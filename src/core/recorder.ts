@@ -55,6 +55,8 @@ export interface ObservedTimings {
   client?: ReadonlyMap<string, number>;
   /** stages with many values per request (itl: every gap between streamed tokens) */
   samples?: ReadonlyMap<string, readonly number[]>;
+  /** output tokens of a streamed response (usage.completion_tokens, else content events) */
+  outputTokens?: number;
 }
 
 export interface RecorderOptions {
@@ -70,6 +72,7 @@ interface PhaseState extends PhaseData {
   fallbackSignals: Record<string, number>;
   good: number;
   goodFallback: number;
+  outputTokens: number;
 }
 
 const zeroCounts = (): Counts => ({ scheduled: 0, sent: 0, completed: 0, errors: 0, fallback: 0, late: 0 });
@@ -103,7 +106,7 @@ export class Recorder {
     options: RecorderOptions = {},
   ) {
     this.goodput = Object.entries(options.goodput ?? {});
-    this.phaseStates = phases.map((p) => ({ name: p.name, warmup: p.warmup, ...zeroCounts(), scheduled: p.requests, fallbackErrors: 0, good: 0, goodFallback: 0, errorKinds: {}, fallbackSignals: {} }));
+    this.phaseStates = phases.map((p) => ({ name: p.name, warmup: p.warmup, ...zeroCounts(), scheduled: p.requests, fallbackErrors: 0, good: 0, goodFallback: 0, outputTokens: 0, errorKinds: {}, fallbackSignals: {} }));
   }
 
   /** Goodput is computed only when the profile names per-request limits. */
@@ -203,6 +206,7 @@ export class Recorder {
     }
     for (const stage of t.unmeasured) this.hist(stage, t.path, phase).unmeasured++;
     if (t.signals) for (const id of t.signals) p.fallbackSignals[id] = (p.fallbackSignals[id] ?? 0) + 1;
+    if (t.outputTokens !== undefined) p.outputTokens += t.outputTokens;
     if (this.goodput.length > 0 && this.isGood(total, t)) {
       p.good++;
       if (t.path === 'fallback') p.goodFallback++;
@@ -293,11 +297,12 @@ export class Recorder {
       series: seriesReports(this.series.values()),
       phases: this.phaseStates.map((s, i) => {
         const plan = this.phases[i] as RecorderPhase;
-        const { name, warmup, scheduled, sent, completed, errors, fallback, late, fallbackErrors, errorKinds, fallbackSignals, good, goodFallback } = s;
+        const { name, warmup, scheduled, sent, completed, errors, fallback, late, fallbackErrors, errorKinds, fallbackSignals, good, goodFallback, outputTokens } = s;
         return {
           name, warmup, model: plan.model, startMs: plan.startMs, endMs: plan.endMs, rate: plan.rate, to: plan.to, concurrency: plan.concurrency, concurrencyTo: plan.concurrencyTo,
           scheduled, sent, completed, errors, fallback, late, fallbackErrors, errorKinds, fallbackSignals,
           ...(this.goodput.length > 0 ? { good, goodFallback } : {}),
+          ...(outputTokens > 0 ? { outputTokens } : {}),
         };
       }),
       totals: this.totals(),

@@ -98,6 +98,8 @@ export interface PhaseReport extends Counts {
   /** requests that met every goodput limit (present only when the profile names goodput limits) */
   good?: number;
   goodFallback?: number;
+  /** output tokens of the phase's streamed responses (present only when some were counted) */
+  outputTokens?: number;
 }
 
 export interface LatenessReport {

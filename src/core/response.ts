@@ -69,7 +69,7 @@ export function interpretResponse(f: ResponseFacts, status: number, doneMs: numb
   }
   const t = rules.extractor.extract(f.headers ?? [], f.trailers, { json, requestedModel: rules.requestedModel });
   const error = status >= 200 && status < 300 ? undefined : `http ${status}`;
-  return { stages: t.stages, unmeasured: t.unmeasured, path: t.path, signals: t.signals, client, samples, error, tokens };
+  return { stages: t.stages, unmeasured: t.unmeasured, path: t.path, signals: t.signals, client, samples, error, tokens, ...(tokens > 0 ? { outputTokens: tokens } : {}) };
 }
 
 /** The path of a request that ended without a response (timeout, socket error): what its headers said, if any came. */

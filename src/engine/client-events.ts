@@ -6,6 +6,7 @@
 import { createStreamMeter, type StreamKind } from '../core/stream.js';
 import type { HookedClient } from './autocannon-hook.js';
 import { wantsClose, type Connection, type Slot } from './connection-pool.js';
+import { decodeBody } from './body-decode.js';
 
 /** Bodies are kept only when a rule reads them, and only this much: bounded memory per request. */
 export const MAX_BODY_BYTES = 1 << 20;
@@ -56,9 +57,9 @@ export function listen(client: HookedClient, s: Connection, sink: ClientEventSin
   client.on('connError', (err) => sink.connError(s, err));
 }
 
-/** The kept body as text, for interpretResponse; undefined when none was kept. */
+/** The kept body as text (content-encoding undone, body-decode.ts), for interpretResponse; undefined when none was kept or it cannot be decoded. */
 export function bodyText(slot: Slot): string | undefined {
-  return slot.body && slot.body.length > 0 ? Buffer.concat(slot.body).toString('utf8') : undefined;
+  return slot.body && slot.body.length > 0 ? decodeBody(slot.headers ?? [], slot.body) : undefined;
 }
 
 function isEventStream(h: string[]): boolean {

@@ -8,13 +8,16 @@
  * from each stage's merged histogram (every path and non-warmup phase) at x = 10^(i/24), i.e. 24 points
  * per decade, up to x = n (q = 1 − 1/n, the largest sample); beyond n a histogram has nothing to say.
  */
-import { quantileMs } from '../core/histograms.js';
+import { curveOf, percentileGrid } from './html/curves.js';
 import type { RunResult } from '../core/report.js';
 import type { PolicyOptions } from '../core/verdict.js';
 import { intervalText, limitText, ms, observedText, stageValue } from './format.js';
 import { CLIENT_JS, PAGE_CSS } from './html/client.js';
 import { capacitySectionHtml } from './capacity.js';
 import { asView, type ReportView } from './view.js';
+import { STAGES_CSS, stageCharts, type StageChart, stagesSectionHtml, timeSplit, timeSplitSectionHtml } from './html/stages.js';
+import { STAGE_CLIENT_JS } from './html/stage-client.js';
+import { throughputText } from './throughput.js';
 
 export interface ChartLib {
   /** uPlot's IIFE build (defines the global `uPlot`) */
@@ -28,17 +31,7 @@ export interface HtmlOptions {
   policy?: Partial<PolicyOptions>;
 }
 
-/** x = 1/(1−q) grid: 24 points per decade from 1 up to and including xMax */
-export function percentileGrid(xMax: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; ; i++) {
-    const x = 10 ** (i / 24);
-    if (x >= xMax) break;
-    out.push(x);
-  }
-  out.push(Math.max(1, xMax));
-  return out;
-}
+export { percentileGrid } from './html/curves.js';
 
 export interface PercentileCurves {
   x: number[];
@@ -53,11 +46,7 @@ export function percentileCurves(x: RunResult | ReportView): PercentileCurves {
   const grid = percentileGrid(xMax);
   return {
     x: grid,
-    stages: merged.map(({ name, hist: h, count: n }) => {
-      // q = 1 − 1/x (x = 1: q = 0, the smallest sample); the last point, x = n, is the largest sample,
-      // which q = 1 − 1/n (rank n − 1) would miss
-      return { name, count: n, y: grid.map((xi) => (xi > n * (1 + 1e-9) ? null : xi >= n * (1 - 1e-9) ? quantileMs(h, 1) : quantileMs(h, 1 - 1 / xi))) };
-    }),
+    stages: merged.map(({ name, hist: h, count: n }) => ({ name, count: n, y: curveOf(h, grid) })),
   };
 }
 
@@ -86,7 +75,7 @@ function htmlTable(headers: readonly string[], rows: readonly (readonly string[]
 }
 const td = (s: string, cls = ''): string => `<td${cls ? ` class="${cls}"` : ''}>${esc(s)}</td>`;
 
-export function chartData(view: ReportView): unknown {
+export function chartData(view: ReportView, stages: readonly StageChart[] = stageCharts(view.report)): unknown {
   const r = view.report;
   const tl = r.timeline;
   return {
@@ -104,6 +93,7 @@ export function chartData(view: ReportView): unknown {
       p99: tl.map((p) => (typeof p.p99 === 'number' ? p.p99 : null)),
     },
     phases: r.phases.map((p) => ({ name: p.name, warmup: p.warmup, start: p.startMs / 1000, end: p.endMs / 1000 })),
+    stageCharts: stages,
   };
 }
 
@@ -111,6 +101,7 @@ export function renderHtml(x: RunResult | ReportView, o: HtmlOptions): string {
   const view = asView(x, o.policy);
   const r = view.report;
   const d = view.decision;
+  const stages = stageCharts(r);
   const verdict = d.verdict === 'pass' ? 'PASS' : 'FAIL';
   const why = d.headline;
   const budgets = htmlTable(
@@ -142,17 +133,18 @@ export function renderHtml(x: RunResult | ReportView, o: HtmlOptions): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)}</title>
 <style>${inlineStyle(o.chartLib.css)}</style>
-<style>${PAGE_CSS}</style>
+<style>${PAGE_CSS}${STAGES_CSS}</style>
 </head>
 <body>
 <header class="verdict ${d.verdict}">
 <h1>${esc(verdict)} <small>${esc(why)}</small></h1>
 <p>Profile <code>${esc(r.profile)}</code> → <code>${esc(r.target)}</code>, started ${esc(r.startedAt)}, ${(r.durationMs / 1000).toFixed(1)} s, ${esc(r.arrivals)} arrivals${r.reason !== undefined && r.reason !== d.headline ? ` — <strong>${esc(r.reason)}</strong>` : ''}.</p>
+<p class="throughput">${esc(throughputText(view.throughput))}</p>
 </header>
 ${capacitySectionHtml(r.capacity)}<section><h2>Budgets</h2>
 ${budgets}
 </section>
-<section><h2>Latency by percentile</h2>
+${stagesSectionHtml(stages)}${timeSplitSectionHtml(timeSplit(r))}<section><h2>Latency by percentile</h2>
 <p class="note">Each stage over every path and non-warmup phase; the x axis stretches the tail (log of 1/(1−q)).</p>
 <div class="chart" id="chart-percentiles"></div></section>
 <section><h2>Target vs achieved rate</h2>
@@ -170,9 +162,10 @@ ${series}
 ${phases}
 </section>
 <footer>${esc(r.tool.name)} ${esc(r.tool.version)} · charts by uPlot (MIT)</footer>
-<script type="application/json" id="budgetgate-data">${scriptJson(chartData(view))}</script>
+<script type="application/json" id="budgetgate-data">${scriptJson(chartData(view, stages))}</script>
 <script>${inlineScript(o.chartLib.js)}</script>
 <script>${inlineScript(CLIENT_JS)}</script>
+<script>${inlineScript(STAGE_CLIENT_JS)}</script>
 </body>
 </html>
 `;

@@ -5,6 +5,7 @@ import type { PolicyOptions } from '../core/verdict.js';
 import { intervalText, limitText, ms, observedText, percent, stageValue } from './format.js';
 import { table } from './table.js';
 import { asView, type ReportView } from './view.js';
+import { throughputText } from './throughput.js';
 
 export interface TerminalOptions {
   color: boolean;
@@ -104,6 +105,8 @@ export function renderTerminal(x: RunResult | ReportView, o: TerminalOptions): s
         `send lateness p50 ${ms(r.lateness.p50)} p99 ${ms(r.lateness.p99)}`,
     ),
   );
+  // the figures compared across tools, just above the verdict (which stays the last line, for CI greps)
+  out.push(throughputText(view.throughput));
   const head = d.verdict === 'pass' ? c.green.bold('PASS') : c.red.bold('FAIL');
   const why = d.stopped ? ` (${d.headline})` : ` ${d.headline}`;
   out.push(`${head}${why}${view.shard ? ` — partial (${view.shard})` : ''}`);

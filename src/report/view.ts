@@ -4,6 +4,7 @@
  * phase's label and load text, the budgeted stages' merged histograms. Renderers format it; they do
  * not judge or aggregate.
  */
+import { headline, type Headline } from '../core/headline.js';
 import { countOf, type Histogram } from '../core/histograms.js';
 import type { PhaseReport, RunResult } from '../core/report.js';
 import { mergeStages } from '../core/series.js';
@@ -27,6 +28,8 @@ export interface ReportView {
   readonly borderline: number;
   /** "shard 2/4" when the report is one shard's */
   readonly shard: string | undefined;
+  /** requests/s achieved, ok/s and output tokens/s over the budgeted phases (core/headline.ts) */
+  readonly throughput: Headline;
   /**
    * Each stage merged over every path and non-warmup phase (over all phases when only warmup phases
    * have data), stages with no samples left out. Decoded on first use: the terminal never needs it.
@@ -63,6 +66,7 @@ export function buildView(r: RunResult, policy: Partial<PolicyOptions> = {}): Re
     })),
     borderline: r.budgets.filter((v) => v.borderline === true).length,
     shard: r.shard ? `shard ${r.shard.index}/${r.shard.count}` : undefined,
+    throughput: headline(r),
     stages() {
       if (stages === undefined) {
         const warm = new Set(r.phases.filter((ph) => ph.warmup).map((ph) => ph.name));

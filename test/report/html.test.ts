@@ -32,8 +32,8 @@ describe('renderHtml', () => {
     const r = { ...small(), profile: nasty, phases: small().phases.map((p) => ({ ...p, name: nasty + p.name })) };
     const html = renderHtml(r, { chartLib: { js: 'var s = "</script>"; <!-- x', css: '</style><b>' } });
     const scripts = html.split('<script').length - 1;
-    expect(scripts).toBe(3); // data, library, page code: nothing injected
-    expect(html.match(/<\/script>/g)).toHaveLength(3);
+    expect(scripts).toBe(4); // data, library, page code, per-stage page code: nothing injected
+    expect(html.match(/<\/script>/g)).toHaveLength(4);
     expect(html).not.toContain('<!--');
     expect(html.match(/<\/style>/g)).toHaveLength(2);
     const data = embedded(html) as { phases: { name: string }[] };

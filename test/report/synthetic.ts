@@ -92,3 +92,20 @@ export async function gateReport(): Promise<RunResult> {
     { kind: 'fallbackRate', id: 'fallbackRate', max: 0.05 },
   ]);
 }
+
+/** a synthetic run (stages total and queue, every 13th response fallback) judged by real profile budgets */
+export async function stagedReport(): Promise<RunResult> {
+  const r = syntheticReport({ seed: 7, rate: 200, seconds: 6, errorEvery: 97, fallbackEvery: 13 });
+  const { parseProfile } = await import('../../src/core/profile/index.js');
+  const p = parseProfile(
+    {
+      name: 'staged',
+      fallback: { header: 'x-route', equals: 'fallback' },
+      phases: [{ name: 'steady', duration: '6s', rate: 200 }],
+      budgets: [{ stage: 'total', p50: '150ms', p99: '200ms' }, { stage: 'queue', p90: '30ms' }, { stage: 'total', path: 'fallback', max: '2s' }, { stage: 'total', mean: '1s' }, { errorRate: '2%' }],
+    },
+    () => undefined,
+  );
+  if (!p.ok) throw new Error(JSON.stringify(p.problems));
+  return withBudgets(r, p.profile.budgets);
+}

@@ -28,7 +28,8 @@ export const CLIENT_JS = `
   window.__chartErrors = [];
   var data = JSON.parse(document.getElementById('budgetgate-data').textContent);
 
-  function width(el) { return Math.max(300, (el.clientWidth || 900) - 8); }
+  function width(el) { return Math.max(260, (el.clientWidth || 900) - 8); }
+  var charts = [];
   function fmtMs(v) { return v == null ? '—' : v >= 1000 ? (v / 1000).toFixed(2) + 's' : v >= 100 ? v.toFixed(0) + 'ms' : v >= 10 ? v.toFixed(1) + 'ms' : v.toFixed(2) + 'ms'; }
 
   // x = 1/(1-q): 2 → 50%, 10 → 90%, 100 → 99%, 1000 → 99.9%
@@ -75,6 +76,7 @@ export const CLIENT_JS = `
       if (!canvas || canvas.width === 0 || canvas.height === 0) throw new Error('no canvas drawn');
       el.setAttribute('data-rendered', 'true');
       window.__chartsRendered++;
+      charts.push({ u: u, el: el });
       return u;
     } catch (e) {
       var msg = id + ': ' + (e && e.message ? e.message : String(e));
@@ -146,5 +148,8 @@ export const CLIENT_JS = `
       }
     };
   });
+
+  // for the per-stage plots (stage-client.ts)
+  window.__budgetgate = { chart: chart, width: width, fmtMs: fmtMs, pctLabel: pctLabel, pctSplits: pctSplits, charts: charts };
 })();
 `;
