@@ -22,6 +22,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY profiles ./profiles
+COPY schema ./schema
 RUN chmod 755 /app/bin/budgetgate.js && ln -s /app/bin/budgetgate.js /usr/local/bin/budgetgate
 # the node image's unprivileged user (uid 1000); reports go to the working directory or --out
 USER node
