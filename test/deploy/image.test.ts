@@ -60,8 +60,10 @@ function runtimeImports(dir: string): Set<string> {
       if (statSync(p).isDirectory()) walk(p);
       else if (p.endsWith('.js')) {
         const src = readFileSync(p, 'utf8');
-        for (const m of src.matchAll(/^\s*(?:import|export)\s[^;]*?from\s*'([^']+)'|\bimport\('([^']+)'\)/gm)) {
-          const spec = m[1] ?? m[2] ?? '';
+        // static `import … from 'x'` / `export … from 'x'` (bindings only: names, braces, commas, *),
+        // side-effect `import 'x'`, and dynamic `import('x')`
+        for (const m of src.matchAll(/^(?:import|export)\s+[\w$*{},\s]*?\bfrom\s*'([^']+)'|^import\s+'([^']+)'|\bimport\('([^']+)'\)/gm)) {
+          const spec = m[1] ?? m[2] ?? m[3] ?? '';
           if (spec.startsWith('.') || spec.startsWith('node:')) continue;
           const parts = spec.split('/');
           names.add(spec.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? spec));
