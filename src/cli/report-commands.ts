@@ -1,7 +1,7 @@
 /** `budgetgate report`, `check` and `compare`: everything that works on saved reports, sending nothing. */
 import { dirname } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { reevaluate } from '../core/verdict.js';
+import { policyOf, reevaluate } from '../core/verdict.js';
 import { COMPARE_KEYS, DEFAULT_TOLERANCE, compareReports, parseTolerance, type CompareKey, type Comparison } from '../core/compare.js';
 import { BudgetgateError } from '../core/errors.js';
 import { parseReport, type RunResult } from '../core/report.js';
@@ -72,8 +72,9 @@ export function registerReportCommands(program: Command, io: Io): void {
       const formats = parseFormats(flags.format);
       if (formats.length === 0) throw new BudgetgateError('usage', '--format: name at least one format');
       const r = await loadReport(path);
-      const allowInconclusive = flags.allowInconclusive ?? (r.verdict === 'pass' && r.budgets.some((v) => v.status === 'inconclusive'));
-      await decodingAsync(path, () => emitReportOutputs(r, flags.out ?? dirname(path), formats, { allowInconclusive, strict: flags.strict === true }, io));
+      // judged as the report was (the options that reproduce its verdict) unless a flag says otherwise
+      const policy = policyOf(r, { ...(flags.allowInconclusive !== undefined ? { allowInconclusive: flags.allowInconclusive } : {}), ...(flags.strict === true ? { strict: true } : {}) });
+      await decodingAsync(path, () => emitReportOutputs(r, flags.out ?? dirname(path), formats, { allowInconclusive: policy.allowInconclusive, strict: policy.strict === true }, io));
       process.exitCode = EXIT.pass;
     });
 
