@@ -66,7 +66,7 @@ export function registerReportCommands(program: Command, io: Io): void {
     .requiredOption('-f, --format <list>', `comma-separated: ${FORMATS.join(', ')}`)
     .option('-o, --out <dir>', 'folder to write into (default: the report\'s own folder)')
     .option('--allow-inconclusive', 'JUnit: report inconclusive budgets as skipped, not failed (default: as the run decided)')
-    .option('--strict', 'JUnit and annotations: a borderline pass counts as a failure')
+    .option('--strict', 'JUnit and annotations: a borderline pass counts as a failure (default: as the run decided)')
     .addHelpText('after', '\nExample:\n  $ budgetgate report reports/gate/report.json --format junit,md,html')
     .action(async (path: string, flags: { format: string; out?: string; allowInconclusive?: boolean; strict?: boolean }) => {
       const formats = parseFormats(flags.format);
