@@ -38,9 +38,9 @@ export async function mergeCommand(paths: readonly string[], flags: MergeFlags, 
     throw new BudgetgateError('usage', `--profile ${flags.profile} is profile ${JSON.stringify(profile.name)}, the reports are of ${JSON.stringify(first.report.profile)}`);
   }
   const o = { allowInconclusive: flags.allowInconclusive === true, strict: flags.strict === true };
-  const { report, warnings } = mergeReports(inputs, { budgets: profile.budgets, requireAll: flags.requireAll === true, ...o });
+  // mergeReports judges the merged data by the one policy, --strict included
+  const { report: result, warnings } = mergeReports(inputs, { budgets: profile.budgets, requireAll: flags.requireAll === true, ...o });
   for (const w of warnings) io.stderr(`warning: ${w}\n`);
-  const result = report;
   io.stdout(renderTerminal(result, { color: io.color, policy: o }));
   const reportPath = join(flags.out, 'report.json');
   try {

@@ -2,7 +2,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { reevaluate } from '../core/verdict.js';
+import { policyOf, reevaluate } from '../core/verdict.js';
 import { COMPARE_KEYS, DEFAULT_ALPHA, DEFAULT_MIN_CHANGE_MS, DEFAULT_TOLERANCE, compareRuns, parseTolerance, type CompareKey, type CompareOptions, type Comparison } from '../core/compare.js';
 import { parseDuration } from '../core/units.js';
 import { BudgetgateError } from '../core/errors.js';
@@ -137,14 +137,15 @@ export function registerReportCommands(program: Command, io: Io): void {
     .requiredOption('-f, --format <list>', `comma-separated: ${FORMATS.join(', ')}`)
     .option('-o, --out <dir>', 'folder to write into (default: the report\'s own folder)')
     .option('--allow-inconclusive', 'JUnit: report inconclusive budgets as skipped, not failed (default: as the run decided)')
-    .option('--strict', 'JUnit and annotations: a borderline pass counts as a failure')
+    .option('--strict', 'JUnit and annotations: a borderline pass counts as a failure (default: as the run decided)')
     .addHelpText('after', '\nExample:\n  $ budgetgate report reports/gate/report.json --format junit,md,html')
     .action(async (path: string, flags: { format: string; out?: string; allowInconclusive?: boolean; strict?: boolean }) => {
       const formats = parseFormats(flags.format);
       if (formats.length === 0) throw new BudgetgateError('usage', '--format: name at least one format');
       const r = await loadReport(path);
-      const allowInconclusive = flags.allowInconclusive ?? (r.verdict === 'pass' && r.budgets.some((v) => v.status === 'inconclusive'));
-      await decodingAsync(path, () => emitReportOutputs(r, flags.out ?? dirname(path), formats, { allowInconclusive, strict: flags.strict === true }, io));
+      // judged as the report was (the options that reproduce its verdict) unless a flag says otherwise
+      const policy = policyOf(r, { ...(flags.allowInconclusive !== undefined ? { allowInconclusive: flags.allowInconclusive } : {}), ...(flags.strict === true ? { strict: true } : {}) });
+      await decodingAsync(path, () => emitReportOutputs(r, flags.out ?? dirname(path), formats, { allowInconclusive: policy.allowInconclusive, strict: policy.strict === true }, io));
       process.exitCode = EXIT.pass;
     });
 

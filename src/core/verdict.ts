@@ -79,7 +79,6 @@ export function decide(verdicts: readonly Verdict[], s: RunState, o: PolicyOptio
   return { verdict, ...(reason !== undefined ? { reason } : {}), headline, stopped, verdicts: all };
 }
 
-/** A report's own decision. */
 /** A saved report's decision on the verdicts it holds (no load-delivered verdict is added to them). */
 export function decideReport(r: Pick<RunResult, 'budgets' | 'interrupted' | 'aborted' | 'reason'>, o: PolicyOptions): Decision {
   return decide(r.budgets, { interrupted: r.interrupted, aborted: r.aborted, reason: r.reason }, o);

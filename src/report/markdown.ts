@@ -86,7 +86,7 @@ export function renderMarkdown(x: RunResult | ReportView, policy?: Partial<Polic
   );
   const t = r.totals;
   out.push('');
-  out.push(`Sent ${t.sent}/${t.scheduled} (late ${t.late}), ok ${t.completed}, errors ${t.errors}, fallback ${t.fallback} (${percent(t.completed ? t.fallback / t.completed : null)}); send lateness p50 ${ms(r.lateness.p50)}, p99 ${ms(r.lateness.p99)}.`);
+  out.push(`Sent ${t.sent}/${t.scheduled} (late ${t.late}), ok ${t.completed}, errors ${t.errors}, fallback ${t.fallback} (${percent(view.fallbackShare)}); send lateness p50 ${ms(r.lateness.p50)}, p99 ${ms(r.lateness.p99)}.`);
   return `${out.join('\n')}\n`;
 }
 

@@ -101,7 +101,7 @@ export function renderTerminal(x: RunResult | ReportView, o: TerminalOptions): s
   const t = r.totals;
   out.push(
     c.dim(
-      `sent ${t.sent}/${t.scheduled} (late ${t.late}), ok ${t.completed}, errors ${t.errors}, fallback ${t.fallback} (${percent(t.completed ? t.fallback / t.completed : null)}); ` +
+      `sent ${t.sent}/${t.scheduled} (late ${t.late}), ok ${t.completed}, errors ${t.errors}, fallback ${t.fallback} (${percent(view.fallbackShare)}); ` +
         `send lateness p50 ${ms(r.lateness.p50)} p99 ${ms(r.lateness.p99)}`,
     ),
   );

@@ -26,6 +26,8 @@ export interface ReportView {
   readonly phases: readonly PhaseView[];
   /** budgets whose 95% interval contains the limit */
   readonly borderline: number;
+  /** fallback ÷ completed over the run, null with nothing completed */
+  readonly fallbackShare: number | null;
   /** "shard 2/4" when the report is one shard's */
   readonly shard: string | undefined;
   /** requests/s achieved, ok/s and output tokens/s over the budgeted phases (core/headline.ts) */
@@ -65,6 +67,7 @@ export function buildView(r: RunResult, policy: Partial<PolicyOptions> = {}): Re
       errorKindsText: Object.entries(ph.errorKinds).map(([k, n]) => `${k}×${n}`).join(', '),
     })),
     borderline: r.budgets.filter((v) => v.borderline === true).length,
+    fallbackShare: r.totals.completed > 0 ? r.totals.fallback / r.totals.completed : null,
     shard: r.shard ? `shard ${r.shard.index}/${r.shard.count}` : undefined,
     throughput: headline(r),
     stages() {

@@ -111,5 +111,9 @@ describe('abortOnFail with --strict', () => {
     expect(report.reason).toMatch(/^aborted at/);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/FAIL \(aborted at/);
+    // re-checked offline with the same flags it stays failed
+    const check = await runCli(['check', join(out, 'report.json'), '--profile', profile, ...extra]);
+    expect(check.stdout).toMatch(/FAIL \(aborted at/);
+    expect(check.code).toBe(1);
   });
 });
