@@ -172,6 +172,8 @@ describe('--json (end to end)', () => {
     expect(j).toMatchObject({ schema: 'budgetgate/summary@1', command: 'run', verdict: rep.verdict, exitCode: 1, profile: 'adhoc', durationMs: rep.durationMs, interrupted: false });
     expect(j.budgets).toEqual(rep.budgets);
     expect(j.headline).toMatchObject({ sent: rep.totals.sent, completed: rep.totals.completed, errors: rep.totals.errors, requestsPerSec: 20 });
+    const load = rep.series.find((x) => x.stage === 'total' && x.phase === 'load');
+    expect(j.headline).toMatchObject({ total: { p50: load?.p50, p99: load?.p99 } }); // one path: the series' own summary
     expect(j.files).toEqual({ json: join(out, 'report.json'), html: join(out, 'report.html') });
     expect(existsSync(join(out, 'report.html'))).toBe(true);
     expect(r.stderr).toMatch(/Budgets/); // the tables went to stderr
