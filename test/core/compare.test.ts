@@ -76,6 +76,15 @@ describe('compareRuns: one baseline', () => {
   });
 });
 
+describe('compareRuns: one baseline cannot measure run-to-run noise, so it is assumed (runNoise)', () => {
+  it('sad: a 7% shift of a whole run is within an assumed 2% run-to-run spread; with none assumed it is a regression', () => {
+    const base = syntheticReport({ seed: 1 });
+    const cur = syntheticReport({ seed: 2, scale: 1.07 });
+    expect(change(compareRuns([base], cur, { tolerance: 0.05 }), 'total', 'p50')?.status).toBe('slower');
+    expect(change(compareRuns([base], cur, { tolerance: 0.05, runNoise: 0 }), 'total', 'p50')?.status).toBe('regression');
+  });
+});
+
 describe('compareRuns: the min-change floor', () => {
   // a sub-millisecond stage: median 0.5 ms, 5,000 samples
   const tiny = (seed: number, scale = 1) => syntheticReport({ seed, medianMs: 0.5, scale });
