@@ -16,7 +16,7 @@
  *      Var(Q_c − B) = s_c² + τ² + V / N
  *
  *    With one baseline there is no spread to measure τ from, so it is assumed: τ = runNoise · B
- *    (default 2%, about what this machine's A/A runs show at p50), carried by both runs:
+ *    (default 1.5%; identical runs on a shared 2-core machine showed about 2% at p50), carried by both runs:
  *
  *      Var(Q_c − B₁) = s_c² + s_1² + 2·τ²      (one baseline: wider than a history would need)
  *
@@ -50,7 +50,7 @@ const QUANTILE: Record<CompareKey, number> = { p50: 0.5, p90: 0.9, p95: 0.95, p9
 export const DEFAULT_TOLERANCE = 0.05;
 export const DEFAULT_MIN_CHANGE_MS = 1;
 export const DEFAULT_ALPHA = 0.01;
-export const DEFAULT_RUN_NOISE = 0.02;
+export const DEFAULT_RUN_NOISE = 0.015;
 
 export interface CompareOptions {
   /** fraction: 0.05 accepts up to 5% slower */
@@ -63,7 +63,7 @@ export interface CompareOptions {
   alpha?: number;
   /** judge every series, not only the stages the budgets name plus total */
   allSeries?: boolean;
-  /** with one baseline: the run-to-run spread assumed (fraction of the value), as it cannot be measured; default 2% */
+  /** with one baseline: the run-to-run spread assumed (fraction of the value), as it cannot be measured; default 1.5% */
   runNoise?: number;
 }
 

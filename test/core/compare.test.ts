@@ -77,7 +77,7 @@ describe('compareRuns: one baseline', () => {
 });
 
 describe('compareRuns: one baseline cannot measure run-to-run noise, so it is assumed (runNoise)', () => {
-  it('sad: a 7% shift of a whole run is within an assumed 2% run-to-run spread; with none assumed it is a regression', () => {
+  it('sad: a 7% shift of a whole run is within the assumed 1.5% run-to-run spread (of each run); with none assumed it is a regression', () => {
     const base = syntheticReport({ seed: 1 });
     const cur = syntheticReport({ seed: 2, scale: 1.07 });
     expect(change(compareRuns([base], cur, { tolerance: 0.05 }), 'total', 'p50')?.status).toBe('slower');
