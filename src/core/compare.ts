@@ -179,8 +179,6 @@ interface Judged {
   change: PercentileChange;
   /** practically significant slower (floor and tolerance): a regression if Holm rejects its p */
   candidate: boolean;
-  /** practically significant faster with p(faster) ≤ alpha */
-  faster: boolean;
 }
 
 function judge(key: CompareKey, bases: readonly Decoded[], cur: Decoded, tolerance: number, o: Required<CompareOptions>): Judged {
@@ -196,7 +194,7 @@ function judge(key: CompareKey, bases: readonly Decoded[], cur: Decoded, toleran
   const belowFloor = B !== null && C !== null && B < o.minChangeMs && C < o.minChangeMs;
   const change = B === null || C === null || belowFloor ? null : B === 0 ? (C === 0 ? 0 : Number.POSITIVE_INFINITY) : C / B - 1;
   const base: PercentileChange = { key, baseline: B, current: C, change, baselineInterval: shown.length === 1 ? (shown[0] as Estimate).interval : null, currentInterval: c?.interval ?? null, tolerance, p: null, status: 'insufficient' };
-  if (c === null || c.n < need || N === 0 || B === null || C === null) return { change: base, candidate: false, faster: false };
+  if (c === null || c.n < need || N === 0 || B === null || C === null) return { change: base, candidate: false };
 
   const W = usable.reduce((s, b) => s + b.se * b.se, 0) / N;
   const S2 = N >= 2 ? usable.reduce((s, b) => s + (b.value - B) ** 2, 0) / (N - 1) : 0;
@@ -214,7 +212,7 @@ function judge(key: CompareKey, bases: readonly Decoded[], cur: Decoded, toleran
   const slower = delta >= o.minChangeMs && change !== null && change > tolerance;
   const faster = delta <= -o.minChangeMs && change !== null && change < -tolerance && tSurvival(-T, df) <= o.alpha;
   const status: ChangeStatus = faster ? 'faster' : slower ? 'slower' : 'same';
-  return { change: { ...base, baselineInterval, p, status }, candidate: slower, faster };
+  return { change: { ...base, baselineInterval, p, status }, candidate: slower };
 }
 
 /**
