@@ -127,7 +127,7 @@ const SIM = { workers: 2000, prefillBaseMs: 1, prefillMsPerToken: 0, decodeMsPer
 const BODY = JSON.stringify({ model: 'sim', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] });
 
 // targets (issue 3 item 6)
-const T = { closedRatio: 0.9, worstSecond: 0.02, burst: 1.3, latenessP99Ms: 2, rssRatio: 1.1, aaFlagged: 1, abDecode: 29, abTotalP50: 27 };
+const T = { closedRatio: 0.9, worstSecond: 0.02, burst: 1.3, latenessP99Ms: 2, rssRatio: 1.1, aaFlagged: 1, abDecode: 29, abTotalP50: 27, aaComparable: 27 };
 
 /** The lowest CPU priority for a child (nice 19); what was set, or 0 when the OS refused. */
 function lowerPriority(pid: number | undefined): number {
@@ -422,7 +422,9 @@ async function aab(args: Args): Promise<Section[]> {
   const c = r.counts;
   // pairs that could not be compared count against detection (they were not caught), not for A/A
   if (c.aaIncomparable > 0 || c.abIncomparable > 0) process.stderr.write(`  (e) cannot compare: ${c.aaIncomparable} A/A and ${c.abIncomparable} A/B pairs (a run did not deliver its load)\n`);
-  verdicts.push({ target: `(e) cannot compare (a run did not deliver its load): A/A, A/B pairs`, figure: `${c.aaIncomparable}, ${c.abIncomparable}`, limit: 'reported', pass: true });
+  // a pair that cannot be compared is neither a false alarm nor a detection: too many of them and the
+  // A/A figure means nothing (the machine starved the client), so that is a target of its own
+  check(`(e) A/A pairs comparable (of ${c.aaPairs}; the rest: a run did not deliver its load)`, c.aaPairs - c.aaIncomparable, (T.aaComparable * c.aaPairs) / 30, '>=', (x) => x.toFixed(0));
   check(`(e) A/A pairs flagged (of ${c.aaPairs})`, num(c.aaFlagged), T.aaFlagged * c.aaPairs / 30, '<=', (x) => x.toFixed(0));
   check(`(e) A/B decode ×${AAB_SLOWER} flagged (of ${c.abPairs})`, num(c.abDecode), (T.abDecode * c.abPairs) / 30, '>=', (x) => x.toFixed(1));
   check(`(e) A/B total p50 flagged (of ${c.abPairs})`, num(c.abTotalP50), (T.abTotalP50 * c.abPairs) / 30, '>=', (x) => x.toFixed(1));
