@@ -3,6 +3,8 @@
  * second, every ratio a fraction in [0, 1]. Produced only by `parseProfile` (profile.ts).
  */
 
+import type { MetricBudget, MetricSource } from './metrics-profile.js';
+
 export const LATENCY_KEYS = ['p50', 'p90', 'p95', 'p99', 'p999', 'max', 'mean'] as const;
 export type LatencyKey = (typeof LATENCY_KEYS)[number];
 
@@ -121,7 +123,9 @@ export type Budget =
   | ({ kind: 'errorRate'; id: string; max: number } & BudgetScope)
   | ({ kind: 'fallbackRate'; id: string; max: number } & BudgetScope)
   /** the fraction of requests that met every per-request limit of `Profile.goodput` */
-  | ({ kind: 'goodput'; id: string; min: number } & BudgetScope);
+  | ({ kind: 'goodput'; id: string; min: number } & BudgetScope)
+  /** one statistic of one scraped server metric (core/metrics-profile.ts) */
+  | MetricBudget;
 
 export interface Profile {
   name: string;
@@ -151,4 +155,6 @@ export interface Profile {
   maxRate: number;
   phases: Phase[];
   budgets: Budget[];
+  /** server metrics endpoints scraped during the run (core/metrics-profile.ts); empty: none */
+  metrics: MetricSource[];
 }

@@ -24,6 +24,7 @@ import {
   type TimingRules,
 } from './profile-types.js';
 import { PRESET_NAMES, getPreset } from './presets.js';
+import { checkMetricBudget, checkMetricSources, describeMetricBudget, type MetricSource } from './metrics-profile.js';
 import { formatDuration, formatPercent, parseDuration, parsePercent } from './units.js';
 
 export type EnvLookup = (name: string) => string | undefined;
@@ -31,7 +32,7 @@ export type ProfileResult = { ok: true; profile: Profile } | { ok: false; proble
 
 type Obj = Record<string, unknown>;
 
-const TOP_KEYS = ['name', 'target', 'timings', 'fallback', 'goodput', 'arrivals', 'burstiness', 'seed', 'maxInFlight', 'maxRate', 'phases', 'budgets'];
+const TOP_KEYS = ['name', 'target', 'timings', 'fallback', 'goodput', 'arrivals', 'burstiness', 'seed', 'maxInFlight', 'maxRate', 'phases', 'budgets', 'metrics'];
 const TARGET_KEYS = ['url', 'method', 'headers', 'body', 'timeout', 'stream', 'dataset', 'prompts'];
 const TIMINGS_KEYS = ['serverTiming', 'preset', 'headers', 'body'];
 const STAGE_SOURCE_KEYS = ['stage', 'unit'];
@@ -938,6 +939,7 @@ interface BudgetContext {
   /** the profile has a non-empty `goodput` section (or a broken one, reported there already) */
   hasGoodput: boolean;
   stream: boolean;
+  metricSources: readonly MetricSource[];
 }
 
 function checkScope(raw: Obj, path: string, ctx: BudgetContext, p: Problems, allowPath: boolean): BudgetScope | undefined {
@@ -1030,6 +1032,7 @@ function checkBudgetEntry(raw: unknown, path: string, ctx: BudgetContext, p: Pro
     p.expected(path, `a budget like ${shape}`, raw);
     return [];
   }
+  if (own(raw, 'metric') !== undefined) return checkMetricBudget(raw, path, ctx.metricSources, p, () => checkScope(raw, path, ctx, p, false));
   const has = (k: string): boolean => own(raw, k) !== undefined;
   const kinds = (['stage', 'errorRate', 'fallbackRate', 'goodput'] as const).filter(has);
   if (kinds.length !== 1) {
@@ -1100,6 +1103,7 @@ function scopeLabel(s: BudgetScope): string {
 
 function baseId(b: UnnamedBudget): string {
   const scope = scopeLabel(b);
+  if (b.kind === 'metric') return `${b.metric}${scope} ${b.stat}`;
   return b.kind === 'latency' ? `${b.stage}${scope} ${b.key}` : `${b.kind}${scope}`;
 }
 
@@ -1154,14 +1158,15 @@ export function parseProfile(raw: unknown, env: EnvLookup): ProfileResult {
   // A broken fallback rule is reported once, not again by every budget that mentions the fallback path.
   const hasFallbackRule = absent(fallbackRaw) ? fallback.length > 0 : !(Array.isArray(fallbackRaw) && fallbackRaw.length === 0);
   const hasGoodput = !absent(goodputRaw);
-  const budgets = checkBudgets(own(doc, 'budgets'), { phases, phasesKnown, hasFallbackRule, hasGoodput, stream: target.stream }, p);
+  const metrics = checkMetricSources(own(doc, 'metrics'), p);
+  const budgets = checkBudgets(own(doc, 'budgets'), { phases, phasesKnown, hasFallbackRule, hasGoodput, stream: target.stream, metricSources: metrics }, p);
 
   if (phasesKnown && budgets.length > 0 && phases.every((ph) => ph.warmup)) {
     p.add('phases', 'every phase is a warmup phase, so no request would be budgeted');
   }
 
   if (p.list.length > 0) return { ok: false, problems: p.list };
-  const profile: Profile = { name, target, timings, fallback, goodput, arrivals, burstiness, seed, maxInFlight, maxRate, phases, budgets };
+  const profile: Profile = { name, target, timings, fallback, goodput, arrivals, burstiness, seed, maxInFlight, maxRate, phases, budgets, metrics };
   return { ok: true, profile };
 }
 
@@ -1209,6 +1214,8 @@ export function describeBudget(b: Budget): string {
       return `fallback rate${suffix} ≤ ${formatPercent(b.max)}${abort}`;
     case 'goodput':
       return `goodput${suffix} ≥ ${formatPercent(b.min)}${abort}`;
+    case 'metric':
+      return `${describeMetricBudget(b, suffix)}${abort}`;
   }
 }
 

@@ -22,6 +22,7 @@ import { concurrencyAt, phaseAt, phaseOfSecondBefore, type ArrivalStream, type A
 import type { AbortDecision, AbortWatch } from '../core/abort.js';
 import type { ObservedTimings, Progress, Recorder } from '../core/recorder.js';
 import { createStreamMeter, tokensPerSecond, tpotMs, type StreamMeter } from '../core/stream.js';
+import { usageTokens, type RequestTokens } from '../core/tokens.js';
 import type { TimingExtractor } from '../core/timing.js';
 import { hookClient, type ClientControl, type HookedClient } from './autocannon-hook.js';
 
@@ -123,11 +124,20 @@ class Queue<T> {
   }
 }
 
-function isEventStream(h: string[]): boolean {
+function contentType(h: string[]): string {
   for (let i = 0; i + 1 < h.length; i += 2) {
-    if ((h[i] as string).toLowerCase() === 'content-type') return (h[i + 1] as string).toLowerCase().includes('text/event-stream');
+    if ((h[i] as string).toLowerCase() === 'content-type') return (h[i + 1] as string).toLowerCase();
   }
-  return false;
+  return '';
+}
+
+function isEventStream(h: string[]): boolean {
+  return contentType(h).includes('text/event-stream');
+}
+
+/** a JSON body is read (bounded) for its `usage`: token accounting */
+function isJson(h: string[]): boolean {
+  return contentType(h).includes('json');
 }
 
 /** The first phase start or end after t (or the plan's end). */
@@ -177,9 +187,12 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
       let json: unknown;
       let client: Map<string, number> | undefined;
       let samples: Map<string, number[]> | undefined;
+      let tokens: RequestTokens | undefined;
       if (slot.meter) {
         const r = slot.meter.finish(done);
         json = r.lastJson;
+        if (r.usage) tokens = { input: r.usage.prompt_tokens, output: r.usage.completion_tokens, source: 'usage' };
+        else if (r.contentEvents > 0) tokens = { output: r.contentEvents, source: 'events' };
         if (r.firstTokenMs !== undefined) {
           const ttft = r.firstTokenMs - slot.arrival.t;
           const total = done - slot.arrival.t;
@@ -197,9 +210,10 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
         } catch {
           json = undefined; // not JSON: body rules find nothing and report those stages unmeasured
         }
+        tokens = usageTokens(json);
       }
       const t = o.extractor.extract(slot.headers ?? [], slot.trailers, { json, requestedModel: o.requestedModel });
-      return { stages: t.stages, unmeasured: t.unmeasured, path: t.path, signals: t.signals, client, samples };
+      return { stages: t.stages, unmeasured: t.unmeasured, path: t.path, signals: t.signals, client, samples, ...(tokens ? { tokens } : {}) };
     };
 
     const fail = (s: ClientState, kind: string): void => {
@@ -426,7 +440,7 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
               if (!slot) return;
               slot.headers = info.headers;
               if (o.stream && isEventStream(info.headers)) slot.meter = createStreamMeter(o.stream.kind);
-              else if (o.readBody) {
+              else if (o.readBody || isJson(info.headers)) {
                 slot.body = [];
                 slot.bodyBytes = 0;
               }
