@@ -109,7 +109,8 @@ export class ExpositionFilter {
   end(): { text: string; types: ReadonlyMap<string, string> } {
     if (this.partial !== '') this.line(this.partial);
     this.partial = '';
-    return { text: this.kept.join('\n'), types: this.types };
+    // the library drops the last line unless the text ends with a newline
+    return { text: `${this.kept.join('\n')}\n`, types: this.types };
   }
 }
 
