@@ -67,8 +67,9 @@ export function evaluateMetricBudget(b: MetricBudget, m: Measurements): Verdict 
   const observed = statOf(r, b.stat);
   const failed = attempts - ok;
   const seen = `over ${r.samples} scrapes in ${where}`;
-  if (observed === null) {
-    const why = r.kind !== 'gauge' && (r.seconds ?? 0) === 0 ? 'needs two scrapes to measure a change' : 'had no observations';
+  const noDelta = r.kind !== 'gauge' && b.stat !== 'last' && (r.seconds ?? 0) === 0;
+  if (observed === null || noDelta) {
+    const why = noDelta ? 'needs two scrapes to measure a change' : 'had no observations';
     return verdict(b, 'inconclusive', null, r.samples, `${b.stat} of ${b.metric} ${why} (${r.samples} scrapes in ${where})`);
   }
   const breach = observed > b.limit;
