@@ -3,6 +3,7 @@ import { Chalk } from 'chalk';
 import type { RunResult, Verdict } from '../core/report.js';
 import { intervalText, limitText, ms, observedText, percent, stageValue } from './format.js';
 import { table } from './table.js';
+import { SERVER_HEADERS, TOKEN_HEADERS, scrapeProblems, serverMetricRows, tokenCheckLines, tokenRows, tokenSummary } from './server-metrics.js';
 
 /** open phases by rate, closed phases by virtual users */
 export function loadText(p: { model?: 'open' | 'closed'; rate: number; to: number; concurrency?: number; concurrencyTo?: number }): string {
@@ -84,6 +85,20 @@ export function renderTerminal(r: RunResult, o: TerminalOptions): string {
       ]),
     ),
   );
+  const tokens = tokenRows(r);
+  if (tokens.length > 0) {
+    out.push('');
+    out.push(c.bold('Tokens') + c.dim('  (from each response’s usage, else its counted content events; rates over the phase, the total over the run)'));
+    out.push(table(TOKEN_HEADERS.map((h, i) => ({ header: h, ...(i === 1 || i === 2 || i >= 4 ? { align: 'right' as const } : {}) })), tokens));
+  }
+  const server = serverMetricRows(r);
+  if (r.serverMetrics !== undefined) {
+    out.push('');
+    out.push(c.bold('Server metrics') + c.dim('  (scraped; counters: increase and rate; histograms: observations added, mean and quantiles in their unit)'));
+    if (server.length > 0) out.push(table(SERVER_HEADERS.map((h, i) => ({ header: h, ...(i >= 4 ? { align: 'right' as const } : {}) })), server));
+    for (const line of scrapeProblems(r)) out.push(c.yellow(line));
+    for (const line of tokenCheckLines(r)) out.push(c.dim(line));
+  }
   out.push('');
   // a shard judged its own requests only: the whole run's verdict is budgetgate merge's
   out.push(c.bold('Budgets') + (r.shard ? c.yellow(`  partial (shard ${r.shard.index}/${r.shard.count}): this shard's requests only; budgetgate merge judges the whole`) : ''));
@@ -109,6 +124,8 @@ export function renderTerminal(r: RunResult, o: TerminalOptions): string {
         `send lateness p50 ${ms(r.lateness.p50)} p99 ${ms(r.lateness.p99)}`,
     ),
   );
+  const tokenLine = tokenSummary(r);
+  if (tokenLine !== undefined) out.push(c.dim(tokenLine));
   const failed = r.budgets.filter((v) => v.status !== 'pass').length;
   const head = r.verdict === 'pass' ? c.green.bold('PASS') : c.red.bold('FAIL');
   const why = r.aborted ? ` (${r.reason ?? 'aborted'})` : r.interrupted ? ' (interrupted)' : r.verdict === 'pass' ? ` all ${r.budgets.length} budgets hold` : ` ${failed} of ${r.budgets.length} budgets not passed`;
