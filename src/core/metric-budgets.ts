@@ -25,7 +25,7 @@ const num = (x: number): string => String(Number(x.toPrecision(6)));
 const pct = (x: number): string => `${Number((x * 100).toFixed(1))}%`;
 
 function verdict(b: MetricBudget, status: Verdict['status'], observed: number | null, samples: number, reason: string): Verdict {
-  return { id: b.id, description: describeBudget(b), status, observed, limit: b.limit, unit: 'number', samples, reason, interval: null, borderline: false };
+  return { id: b.id, description: describeBudget(b), status, observed, limit: b.limit, unit: 'number', samples, reason, interval: null, borderline: false, metric: { source: b.source, name: b.metric, stat: b.stat } };
 }
 
 function failureWords(scrapes: readonly ScrapeReport[]): string {

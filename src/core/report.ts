@@ -33,6 +33,8 @@ export interface Verdict {
   interval?: [number, number] | null;
   /** the interval straddles the limit: status follows the point estimate but the data cannot tell (absent: false) */
   borderline?: boolean;
+  /** a metric budget's metric, its source and the statistic bounded (the HTML report charts it) */
+  metric?: { source: string; name: string; stat: string };
 }
 
 export interface SeriesReport {

@@ -11,7 +11,7 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadChartLib } from '../../src/cli/assets.js';
 import { renderHtml } from '../../src/report/html.js';
-import { gateReport } from './synthetic.js';
+import { gateReport, serverReport } from './synthetic.js';
 
 const CHROMIUM = process.env.BUDGETGATE_CHROMIUM ?? '/usr/bin/chromium';
 const SKIP = process.env.BUDGETGATE_SKIP_BROWSER === '1';
@@ -76,6 +76,27 @@ describe.skipIf(SKIP)('HTML report in headless Chromium', () => {
     expect(state.borderline).toBeGreaterThan(0);
     expect(requests).toEqual([]);
     expect(existsSync(join(ARTIFACTS, 'report.png'))).toBe(true);
+  });
+
+  it('happy: each budgeted server metric gets its own chart beside p99, drawn with no error', async () => {
+    if (missing) throw missing;
+    if (!ctx) throw new Error('no browser');
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const file = join(ARTIFACTS, 'report-server.html');
+    writeFileSync(file, renderHtml(await serverReport(), { chartLib: await loadChartLib() }));
+    const page = await ctx.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`file://${file}`, { waitUntil: 'load' });
+    await page.waitForFunction('window.__chartsRendered === 6', undefined, { timeout: 10_000 }).catch(() => {});
+    const state = (await page.evaluate(`({ rendered: window.__chartsRendered, chartErrors: window.__chartErrors, ids: [...document.querySelectorAll('.chart canvas')].map((c) => c.closest('.chart').id) })`)) as { rendered: number; chartErrors: string[]; ids: string[] };
+    await page.screenshot({ path: join(ARTIFACTS, 'report-server.png'), fullPage: true });
+    await page.close();
+    expect(errors).toEqual([]);
+    expect(state.chartErrors).toEqual([]);
+    expect(state.rendered).toBe(6);
+    expect(state.ids).toContain('chart-server-0');
+    expect(state.ids).toContain('chart-server-1');
   });
 
   it('sad: a broken charting library is caught by the page and reported, not silently blank', async () => {
