@@ -137,7 +137,7 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
   const nextBody = bodySource(profile, o.promptItems); // before the probe: a missing dataset sends nothing
   const body = requestBody(profile.target.body);
   const request = { url: o.url, method: profile.target.method, headers: profile.target.headers, body, timeoutMs: profile.target.timeoutMs };
-  if (!o.skipProbe) await probe(request, redact);
+  if (!o.skipProbe) await probe({ ...request, drain: profile.metrics.length > 0 }, redact);
 
   // a shard computes the whole schedule and keeps its own requests of it (see core/shard.ts)
   const whole = planSchedule(profile.phases);

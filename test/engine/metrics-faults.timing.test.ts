@@ -2,7 +2,7 @@
  * A metrics endpoint that hangs, returns garbage or disappears mid-run leaves sending untouched
  * (sent, late and lateness as in a run with a healthy endpoint) and makes its metric budgets
  * inconclusive with the documented reasons. Load goes to the embedded simulator; both servers
- * listen on 127.0.0.1.
+ * listen on 127.0.0.1. Wall-clock sensitive (it compares send lateness), hence *.timing.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/api.js';
@@ -39,15 +39,16 @@ beforeAll(async () => {
 afterAll(() => undefined);
 
 /**
- * Sending as in the healthy run: everything sent, and lateness within the noise of a shared machine
- * (p50 within 5ms, p99 within 50ms, late sends within 10% of the requests). A scrape on the sender's
- * path would add its 150ms deadline to every send that waited on it.
+ * Sending as in the healthy run: everything sent, and lateness within the noise of a shared machine:
+ * p50 within 5ms, p99 within twice the healthy one plus 50ms, late sends (> 10ms) within a quarter of
+ * the requests. A scrape on the sender's path would hold sends for up to its 150ms deadline three
+ * quarters of the time (150 of every 200ms), moving the median by tens of ms and making most sends late.
  */
 function sendingUntouched(r: RunResult): void {
   expect(r.totals.sent).toBe(healthy.totals.sent);
   expect(r.lateness.p50 ?? 0).toBeLessThanOrEqual((healthy.lateness.p50 ?? 0) + 5);
-  expect(r.lateness.p99 ?? 0).toBeLessThanOrEqual((healthy.lateness.p99 ?? 0) + 50);
-  expect(r.totals.late).toBeLessThanOrEqual(healthy.totals.late + 12);
+  expect(r.lateness.p99 ?? 0).toBeLessThanOrEqual((healthy.lateness.p99 ?? 0) * 2 + 50);
+  expect(r.totals.late).toBeLessThanOrEqual(healthy.totals.late + r.totals.sent / 4);
   expect(r.durationMs).toBeLessThan(healthy.durationMs + 1000);
 }
 
