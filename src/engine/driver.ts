@@ -32,6 +32,24 @@ export const LATE_AFTER_MS = 10;
 /** A request may leave this much before its intended time, so the pacer need not spin (see above). */
 export const EARLY_MS = 0.5;
 
+/**
+ * A connection idle for longer than the server's advertised `Keep-Alive: timeout=N` minus this is
+ * not reused: the server may close it at the moment the request goes out, and a request on a socket
+ * the server closes unread is lost ("connection closed"; llama.cpp's server, test/engine/keepalive.test.ts).
+ * The request goes on a fresh connection instead. undici keeps the same 1s margin.
+ */
+export const KEEP_ALIVE_MARGIN_MS = 1000;
+
+/** `Keep-Alive: timeout=5, max=100` → 5000; undefined without the header or a timeout in it. */
+export function keepAliveTimeoutMs(h: string[]): number | undefined {
+  for (let i = 0; i + 1 < h.length; i += 2) {
+    if ((h[i] as string).toLowerCase() !== 'keep-alive') continue;
+    const m = /(?:^|[,\s])timeout\s*=\s*(\d+(?:\.\d+)?)/i.exec(h[i + 1] as string);
+    return m ? Number(m[1]) * 1000 : undefined;
+  }
+  return undefined;
+}
+
 export interface DriverOptions {
   url: string;
   method: string;
@@ -97,6 +115,10 @@ interface ClientState {
   control: ClientControl;
   /** the last response asked to close the connection: reconnect before the next request */
   closing: boolean;
+  /** the server's advertised keep-alive timeout (ms), from the last response's Keep-Alive header */
+  keepAliveMs: number | undefined;
+  /** run time the connection last became idle */
+  idleSince: number;
   slot: Slot | undefined;
   reserved: { arrival: Arrival; waited: boolean } | undefined;
   idle: boolean;
@@ -314,6 +336,7 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
       }
       if (!s.idle) {
         s.idle = true;
+        s.idleSince = now();
         warm.push(s);
       }
       maybeFinish();
@@ -332,7 +355,10 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
     const freeClient = (): ClientState | undefined => {
       while (warm.length > 0) {
         const s = warm.pop() as ClientState;
-        if (s.idle && !s.slot) return s;
+        if (!s.idle || s.slot) continue;
+        // idle close to the server's keep-alive timeout: reconnect rather than race its close (see KEEP_ALIVE_MARGIN_MS)
+        if (s.keepAliveMs !== undefined && now() - s.idleSince >= s.keepAliveMs - KEEP_ALIVE_MARGIN_MS) s.control.park();
+        return s;
       }
       while (cold.length > 0) {
         const s = cold.shift() as ClientState;
@@ -431,12 +457,13 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
             // read when autocannon arms each request's timer, which happens after setupClient
             (client as unknown as { timeout: number }).timeout = o.timeoutMs;
             const hooks = hookClient(client, { ready });
-            const s: ClientState = { client, send: () => {}, control: hooks, closing: false, slot: undefined, reserved: undefined, idle: true };
+            const s: ClientState = { client, send: () => {}, control: hooks, closing: false, keepAliveMs: undefined, idleSince: 0, slot: undefined, reserved: undefined, idle: true };
             states.set(client, s);
             cold.push(s);
             client.on('headers', (info) => {
               const slot = s.slot;
               s.closing = wantsClose(info);
+              s.keepAliveMs = keepAliveTimeoutMs(info.headers);
               if (!slot) return;
               slot.headers = info.headers;
               if (o.stream && isEventStream(info.headers)) slot.meter = createStreamMeter(o.stream.kind);
