@@ -204,14 +204,19 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
     const closedInFlight = new Map<number, number>(); // phase index → its requests in flight
     const now = (): number => o.clock() - t0;
 
-    /** Everything one response says: server stages (headers, trailers, body), stream timings, path. */
-    const observe = (slot: Slot, done: number): ObservedTimings => {
+    /**
+     * Everything one response says: server stages (headers, trailers, body), stream timings, path,
+     * and an in-band stream error (an `error` event after the 200), which fails the request.
+     */
+    const observe = (slot: Slot, done: number): ObservedTimings & { streamError?: string } => {
       let json: unknown;
       let client: Map<string, number> | undefined;
       let samples: Map<string, number[]> | undefined;
       let tokens: RequestTokens | undefined;
+      let streamError: string | undefined;
       if (slot.meter) {
         const r = slot.meter.finish(done);
+        streamError = r.error;
         json = r.lastJson;
         if (r.usage) tokens = { input: r.usage.prompt_tokens, output: r.usage.completion_tokens, source: 'usage' };
         else if (r.contentEvents > 0) tokens = { output: r.contentEvents, source: 'events' };
@@ -235,7 +240,7 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
         tokens = usageTokens(json);
       }
       const t = o.extractor.extract(slot.headers ?? [], slot.trailers, { json, requestedModel: o.requestedModel });
-      return { stages: t.stages, unmeasured: t.unmeasured, path: t.path, signals: t.signals, client, samples, ...(tokens ? { tokens } : {}) };
+      return { stages: t.stages, unmeasured: t.unmeasured, path: t.path, signals: t.signals, client, samples, ...(tokens ? { tokens } : {}), ...(streamError ? { streamError } : {}) };
     };
 
     const fail = (s: ClientState, kind: string): void => {
@@ -313,7 +318,8 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
       if (s.slot) {
         // autocannon reconnected under a request that never got its response: after a timeout it
         // reconnects before emitting 'timeout', and a server that closes the socket emits 'end'.
-        fail(s, now() - s.slot.sentMs >= o.timeoutMs * 0.99 ? 'timeout' : 'connection closed');
+        // a stream that carried an error event before the server hung up failed for that reason
+        fail(s, now() - s.slot.sentMs >= o.timeoutMs * 0.99 ? 'timeout' : (s.slot.meter?.finish(now()).error ?? 'connection closed'));
       }
       if (s.closing && !s.reserved) {
         // the server said Connection: close: this socket takes no further request
@@ -479,11 +485,11 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
               settled(slot.arrival);
               const done = now();
               const timings = observe(slot, done);
-              if (status >= 200 && status < 300) {
+              if (status >= 200 && status < 300 && timings.streamError === undefined) {
                 o.recorder.completed(slot.arrival.phase, slot.arrival.t, done, timings);
                 o.watch?.completed(slot.arrival.phase, slot.arrival.t, done, timings);
               } else {
-                o.recorder.failed(slot.arrival.phase, done, `http ${status}`, timings.path);
+                o.recorder.failed(slot.arrival.phase, done, timings.streamError ?? `http ${status}`, timings.path);
                 o.watch?.failed(slot.arrival.phase, done, timings.path);
               }
             });
