@@ -40,6 +40,15 @@ export const EARLY_MS = 0.5;
  */
 export const KEEP_ALIVE_MARGIN_MS = 1000;
 
+/**
+ * A request lost on a reused keep-alive connection before any byte of its response came back may be
+ * sent again once on a fresh connection (curl: "Connection died, retrying a fresh connect"): the
+ * server closed the socket without reading it. Not after a timeout, and not twice.
+ */
+function resendable(slot: { reused: boolean; resent?: boolean; headers: string[] | undefined }): boolean {
+  return slot.reused && slot.resent !== true && slot.headers === undefined;
+}
+
 /** `Keep-Alive: timeout=5, max=100` → 5000; undefined without the header or a timeout in it. */
 export function keepAliveTimeoutMs(h: string[]): number | undefined {
   for (let i = 0; i + 1 < h.length; i += 2) {
@@ -103,6 +112,12 @@ interface Slot {
   arrival: Arrival;
   sentMs: number;
   headers: string[] | undefined;
+  /** it went out on a socket that had already carried a response (see resendable) */
+  reused: boolean;
+  /** it was sent again on a fresh connection once already */
+  resent?: boolean;
+  /** the reused socket failed (reset) under it: send it again when the new socket is ready */
+  resendPending?: boolean;
   trailers?: string[];
   meter?: StreamMeter;
   body?: Buffer[];
@@ -119,6 +134,10 @@ interface ClientState {
   keepAliveMs: number | undefined;
   /** run time the connection last became idle */
   idleSince: number;
+  /** responses completed on the current socket */
+  onSocket: number;
+  /** the last call of ready() followed a response on this socket (else: a new socket) */
+  afterResponse: boolean;
   slot: Slot | undefined;
   reserved: { arrival: Arrival; waited: boolean } | undefined;
   idle: boolean;
@@ -304,7 +323,7 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
     const send = (s: ClientState, arrival: Arrival, waited: boolean, write: () => void): void => {
       const t = now();
       if (arrival.index < 0) arrival.t = t;
-      s.slot = { arrival, sentMs: t, headers: undefined };
+      s.slot = { arrival, sentMs: t, headers: undefined, reused: s.onSocket > 0 };
       s.idle = false;
       inFlight++;
       o.recorder.sent(arrival.phase, arrival.t, t, arrival.index >= 0 && (waited || t - arrival.t > LATE_AFTER_MS));
@@ -315,6 +334,19 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
       const s = states.get(client);
       if (!s) return;
       s.send = write;
+      const fresh = !s.afterResponse;
+      s.afterResponse = false;
+      if (fresh) s.onSocket = 0;
+      if (s.slot && fresh && (s.slot.resendPending === true || (resendable(s.slot) && now() - s.slot.sentMs < o.timeoutMs * 0.99))) {
+        // the server closed a reused keep-alive connection before answering: it never read the
+        // request (llama.cpp's server closes the socket after every streamed response while its
+        // headers said keep-alive). Sent again, once, on the new socket, as curl does; the
+        // latency still counts from the intended time.
+        s.slot.resent = true;
+        s.slot.resendPending = false;
+        write();
+        return;
+      }
       if (s.slot) {
         // autocannon reconnected under a request that never got its response: after a timeout it
         // reconnects before emitting 'timeout', and a server that closes the socket emits 'end'.
@@ -463,7 +495,7 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
             // read when autocannon arms each request's timer, which happens after setupClient
             (client as unknown as { timeout: number }).timeout = o.timeoutMs;
             const hooks = hookClient(client, { ready });
-            const s: ClientState = { client, send: () => {}, control: hooks, closing: false, keepAliveMs: undefined, idleSince: 0, slot: undefined, reserved: undefined, idle: true };
+            const s: ClientState = { client, send: () => {}, control: hooks, closing: false, keepAliveMs: undefined, idleSince: 0, onSocket: 0, afterResponse: false, slot: undefined, reserved: undefined, idle: true };
             states.set(client, s);
             cold.push(s);
             client.on('headers', (info) => {
@@ -479,6 +511,8 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
               }
             });
             client.on('response', (status: number) => {
+              s.afterResponse = true;
+              s.onSocket++;
               const slot = s.slot;
               if (!slot) return;
               s.slot = undefined;
@@ -506,6 +540,11 @@ export function drive(o: DriverOptions): Promise<DriveOutcome> {
               if (s.slot) s.slot.trailers = raw;
             });
             client.on('connError', (err) => {
+              if (s.slot && resendable(s.slot) && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
+                // as for a close (see ready()): autocannon reconnects at once, and ready() sends it again
+                s.slot.resendPending = true;
+                return;
+              }
               fail(s, errorKind(err));
               park(s);
             });

@@ -25,7 +25,8 @@ interface Emulated {
   close(): Promise<void>;
 }
 
-async function httplibLike(): Promise<Emulated> {
+/** closeAfterStream: answer with an SSE stream and close the socket after it, headers saying keep-alive (llama-server) */
+async function httplibLike(o: { closeAfterStream?: boolean } = {}): Promise<Emulated> {
   const state = { connections: 0, answered: 0, dropped: 0 };
   const sockets = new Set<net.Socket>();
   const server = net.createServer((sock) => {
@@ -52,6 +53,15 @@ async function httplibLike(): Promise<Emulated> {
       if (buf.length < end + 4 + len) return;
       buf = '';
       served++;
+      if (o.closeAfterStream === true) {
+        const ev = (d: string): string => `${(d.length).toString(16)}\r\n${d}\r\n`;
+        const chunk = (text: string): string => ev(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: text } }] })}\n\n`);
+        sock.write(`HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\nKeep-Alive: timeout=${T_MS / 1000}, max=100\r\n\r\n`);
+        sock.write(chunk('Hel') + chunk('lo') + ev('data: [DONE]\n\n') + '0\r\n\r\n');
+        state.answered++;
+        sock.end();
+        return;
+      }
       const body = '{"ok":true}';
       const last = served >= 100;
       sock.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n${last ? 'Connection: close' : `Keep-Alive: timeout=${T_MS / 1000}, max=100`}\r\n\r\n${body}`);
@@ -91,6 +101,16 @@ afterAll(async () => {
 });
 
 describe('keep-alive: a connection the server is about to close is not reused', () => {
+  it('happy: a server that closes after every streamed response (headers saying keep-alive) loses no request', async () => {
+    const s = await httplibLike({ closeAfterStream: true });
+    opened.push(s);
+    // one connection, requests due faster than it answers: each is written on the socket the moment the last stream ends
+    const r = await run({ name: 'close-after-stream', target: { url: s.url, timeout: '3s', body: { model: 'm', messages: [], stream: true } }, maxInFlight: 1, phases: [{ name: 'p', duration: '1s', rate: 200 }] }, {});
+    expect(r.phases[0]?.errorKinds).toEqual({});
+    expect(r.totals.completed).toBe(200);
+    expect(s.dropped).toBe(0);
+  }, 30_000);
+
   it('happy: requests spaced just under the server’s keep-alive timeout all succeed', async () => {
     const s = await httplibLike();
     opened.push(s);

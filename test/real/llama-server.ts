@@ -6,6 +6,7 @@
  * since CI is where the real-server tests must run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { resolve } from 'node:path';
@@ -52,13 +53,16 @@ export interface Llama {
 
 /**
  * Random weights decode to byte-fallback tokens (ids 3–258 of the llama SPM vocabulary) that form
- * invalid UTF-8, on which llama-server answers HTTP 500: they are banned.
+ * invalid UTF-8; llama-server's output parser then fails the response ("The model produced output
+ * that does not match the expected peg-native format"): as HTTP 500, or mid-stream as an error event
+ * followed by a hang-up. Each request bans them with `logit_bias` (the server's `-l` flag keeps
+ * only its last value when repeated, and a comma-separated list did not ban them here).
  */
-const BYTE_TOKEN_BAN = Array.from({ length: 256 }, (_, i) => `${i + 3}-inf`).join(',');
+export const BYTE_TOKEN_BAN: Record<string, number> = Object.fromEntries(Array.from({ length: 256 }, (_, i) => [String(i + 3), -100]));
 
 export async function startLlama(o: { slots: number }): Promise<Llama> {
   const port = await freePort();
-  const args = ['-m', LLAMA_MODEL, '--host', '127.0.0.1', '--port', String(port), '-a', MODEL_ALIAS, '--metrics', '--no-webui', '-c', String(1024 * o.slots), '-np', String(o.slots), '-t', '1', '-l', BYTE_TOKEN_BAN];
+  const args = ['-m', LLAMA_MODEL, '--host', '127.0.0.1', '--port', String(port), '-a', MODEL_ALIAS, '--metrics', '--no-webui', '-c', String(1024 * o.slots), '-np', String(o.slots), '-t', '1'];
   const child: ChildProcess = spawn(LLAMA_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
@@ -97,4 +101,65 @@ export async function metricValue(url: string, name: string): Promise<number> {
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   if (!line) throw new Error(`${name} not in ${url}`);
   return Number(line.split(' ')[1]);
+}
+
+export interface Timings {
+  prompt_ms: number;
+  predicted_ms: number;
+  predicted_per_token_ms: number;
+}
+
+export interface RecordingProxy {
+  url: string;
+  /** the `timings` object of every response that carried one (a stream's last event with it) */
+  timings: Timings[];
+  close(): Promise<void>;
+}
+
+/**
+ * A transparent loopback proxy in front of llama-server that streams each response through as it
+ * arrives and keeps the `timings` the server put in it, so a test can compare budgetgate's stages
+ * with the server's own numbers request by request.
+ */
+export async function recordingProxy(upstream: string): Promise<RecordingProxy> {
+  const timings: Timings[] = [];
+  const up = new URL(upstream);
+  const server = http.createServer((req, res) => {
+    const fwd = http.request({ host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers }, (ur) => {
+      res.writeHead(ur.statusCode ?? 502, ur.headers);
+      let text = '';
+      ur.on('data', (c: Buffer) => {
+        text += c.toString('utf8');
+        res.write(c);
+      });
+      ur.on('end', () => {
+        res.end();
+        const docs = text.trimStart().startsWith('{') ? [text] : text.split('\n').filter((l) => l.startsWith('data: {')).map((l) => l.slice(6));
+        for (const d of docs.reverse()) {
+          try {
+            const t = (JSON.parse(d) as { timings?: Timings }).timings;
+            if (t) {
+              timings.push(t);
+              break;
+            }
+          } catch {
+            /* not JSON */
+          }
+        }
+      });
+    });
+    fwd.on('error', () => res.destroy());
+    req.pipe(fwd);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}${up.pathname}`,
+    timings,
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }

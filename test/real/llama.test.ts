@@ -2,19 +2,23 @@
  * budgetgate against a real inference server: llama.cpp's llama-server (random-weight model, 2
  * slots), started on 127.0.0.1 by this file. Checks the llamacpp timings and metrics presets
  * against what the server itself counts:
- * - the stages read from each response's `timings` body add up to the server's own time counters
- *   (Σ predicted_ms = Δ llamacpp:tokens_predicted_seconds_total, Σ prompt_ms = Δ prompt_seconds_total);
+ * - the stages read from each response's `timings` body are the server's numbers: a recording proxy
+ *   keeps every response's `timings`, and budgetgate's prompt, predicted and per_token series have
+ *   the same count, sum and maximum;
  * - the output tokens counted from each response's usage equal Δ llamacpp:tokens_predicted_total;
  * - streamed: one content event per token (itl gaps = output tokens − requests);
  * - a requests_deferred budget passes at light load and, with early abort, stops an overloaded run;
- * - every run's errors are explained: there are none (the keep-alive race behind the one
- *   `connection closed` once seen here is avoided by the driver, test/engine/keepalive.test.ts).
+ * - every run's errors are explained: there are none. The `connection closed` once seen in a 1→6
+ *   req/s ramp was llama-server closing the connection after every streamed response while its
+ *   headers said `Keep-Alive: timeout=5, max=100`: a request written on it right after a stream ended
+ *   (a queued one, under load) was never read. The driver now sends such a request again on a fresh
+ *   connection, once, as curl does (test/engine/keepalive.test.ts reproduces it on loopback).
  * Skipped locally when the server is not built (the reason is printed); a failure under CI=true.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/api.js';
 import type { RunResult, SeriesReport } from '../../src/core/report.js';
-import { MODEL_ALIAS, realServerAvailable, startLlama, type Llama } from './llama-server.js';
+import { BYTE_TOKEN_BAN, MODEL_ALIAS, realServerAvailable, recordingProxy, startLlama, type Llama } from './llama-server.js';
 
 const available = realServerAvailable();
 
@@ -30,13 +34,14 @@ const body = (maxTokens: number, stream: boolean) => ({
   model: MODEL_ALIAS,
   messages: [{ role: 'user', content: 'Tell me about load tests.' }],
   max_tokens: maxTokens,
+  logit_bias: BYTE_TOKEN_BAN,
   ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
 });
 
-function profile(o: { stream: boolean; maxTokens: number; phases: object[]; budgets?: object[] }) {
+function profile(o: { stream: boolean; maxTokens: number; phases: object[]; budgets?: object[]; url?: string }) {
   return {
     name: `real-llama-${o.stream ? 'stream' : 'plain'}`,
-    target: { url: llama.chat, body: body(o.maxTokens, o.stream), timeout: '30s' },
+    target: { url: o.url ?? llama.chat, body: body(o.maxTokens, o.stream), timeout: '30s' },
     timings: { preset: 'llamacpp' },
     metrics: [{ url: llama.metrics, preset: 'llamacpp', interval: '250ms' }],
     phases: o.phases,
@@ -68,19 +73,29 @@ function explained(r: RunResult): void {
 
 describe.skipIf(!available)('llama-server (real)', () => {
   for (const stream of [false, true]) {
-    it(`happy: ${stream ? 'streamed' : 'plain'}: timings body stages add up to the server's counters; output tokens equal tokens_predicted_total`, async () => {
-      const r = await run(profile({ stream, maxTokens: 16, phases: [{ name: 'steady', duration: '3s', rate: 4 }] }), {});
+    it(`happy: ${stream ? 'streamed' : 'plain'}: stages equal the responses' timings bodies; output tokens equal the tokens_predicted_total increase`, async () => {
+      const proxy = await recordingProxy(llama.chat);
+      let r: RunResult;
+      try {
+        r = await run(profile({ stream, maxTokens: 16, phases: [{ name: 'steady', duration: '3s', rate: 4 }], url: proxy.url }), {});
+      } finally {
+        await proxy.close();
+      }
       explained(r);
       const n = r.totals.completed;
       expect(n).toBe(12);
-      for (const stage of ['prompt', 'predicted', 'per_token']) {
+      // the probe's response went through the proxy too
+      const bodies = proxy.timings.slice(-n);
+      expect(bodies).toHaveLength(n);
+      for (const [stage, field] of [['prompt', 'prompt_ms'], ['predicted', 'predicted_ms'], ['per_token', 'predicted_per_token_ms']] as const) {
         expect(seriesCount(r, stage), stage).toBe(n);
         expect(r.series.filter((s) => s.stage === stage).every((s) => s.unmeasured === 0)).toBe(true);
+        const values = bodies.map((t) => t[field]);
+        const sum = values.reduce((a, b) => a + b, 0);
+        // HDR histograms keep three significant digits; the maximum is kept exactly
+        expect(Math.abs(stageSum(r, stage) / sum - 1), `${stage}: Σ ${stageSum(r, stage)} vs ${sum}`).toBeLessThan(0.002);
+        expect(Math.max(...r.series.filter((s) => s.stage === stage).map((s) => s.max ?? 0))).toBeCloseTo(Math.max(...values), 3);
       }
-      // the server's time counters are the sums of the same timings it put in each body
-      expect(stageSum(r, 'predicted') / 1000).toBeCloseTo(increase(r, 'llamacpp:tokens_predicted_seconds_total'), 1);
-      expect(Math.abs(stageSum(r, 'predicted') / 1000 / increase(r, 'llamacpp:tokens_predicted_seconds_total') - 1)).toBeLessThan(0.01);
-      expect(Math.abs(stageSum(r, 'prompt') / 1000 / increase(r, 'llamacpp:prompt_seconds_total') - 1)).toBeLessThan(0.01);
       // tokens: every count from usage, and the same total as the server's own counter
       expect(r.totals.tokenSources).toEqual({ usage: n, events: 0, none: 0 });
       expect(r.totals.outputTokens).toBe(increase(r, 'llamacpp:tokens_predicted_total'));
