@@ -36,84 +36,48 @@ export interface MetricPreset {
 
 export type MetricPresetName = 'vllm' | 'tgi' | 'sglang' | 'llamacpp';
 
-const g = (name: string, unit: string, combine?: 'max'): MetricSpec => ({ name, kind: 'gauge', unit, ...(combine ? { combine } : {}) });
-const c = (name: string, unit: string, tokens?: 'output' | 'input'): MetricSpec => ({ name, kind: 'counter', unit, ...(tokens ? { tokens } : {}) });
-const h = (name: string, unit: string, tokens?: 'output' | 'input'): MetricSpec => ({ name, kind: 'histogram', unit, ...(tokens ? { tokens } : {}) });
+/** Metrics of one kind and unit: `all('gauge', 'requests', a, b)`. */
+const all = (kind: MetricKind, unit: string, ...names: string[]): MetricSpec[] => names.map((name) => ({ name, kind, unit }));
+/** One metric with a role: the server's token counter, or label sets combined by their largest. */
+const one = (name: string, kind: MetricKind, unit: string, extra: Pick<MetricSpec, 'combine' | 'tokens'>): MetricSpec => ({ name, kind, unit, ...extra });
+const RATIO = 'ratio (0–1)';
+const preset = (name: MetricPresetName, server: string, source: string, metrics: MetricSpec[]): MetricPreset => ({ name, server, source, metrics });
 
 export const METRIC_PRESETS: Readonly<Record<MetricPresetName, MetricPreset>> = {
-  vllm: {
-    name: 'vllm',
-    server: 'vLLM',
-    source: 'vllm/v1/metrics/loggers.py',
-    metrics: [
-      g('vllm:num_requests_running', 'requests'),
-      g('vllm:num_requests_waiting', 'requests'),
-      g('vllm:kv_cache_usage_perc', 'ratio (0–1)', 'max'),
-      c('vllm:num_preemptions_total', 'preemptions'),
-      c('vllm:prefix_cache_queries_total', 'tokens'),
-      c('vllm:prefix_cache_hits_total', 'tokens'),
-      c('vllm:prompt_tokens_total', 'tokens', 'input'),
-      c('vllm:generation_tokens_total', 'tokens', 'output'),
-      h('vllm:time_to_first_token_seconds', 'seconds'),
-      h('vllm:inter_token_latency_seconds', 'seconds'),
-      h('vllm:time_per_output_token_seconds', 'seconds'),
-      h('vllm:request_queue_time_seconds', 'seconds'),
-      h('vllm:e2e_request_latency_seconds', 'seconds'),
-    ],
-  },
-  tgi: {
-    name: 'tgi',
-    server: 'Hugging Face Text Generation Inference',
-    source: 'router/src/ (queue.rs, infer/, server.rs)',
-    metrics: [
-      g('tgi_queue_size', 'requests'),
-      g('tgi_batch_current_size', 'requests'),
-      g('tgi_batch_current_max_tokens', 'tokens'),
-      c('tgi_request_count', 'requests'),
-      c('tgi_request_success', 'requests'),
-      c('tgi_request_failure', 'requests'),
-      h('tgi_request_duration', 'seconds'),
-      h('tgi_request_queue_duration', 'seconds'),
-      h('tgi_request_mean_time_per_token_duration', 'seconds'),
-      h('tgi_request_input_length', 'tokens', 'input'),
-      h('tgi_request_generated_tokens', 'tokens', 'output'),
-    ],
-  },
-  sglang: {
-    name: 'sglang',
-    server: 'SGLang',
-    source: 'python/sglang/srt/metrics/collector.py',
-    metrics: [
-      g('sglang:num_running_reqs', 'requests'),
-      g('sglang:num_queue_reqs', 'requests'),
-      g('sglang:token_usage', 'ratio (0–1)', 'max'),
-      g('sglang:cache_hit_rate', 'ratio (0–1)', 'max'),
-      g('sglang:gen_throughput', 'tokens/s'),
-      c('sglang:prompt_tokens_total', 'tokens', 'input'),
-      c('sglang:generation_tokens_total', 'tokens', 'output'),
-      h('sglang:time_to_first_token_seconds', 'seconds'),
-      h('sglang:inter_token_latency_seconds', 'seconds'),
-      h('sglang:e2e_request_latency_seconds', 'seconds'),
-    ],
-  },
-  llamacpp: {
-    name: 'llamacpp',
-    server: 'llama.cpp llama-server (--metrics)',
-    source: 'tools/server/server-task.cpp, to_metrics()',
-    metrics: [
-      g('llamacpp:requests_processing', 'requests'),
-      g('llamacpp:requests_deferred', 'requests'),
-      g('llamacpp:n_busy_slots_per_decode', 'slots'),
-      g('llamacpp:prompt_tokens_seconds', 'tokens/s'),
-      g('llamacpp:predicted_tokens_seconds', 'tokens/s'),
-      c('llamacpp:prompt_tokens_total', 'tokens'),
-      c('llamacpp:prompt_tokens_cached_total', 'tokens'),
-      c('llamacpp:tokens_predicted_total', 'tokens', 'output'),
-      c('llamacpp:prompt_seconds_total', 'seconds'),
-      c('llamacpp:tokens_predicted_seconds_total', 'seconds'),
-      c('llamacpp:n_decode_total', 'decode calls'),
-    ],
-  },
+  vllm: preset('vllm', 'vLLM', 'vllm/v1/metrics/loggers.py', [
+    ...all('gauge', 'requests', 'vllm:num_requests_running', 'vllm:num_requests_waiting'),
+    one('vllm:kv_cache_usage_perc', 'gauge', RATIO, { combine: 'max' }),
+    ...all('counter', 'preemptions', 'vllm:num_preemptions_total'),
+    ...all('counter', 'tokens', 'vllm:prefix_cache_queries_total', 'vllm:prefix_cache_hits_total'),
+    one('vllm:prompt_tokens_total', 'counter', 'tokens', { tokens: 'input' }),
+    one('vllm:generation_tokens_total', 'counter', 'tokens', { tokens: 'output' }),
+    ...all('histogram', 'seconds', 'vllm:time_to_first_token_seconds', 'vllm:inter_token_latency_seconds', 'vllm:time_per_output_token_seconds', 'vllm:request_queue_time_seconds', 'vllm:e2e_request_latency_seconds'),
+  ]),
+  tgi: preset('tgi', 'Hugging Face Text Generation Inference', 'router/src/ (queue.rs, infer/, server.rs)', [
+    ...all('gauge', 'requests', 'tgi_queue_size', 'tgi_batch_current_size'),
+    ...all('gauge', 'tokens', 'tgi_batch_current_max_tokens'),
+    ...all('counter', 'requests', 'tgi_request_count', 'tgi_request_success', 'tgi_request_failure'),
+    ...all('histogram', 'seconds', 'tgi_request_duration', 'tgi_request_queue_duration', 'tgi_request_mean_time_per_token_duration'),
+    one('tgi_request_input_length', 'histogram', 'tokens', { tokens: 'input' }),
+    one('tgi_request_generated_tokens', 'histogram', 'tokens', { tokens: 'output' }),
+  ]),
+  sglang: preset('sglang', 'SGLang', 'python/sglang/srt/metrics/collector.py', [
+    ...all('gauge', 'requests', 'sglang:num_running_reqs', 'sglang:num_queue_reqs'),
+    ...['sglang:token_usage', 'sglang:cache_hit_rate'].map((n) => one(n, 'gauge', RATIO, { combine: 'max' })),
+    ...all('gauge', 'tokens/s', 'sglang:gen_throughput'),
+    one('sglang:prompt_tokens_total', 'counter', 'tokens', { tokens: 'input' }),
+    one('sglang:generation_tokens_total', 'counter', 'tokens', { tokens: 'output' }),
+    ...all('histogram', 'seconds', 'sglang:time_to_first_token_seconds', 'sglang:inter_token_latency_seconds', 'sglang:e2e_request_latency_seconds'),
+  ]),
+  llamacpp: preset('llamacpp', 'llama.cpp llama-server (--metrics)', 'tools/server/server-task.cpp, to_metrics()', [
+    ...all('gauge', 'requests', 'llamacpp:requests_processing', 'llamacpp:requests_deferred'),
+    ...all('gauge', 'slots', 'llamacpp:n_busy_slots_per_decode'),
+    ...all('gauge', 'tokens/s', 'llamacpp:prompt_tokens_seconds', 'llamacpp:predicted_tokens_seconds'),
+    ...all('counter', 'tokens', 'llamacpp:prompt_tokens_total', 'llamacpp:prompt_tokens_cached_total'),
+    one('llamacpp:tokens_predicted_total', 'counter', 'tokens', { tokens: 'output' }),
+    ...all('counter', 'seconds', 'llamacpp:prompt_seconds_total', 'llamacpp:tokens_predicted_seconds_total'),
+    ...all('counter', 'decode calls', 'llamacpp:n_decode_total'),
+  ]),
 };
 
 export const METRIC_PRESET_NAMES = Object.keys(METRIC_PRESETS) as MetricPresetName[];

@@ -117,3 +117,19 @@ describe('combineReports and phaseIndexAt', () => {
     expect([-5, 0, 1999, 2000, 9999].map((t) => phaseIndexAt(phases, t))).toEqual([0, 0, 0, 1, 1]);
   });
 });
+
+describe('METRIC_PRESETS', () => {
+  it('happy: names are unique per preset; each names the metrics the issue asks for; token counters are counters or histograms', async () => {
+    const { METRIC_PRESETS } = await import('../../src/core/metric-presets.js');
+    for (const p of Object.values(METRIC_PRESETS)) {
+      const names = p.metrics.map((m) => m.name);
+      expect(new Set(names).size, p.name).toBe(names.length);
+      for (const m of p.metrics) if (m.tokens) expect(['counter', 'histogram']).toContain(m.kind);
+    }
+    const has = (preset: keyof typeof METRIC_PRESETS, name: string) => METRIC_PRESETS[preset].metrics.some((m) => m.name === name);
+    for (const n of ['vllm:num_requests_running', 'vllm:num_requests_waiting', 'vllm:kv_cache_usage_perc', 'vllm:num_preemptions_total', 'vllm:prefix_cache_hits_total', 'vllm:time_to_first_token_seconds']) expect(has('vllm', n)).toBe(true);
+    for (const n of ['tgi_queue_size', 'tgi_batch_current_size']) expect(has('tgi', n)).toBe(true);
+    for (const n of ['llamacpp:requests_processing', 'llamacpp:requests_deferred', 'llamacpp:tokens_predicted_total']) expect(has('llamacpp', n)).toBe(true);
+    expect(has('sglang', 'sglang:num_queue_reqs')).toBe(true);
+  });
+});

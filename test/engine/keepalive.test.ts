@@ -100,33 +100,31 @@ afterAll(async () => {
   await Promise.all(opened.map((s) => s.close()));
 });
 
+/** A run against a fresh emulated server: no error of any kind, every request completed, none dropped unread. */
+async function lossless(server: Parameters<typeof httplibLike>[0], profile: Record<string, unknown>, completed: number): Promise<Emulated> {
+  const s = await httplibLike(server);
+  opened.push(s);
+  const target = { url: s.url, timeout: '3s', ...(profile.target as object | undefined) };
+  const r = await run({ name: 'keepalive', ...profile, target }, {});
+  expect(r.phases[0]?.errorKinds).toEqual({});
+  expect(r.totals.completed).toBe(completed);
+  expect(s.dropped).toBe(0);
+  return s;
+}
+
 describe('keep-alive: a connection the server is about to close is not reused', () => {
   it('happy: a server that closes after every streamed response (headers saying keep-alive) loses no request', async () => {
-    const s = await httplibLike({ closeAfterStream: true });
-    opened.push(s);
     // one connection, requests due faster than it answers: each is written on the socket the moment the last stream ends
-    const r = await run({ name: 'close-after-stream', target: { url: s.url, timeout: '3s', body: { model: 'm', messages: [], stream: true } }, maxInFlight: 1, phases: [{ name: 'p', duration: '1s', rate: 200 }] }, {});
-    expect(r.phases[0]?.errorKinds).toEqual({});
-    expect(r.totals.completed).toBe(200);
-    expect(s.dropped).toBe(0);
+    await lossless({ closeAfterStream: true }, { target: { body: { model: 'm', messages: [], stream: true } }, maxInFlight: 1, phases: [{ name: 'p', duration: '1s', rate: 200 }] }, 200);
   }, 30_000);
 
   it('happy: requests spaced just under the server’s keep-alive timeout all succeed', async () => {
-    const s = await httplibLike();
-    opened.push(s);
     // a request every 1.995s: a reused connection would have idled ~1.994s, inside the server's last poll interval
-    const r = await run({ name: 'keepalive', target: { url: s.url, timeout: '3s' }, phases: [{ name: 'p', duration: '9.975s', rate: 1 / 1.995 }] }, {});
-    expect(r.phases[0]?.errorKinds).toEqual({});
-    expect(r.totals.completed).toBe(5);
-    expect(s.dropped).toBe(0);
+    await lossless({}, { phases: [{ name: 'p', duration: '9.975s', rate: 1 / 1.995 }] }, 5);
   }, 30_000);
 
   it('happy: the 100th response’s Connection: close is honoured (no request is lost to max=100)', async () => {
-    const s = await httplibLike();
-    opened.push(s);
-    const r = await run({ name: 'keepalive-max', target: { url: s.url, timeout: '3s' }, maxInFlight: 1, phases: [{ name: 'p', duration: '2.5s', rate: 100 }] }, {});
-    expect(r.phases[0]?.errorKinds).toEqual({});
-    expect(r.totals.completed).toBe(250);
+    const s = await lossless({}, { maxInFlight: 1, phases: [{ name: 'p', duration: '2.5s', rate: 100 }] }, 250);
     // 250 requests over one connection at a time (plus the probe's): at least three connections
     expect(s.connections).toBeGreaterThanOrEqual(3);
   }, 30_000);

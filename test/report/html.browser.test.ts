@@ -7,7 +7,8 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { RunResult } from '../../src/core/report.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadChartLib } from '../../src/cli/assets.js';
 import { renderHtml } from '../../src/report/html.js';
@@ -38,13 +39,18 @@ describe.skipIf(SKIP)('HTML report in headless Chromium', () => {
     if (profileDir) rmSync(profileDir, { recursive: true, force: true });
   });
 
-  it('happy: all four charts render (non-empty canvases, __chartsRendered = 4, no console errors); screenshot saved', async () => {
+  /** The report rendered into test-artifacts/NAME, and a page of the browser to open it in. */
+  async function rendered(name: string, r: Promise<RunResult>): Promise<{ file: string; page: Page }> {
     if (missing) throw missing;
     if (!ctx) throw new Error('no browser');
     mkdirSync(ARTIFACTS, { recursive: true });
-    const file = join(ARTIFACTS, 'report.html');
-    writeFileSync(file, renderHtml(await gateReport(), { chartLib: await loadChartLib() }));
-    const page = await ctx.newPage();
+    const file = join(ARTIFACTS, name);
+    writeFileSync(file, renderHtml(await r, { chartLib: await loadChartLib() }));
+    return { file, page: await ctx.newPage() };
+  }
+
+  it('happy: all four charts render (non-empty canvases, __chartsRendered = 4, no console errors); screenshot saved', async () => {
+    const { file, page } = await rendered('report.html', gateReport());
     const errors: string[] = [];
     const requests: string[] = [];
     page.on('console', (m) => {
@@ -79,12 +85,7 @@ describe.skipIf(SKIP)('HTML report in headless Chromium', () => {
   });
 
   it('happy: each budgeted server metric gets its own chart beside p99, drawn with no error', async () => {
-    if (missing) throw missing;
-    if (!ctx) throw new Error('no browser');
-    mkdirSync(ARTIFACTS, { recursive: true });
-    const file = join(ARTIFACTS, 'report-server.html');
-    writeFileSync(file, renderHtml(await serverReport(), { chartLib: await loadChartLib() }));
-    const page = await ctx.newPage();
+    const { file, page } = await rendered('report-server.html', serverReport());
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(`file://${file}`, { waitUntil: 'load' });
