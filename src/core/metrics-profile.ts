@@ -219,7 +219,6 @@ const num = (x: number): string => String(Number(x.toPrecision(6)));
 
 /** "max of llamacpp:requests_deferred (phase spike) ≤ 0", as describeBudget words the others. */
 export function describeMetricBudget(b: Omit<MetricBudget, 'id'>, suffix: string): string {
-  const unit = presetSpec(undefined, b.metric)?.unit;
   const what = b.stat === 'rate' ? 'rate per second' : b.stat;
-  return `${what} of ${b.metric}${suffix} ≤ ${num(b.limit)}${unit ? ` ${unit}` : ''}`;
+  return `${what} of ${b.metric}${suffix} ≤ ${num(b.limit)}`;
 }

@@ -11,7 +11,8 @@ import { plain } from './format.js';
 export const TOKEN_HEADERS = ['phase', 'input tokens', 'output tokens', 'counted from', 'req/s', 'output tok/s', 'total tok/s'] as const;
 export const SERVER_HEADERS = ['source', 'metric', 'kind', 'phase', 'scrapes', 'min', 'mean', 'max', 'last', 'increase', 'rate/s', 'p50', 'p99'] as const;
 
-const rate = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x >= 100 ? x.toFixed(0) : x.toFixed(2));
+/** rates: whole numbers from 100 up, two decimals from 1, three significant digits below */
+const rate = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : String(Number(x.toPrecision(3))));
 
 /** "usage 120, events 3": which requests' counts came from where */
 export function sourceWords(f: Partial<TokenFigures>): string {

@@ -169,6 +169,16 @@ describe('metric budgets: evaluation', () => {
     expect(v?.reason).toBe('increase of vllm:num_preemptions_total needs two scrapes to measure a change (1 scrapes in non-warmup phases)');
   });
 
+  it('happy: a saved report re-checks to the same verdicts (budgetgate check)', async () => {
+    const { reevaluate } = await import('../../src/core/budgets.js');
+    const budgets = ok(parse({ budgets: [{ metric: 'vllm:num_requests_waiting', max: 50, phase: 'spike' }, { metric: 'vllm:num_preemptions_total', increase: 5 }] })).budgets;
+    const live = evaluateBudgets(budgets, healthy);
+    const phases = healthy.phases.map((p, i) => ({ ...p, model: 'open' as const, concurrency: 0, concurrencyTo: 0, startMs: [0, 1000, 3000][i] ?? 0, endMs: [1000, 3000, 5000][i] ?? 0, rate: 1, to: 1, errorKinds: {}, fallbackSignals: {} }));
+    const report = { series: [], phases, totals: { scheduled: 0, sent: 0, completed: 0, errors: 0, fallback: 0, late: 0 }, interrupted: false, serverMetrics: [...(healthy.server?.metrics ?? [])], scrapes: [...(healthy.server?.scrapes ?? [])] } as unknown as Parameters<typeof reevaluate>[0];
+    const again = reevaluate(report, budgets, { allowInconclusive: false }).budgets.slice(0, 2);
+    expect(again.map((v) => [v.status, v.observed, v.reason])).toEqual(live.map((v) => [v.status, v.observed, v.reason]));
+  });
+
   it('sad: a report without server metrics is inconclusive', () => {
     const [v] = verdictsOf([{ metric: 'x', max: 1 }], { ...healthy, server: undefined });
     expect(v?.reason).toBe('no server metrics were scraped, so x is unknown in non-warmup phases');
