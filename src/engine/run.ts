@@ -215,7 +215,10 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
     requestedModel: requestedModel(profile.target.body),
     nextBody,
     watch: watch.active ? watch : undefined,
-  }).finally(() => clearInterval(checkpointTimer));
+  }).finally(() => {
+    clearInterval(checkpointTimer);
+    scraper?.stop();
+  });
   await scraper?.finish();
 
   const parts = recorder.report(outcome.durationMs);

@@ -71,6 +71,8 @@ export interface Scraper {
   begin(): void;
   /** stop the timers, let scrapes in flight end, then take one last scrape of every source */
   finish(): Promise<void>;
+  /** stop the timers only (the run failed before it finished) */
+  stop(): void;
 }
 
 export const SKIPPED = 'skipped: the previous scrape was still in flight';
@@ -117,9 +119,12 @@ export function createScraper(sources: readonly MetricSource[], budgets: readonl
         timers[i] = t;
       });
     },
-    async finish() {
+    stop() {
       stopped = true;
       for (const t of timers) clearTimeout(t);
+    },
+    async finish() {
+      this.stop();
       await Promise.all(inFlight.filter((p): p is Promise<void> => p !== undefined));
       await Promise.all(sources.map((_, i) => scrape(i)));
     },
