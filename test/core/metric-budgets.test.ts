@@ -184,3 +184,26 @@ describe('metric budgets: evaluation', () => {
     expect(v?.reason).toBe('no server metrics were scraped, so x is unknown in non-warmup phases');
   });
 });
+
+describe('metric budgets: early abort', () => {
+  it('happy: an abortOnFail metric budget stops the run over its window; before `after`, and on a quiet window, it does not', async () => {
+    const { AbortWatch } = await import('../../src/core/abort.js');
+    const budgets = ok(parse({ budgets: [{ metric: 'vllm:num_requests_waiting', max: 50, abortOnFail: true, window: '2s', after: '3s' }] })).budgets;
+    const phases = [
+      { name: 'warm', startMs: 0, endMs: 1000 },
+      { name: 'steady', startMs: 1000, endMs: 3000 },
+      { name: 'spike', startMs: 3000, endMs: 10_000 },
+    ];
+    const rec = new ServerMetricsRecorder([{ name: 'vllm', url: URL_, units: new Map() }], phases, 2000);
+    const watch = new AbortWatch(budgets, phases.map((p) => ({ name: p.name, warmup: p.name === 'warm' })), (from, to) => rec.window(from, to));
+    for (let t = 0; t <= 6000; t += 500) {
+      rec.scraped(0, t, m({ 'vllm:num_requests_waiting': waiting(t >= 2000 && t < 3000 ? 80 : t >= 5000 ? 70 : 5) }));
+    }
+    // 80 waiting at 2–2.5s, but abort starts at 3s; at 4.5s the last 2s held 5 only
+    expect(watch.check(2500)).toBeUndefined();
+    expect(watch.check(4500)).toBeUndefined();
+    const d = watch.check(6000);
+    expect(d?.verdict.status).toBe('fail');
+    expect(d?.verdict.reason).toBe('aborted at 6.0s: over the last 2s, max of vllm:num_requests_waiting was 70 > 50 over 4 scrapes in non-warmup phases');
+  });
+});
