@@ -102,3 +102,18 @@ export function tokenChecks(sources: readonly MetricSource[], metrics: readonly 
   }
   return out;
 }
+
+/**
+ * Shards' token figures as one: tallies add, throughputs are taken again over `durationMs` (the
+ * phase's, or the merged run's). Undefined when no input has token figures (reports older than them).
+ */
+export function mergeTokenFigures(xs: readonly Partial<TokenFigures>[], completed: number, durationMs: number): TokenFigures | undefined {
+  if (xs.every((x) => x.outputTokens === undefined)) return undefined;
+  const t = zeroTally();
+  for (const x of xs) {
+    t.inputTokens += x.inputTokens ?? 0;
+    t.outputTokens += x.outputTokens ?? 0;
+    for (const k of ['usage', 'events', 'none'] as const) t.tokenSources[k] += x.tokenSources?.[k] ?? 0;
+  }
+  return tokenFigures(t, completed, durationMs);
+}
