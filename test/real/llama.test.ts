@@ -65,10 +65,11 @@ function seriesCount(r: RunResult, stage: string): number {
   return r.series.filter((s) => s.stage === stage).reduce((n, s) => n + s.count, 0);
 }
 
-function explained(r: RunResult): void {
+/** No request failed; and, unless the server is overloaded on purpose, every scrape succeeded. */
+function explained(r: RunResult, o: { scrapes: boolean } = { scrapes: true }): void {
   const kinds = r.phases.map((p) => p.errorKinds);
   expect(kinds.every((k) => Object.keys(k).length === 0), `errors: ${JSON.stringify(kinds)}\n${llama.log().slice(-3000)}`).toBe(true);
-  expect(r.scrapes?.every((s) => s.ok === s.attempts), JSON.stringify(r.scrapes)).toBe(true);
+  if (o.scrapes) expect(r.scrapes?.every((s) => s.ok === s.attempts), JSON.stringify(r.scrapes)).toBe(true);
 }
 
 describe.skipIf(!available)('llama-server (real)', () => {
@@ -127,7 +128,7 @@ describe.skipIf(!available)('llama-server (real)', () => {
       }),
       {},
     );
-    explained(r);
+    explained(r, { scrapes: false });
     expect(r.verdict).toBe('fail');
     expect(r.aborted?.id).toBe('llamacpp:requests_deferred max');
     expect(r.aborted?.reason).toMatch(/^aborted at \d+\.\ds: over the last 1s, max of llamacpp:requests_deferred was \d+ > 0 over \d+ scrapes in non-warmup phases$/);
