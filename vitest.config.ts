@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 // wall-clock behaviour (send times, token pacing) to the millisecond, so they run afterwards, one at a
 // time, when nothing else in the suite competes for the two cores.
 const timing = 'test/**/*.timing.test.ts';
+// test/real/ drives a real llama-server (CPU-bound): with the timing files, one at a time, after the rest
+const real = 'test/real/**/*.test.ts';
 
 export default defineConfig({
   test: {
@@ -15,11 +17,11 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'parallel', include: ['test/**/*.test.ts'], exclude: [timing], maxWorkers: 2, sequence: { groupOrder: 0 } },
+        test: { name: 'parallel', include: ['test/**/*.test.ts'], exclude: [timing, real], maxWorkers: 2, sequence: { groupOrder: 0 } },
       },
       {
         extends: true,
-        test: { name: 'timing', include: [timing], fileParallelism: false, sequence: { groupOrder: 1 } },
+        test: { name: 'timing', include: [timing, real], fileParallelism: false, sequence: { groupOrder: 1 } },
       },
     ],
   },

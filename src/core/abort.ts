@@ -15,6 +15,7 @@ import type { Budget, PathName } from './profile-types.js';
 import type { ObservedTimings } from './recorder.js';
 import { TOTAL_STAGE } from './stages.js';
 import type { Verdict } from './report.js';
+import type { ServerMetricsData } from './server-metrics.js';
 
 interface Slice {
   second: number;
@@ -42,6 +43,8 @@ export class AbortWatch {
   constructor(
     budgets: readonly Budget[],
     private readonly phases: readonly AbortPhase[],
+    /** server metrics scraped in (fromMs, toMs], for metric budgets (ServerMetricsRecorder.window) */
+    private readonly server?: (fromMs: number, toMs: number) => ServerMetricsData,
   ) {
     this.budgets = budgets.filter((b) => b.abort !== undefined);
     this.stages = new Set(this.budgets.flatMap((b) => (b.kind === 'latency' ? [b.stage] : [])));
@@ -141,6 +144,7 @@ export class AbortWatch {
     return {
       series: [...series.values()].map(({ s, hs }) => ({ ...s, hist: mergeHistograms(hs) })),
       phases,
+      ...(this.server ? { server: this.server(tMs - windowMs, tMs) } : {}),
     };
   }
 }

@@ -23,6 +23,8 @@ import { straddles, timedQuantileInterval } from './confidence.js';
 import { windowsOf, type WindowsReport } from './windows.js';
 import type { Budget, BudgetScope, LatencyKey, PathName } from './profile-types.js';
 import type { BudgetStatus, Counts, RunResult, Verdict } from './report.js';
+import { evaluateMetricBudget } from './metric-budgets.js';
+import type { ServerMetricsData } from './server-metrics.js';
 
 export interface SeriesData {
   stage: string;
@@ -46,6 +48,8 @@ export interface PhaseData extends Counts {
 export interface Measurements {
   series: readonly SeriesData[];
   phases: readonly PhaseData[];
+  /** scraped server metrics, when the profile has a `metrics:` section (metric budgets read them) */
+  server?: ServerMetricsData;
 }
 
 export const MISSING_STAGE_LIMIT = 0.01;
@@ -67,11 +71,11 @@ export function minSamples(key: LatencyKey): number {
   return Math.ceil(10 / (1 - QUANTILE[key]) - 1e-9);
 }
 
-function inScope(scope: BudgetScope, phase: { name: string; warmup: boolean }): boolean {
+export function inScope(scope: BudgetScope, phase: { name: string; warmup: boolean }): boolean {
   return scope.phase !== undefined ? phase.name === scope.phase : !phase.warmup;
 }
 
-function scopeWords(scope: BudgetScope): string {
+export function scopeWords(scope: BudgetScope): string {
   const parts = [scope.path ? `${scope.path} path` : '', scope.phase ? `phase ${scope.phase}` : 'non-warmup phases'];
   return parts.filter(Boolean).join(', ');
 }
@@ -82,7 +86,7 @@ function observe(h: Histogram, key: LatencyKey): number {
   return quantileMs(h, QUANTILE[key]);
 }
 
-function verdict(b: Budget, status: BudgetStatus, observed: number | null, limit: number, samples: number, reason: string, interval: [number, number] | null = null): Verdict {
+function verdict(b: Exclude<Budget, { kind: 'metric' }>, status: BudgetStatus, observed: number | null, limit: number, samples: number, reason: string, interval: [number, number] | null = null): Verdict {
   return {
     id: b.id,
     description: describeBudget(b),
@@ -191,7 +195,7 @@ function evaluateGoodput(b: Extract<Budget, { kind: 'goodput' }>, m: Measurement
 }
 
 export function evaluateBudgets(budgets: readonly Budget[], m: Measurements): Verdict[] {
-  return budgets.map((b) => (b.kind === 'latency' ? evaluateLatency(b, m) : b.kind === 'goodput' ? evaluateGoodput(b, m) : evaluateRate(b, m)));
+  return budgets.map((b) => (b.kind === 'latency' ? evaluateLatency(b, m) : b.kind === 'goodput' ? evaluateGoodput(b, m) : b.kind === 'metric' ? evaluateMetricBudget(b, m) : evaluateRate(b, m)));
 }
 
 /**
@@ -223,12 +227,13 @@ export function loadDeliveredVerdict(totals: Counts): Verdict {
  * the exact maximum kept beside it, so percentiles read exactly as they did live. Throws a plain
  * Error on a malformed hdr string (the caller names the file).
  */
-export function measurementsFromReport(r: Pick<RunResult, 'series' | 'phases'>): Measurements {
+export function measurementsFromReport(r: Pick<RunResult, 'series' | 'phases' | 'serverMetrics' | 'scrapes'>): Measurements {
   return {
     series: r.series.map((s) => ({ stage: s.stage, path: s.path, phase: s.phase, hist: decodeHistogram(s.hdr, s.max), unmeasured: s.unmeasured, windows: () => s.windows })),
     phases: r.phases.map((p) => ({
       name: p.name, warmup: p.warmup, scheduled: p.scheduled, sent: p.sent, completed: p.completed, errors: p.errors, fallback: p.fallback, late: p.late, fallbackErrors: p.fallbackErrors,
       ...(p.good !== undefined ? { good: p.good, goodFallback: p.goodFallback ?? 0 } : {}),
     })),
+    ...(r.serverMetrics ? { server: { metrics: r.serverMetrics, scrapes: r.scrapes ?? [] } } : {}),
   };
 }

@@ -5,7 +5,7 @@
  *   window            = Σ over budgeted phases of (min(end, run duration) − start)   (all phases if every one is warmup)
  *   requests/s        = sent in those phases ÷ window        (the rate achieved; compare the schedule's)
  *   ok/s              = successful responses in them ÷ window
- *   output tokens/s   = output tokens of their streamed responses ÷ window   (null when none were counted)
+ *   output tokens/s   = output tokens of their responses (usage, else streamed content events) ÷ window   (null when none were counted)
  *
  * Phase sums rather than the timeline: a request belongs to the phase it was scheduled in, so a
  * warmup's stragglers do not count towards the budgeted load.
@@ -37,7 +37,8 @@ export function headline(r: Pick<RunResult, 'phases' | 'durationMs'>): Headline 
     sent += p.sent;
     completed += p.completed;
     errors += p.errors;
-    if (p.outputTokens !== undefined) {
+    // tokens were counted when some response had a usage or streamed content events (core/tokens.ts)
+    if (p.outputTokens !== undefined && p.tokenSources !== undefined && p.tokenSources.usage + p.tokenSources.events > 0) {
       tokens += p.outputTokens;
       counted = true;
     }

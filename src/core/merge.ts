@@ -31,6 +31,7 @@ import type { Budget } from './profile-types.js';
 import type { Counts, PhaseReport, RunResult, SeriesReport, TimelinePoint } from './report.js';
 import type { SeriesData } from './budgets.js';
 import { unionWindows, type WindowsReport } from './windows.js';
+import { mergeTokenFigures } from './tokens.js';
 
 export interface MergeInput {
   /** where the report came from (a path), for messages */
@@ -147,8 +148,10 @@ function mergeSeries(inputs: readonly MergeInput[]): SeriesReport[] {
 
 function mergePhases(inputs: readonly MergeInput[]): PhaseReport[] {
   const out = new Map<string, PhaseReport>();
+  const tokens = new Map<string, PhaseReport[]>();
   for (const { report } of inputs) {
     for (const p of report.phases) {
+      tokens.set(p.name, [...(tokens.get(p.name) ?? []), p]);
       const m = out.get(p.name);
       if (!m) {
         out.set(p.name, { ...p, errorKinds: { ...p.errorKinds }, fallbackSignals: { ...(p.fallbackSignals ?? {}) } });
@@ -164,8 +167,11 @@ function mergePhases(inputs: readonly MergeInput[]): PhaseReport[] {
         m.good = (m.good ?? 0) + (p.good ?? 0);
         m.goodFallback = (m.goodFallback ?? 0) + (p.goodFallback ?? 0);
       }
-      if (p.outputTokens !== undefined) m.outputTokens = (m.outputTokens ?? 0) + p.outputTokens;
     }
+  }
+  for (const m of out.values()) {
+    const t = mergeTokenFigures(tokens.get(m.name) ?? [], m.completed, m.endMs - m.startMs);
+    if (t) Object.assign(m, t);
   }
   return [...out.values()];
 }
@@ -249,7 +255,10 @@ export function mergeReports(inputs: readonly MergeInput[], o: MergeOptions): Me
     series: mergeSeries(inputs),
     phases: mergePhases(inputs),
     timeline: mergeTimelines(inputs.map((x, i) => ({ offsetS: offsetsS[i] ?? 0, points: x.report.timeline }))),
-    totals,
+    totals: (() => {
+      const t = mergeTokenFigures(inputs.map((x) => x.report.totals), totals.completed, Math.max(...inputs.map((x) => offsetMs(x.report.startEpochMs) + x.report.durationMs)));
+      return t ? { ...totals, ...t } : totals;
+    })(),
     lateness: latenessReport(lateness.totalCount > 0 ? decodeHistogram(encodeHistogram(lateness), latenessMax) : createHistogram()),
   };
   const judged = reevaluate(base, o.budgets, { allowInconclusive: o.allowInconclusive, strict: o.strict === true });

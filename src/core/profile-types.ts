@@ -11,6 +11,8 @@
 import { STREAM_STAGES } from './stages.js';
 import { formatDuration, formatPercent } from './units.js';
 
+import type { MetricBudget, MetricSource, MetricStat } from './profile/metrics.js';
+
 export const LATENCY_KEYS = ['p50', 'p90', 'p95', 'p99', 'p999', 'max', 'mean'] as const;
 export type LatencyKey = (typeof LATENCY_KEYS)[number];
 
@@ -209,7 +211,18 @@ export type ErrorRateBudgetInput = { errorRate: PercentInput } & BudgetScopeInpu
 export type FallbackRateBudgetInput = { fallbackRate: PercentInput } & Omit<BudgetScopeInput, 'path'>;
 /** `">= 95%"`, `"≥ 95%"`, `"95%"` or `0.95` */
 export type GoodputBudgetInput = { goodput: PercentInput } & BudgetScopeInput;
-export type BudgetInput = LatencyBudgetInput | ErrorRateBudgetInput | FallbackRateBudgetInput | GoodputBudgetInput;
+/** `{ metric: "vllm:num_requests_waiting", max: 50 }`: one or more statistics of a scraped metric (profile/metrics.ts) */
+export type MetricBudgetInput = { metric: string; source?: string; phase?: string; abortOnFail?: boolean; window?: DurationInput; after?: DurationInput } & { [K in MetricStat]?: number };
+/** one `metrics:` entry: where and how often to scrape */
+export interface MetricSourceInput {
+  url: string;
+  preset?: string;
+  interval?: DurationInput;
+  timeout?: DurationInput;
+  name?: string;
+  keep?: string[];
+}
+export type BudgetInput = LatencyBudgetInput | ErrorRateBudgetInput | FallbackRateBudgetInput | GoodputBudgetInput | MetricBudgetInput;
 
 /** Which requests a budget looks at. Absent path: both; absent phase: every non-warmup phase. */
 export interface BudgetScope {
@@ -231,7 +244,9 @@ export type Budget =
   | ({ kind: 'errorRate'; id: string; max: number } & BudgetScope)
   | ({ kind: 'fallbackRate'; id: string; max: number } & BudgetScope)
   /** the fraction of requests that met every per-request limit of `Profile.goodput` */
-  | ({ kind: 'goodput'; id: string; min: number } & BudgetScope);
+  | ({ kind: 'goodput'; id: string; min: number } & BudgetScope)
+  /** one statistic of one scraped server metric (core/profile/metrics.ts) */
+  | MetricBudget;
 
 /** Human words for a budget: "p99 of total (fallback path, phase spike) ≤ 2s", "error rate ≤ 1%". */
 export function describeBudget(b: Budget): string {
@@ -249,6 +264,8 @@ export function describeBudget(b: Budget): string {
       return `fallback rate${suffix} ≤ ${formatPercent(b.max)}${abort}`;
     case 'goodput':
       return `goodput${suffix} ≥ ${formatPercent(b.min)}${abort}`;
+    case 'metric':
+      return `${b.stat === 'rate' ? 'rate per second' : b.stat} of ${b.metric}${suffix} ≤ ${Number(b.limit.toPrecision(6))}${abort}`;
   }
 }
 
@@ -272,6 +289,7 @@ export interface ProfileInput {
   maxRate?: number;
   phases: PhaseEntryInput[];
   budgets?: BudgetInput[];
+  metrics?: MetricSourceInput[];
 }
 
 export interface Profile {
@@ -302,6 +320,8 @@ export interface Profile {
   maxRate: number;
   phases: Phase[];
   budgets: Budget[];
+  /** server metrics endpoints scraped during the run (core/profile/metrics.ts); empty: none */
+  metrics: MetricSource[];
 }
 
 /** The goodput rule in words: "ttft ≤ 500ms, tpot ≤ 50ms, total ≤ 5s"; '' when there is none. */

@@ -9,6 +9,7 @@ import type { Counts, LatenessReport, PhaseReport, SeriesReport, TimelinePoint }
 import type { Measurements, PhaseData, SeriesData } from './budgets.js';
 import { TOTAL_STAGE, UNATTRIBUTED_STAGE } from './stages.js';
 import { fitWindows, WindowClock, WindowSet, type WindowsReport } from './windows.js';
+import { countTokens, tokenFigures, zeroTally, type RequestTokens, type TokenFigures, type TokenTally } from './tokens.js';
 
 
 export interface RecorderPhase {
@@ -55,8 +56,8 @@ export interface ObservedTimings {
   client?: ReadonlyMap<string, number>;
   /** stages with many values per request (itl: every gap between streamed tokens) */
   samples?: ReadonlyMap<string, readonly number[]>;
-  /** output tokens of a streamed response (usage.completion_tokens, else content events) */
-  outputTokens?: number;
+  /** the response's tokens (its usage, else its counted content events); absent: neither */
+  tokens?: RequestTokens;
 }
 
 export interface RecorderOptions {
@@ -68,12 +69,15 @@ export interface RecorderOptions {
 }
 
 interface PhaseState extends PhaseData {
+  tokens: TokenTally;
   errorKinds: Record<string, number>;
   fallbackSignals: Record<string, number>;
   good: number;
   goodFallback: number;
-  outputTokens: number;
 }
+
+/** the run's counts and its token figures */
+export type Totals = Counts & Partial<TokenFigures>;
 
 const zeroCounts = (): Counts => ({ scheduled: 0, sent: 0, completed: 0, errors: 0, fallback: 0, late: 0 });
 const zeroSecond = (): Second => ({ ...zeroCounts(), inFlight: 0, p50: null, p99: null });
@@ -106,7 +110,7 @@ export class Recorder {
     options: RecorderOptions = {},
   ) {
     this.goodput = Object.entries(options.goodput ?? {});
-    this.phaseStates = phases.map((p) => ({ name: p.name, warmup: p.warmup, ...zeroCounts(), scheduled: p.requests, fallbackErrors: 0, good: 0, goodFallback: 0, outputTokens: 0, errorKinds: {}, fallbackSignals: {} }));
+    this.phaseStates = phases.map((p) => ({ name: p.name, warmup: p.warmup, ...zeroCounts(), scheduled: p.requests, fallbackErrors: 0, good: 0, goodFallback: 0, tokens: zeroTally(), errorKinds: {}, fallbackSignals: {} }));
   }
 
   /** Goodput is computed only when the profile names per-request limits. */
@@ -205,8 +209,8 @@ export class Recorder {
       }
     }
     for (const stage of t.unmeasured) this.hist(stage, t.path, phase).unmeasured++;
+    countTokens(p.tokens, t.tokens);
     if (t.signals) for (const id of t.signals) p.fallbackSignals[id] = (p.fallbackSignals[id] ?? 0) + 1;
-    if (t.outputTokens !== undefined) p.outputTokens += t.outputTokens;
     if (this.goodput.length > 0 && this.isGood(total, t)) {
       p.good++;
       if (t.path === 'fallback') p.goodFallback++;
@@ -239,6 +243,19 @@ export class Recorder {
       t.errors += p.errors;
       t.fallback += p.fallback;
       t.late += p.late;
+    }
+    return t;
+  }
+
+  /** Tokens of every completed request so far. */
+  tokenTotals(): TokenTally {
+    const t = zeroTally();
+    for (const p of this.phaseStates) {
+      t.inputTokens += p.tokens.inputTokens;
+      t.outputTokens += p.tokens.outputTokens;
+      t.tokenSources.usage += p.tokens.tokenSources.usage;
+      t.tokenSources.events += p.tokens.tokenSources.events;
+      t.tokenSources.none += p.tokens.tokenSources.none;
     }
     return t;
   }
@@ -286,26 +303,34 @@ export class Recorder {
     return quantileMs(this.lateness, q);
   }
 
-  report(): { series: SeriesReport[]; phases: PhaseReport[]; timeline: TimelinePoint[]; totals: Counts; lateness: LatenessReport } {
+  /**
+   * @param durationMs the run's duration (drain included), over which the totals' throughputs are
+   * taken; without it they are taken over the schedule's duration.
+   */
+  report(durationMs?: number): { series: SeriesReport[]; phases: PhaseReport[]; timeline: TimelinePoint[]; totals: Totals; lateness: LatenessReport } {
     // key order as reports have always had it: series, phases, timeline, totals, lateness
-    const { series, phases, totals, lateness } = this.parts();
+    const { series, phases, totals, lateness } = this.parts(durationMs);
     return { series, phases, timeline: this.timeline(), totals, lateness };
   }
 
-  private parts(): { series: SeriesReport[]; phases: PhaseReport[]; totals: Counts; lateness: LatenessReport } {
+  private parts(durationMs?: number): { series: SeriesReport[]; phases: PhaseReport[]; totals: Totals; lateness: LatenessReport } {
+    const scheduleMs = this.phases.reduce((a, p) => Math.max(a, p.endMs), 0);
     return {
       series: seriesReports(this.series.values()),
       phases: this.phaseStates.map((s, i) => {
         const plan = this.phases[i] as RecorderPhase;
-        const { name, warmup, scheduled, sent, completed, errors, fallback, late, fallbackErrors, errorKinds, fallbackSignals, good, goodFallback, outputTokens } = s;
+        const { name, warmup, scheduled, sent, completed, errors, fallback, late, fallbackErrors, errorKinds, fallbackSignals, good, goodFallback, tokens } = s;
         return {
           name, warmup, model: plan.model, startMs: plan.startMs, endMs: plan.endMs, rate: plan.rate, to: plan.to, concurrency: plan.concurrency, concurrencyTo: plan.concurrencyTo,
           scheduled, sent, completed, errors, fallback, late, fallbackErrors, errorKinds, fallbackSignals,
           ...(this.goodput.length > 0 ? { good, goodFallback } : {}),
-          ...(outputTokens > 0 ? { outputTokens } : {}),
+          ...tokenFigures(tokens, completed, plan.endMs - plan.startMs),
         };
       }),
-      totals: this.totals(),
+      totals: (() => {
+        const t = this.totals();
+        return { ...t, ...tokenFigures(this.tokenTotals(), t.completed, durationMs ?? scheduleMs) };
+      })(),
       lateness: latenessReport(this.lateness),
     };
   }

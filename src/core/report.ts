@@ -6,20 +6,24 @@
 import { BudgetgateError } from './errors.js';
 import type { PathName } from './profile-types.js';
 import type { WindowsReport } from './windows.js';
+import type { ScrapeReport, ServerMetricReport, ServerSeries } from './server-metrics.js';
+import type { TokenCheck, TokenFigures } from './tokens.js';
 
 export const REPORT_SCHEMA = 'budgetgate/report@1';
 
 export type BudgetStatus = 'pass' | 'fail' | 'inconclusive';
+/** ms: latency; ratio: a fraction shown as a percentage; number: a server metric in its own unit */
+export type VerdictUnit = 'ms' | 'ratio' | 'number';
 
 export interface Verdict {
   id: string;
   /** the budget in words: "p99 of total ≤ 800ms" */
   description: string;
   status: BudgetStatus;
-  /** ms for latency budgets, a fraction for rates; null when nothing could be observed */
+  /** ms for latency budgets, a fraction for rates, the metric's own unit for metric budgets; null when nothing could be observed */
   observed: number | null;
   limit: number;
-  unit: 'ms' | 'ratio';
+  unit: VerdictUnit;
   samples: number;
   reason: string;
   /**
@@ -30,6 +34,8 @@ export interface Verdict {
   interval?: [number, number] | null;
   /** the interval straddles the limit: status follows the point estimate but the data cannot tell (absent: false) */
   borderline?: boolean;
+  /** a metric budget's metric, its source and the statistic bounded (the HTML report charts it) */
+  metric?: { source: string; name: string; stat: string };
 }
 
 export interface SeriesReport {
@@ -78,7 +84,7 @@ export interface TimelinePoint extends Counts {
   p99: number | null;
 }
 
-export interface PhaseReport extends Counts {
+export interface PhaseReport extends Counts, Partial<TokenFigures> {
   name: string;
   warmup: boolean;
   /** open: scheduled arrivals (rate → to); closed: virtual users (concurrency → concurrencyTo) */
@@ -98,8 +104,6 @@ export interface PhaseReport extends Counts {
   /** requests that met every goodput limit (present only when the profile names goodput limits) */
   good?: number;
   goodFallback?: number;
-  /** output tokens of the phase's streamed responses (present only when some were counted) */
-  outputTokens?: number;
 }
 
 export interface LatenessReport {
@@ -142,8 +146,17 @@ export interface RunResult {
   series: SeriesReport[];
   phases: PhaseReport[];
   timeline: TimelinePoint[];
-  totals: Counts;
+  /** counts, and (reports since token accounting) the run's token figures over its duration */
+  totals: Counts & Partial<TokenFigures>;
   lateness: LatenessReport;
+  /** scraped server metrics per source × metric × phase (profile `metrics:`); absent without a source */
+  serverMetrics?: ServerMetricReport[];
+  /** scrape attempts and failures per source × phase */
+  scrapes?: ScrapeReport[];
+  /** the scraped values over time, per source, at most MAX_SERIES_POINTS points each */
+  serverSeries?: ServerSeries[];
+  /** the client's token count beside the server's own counter, when a source scrapes one */
+  tokenChecks?: TokenCheck[];
   /** `budgetgate capacity`: the search's answer and every step; the fields above are the confirmation step's */
   capacity?: CapacityReport;
 }
@@ -170,7 +183,7 @@ export interface CapacityReport {
   /** the highest rate at which every budget held (0: none did) */
   rps: number;
   /** the budget that broke at the lowest broken rate above rps (null: none broke) */
-  firstBroken: { id: string; description: string; observed: number | null; limit: number; unit: 'ms' | 'ratio'; rate: number } | null;
+  firstBroken: { id: string; description: string; observed: number | null; limit: number; unit: VerdictUnit; rate: number } | null;
   steps: CapacityStep[];
   /** the confirmation step at rps held again */
   confirmed: boolean;

@@ -16,6 +16,7 @@ import type { ObservedTimings } from './recorder.js';
 import { ITL_STAGE, TOKENS_PER_S_STAGE, TPOT_STAGE, TTFT_STAGE } from './stages.js';
 import { tokensPerSecond, tpotMs, type StreamMeter } from './stream.js';
 import type { TimingExtractor } from './timing.js';
+import { usageTokens, type RequestTokens } from './tokens.js';
 
 /** What the engine kept of one request while it was in flight (its per-request slot has these). */
 export interface ResponseFacts {
@@ -38,7 +39,7 @@ export interface ResponseMeaning extends ObservedTimings {
   /** why the request counts as failed ("http 503"); undefined for a 2xx */
   error: string | undefined;
   /** output tokens of a stream (usage.completion_tokens, else content events); 0 when not streamed */
-  tokens: number;
+  streamTokens: number;
 }
 
 /**
@@ -50,10 +51,16 @@ export function interpretResponse(f: ResponseFacts, status: number, doneMs: numb
   let client: Map<string, number> | undefined;
   let samples: Map<string, number[]> | undefined;
   let tokens = 0;
+  let counted: RequestTokens | undefined;
+  let streamError: string | undefined;
   if (f.meter) {
     const r = f.meter.finish(doneMs);
     json = r.lastJson;
     tokens = r.tokens;
+    // an `error` event after the 200 (OpenAI's and llama.cpp's way to fail a stream) fails the request
+    streamError = r.error;
+    if (r.usage) counted = { input: r.usage.prompt_tokens, output: r.usage.completion_tokens, source: 'usage' };
+    else if (r.contentEvents > 0) counted = { output: r.contentEvents, source: 'events' };
     if (r.firstTokenMs !== undefined) {
       const ttft = r.firstTokenMs - f.arrival.t;
       const total = doneMs - f.arrival.t;
@@ -66,10 +73,11 @@ export function interpretResponse(f: ResponseFacts, status: number, doneMs: numb
     }
   } else if (bodyText !== undefined) {
     json = parseJson(bodyText);
+    counted = usageTokens(json);
   }
   const t = rules.extractor.extract(f.headers ?? [], f.trailers, { json, requestedModel: rules.requestedModel });
-  const error = status >= 200 && status < 300 ? undefined : `http ${status}`;
-  return { stages: t.stages, unmeasured: t.unmeasured, path: t.path, signals: t.signals, client, samples, error, tokens, ...(tokens > 0 ? { outputTokens: tokens } : {}) };
+  const error = status >= 200 && status < 300 ? streamError : `http ${status}`;
+  return { stages: t.stages, unmeasured: t.unmeasured, path: t.path, signals: t.signals, client, samples, error, streamTokens: tokens, ...(counted ? { tokens: counted } : {}) };
 }
 
 /** The path of a request that ended without a response (timeout, socket error): what its headers said, if any came. */

@@ -56,6 +56,11 @@ export interface StreamResult {
   model?: string;
   /** `data: [DONE]` was seen */
   done: boolean;
+  /**
+   * An event carried `error` (OpenAI's and llama.cpp's way to fail a stream after its 200, e.g.
+   * `{"error":{"code":500,"message":"…"}}`): "stream error 500: …". The request failed.
+   */
+  error?: string;
 }
 
 export interface StreamMeter {
@@ -109,6 +114,14 @@ function readUsage(v: unknown): StreamUsage | undefined {
   return { prompt_tokens: typeof p === 'number' && Number.isFinite(p) && p >= 0 ? p : 0, completion_tokens: c };
 }
 
+/** `{"code":500,"message":"…"}` → "stream error 500: …" (the message cut at 120 characters). */
+function streamError(e: unknown): string {
+  if (!isObj(e)) return `stream error: ${String(e).slice(0, 120)}`;
+  const code = typeof e.code === 'number' || typeof e.code === 'string' ? ` ${e.code}` : '';
+  const msg = typeof e.message === 'string' ? `: ${e.message.slice(0, 120)}` : '';
+  return `stream error${code}${msg}`;
+}
+
 export function createStreamMeter(kind: StreamKind): StreamMeter {
   const decoder = new TextDecoder('utf-8', { fatal: false });
   let line = ''; // the current line, not yet ended
@@ -126,6 +139,7 @@ export function createStreamMeter(kind: StreamKind): StreamMeter {
   let lastJson: unknown;
   let model: string | undefined;
   let done = false;
+  let error: string | undefined;
 
   function onData(text: string, tMs: number): void {
     if (text === '[DONE]') {
@@ -139,6 +153,7 @@ export function createStreamMeter(kind: StreamKind): StreamMeter {
       return;
     }
     if (!isObj(json)) return;
+    if (json.error !== undefined && json.error !== null && error === undefined) error = streamError(json.error);
     lastJson = json;
     if (nonEmpty(json.model)) model = json.model as string;
     const u = readUsage(json.usage);
@@ -229,6 +244,7 @@ export function createStreamMeter(kind: StreamKind): StreamMeter {
         done,
       };
       if (usage !== undefined) result.usage = usage;
+      if (error !== undefined) result.error = error;
       if (lastJson !== undefined) result.lastJson = lastJson;
       if (model !== undefined) result.model = model;
       return result;

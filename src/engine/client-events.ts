@@ -5,7 +5,7 @@
  */
 import { createStreamMeter, type StreamKind } from '../core/stream.js';
 import type { HookedClient } from './autocannon-hook.js';
-import { wantsClose, type Connection, type Slot } from './connection-pool.js';
+import { keepAliveTimeoutMs, wantsClose, type Connection, type Slot } from './connection-pool.js';
 import { decodeBody } from './body-decode.js';
 
 /** Bodies are kept only when a rule reads them, and only this much: bounded memory per request. */
@@ -28,15 +28,20 @@ export function listen(client: HookedClient, s: Connection, sink: ClientEventSin
   client.on('headers', (info) => {
     const slot = s.slot;
     s.closing = wantsClose(info);
+    s.keepAliveMs = keepAliveTimeoutMs(info.headers);
     if (!slot) return;
     slot.headers = info.headers;
-    if (sink.stream && isEventStream(info.headers)) slot.meter = createStreamMeter(sink.stream.kind);
-    else if (sink.readBody) {
+    const type = contentType(info.headers);
+    if (sink.stream && type.includes('text/event-stream')) slot.meter = createStreamMeter(sink.stream.kind);
+    // a JSON body is kept (bounded) for its `usage` too: token accounting (core/tokens.ts)
+    else if (sink.readBody || type.includes('json')) {
       slot.body = [];
       slot.bodyBytes = 0;
     }
   });
   client.on('response', (status: number) => {
+    s.afterResponse = true;
+    s.onSocket++;
     const slot = s.slot;
     if (!slot) return;
     s.slot = undefined;
@@ -62,9 +67,9 @@ export function bodyText(slot: Slot): string | undefined {
   return slot.body && slot.body.length > 0 ? decodeBody(slot.headers ?? [], slot.body) : undefined;
 }
 
-function isEventStream(h: string[]): boolean {
+function contentType(h: string[]): string {
   for (let i = 0; i + 1 < h.length; i += 2) {
-    if ((h[i] as string).toLowerCase() === 'content-type') return (h[i + 1] as string).toLowerCase().includes('text/event-stream');
+    if ((h[i] as string).toLowerCase() === 'content-type') return (h[i + 1] as string).toLowerCase();
   }
-  return false;
+  return '';
 }

@@ -17,6 +17,40 @@ export interface Slot extends ResponseFacts {
   /** the kept body chunks (only when a rule reads the body) */
   body?: Buffer[];
   bodyBytes?: number;
+  /** it went out on a socket that had already carried a response (see resendable) */
+  reused: boolean;
+  /** it was sent again on a fresh connection once already */
+  resent?: boolean;
+  /** the reused socket failed (reset) under it: send it again when the new socket is ready */
+  resendPending?: boolean;
+}
+
+/**
+ * A connection idle for longer than the server's advertised `Keep-Alive: timeout=N` minus this is
+ * not reused: the server may close it at the moment the request goes out, and a request on a socket
+ * the server closes unread is lost ("connection closed"). It goes on a fresh connection instead.
+ * undici keeps the same 1 s margin (test/engine/keepalive.test.ts).
+ */
+export const KEEP_ALIVE_MARGIN_MS = 1000;
+
+/**
+ * A request lost on a reused keep-alive connection before any byte of its response came back may be
+ * sent again once on a fresh connection (curl: "Connection died, retrying a fresh connect"): the
+ * server closed the socket without reading it (llama.cpp's server closes it after every streamed
+ * response while its headers say keep-alive). Not after a timeout, and not twice.
+ */
+export function resendable(slot: Pick<Slot, 'reused' | 'resent' | 'headers'>): boolean {
+  return slot.reused && slot.resent !== true && slot.headers === undefined;
+}
+
+/** `Keep-Alive: timeout=5, max=100` → 5000; undefined without the header or a timeout in it. */
+export function keepAliveTimeoutMs(h: string[]): number | undefined {
+  for (let i = 0; i + 1 < h.length; i += 2) {
+    if ((h[i] as string).toLowerCase() !== 'keep-alive') continue;
+    const m = /(?:^|[,\s])timeout\s*=\s*(\d+(?:\.\d+)?)/i.exec(h[i + 1] as string);
+    return m ? Number(m[1]) * 1000 : undefined;
+  }
+  return undefined;
 }
 
 export interface Connection {
@@ -30,6 +64,14 @@ export interface Connection {
   /** given an arrival while cold: it is sent once the socket connects */
   reserved: { arrival: Arrival; waited: boolean } | undefined;
   idle: boolean;
+  /** the server's advertised keep-alive timeout (ms), from the last response's Keep-Alive header */
+  keepAliveMs: number | undefined;
+  /** run time the connection last became idle */
+  idleSince: number;
+  /** responses completed on the current socket */
+  onSocket: number;
+  /** the last call of ready() followed a response on this socket (else: a new socket) */
+  afterResponse: boolean;
 }
 
 export class ConnectionPool {
@@ -39,7 +81,7 @@ export class ConnectionPool {
 
   /** A new client, cold until it is first given an arrival. */
   add(client: HookedClient, control: ClientControl): Connection {
-    const s: Connection = { client, send: () => {}, control, closing: false, slot: undefined, reserved: undefined, idle: true };
+    const s: Connection = { client, send: () => {}, control, closing: false, slot: undefined, reserved: undefined, idle: true, keepAliveMs: undefined, idleSince: 0, onSocket: 0, afterResponse: false };
     this.byClient.set(client, s);
     this.cold.push(s);
     return s;
@@ -53,11 +95,16 @@ export class ConnectionPool {
     return this.byClient.values();
   }
 
-  /** A free connection: the hottest warm one, else the longest-cold one. */
-  take(): Connection | undefined {
+  /**
+   * A free connection: the hottest warm one, else the longest-cold one. A warm one idle close to
+   * the server's keep-alive timeout (at run time `nowMs`) reconnects rather than race its close.
+   */
+  take(nowMs: number): Connection | undefined {
     while (this.warm.length > 0) {
       const s = this.warm.pop() as Connection;
-      if (s.idle && !s.slot) return s;
+      if (!s.idle || s.slot) continue;
+      if (s.keepAliveMs !== undefined && nowMs - s.idleSince >= s.keepAliveMs - KEEP_ALIVE_MARGIN_MS) s.control.park();
+      return s;
     }
     while (this.cold.length > 0) {
       const s = this.cold.shift() as Connection;
@@ -66,10 +113,11 @@ export class ConnectionPool {
     return undefined;
   }
 
-  /** Free with its socket open. */
-  rest(s: Connection): void {
+  /** Free with its socket open, from run time `nowMs`. */
+  rest(s: Connection, nowMs: number): void {
     if (!s.idle) {
       s.idle = true;
+      s.idleSince = nowMs;
       this.warm.push(s);
     }
   }

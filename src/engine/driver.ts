@@ -20,7 +20,7 @@ import type { TimingExtractor } from '../core/timing.js';
 import { hookClient, type HookedClient } from './autocannon-hook.js';
 import { bodyText, listen, type ClientEventSink } from './client-events.js';
 import { ClosedUsers, isClosedArrival } from './closed-users.js';
-import { ConnectionPool, type Connection, type Slot } from './connection-pool.js';
+import { ConnectionPool, resendable, type Connection, type Slot } from './connection-pool.js';
 import { Pacer, nodeTimer } from './pacer.js';
 
 export { EARLY_MS } from './pacer.js';
@@ -170,7 +170,7 @@ class Driving implements ClientEventSink {
 
   /** The pacer's arrival leaves now if a connection is free. */
   private release(a: Arrival): boolean {
-    const s = this.pool.take();
+    const s = this.pool.take(this.now());
     if (s) this.dispatch(s, a, false);
     return s !== undefined;
   }
@@ -182,7 +182,7 @@ class Driving implements ClientEventSink {
 
   private fillClosed(): void {
     for (let a = this.closedArrival(); a; a = this.closedArrival()) {
-      const s = this.pool.take();
+      const s = this.pool.take(this.now());
       if (!s) {
         this.users.done(a); // no connection free: give the user back; the next completion refills
         return;
@@ -207,7 +207,7 @@ class Driving implements ClientEventSink {
     const t = this.now();
     const closed = isClosedArrival(arrival);
     if (closed) arrival.t = t;
-    s.slot = { arrival, sentMs: t, headers: undefined };
+    s.slot = { arrival, sentMs: t, headers: undefined, reused: s.onSocket > 0 };
     s.idle = false;
     this.inFlight++;
     this.o.recorder.sent(arrival.phase, arrival.t, t, !closed && (waited || t - arrival.t > LATE_AFTER_MS));
@@ -219,10 +219,23 @@ class Driving implements ClientEventSink {
     const s = this.pool.get(client);
     if (!s) return;
     s.send = write;
+    const fresh = !s.afterResponse;
+    s.afterResponse = false;
+    if (fresh) s.onSocket = 0;
+    if (s.slot && fresh && (s.slot.resendPending === true || (resendable(s.slot) && this.now() - s.slot.sentMs < this.o.timeoutMs * 0.99))) {
+      // the server closed a reused keep-alive connection before answering: it never read the
+      // request. Sent again, once, on the new socket, as curl does (connection-pool.ts resendable);
+      // its latency still counts from the intended time.
+      s.slot.resent = true;
+      s.slot.resendPending = false;
+      write();
+      return;
+    }
     if (s.slot) {
       // autocannon reconnected under a request that never got its response: after a timeout it
-      // reconnects before emitting 'timeout', and a server that closes the socket emits 'end'.
-      this.fail(s, this.now() - s.slot.sentMs >= this.o.timeoutMs * 0.99 ? 'timeout' : 'connection closed');
+      // reconnects before emitting 'timeout', and a server that closes the socket emits 'end'; a
+      // stream that carried an error event before the server hung up failed for that reason
+      this.fail(s, this.now() - s.slot.sentMs >= this.o.timeoutMs * 0.99 ? 'timeout' : (s.slot.meter?.finish(this.now()).error ?? 'connection closed'));
     }
     if (s.closing && !s.reserved) {
       // the server said Connection: close: this socket takes no further request
@@ -243,7 +256,7 @@ class Driving implements ClientEventSink {
       const closed = this.closedArrival();
       if (closed) return this.dispatch(s, closed, false);
     }
-    this.pool.rest(s);
+    this.pool.rest(s, this.now());
     this.maybeFinish();
   }
 
@@ -262,6 +275,11 @@ class Driving implements ClientEventSink {
   }
 
   connError(s: Connection, err: NodeJS.ErrnoException): void {
+    if (s.slot && resendable(s.slot) && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
+      // as for a close (see ready()): autocannon reconnects at once, and ready() sends it again
+      s.slot.resendPending = true;
+      return;
+    }
     this.fail(s, err.code ?? err.message ?? 'connection error');
     this.park(s);
   }

@@ -26,6 +26,12 @@ export interface ProbeRequest {
   body: string | undefined;
   timeoutMs: number;
   tls?: ProbeTls;
+  /**
+   * Read the response to its end (within the timeout) instead of hanging up after the headers: when
+   * server metrics are scraped, a server must have finished and counted the probe's work (llama.cpp
+   * counts a cancelled stream's tokens when it notices the hang-up) before the counters' baseline.
+   */
+  drain?: boolean;
 }
 
 export interface ProbeResult {
@@ -75,13 +81,33 @@ function send(r: ProbeRequest, timeoutMs: number): Promise<IncomingMessage> {
       agent: false as const,
       ...(https ? { rejectUnauthorized: r.tls?.insecure !== true, ...(r.tls?.ca !== undefined ? { ca: r.tls.ca } : {}) } : {}),
     };
+    let got: IncomingMessage | undefined;
     const req = (https ? httpsRequest : httpRequest)(u, options, (res) => {
+      res.on('error', () => {});
+      if (r.drain === true) {
+        got = res;
+        res.resume();
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve(res);
+        });
+        res.on('close', () => {
+          clearTimeout(timer);
+          resolve(res);
+        });
+        return;
+      }
       clearTimeout(timer);
       resolve(res);
-      res.on('error', () => {});
       res.destroy(); // status and headers are all the probe needs
     });
-    const timer = setTimeout(() => req.destroy(new ProbeTimeout()), timeoutMs);
+    const timer = setTimeout(() => {
+      // a drained response that is still streaming at the deadline is answer enough
+      if (got) {
+        resolve(got);
+        got.destroy();
+      } else req.destroy(new ProbeTimeout());
+    }, timeoutMs);
     req.on('error', (e) => {
       clearTimeout(timer);
       reject(e);

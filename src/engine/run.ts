@@ -17,6 +17,10 @@ import { BudgetgateError } from '../core/errors.js';
 import { scheduleId, shardArrivals, shardPlan, type Shard } from '../core/shard.js';
 import type { Profile } from '../core/profile-types.js';
 import { drive, type Tick } from './driver.js';
+import { createScraper } from './scraper.js';
+import { ServerMetricsRecorder } from '../core/server-metrics.js';
+import { METRIC_PRESETS } from '../core/metric-presets.js';
+import { tokenChecks } from '../core/tokens.js';
 import { probe, type ProbeTls } from './probe.js';
 
 export interface EngineRunOptions {
@@ -137,8 +141,9 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
   const nextBody = bodySource(profile, o.promptItems); // before the probe: a missing dataset sends nothing
   const body = requestBody(profile.target.body);
   const request = { url: o.url, method: profile.target.method, headers: profile.target.headers, body, timeoutMs: profile.target.timeoutMs };
-  // the probe is where an https target's certificate is verified (see probe.ts)
-  if (!o.skipProbe) await probe({ ...request, ...(o.tls !== undefined ? { tls: o.tls } : {}) }, redact);
+  // the probe is where an https target's certificate is verified (see probe.ts); with server metrics
+  // scraped it reads its response to the end, so the server has counted its work before the baseline
+  if (!o.skipProbe) await probe({ ...request, drain: profile.metrics.length > 0, ...(o.tls !== undefined ? { tls: o.tls } : {}) }, redact);
 
   // a shard computes the whole schedule and keeps its own requests of it (see core/shard.ts)
   const whole = planSchedule(profile.phases);
@@ -149,14 +154,22 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
     scheduleId: scheduleId(profile),
   };
   const recorder = new Recorder(plan.phases, { goodput: profile.goodput });
-  const watch = new AbortWatch(profile.budgets, plan.phases);
+  const server = serverRecorder(profile, plan.phases);
+  const watch = new AbortWatch(profile.budgets, plan.phases, server ? (from, to) => server.window(from, to) : undefined);
   const extractor = compileTimings(profile.timings, profile.fallback, budgetStages(profile));
   const startedAt = (o.wallClock ?? (() => new Date()))();
   const epochClock = o.epochClock ?? Date.now;
+  const clock = o.clock ?? (() => performance.now());
+  let driveStart: number | undefined;
+  // scrape times are run times; the baseline, taken before t = 0, is filed just before it
+  const scraper = server ? createScraper(profile.metrics, profile.budgets, server, () => (driveStart === undefined ? -0.001 : clock() - driveStart)) : undefined;
+  // the counters' baseline: one scrape of each source before anything is sent (bounded by its timeout)
+  await scraper?.baseline();
   if (o.startAt !== undefined) await waitUntil(o.startAt, epochClock, [o.signal, o.hardSignal]);
   const startEpochMs = epochClock();
-  const clock = o.clock ?? (() => performance.now());
-  const driveStart = clock();
+  driveStart = clock();
+  const t0 = driveStart;
+  scraper?.begin();
   // Checkpoints: the report so far, from the recorder's non-mutating snapshot (the live per-second
   // percentiles keep accumulating). Budgets are evaluated on the data so far, labelled by
   // interrupted + checkpoint; the final report replaces it.
@@ -170,15 +183,16 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
   } as const;
   const snapshot = (): RunResult => ({
     ...header,
-    durationMs: clock() - driveStart,
+    durationMs: clock() - t0,
     verdict: 'fail',
     interrupted: true,
     reason: 'checkpoint: the run was still under way when this was written',
     ...schedule,
     startEpochMs,
     checkpoint: true,
-    budgets: evaluateBudgets(profile.budgets, recorder.measurements()),
+    budgets: evaluateBudgets(profile.budgets, { ...recorder.measurements(), ...(server ? { server: server.data() } : {}) }),
     ...recorder.snapshot(),
+    ...(server ? serverParts(server, profile, recorder) : {}),
   });
   const checkpointMs = o.checkpointMs ?? 60_000;
   const checkpointTimer =
@@ -207,10 +221,15 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
     requestedModel: requestedModel(profile.target.body),
     nextBody,
     watch: watch.active ? watch : undefined,
-  }).finally(() => clearInterval(checkpointTimer));
+  }).finally(() => {
+    clearInterval(checkpointTimer);
+    scraper?.stop();
+  });
+  await scraper?.finish();
 
-  const parts = recorder.report();
-  const d = decide(evaluateBudgets(profile.budgets, recorder.measurements()), { interrupted: outcome.interrupted, aborted: outcome.aborted?.verdict, totals: parts.totals }, { allowInconclusive: o.allowInconclusive === true, strict: o.strict === true });
+  const parts = recorder.report(outcome.durationMs);
+  const measured = { ...recorder.measurements(), ...(server ? { server: server.data() } : {}) };
+  const d = decide(evaluateBudgets(profile.budgets, measured), { interrupted: outcome.interrupted, aborted: outcome.aborted?.verdict, totals: parts.totals }, { allowInconclusive: o.allowInconclusive === true, strict: o.strict === true });
   return {
     ...header,
     durationMs: outcome.durationMs,
@@ -222,5 +241,19 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
     ...schedule,
     startEpochMs,
     ...parts,
+    ...(server ? serverParts(server, profile, recorder) : {}),
   };
+}
+
+/** The recorder of scraped metrics, when the profile scrapes any; it keeps as much history as early abort needs. */
+function serverRecorder(profile: Profile, phases: readonly { name: string; startMs: number; endMs: number }[]): ServerMetricsRecorder | undefined {
+  if (profile.metrics.length === 0) return undefined;
+  const windowMs = Math.max(0, ...profile.budgets.map((b) => (b.kind === 'metric' && b.abort ? b.abort.windowMs : 0)));
+  const sources = profile.metrics.map((s) => ({ name: s.name, url: s.url, units: new Map((s.preset ? METRIC_PRESETS[s.preset].metrics : []).map((m) => [m.name, m.unit])) }));
+  return new ServerMetricsRecorder(sources, phases, windowMs);
+}
+
+function serverParts(server: ServerMetricsRecorder, profile: Profile, recorder: Recorder): Pick<RunResult, 'serverMetrics' | 'scrapes' | 'serverSeries' | 'tokenChecks'> {
+  const data = server.data();
+  return { serverMetrics: [...data.metrics], scrapes: [...data.scrapes], serverSeries: server.timeSeries(), tokenChecks: tokenChecks(profile.metrics, data.metrics, recorder.tokenTotals()) };
 }

@@ -1,4 +1,6 @@
 /** Number formatting shared by the renderers. */
+import type { VerdictUnit } from '../core/report.js';
+
 export function ms(x: number | null | undefined): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return '—';
   if (x >= 10_000) return `${(x / 1000).toFixed(1)}s`;
@@ -13,12 +15,22 @@ export function percent(x: number | null | undefined): string {
   return `${Number((x * 100).toFixed(2))}%`;
 }
 
-export function observedText(v: { observed: number | null; unit: 'ms' | 'ratio' }): string {
-  return v.unit === 'ms' ? ms(v.observed) : percent(v.observed);
+/** a plain number in a server metric's own unit, to six significant digits: "57", "0.912", "1.2e+06" */
+export function plain(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '—';
+  return String(Number(x.toPrecision(6)));
 }
 
-export function limitText(v: { limit: number; unit: 'ms' | 'ratio' }): string {
-  return v.unit === 'ms' ? ms(v.limit) : percent(v.limit);
+function inUnit(x: number | null, unit: VerdictUnit): string {
+  return unit === 'ms' ? ms(x) : unit === 'number' ? plain(x) : percent(x);
+}
+
+export function observedText(v: { observed: number | null; unit: VerdictUnit }): string {
+  return inUnit(v.observed, v.unit);
+}
+
+export function limitText(v: { limit: number; unit: VerdictUnit }): string {
+  return inUnit(v.limit, v.unit);
 }
 
 /** a percentile verdict's 95% interval, "412ms–430ms"; a dash when it has none (rates, mean, max, old reports) */

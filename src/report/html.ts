@@ -18,6 +18,7 @@ import { asView, type ReportView } from './view.js';
 import { STAGES_CSS, stageCharts, type StageChart, stagesSectionHtml, timeSplit, timeSplitSectionHtml } from './html/stages.js';
 import { STAGE_CLIENT_JS } from './html/stage-client.js';
 import { throughputText } from './throughput.js';
+import { SERVER_HEADERS, scrapeProblems, serverMetricRows, tokenCheckLines } from './server-metrics.js';
 
 export interface ChartLib {
   /** uPlot's IIFE build (defines the global `uPlot`) */
@@ -75,10 +76,50 @@ function htmlTable(headers: readonly string[], rows: readonly (readonly string[]
 }
 const td = (s: string, cls = ''): string => `<td${cls ? ` class="${cls}"` : ''}>${esc(s)}</td>`;
 
+/**
+ * One chart per budgeted server metric: its scraped values over time (a gauge's value, a counter's
+ * rate per second, a histogram's mean since the previous scrape; see core/server-metrics.ts) on the
+ * left axis, p99 of total per second on the right, on one time axis (the union of scrape times and
+ * timeline seconds, each series null where it has no point), with the limit drawn when it is in the
+ * plotted quantity's terms (max, mean, last, rate).
+ */
+export function serverCharts(r: RunResult): { title: string; unit: string; limit: number | null; t: number[]; metric: (number | null)[]; p99: (number | null)[] }[] {
+  const out: ReturnType<typeof serverCharts> = [];
+  const seen = new Set<string>();
+  for (const v of r.budgets) {
+    const m = v.metric;
+    if (!m || seen.has(`${m.source}|${m.name}|${m.stat}`)) continue;
+    seen.add(`${m.source}|${m.name}|${m.stat}`);
+    const series = r.serverSeries?.find((s) => s.source === m.source);
+    const points = (series?.points ?? []).filter((p) => p.values[m.name] !== undefined);
+    const byT = new Map<number, { metric: number | null; p99: number | null }>();
+    for (const p of points) byT.set(Math.max(0, p.t) / 1000, { metric: p.values[m.name] ?? null, p99: null });
+    for (const p of r.timeline) {
+      const e = byT.get(p.t / 1000) ?? { metric: null, p99: null };
+      e.p99 = typeof p.p99 === 'number' ? p.p99 : null;
+      byT.set(p.t / 1000, e);
+    }
+    const t = [...byT.keys()].sort((a, b) => a - b);
+    const kind = r.serverMetrics?.find((x) => x.source === m.source && x.name === m.name)?.kind;
+    const unit = r.serverMetrics?.find((x) => x.source === m.source && x.name === m.name)?.unit ?? '';
+    const shown = kind === 'counter' ? `${unit || 'increase'} / s` : kind === 'histogram' ? `mean ${unit}` : unit;
+    out.push({
+      title: `${m.name} (${m.source}) — ${v.description}`,
+      unit: shown,
+      limit: ['max', 'mean', 'last', 'rate'].includes(m.stat) ? v.limit : null,
+      t,
+      metric: t.map((x) => byT.get(x)?.metric ?? null),
+      p99: t.map((x) => byT.get(x)?.p99 ?? null),
+    });
+  }
+  return out;
+}
+
 export function chartData(view: ReportView, stages: readonly StageChart[] = stageCharts(view.report)): unknown {
   const r = view.report;
   const tl = r.timeline;
   return {
+    server: serverCharts(r),
     percentiles: percentileCurves(view),
     timeline: {
       t: tl.map((p) => p.t / 1000),
@@ -95,6 +136,22 @@ export function chartData(view: ReportView, stages: readonly StageChart[] = stag
     phases: r.phases.map((p) => ({ name: p.name, warmup: p.warmup, start: p.startMs / 1000, end: p.endMs / 1000 })),
     stageCharts: stages,
   };
+}
+
+function serverSectionHtml(r: RunResult): string {
+  const charts = serverCharts(r);
+  const rows = serverMetricRows(r);
+  if (charts.length === 0 && rows.length === 0) return '';
+  const divs = charts.map((c, i) => `<h3>${esc(c.title)}</h3>\n<div class="chart" id="chart-server-${i}"></div>`).join('\n');
+  const table = rows.length > 0 ? htmlTable(SERVER_HEADERS, rows.map((row) => row.map((x, i) => td(x, i >= 4 ? 'num' : '')))) : '';
+  const notes = [...scrapeProblems(r), ...tokenCheckLines(r)].map((n) => `<p class="note">${esc(n)}</p>`).join('\n');
+  return `<section><h2>Server metrics</h2>
+<p class="note">Each budgeted server metric as scraped (left axis) beside p99 of total per second (right axis); bands are phases.</p>
+${divs}
+${table}
+${notes}
+</section>
+`;
 }
 
 export function renderHtml(x: RunResult | ReportView, o: HtmlOptions): string {
@@ -153,7 +210,7 @@ ${stagesSectionHtml(stages)}${timeSplitSectionHtml(timeSplit(r))}<section><h2>La
 <section><h2>Latency over time</h2>
 <p class="note">p50 and p99 of total over the requests that completed in each second.</p>
 <div class="chart" id="chart-p99"></div></section>
-<section><h2>Errors and fallbacks over time</h2>
+${serverSectionHtml(r)}<section><h2>Errors and fallbacks over time</h2>
 <div class="chart" id="chart-errors"></div></section>
 <section><h2>Series</h2>
 ${series}

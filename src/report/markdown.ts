@@ -7,6 +7,7 @@ import type { RunResult, Verdict } from '../core/report.js';
 import type { PolicyOptions } from '../core/verdict.js';
 import { intervalText, limitText, ms, observedText, percent, stageValue } from './format.js';
 import { asView, type ReportView } from './view.js';
+import { SERVER_HEADERS, TOKEN_HEADERS, scrapeProblems, serverMetricRows, tokenCheckLines, tokenRows, tokenSummary } from './server-metrics.js';
 
 /** A table cell: pipes and newlines would break the row; backslash-escaping the pipe is the GFM way. */
 function cell(s: string): string {
@@ -84,9 +85,23 @@ export function renderMarkdown(x: RunResult | ReportView, policy?: Partial<Polic
       new Set([1, 2, 3, 4, 5, 6, 7]),
     ),
   );
+  const tokens = tokenRows(r);
+  if (tokens.length > 0) {
+    out.push('', '### Tokens', '', 'From each response’s `usage`, else its counted content events; rates over the phase, the total over the run.', '');
+    out.push(mdTable(TOKEN_HEADERS, tokens, new Set([1, 2, 4, 5, 6])));
+  }
+  if (r.serverMetrics !== undefined) {
+    out.push('', '### Server metrics', '');
+    const rows = serverMetricRows(r);
+    out.push(rows.length > 0 ? mdTable(SERVER_HEADERS, rows, new Set([4, 5, 6, 7, 8, 9, 10, 11, 12])) : 'No metric was scraped.');
+    const notes = [...scrapeProblems(r), ...tokenCheckLines(r)];
+    if (notes.length > 0) out.push('', ...notes.map((n) => `- ${n}`));
+  }
   const t = r.totals;
   out.push('');
   out.push(`Sent ${t.sent}/${t.scheduled} (late ${t.late}), ok ${t.completed}, errors ${t.errors}, fallback ${t.fallback} (${percent(view.fallbackShare)}); send lateness p50 ${ms(r.lateness.p50)}, p99 ${ms(r.lateness.p99)}.`);
+  const tokenLine = tokenSummary(r);
+  if (tokenLine !== undefined) out.push('', `${tokenLine[0]?.toUpperCase() ?? ''}${tokenLine.slice(1)}.`);
   return `${out.join('\n')}\n`;
 }
 

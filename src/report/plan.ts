@@ -48,6 +48,14 @@ export function renderPlan(profile: Profile, plan: Plan, target: string): string
   );
   const closed = plan.phases.some((p) => p.model === 'closed');
   out.push(`  total ${plan.requests} requests over ${formatDuration(plan.durationMs)}${closed ? ', plus whatever the closed phases send' : ''}`);
+  if (profile.metrics.length > 0) {
+    out.push('');
+    out.push('Server metrics');
+    for (const m of profile.metrics) {
+      const what = [m.preset ? `preset ${m.preset}` : '', m.keep.length > 0 ? `keep ${m.keep.join(', ')}` : ''].filter(Boolean).join('; ');
+      out.push(`  ${m.name}: ${m.url} every ${formatDuration(m.intervalMs)} (timeout ${formatDuration(m.timeoutMs)})${what ? `, ${what}` : ''}`);
+    }
+  }
   out.push('');
   out.push('Budgets');
   if (profile.budgets.length === 0) out.push('  (none: the run passes when the load is delivered)');

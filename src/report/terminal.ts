@@ -6,6 +6,7 @@ import { intervalText, limitText, ms, observedText, percent, stageValue } from '
 import { table } from './table.js';
 import { asView, type ReportView } from './view.js';
 import { throughputText } from './throughput.js';
+import { SERVER_HEADERS, TOKEN_HEADERS, scrapeProblems, serverMetricRows, tokenCheckLines, tokenRows, tokenSummary } from './server-metrics.js';
 
 export interface TerminalOptions {
   color: boolean;
@@ -80,6 +81,20 @@ export function renderTerminal(x: RunResult | ReportView, o: TerminalOptions): s
       ]),
     ),
   );
+  const tokens = tokenRows(r);
+  if (tokens.length > 0) {
+    out.push('');
+    out.push(c.bold('Tokens') + c.dim('  (from each response’s usage, else its counted content events; rates over the phase, the total over the run)'));
+    out.push(table(TOKEN_HEADERS.map((h, i) => ({ header: h, ...(i === 1 || i === 2 || i >= 4 ? { align: 'right' as const } : {}) })), tokens));
+  }
+  const server = serverMetricRows(r);
+  if (r.serverMetrics !== undefined) {
+    out.push('');
+    out.push(c.bold('Server metrics') + c.dim('  (scraped; counters: increase and rate; histograms: observations added, mean and quantiles in their unit)'));
+    if (server.length > 0) out.push(table(SERVER_HEADERS.map((h, i) => ({ header: h, ...(i >= 4 ? { align: 'right' as const } : {}) })), server));
+    for (const line of scrapeProblems(r)) out.push(c.yellow(line));
+    for (const line of tokenCheckLines(r)) out.push(c.dim(line));
+  }
   out.push('');
   // a shard judged its own requests only: the whole run's verdict is budgetgate merge's
   out.push(c.bold('Budgets') + (view.shard ? c.yellow(`  partial (${view.shard}): this shard's requests only; budgetgate merge judges the whole`) : ''));
@@ -105,6 +120,8 @@ export function renderTerminal(x: RunResult | ReportView, o: TerminalOptions): s
         `send lateness p50 ${ms(r.lateness.p50)} p99 ${ms(r.lateness.p99)}`,
     ),
   );
+  const tokenLine = tokenSummary(r);
+  if (tokenLine !== undefined) out.push(c.dim(tokenLine));
   // the figures compared across tools, just above the verdict (which stays the last line, for CI greps)
   out.push(throughputText(view.throughput));
   const head = d.verdict === 'pass' ? c.green.bold('PASS') : c.red.bold('FAIL');

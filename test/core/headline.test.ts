@@ -35,7 +35,7 @@ describe('headline figures', () => {
       tokens.forEach((n, i) => {
         rec.due(i);
         rec.sent(0, i, i, false);
-        rec.completed(0, i, i + 50, { stages: new Map(), unmeasured: [], path: 'primary', outputTokens: n });
+        rec.completed(0, i, i + 50, { stages: new Map(), unmeasured: [], path: 'primary', tokens: { output: n, source: 'events' } });
       });
       return { schema: REPORT_SCHEMA, tool: { name: 'budgetgate', version: 't' }, profile: 'p', target: 'x', arrivals: 'uniform', startedAt: '2026-01-01T00:00:00.000Z', durationMs: 1000, verdict: 'pass', interrupted: false, budgets: [], scheduleId: 's', startEpochMs: 0, ...rec.report() };
     };

@@ -99,7 +99,9 @@ describe('mergeReports: what merges', () => {
     // the merged hdr decodes to the same histogram
     expect(quantileMs(decodeHistogram(total?.hdr ?? '', total?.max), 0.5)).toBe(quantileMs(one, 0.5));
     expect(m.series.find((s) => s.stage === 'queue')?.count).toBe(9);
-    expect(m.totals).toEqual({ scheduled: 12, sent: 12, completed: 9, errors: 3, fallback: 0, late: 0 });
+    expect(m.totals).toMatchObject({ scheduled: 12, sent: 12, completed: 9, errors: 3, fallback: 0, late: 0 });
+    // token figures add too: none of these responses carried a count
+    expect(m.totals.tokenSources).toEqual({ usage: 0, events: 0, none: 9 });
     expect(m.phases[0]?.errorKinds).toEqual({ 'http 503': 3 });
     expect(m.shard).toBeUndefined();
     expect(m.budgets.map((v) => [v.id, v.status, v.samples])).toEqual([

@@ -27,6 +27,8 @@ const placements: Record<Section, [(m: Record<string, unknown>) => Record<string
   errorRateBudget: [(m) => ({ name: 'p', phases: [phase], budgets: [m] }), 'budgets[0]'],
   fallbackRateBudget: [(m) => ({ name: 'p', phases: [phase], budgets: [m] }), 'budgets[0]'],
   goodputBudget: [(m) => ({ name: 'p', phases: [phase], budgets: [m] }), 'budgets[0]'],
+  metricSource: [(m) => ({ name: 'p', phases: [phase], metrics: [m] }), 'metrics[0]'],
+  metricBudget: [(m) => ({ name: 'p', phases: [phase], metrics: [{ url: 'http://127.0.0.1:1/metrics' }], budgets: [m] }), 'budgets[0]'],
 };
 
 const unknownAt = (doc: unknown, path: string): string[] => {
@@ -47,7 +49,7 @@ describe('PROFILE_KEYS: the accepted keys per section', () => {
 
   it.each(Object.keys(placements) as Section[])('sad: a key not listed for %s is refused there', (section) => {
     const [place, path] = placements[section];
-    const kind = { latencyBudget: 'stage', errorRateBudget: 'errorRate', fallbackRateBudget: 'fallbackRate', goodputBudget: 'goodput' }[section as string];
+    const kind = { latencyBudget: 'stage', errorRateBudget: 'errorRate', fallbackRateBudget: 'fallbackRate', goodputBudget: 'goodput', metricBudget: 'metric' }[section as string];
     const m: Record<string, unknown> = kind === undefined ? { bogusKey: 1 } : { [kind]: null, bogusKey: 1 };
     expect(unknownAt(place(m), path)).toEqual(["unknown key 'bogusKey'"]);
   });

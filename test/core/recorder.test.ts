@@ -59,10 +59,23 @@ function scripted(): Recorder {
 describe('Recorder: counts', () => {
   it('happy: phases count what happened in each phase; scheduled comes from the plan', () => {
     const { phases } = scripted().report();
-    expect(phases).toEqual([
+    expect(phases).toMatchObject([
       { name: 'warm', warmup: true, model: 'open', startMs: 0, endMs: 1000, rate: 2, to: 2, concurrency: 0, concurrencyTo: 0, scheduled: 2, sent: 2, completed: 1, errors: 1, fallback: 0, late: 0, fallbackErrors: 0, errorKinds: { 'http 503': 1 }, fallbackSignals: {} },
       { name: 'steady', warmup: false, model: 'open', startMs: 1000, endMs: 3000, rate: 2, to: 3, concurrency: 0, concurrencyTo: 0, scheduled: 5, sent: 4, completed: 3, errors: 1, fallback: 1, late: 2, fallbackErrors: 1, errorKinds: { timeout: 1 }, fallbackSignals: {} },
     ]);
+  });
+
+  it('happy: tokens per phase from usage or counted events, with throughputs over the phase and the run', () => {
+    const r = new Recorder(PHASES);
+    const t = (tokens?: { input?: number; output: number; source: 'usage' | 'events' }) => ({ stages: new Map(), unmeasured: [], path: 'primary' as const, ...(tokens ? { tokens } : {}) });
+    r.completed(1, 1000, 1100, t({ input: 10, output: 20, source: 'usage' }));
+    r.completed(1, 1500, 1600, t({ output: 7, source: 'events' }));
+    r.completed(1, 2000, 2100, t());
+    const rep = r.report(4000);
+    // steady lasts 2s: 3 requests, 27 output and 37 total tokens
+    expect(rep.phases[1]).toMatchObject({ inputTokens: 10, outputTokens: 27, tokenSources: { usage: 1, events: 1, none: 1 }, requestThroughput: 1.5, outputTokensPerS: 13.5, totalTokensPerS: 18.5 });
+    // totals over the run's 4s
+    expect(rep.totals).toMatchObject({ inputTokens: 10, outputTokens: 27, requestThroughput: 0.75, outputTokensPerS: 6.75, totalTokensPerS: 9.25 });
   });
 
   it('happy: totals add the phases', () => {
@@ -88,7 +101,7 @@ describe('Recorder: counts', () => {
 
   it('happy: a fresh recorder reports the planned schedule and nothing else', () => {
     const rep = new Recorder(PHASES).report();
-    expect(rep.totals).toEqual({ scheduled: 7, sent: 0, completed: 0, errors: 0, fallback: 0, late: 0 });
+    expect(rep.totals).toMatchObject({ scheduled: 7, sent: 0, completed: 0, errors: 0, fallback: 0, late: 0, inputTokens: 0, outputTokens: 0 });
     expect(rep.series).toEqual([]);
     expect(rep.timeline).toEqual([]);
     expect(rep.lateness.p50).toBeNull();

@@ -22,7 +22,7 @@ const plain = (headers: string[]): ResponseFacts => ({ arrival: { t: 100 }, head
 
 describe('interpretResponse: what a finished response means', () => {
   const cases: [string, ResponseFacts, number, string | undefined, Record<string, unknown>][] = [
-    ['happy: a 200 with Server-Timing and a named header: server stages, primary, no error', plain(['Server-Timing', 'gpu;dur=12.5', 'x-queue-time', '3']), 200, undefined, { stages: { gpu: 12.5, queue: 3 }, path: 'primary', error: undefined, tokens: 0 }],
+    ['happy: a 200 with Server-Timing and a named header: server stages, primary, no error', plain(['Server-Timing', 'gpu;dur=12.5', 'x-queue-time', '3']), 200, undefined, { stages: { gpu: 12.5, queue: 3 }, path: 'primary', error: undefined, streamTokens: 0 }],
     ['happy: a 204 is a success too', plain([]), 204, undefined, { error: undefined }],
     ['sad: a 503 is an error named by its status, and its path is still read', plain(['x-route', 'fallback']), 503, undefined, { error: 'http 503', path: 'fallback', signals: ['x-route=fallback'] }],
     ['sad: a 302 is not a success', plain([]), 302, undefined, { error: 'http 302' }],
@@ -44,7 +44,7 @@ describe('interpretResponse: what a finished response means', () => {
     const m = interpretResponse(f, 200, 200, undefined, rules({ serverTiming: true, headers: {}, body: {} }));
     expect(Object.fromEntries(m.client ?? [])).toEqual({ ttft: 30, tpot: (100 - 30) / 2, tokens_per_s: 3 / 0.1 });
     expect(Object.fromEntries(m.samples ?? [])).toEqual({ itl: [10, 20] });
-    expect(m.tokens).toBe(3);
+    expect(m.streamTokens).toBe(3);
     expect(m.error).toBeUndefined();
   });
 
@@ -53,7 +53,7 @@ describe('interpretResponse: what a finished response means', () => {
     const m = interpretResponse(f, 200, 200, undefined, rules({ serverTiming: true, headers: {}, body: {} }));
     expect(m.client).toBeUndefined();
     expect(m.samples).toBeUndefined();
-    expect(m.tokens).toBe(0);
+    expect(m.streamTokens).toBe(0);
   });
 
   it('happy: one token: ttft and tokens_per_s, but no tpot (no second token to time)', () => {

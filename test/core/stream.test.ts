@@ -20,6 +20,14 @@ describe('createStreamMeter', () => {
     expect(r).toMatchObject({ firstTokenMs: 10, itl: [10, 0], tokens: 3, contentEvents: 3, model: 'm', done: true });
   });
 
+  it('sad: an in-band error event (llama.cpp, OpenAI) is the stream’s error, the first one kept', () => {
+    const err = (m: string) => JSON.stringify({ error: { code: 500, message: m, type: 'server_error' } });
+    const r = meter('chat', [ev(chatChunk('Hel')), ev(err('The model produced output that does not match the expected peg-native format')), ev(err('second'))]);
+    expect(r.error).toBe('stream error 500: The model produced output that does not match the expected peg-native format');
+    expect(meter('chat', [ev(chatChunk('a')), ev('[DONE]')]).error).toBeUndefined();
+    expect(meter('chat', [ev(JSON.stringify({ error: 'overloaded' }))]).error).toBe('stream error: overloaded');
+  });
+
   it('happy: completions read choices[0].text', () => {
     const r = meter('completions', [ev(textChunk('a')), ev(textChunk('')), ev(textChunk('b'))]);
     expect(r).toMatchObject({ firstTokenMs: 0, itl: [20], tokens: 2, done: false });

@@ -12,23 +12,23 @@ describe('ConnectionPool', () => {
   it('happy: cold connections are taken first-in first-out', () => {
     const pool = new ConnectionPool();
     const [a, b] = [pool.add(client(), control()), pool.add(client(), control())];
-    expect(pool.take()).toBe(a);
-    expect(pool.take()).toBe(b);
-    expect(pool.take()).toBeUndefined();
+    expect(pool.take(0)).toBe(a);
+    expect(pool.take(0)).toBe(b);
+    expect(pool.take(0)).toBeUndefined();
   });
 
   it('happy: warm ones are reused last-in first-out, before any cold one', () => {
     const pool = new ConnectionPool();
     const [a, b, c] = [pool.add(client(), control()), pool.add(client(), control()), pool.add(client(), control())];
     for (const s of [a, b]) {
-      expect(pool.take()).toBe(s);
+      expect(pool.take(0)).toBe(s);
       s.idle = false;
     }
-    pool.rest(a);
-    pool.rest(b);
-    expect(pool.take()).toBe(b);
-    expect(pool.take()).toBe(a);
-    expect(pool.take()).toBe(c);
+    pool.rest(a, 0);
+    pool.rest(b, 0);
+    expect(pool.take(0)).toBe(b);
+    expect(pool.take(0)).toBe(a);
+    expect(pool.take(0)).toBe(c);
   });
 
   it('sad: a busy or reserved connection is never handed out; a parked one goes cold', () => {
@@ -36,13 +36,13 @@ describe('ConnectionPool', () => {
     const ctl = control();
     const a = pool.add(client(), ctl);
     a.reserved = { arrival: { index: 0, t: 0, phase: 0 }, waited: false };
-    expect(pool.take()).toBeUndefined();
+    expect(pool.take(0)).toBeUndefined();
     a.reserved = undefined;
     a.idle = false;
     pool.park(a);
     expect(ctl.parked).toBe(1);
-    a.slot = { arrival: { index: 1, t: 0, phase: 0 }, sentMs: 0, headers: undefined };
-    expect(pool.take()).toBeUndefined();
+    a.slot = { arrival: { index: 1, t: 0, phase: 0 }, sentMs: 0, headers: undefined, reused: false };
+    expect(pool.take(0)).toBeUndefined();
   });
 });
 

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadChartLib } from '../../src/cli/assets.js';
 import { renderHtml } from '../../src/report/html.js';
 import { findChromium } from './chromium.js';
-import { gateReport, stagedReport } from './synthetic.js';
+import { gateReport, serverReport, stagedReport } from './synthetic.js';
 
 const LOOKUP = findChromium(process.env);
 const SKIP = LOOKUP.kind === 'skip';
@@ -86,6 +86,20 @@ describe.skipIf(SKIP)(`HTML report in headless Chromium${LOOKUP.kind === 'skip' 
     expect(state.borderline).toBeGreaterThan(0);
     expect(requests).toEqual([]);
     expect(existsSync(join(ARTIFACTS, 'report.png'))).toBe(true);
+  });
+
+  it('happy: each budgeted server metric gets its own chart beside p99, drawn with no error', async () => {
+    // the four run charts, total's stage plot and one chart per budgeted server metric (two)
+    const { page, errors } = await open('report-server.html', await serverReport(), 7);
+    const state = (await page.evaluate(`({ rendered: window.__chartsRendered, chartErrors: window.__chartErrors, charts: document.querySelectorAll('.chart').length, ids: [...document.querySelectorAll('.chart canvas')].map((c) => c.closest('.chart').id) })`)) as { rendered: number; chartErrors: string[]; charts: number; ids: string[] };
+    await page.screenshot({ path: join(ARTIFACTS, 'report-server.png'), fullPage: true });
+    await page.close();
+    expect(errors).toEqual([]);
+    expect(state.chartErrors).toEqual([]);
+    expect(state.charts).toBe(7);
+    expect(state.rendered).toBe(7);
+    expect(state.ids).toContain('chart-server-0');
+    expect(state.ids).toContain('chart-server-1');
   });
 
   it('sad: a broken charting library is caught by the page and reported, not silently blank', async () => {

@@ -114,3 +114,30 @@ export async function stagedReport(): Promise<RunResult> {
   if (!p.ok) throw new Error(JSON.stringify(p.problems));
   return withBudgets(r, p.profile.budgets);
 }
+
+/**
+ * gateReport plus scraped server metrics (a gauge that climbs in the steady phase, a counter and a
+ * histogram, one scrape every 500ms) and two metric budgets on them, evaluated as a run would.
+ */
+export async function serverReport(): Promise<RunResult> {
+  const { ServerMetricsRecorder } = await import('../../src/core/server-metrics.js');
+  const base = await gateReport();
+  const phases = base.phases.map((p) => ({ name: p.name, startMs: p.startMs, endMs: p.endMs }));
+  const rec = new ServerMetricsRecorder([{ name: 'vllm', url: 'http://127.0.0.1:1/metrics', units: new Map([['vllm:num_requests_waiting', 'requests']]) }], phases);
+  const end = Math.max(...base.phases.map((p) => p.endMs));
+  for (let t = 0, i = 0; t <= end; t += 500, i++) {
+    rec.scraped(0, t, new Map<string, import('../../src/core/prom-text.js').MetricValue>([
+      ['vllm:num_requests_waiting', { kind: 'gauge', value: Math.round(20 + 15 * Math.sin(i / 2)) }],
+      ['vllm:num_preemptions_total', { kind: 'counter', value: Math.floor(i / 4) }],
+      ['vllm:time_to_first_token_seconds', { kind: 'histogram', buckets: [[0.1, i * 50], [0.5, i * 90], [Infinity, i * 100]], count: i * 100, sum: i * 12 }],
+    ]));
+  }
+  const d = rec.data();
+  const withServer: RunResult = { ...base, serverMetrics: [...d.metrics], scrapes: [...d.scrapes], serverSeries: rec.timeSeries() };
+  const budgets = [
+    { kind: 'latency', id: 'total.p99', stage: 'total', key: 'p99', limitMs: 200 },
+    { kind: 'metric', id: 'vllm:num_requests_waiting max', metric: 'vllm:num_requests_waiting', source: 'vllm', stat: 'max', limit: 30 },
+    { kind: 'metric', id: 'vllm:num_preemptions_total increase', metric: 'vllm:num_preemptions_total', source: 'vllm', stat: 'increase', limit: 0 },
+  ] as const;
+  return withBudgets(withServer, budgets as unknown as import('../../src/core/profile-types.js').Budget[]);
+}

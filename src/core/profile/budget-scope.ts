@@ -6,6 +6,7 @@ import type { BudgetScope, PathName, Phase } from '../profile-types.js';
 import { parseDuration } from '../units.js';
 import { didYouMean, type Problems } from './problems.js';
 import { absent, own, type Obj } from './values.js';
+import type { MetricSource } from './metrics.js';
 
 const DEFAULT_ABORT_WINDOW_MS = 30_000;
 const DEFAULT_ABORT_AFTER_MS = 60_000;
@@ -18,6 +19,8 @@ export interface BudgetContext {
   /** the profile has a non-empty `goodput` section (or a broken one, reported there already) */
   hasGoodput: boolean;
   stream: boolean;
+  /** the `metrics:` sources a metric budget may name */
+  metricSources: readonly MetricSource[];
 }
 
 /** undefined (with problems) when any scope field is unusable; `allowPath`: the kind takes `path`. */

@@ -13,6 +13,7 @@ import { parseDuration, parsePercent } from '../units.js';
 import { checkScope, type BudgetContext } from './budget-scope.js';
 import { DURATION_EXAMPLE, PERCENT_EXAMPLE, streamOnly } from './fields.js';
 import { ANY_BUDGET_KEYS, BUDGET_KINDS, ERROR_BUDGET_KEYS, FALLBACK_BUDGET_KEYS, GOODPUT_BUDGET_KEYS, LATENCY_BUDGET_KEYS } from './keys.js';
+import { checkMetricBudget } from './metrics.js';
 import type { Problems } from './problems.js';
 import { absent, isObj, isStageName, own, type Obj } from './values.js';
 
@@ -43,6 +44,8 @@ function checkBudgetEntry(raw: unknown, path: string, ctx: BudgetContext, p: Pro
     p.expected(path, `a budget like ${SHAPE}`, raw);
     return [];
   }
+  // a server-metric budget (metrics.ts): phase scope only, no path
+  if (own(raw, 'metric') !== undefined) return checkMetricBudget(raw, path, ctx.metricSources, p, () => checkScope(raw, path, ctx, p, false));
   const kinds = BUDGET_KINDS.filter((k) => own(raw, k) !== undefined);
   const kind = kinds[0];
   if (kinds.length !== 1 || kind === undefined) {
@@ -136,5 +139,6 @@ function scopeLabel(s: BudgetScope): string {
 
 function baseId(b: UnnamedBudget): string {
   const scope = scopeLabel(b);
+  if (b.kind === 'metric') return `${b.metric}${scope} ${b.stat}`;
   return b.kind === 'latency' ? `${b.stage}${scope} ${b.key}` : `${b.kind}${scope}`;
 }

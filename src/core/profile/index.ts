@@ -10,6 +10,7 @@ import { parseDocument } from 'yaml';
 import type { ProfileProblem } from '../errors.js';
 import type { Profile } from '../profile-types.js';
 import { checkBudgets } from './budgets.js';
+import { checkMetricSources } from './metrics.js';
 import { substituteEnv, type EnvLookup } from './env.js';
 import { checkFallback, fallbackId } from './fallback.js';
 import { checkGoodput } from './goodput.js';
@@ -59,7 +60,8 @@ export function parseProfile(raw: unknown, env: EnvLookup): ProfileResult {
   // A broken fallback rule is reported once, not again by every budget that mentions the fallback path.
   const hasFallbackRule = absent(fallbackRaw) ? fallback.length > 0 : !(Array.isArray(fallbackRaw) && fallbackRaw.length === 0);
   const hasGoodput = !absent(goodputRaw);
-  const budgets = checkBudgets(own(doc, 'budgets'), { phases, phasesKnown, hasFallbackRule, hasGoodput, stream: target.stream }, p);
+  const metrics = checkMetricSources(own(doc, 'metrics'), p);
+  const budgets = checkBudgets(own(doc, 'budgets'), { phases, phasesKnown, hasFallbackRule, hasGoodput, stream: target.stream, metricSources: metrics }, p);
 
   if (phasesKnown && budgets.length > 0 && phases.every((ph) => ph.warmup)) {
     p.add('phases', 'every phase is a warmup phase, so no request would be budgeted');
@@ -68,7 +70,7 @@ export function parseProfile(raw: unknown, env: EnvLookup): ProfileResult {
   if (p.list.length > 0) return { ok: false, problems: p.list };
   const maxInFlight = maxInFlightOrNot ?? DEFAULT_MAX_IN_FLIGHT;
   const maxRate = maxRateOrNot ?? DEFAULT_MAX_RATE;
-  const profile: Profile = { name, target, timings, fallback, goodput, arrivals, burstiness, seed, maxInFlight, maxRate, phases, budgets };
+  const profile: Profile = { name, target, timings, fallback, goodput, arrivals, burstiness, seed, maxInFlight, maxRate, phases, budgets, metrics };
   return { ok: true, profile };
 }
 

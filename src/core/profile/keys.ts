@@ -14,6 +14,8 @@ import type {
   FallbackSignalInput,
   GoodputBudgetInput,
   LatencyBudgetInput,
+  MetricBudgetInput,
+  MetricSourceInput,
   PhaseInput,
   ProfileInput,
   PromptsInput,
@@ -24,7 +26,7 @@ import type {
   TimingsInput,
 } from '../profile-types.js';
 
-export const TOP_KEYS = ['name', 'target', 'timings', 'fallback', 'goodput', 'arrivals', 'burstiness', 'seed', 'maxInFlight', 'maxRate', 'phases', 'budgets'] as const;
+export const TOP_KEYS = ['name', 'target', 'timings', 'fallback', 'goodput', 'arrivals', 'burstiness', 'seed', 'maxInFlight', 'maxRate', 'phases', 'budgets', 'metrics'] as const;
 export const TARGET_KEYS = ['url', 'method', 'headers', 'body', 'timeout', 'stream', 'dataset', 'prompts'] as const;
 export const DATASET_KEYS = ['file', 'order'] as const;
 export const PROMPTS_KEYS = ['tokens'] as const;
@@ -50,6 +52,10 @@ export const LATENCY_BUDGET_KEYS = ['stage', 'path', 'phase', ...LATENCY_KEYS, .
 export const ERROR_BUDGET_KEYS = ['errorRate', 'path', 'phase', ...ABORT_KEYS] as const;
 export const FALLBACK_BUDGET_KEYS = ['fallbackRate', 'phase', ...ABORT_KEYS] as const;
 export const GOODPUT_BUDGET_KEYS = ['goodput', 'path', 'phase', ...ABORT_KEYS] as const;
+/** `metrics:` entries (metrics.ts) and the budgets on one statistic of a scraped metric */
+export const METRIC_SOURCE_KEYS = ['url', 'preset', 'interval', 'timeout', 'name', 'keep'] as const;
+export const METRIC_STATS = ['max', 'mean', 'last', 'increase', 'rate', 'p50', 'p90', 'p95', 'p99'] as const;
+export const METRIC_BUDGET_KEYS = ['metric', 'source', 'phase', ...ABORT_KEYS, ...METRIC_STATS] as const;
 export const ANY_BUDGET_KEYS: readonly string[] = [...new Set([...LATENCY_BUDGET_KEYS, ...ERROR_BUDGET_KEYS, ...FALLBACK_BUDGET_KEYS, ...GOODPUT_BUDGET_KEYS])];
 
 /** Every section's keys by name, for generated schemas and docs. */
@@ -69,6 +75,8 @@ export const PROFILE_KEYS = {
   errorRateBudget: ERROR_BUDGET_KEYS,
   fallbackRateBudget: FALLBACK_BUDGET_KEYS,
   goodputBudget: GOODPUT_BUDGET_KEYS,
+  metricSource: METRIC_SOURCE_KEYS,
+  metricBudget: METRIC_BUDGET_KEYS,
 } as const;
 
 // ---------------------------------------------------------------------------------------------------
@@ -97,5 +105,7 @@ export type KeyListsMatchInputTypes = [
   Holds<Same<KeysOf<typeof ERROR_BUDGET_KEYS>, keyof ErrorRateBudgetInput>>,
   Holds<Same<KeysOf<typeof FALLBACK_BUDGET_KEYS>, keyof FallbackRateBudgetInput>>,
   Holds<Same<KeysOf<typeof GOODPUT_BUDGET_KEYS>, keyof GoodputBudgetInput>>,
-  Holds<Same<KeysOf<typeof BUDGET_KINDS>, Exclude<AllKeys<BudgetInput>, 'path' | 'phase' | KeysOf<typeof ABORT_KEYS> | (typeof LATENCY_KEYS)[number]>>>,
+  Holds<Same<KeysOf<typeof METRIC_SOURCE_KEYS>, keyof MetricSourceInput>>,
+  Holds<Same<KeysOf<typeof METRIC_BUDGET_KEYS>, keyof MetricBudgetInput>>,
+  Holds<Same<KeysOf<typeof BUDGET_KINDS>, Exclude<AllKeys<Exclude<BudgetInput, MetricBudgetInput>>, 'path' | 'phase' | KeysOf<typeof ABORT_KEYS> | (typeof LATENCY_KEYS)[number]>>>,
 ];

@@ -136,6 +136,27 @@ export const CLIENT_JS = `
     };
   });
 
+  (data.server || []).forEach(function (sc, i) {
+    chart('chart-server-' + i, function (el) {
+      var cols = [sc.t, sc.metric, sc.p99];
+      var series = [{ label: 't (s)' }, line(sc.unit || 'value', 3, { scale: 'm', spanGaps: true }), line('p99 of total', 1, { scale: 'ms', spanGaps: true, value: function (u, v) { return fmtMs(v); } })];
+      if (sc.limit != null) {
+        cols.push(sc.t.map(function () { return sc.limit; }));
+        series.push(line('limit', 4, { scale: 'm', dash: [6, 4], width: 1, points: { show: false } }));
+      }
+      return {
+        data: cols,
+        opts: {
+          width: width(el), height: 280,
+          scales: { x: { time: false }, m: {}, ms: {} },
+          axes: [timeAxis, { scale: 'm', label: sc.unit || 'value', size: 60 }, { scale: 'ms', side: 1, label: 'p99 total (ms)', size: 60, grid: { show: false } }],
+          series: series,
+          hooks: { drawAxes: [phaseBands] }
+        }
+      };
+    });
+  });
+
   chart('chart-errors', function (el) {
     return {
       data: [tl.t, tl.errors, tl.fallback, tl.late],
