@@ -38,7 +38,7 @@ export function headline(r: Pick<RunResult, 'phases' | 'durationMs'>): Headline 
     completed += p.completed;
     errors += p.errors;
     // tokens were counted when some response had a usage or streamed content events (core/tokens.ts)
-    if (p.outputTokens !== undefined && p.tokenSources !== undefined && p.tokenSources.usage + p.tokenSources.events > 0) {
+    if (p.outputTokens !== undefined && (p.tokenSources === undefined || p.tokenSources.usage + p.tokenSources.events > 0)) {
       tokens += p.outputTokens;
       counted = true;
     }

@@ -45,9 +45,11 @@ describe('headline figures', () => {
     const b = report([5]);
     const m = mergeReports([{ source: 'a', report: { ...a, shard: { index: 0, count: 2 } } }, { source: 'b', report: { ...b, shard: { index: 1, count: 2 } } }], { budgets: [], requireAll: false, allowInconclusive: false, strict: false });
     expect(m.report.phases[0]?.outputTokens).toBe(65);
-    // a plain (non-streamed) run has no token field at all
+    // a response with neither usage nor content events counts no tokens: output tokens/s is null, not 0
     const plain = new Recorder([{ name: 'p', warmup: false, model: 'open', startMs: 0, endMs: 1000, rate: 1, to: 1, concurrency: 0, concurrencyTo: 0, requests: 1 }]);
     plain.completed(0, 0, 10, { stages: new Map(), unmeasured: [], path: 'primary' });
-    expect(plain.report().phases[0]).not.toHaveProperty('outputTokens');
+    const p = plain.report().phases[0];
+    expect(p?.tokenSources).toEqual({ usage: 0, events: 0, none: 1 });
+    expect(headline({ durationMs: 1000, phases: p ? [p] : [] }).outputTokensPerSec).toBeNull();
   });
 });

@@ -105,6 +105,8 @@ describe('profile JSON Schema', () => {
       ['latencyBudget', keys(def('latencyBudget'))],
       ['errorRateBudget', keys(def('errorBudget'))],
       ['fallbackRateBudget', keys(def('fallbackBudget'))],
+      ['metricSource', keys(def('metricSource'))],
+      ['metricBudget', keys(def('metricBudget'))],
       ['goodputBudget', keys(def('goodputBudget'))],
     ];
     for (const [section, fromSchema] of pairs) expect(fromSchema, String(section)).toEqual([...ACCEPTED_KEYS[section]].sort());
