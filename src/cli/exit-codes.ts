@@ -31,15 +31,13 @@ export function exitCodeFor(kind: ErrorKind): number {
 }
 
 /** `compare` (and `run --baseline`) outcomes; `run` lets a missing baseline pass (see run-command.ts). */
+const COMPARISON_EXIT: Record<CompareOutcome, number> = {
+  pass: EXIT.pass,
+  regression: EXIT.fail,
+  incomparable: EXIT.incomparable,
+  'no-baseline': EXIT.noBaseline,
+};
+
 export function exitCodeForComparison(outcome: CompareOutcome): number {
-  switch (outcome) {
-    case 'pass':
-      return EXIT.pass;
-    case 'regression':
-      return EXIT.fail;
-    case 'incomparable':
-      return EXIT.incomparable;
-    case 'no-baseline':
-      return EXIT.noBaseline;
-  }
+  return COMPARISON_EXIT[outcome];
 }

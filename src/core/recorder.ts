@@ -87,9 +87,8 @@ interface LiveSeries extends SeriesData {
   set: WindowSet;
 }
 
-/** The hot path: the value into the run's histogram and into its window's (by completion time). */
+/** The hot path: one integer into the series' open window (by completion time); `hist` merges on reading. */
 function record(s: LiveSeries, tMs: number, ms: number): void {
-  recordMs(s.hist, ms);
   s.set.record(tMs, ms);
 }
 
@@ -147,7 +146,12 @@ export class Recorder {
     let s = this.series.get(key);
     if (!s) {
       const set = new WindowSet(this.clock);
-      s = { stage, path, phase: this.phaseState(phase).name, hist: createHistogram(), unmeasured: 0, set, windows: () => set.report() };
+      s = {
+        stage, path, phase: this.phaseState(phase).name, unmeasured: 0, set, windows: () => set.report(),
+        get hist(): Histogram {
+          return set.whole();
+        },
+      };
       this.series.set(key, s);
     }
     return s;
@@ -354,7 +358,8 @@ export function seriesReports(series: Iterable<SeriesData>): SeriesReport[] {
   let k = 0;
   for (const [i, s] of all.entries()) {
     const windows = raw[i] !== undefined ? fitted[k++] : undefined;
-    const sum = summarize(s.hist);
+    const hist = s.hist;
+    const sum = summarize(hist);
     out.push({
       stage: s.stage,
       path: s.path,
@@ -368,7 +373,7 @@ export function seriesReports(series: Iterable<SeriesData>): SeriesReport[] {
       p99: orNull(sum.p99),
       p999: orNull(sum.p999),
       max: orNull(sum.max),
-      hdr: encodeHistogram(s.hist),
+      hdr: encodeHistogram(hist),
       ...(windows !== undefined ? { windows } : {}),
     });
   }

@@ -4,8 +4,9 @@
  *
  * Time is cut into windows of width w = 1 s · 2ᵏ from the run's start; a sample belongs to the window
  * of its completion time, ⌊t / w⌋. The hot path records into the open window's histogram only; when a
- * later window opens, the closed one is encoded (≈ 0.15 ms, once per window per series) and the open
- * histogram is reset and reused. Memory is bounded: when a series holds more than 2·MAX_WINDOWS closed
+ * later window opens, the closed one is added to the series' running total and encoded (≈ 0.3 ms,
+ * once per window per series) and the open histogram is reset and reused. The whole series is the
+ * total plus the open window, merged when read (`whole()`): reading is rare, recording is not. Memory is bounded: when a series holds more than 2·MAX_WINDOWS closed
  * windows, the width doubles and neighbours are merged (HDR addition is exact), and the report keeps
  * at most MAX_WINDOWS per series (width doubled until the run's span fits). All series of one
  * recorder share one WindowClock, so their windows stay aligned and can be merged by index.
@@ -57,6 +58,8 @@ export class WindowSet {
   private closed: { at: number; hdr: string }[] = [];
   private widthMs: number;
   private readonly open: Histogram = createHistogram();
+  /** every closed window's samples */
+  private readonly total: Histogram = createHistogram();
   private openAt = -1;
 
   constructor(private readonly clock: WindowClock) {
@@ -77,7 +80,10 @@ export class WindowSet {
 
   private roll(tMs: number): void {
     const openStartMs = this.openAt >= 0 ? this.openAt * this.widthMs : 0;
-    if (this.openAt >= 0 && this.open.totalCount > 0) this.closed.push({ at: this.openAt, hdr: encodeHistogram(this.open) });
+    if (this.openAt >= 0 && this.open.totalCount > 0) {
+      this.closed.push({ at: this.openAt, hdr: encodeHistogram(this.open) });
+      this.total.add(this.open);
+    }
     this.open.reset();
     if (this.widthMs !== this.clock.widthMs) this.rebin();
     if (this.closed.length > 2 * MAX_WINDOWS) {
@@ -89,8 +95,16 @@ export class WindowSet {
     const last = this.closed[this.closed.length - 1];
     if (last !== undefined && last.at === this.openAt) {
       this.closed.pop();
-      this.open.add(decodeHistogram(last.hdr));
+      const back = decodeHistogram(last.hdr);
+      this.open.add(back);
+      this.total.subtract(back);
     }
+  }
+
+  /** Every sample so far: the closed windows' total plus the open window (a new histogram unless it is empty). */
+  whole(): Histogram {
+    if (this.open.totalCount === 0) return this.total;
+    return mergeHistograms([this.total, this.open]);
   }
 
   private rebin(): void {

@@ -45,6 +45,8 @@ describe('windows in the report', () => {
     const w = set.report();
     expect(w.at.length).toBe(75);
     expect(decodeWindows(w)?.windows.reduce((n, x) => n + countOf(x.hist), 0)).toBe(3000);
+    // the whole series (closed windows' total + the open one) counts each sample once, re-bins included
+    expect(countOf(set.whole())).toBe(3000);
   });
 
   it('happy: shards\' windows merge by index (union) and fit to one width', () => {
