@@ -58,6 +58,8 @@ export interface DriverOptions {
   nextBody?: () => string;
   /** early-abort budgets, checked once a second; a failure stops sending as a first Ctrl-C does */
   watch?: AbortWatch;
+  /** false: record into `watch` but leave judging it to another thread (workers.ts); default true */
+  checkAbort?: boolean;
 }
 
 export type { Tick } from '../core/tick.js';
@@ -324,7 +326,7 @@ class Driving implements ClientEventSink {
     if (this.finished) return;
     const t = this.now();
     this.o.recorder.inFlight(t - 1, this.inFlight); // the second that just ended
-    if (!this.aborted && !this.stopping) {
+    if (!this.aborted && !this.stopping && this.o.checkAbort !== false) {
       this.aborted = this.o.watch?.check(t);
       if (this.aborted) this.onAbort();
     }

@@ -18,6 +18,7 @@ import { scheduleId, shardArrivals, shardPlan, type Shard } from '../core/shard.
 import type { Profile } from '../core/profile-types.js';
 import { drive, type Tick } from './driver.js';
 import { probe, type ProbeTls } from './probe.js';
+import { runWorkers } from './workers.js';
 
 export interface EngineRunOptions {
   /** the resolved target URL (profile, --target or the embedded endpoint) */
@@ -48,6 +49,15 @@ export interface EngineRunOptions {
   onCheckpoint?: (partial: RunResult) => void;
   /** period of onCheckpoint in ms; default 60 s; 0 disables */
   checkpointMs?: number;
+  /**
+   * Sender threads (workers.ts): N > 1 runs the schedule on N worker threads, worker w sending the
+   * requests of index ≡ w (mod N), merged exactly here. 1 (the default) drives on this thread.
+   */
+  workers?: number;
+  /** false: record the early-abort window but leave judging it to the caller (a worker thread's main) */
+  checkAbort?: boolean;
+  /** handed the live recorder and abort window once, before load starts (a worker thread reads them each second) */
+  live?: (recorder: Recorder, watch: AbortWatch) => void;
 }
 
 /**
@@ -139,6 +149,7 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
   const request = { url: o.url, method: profile.target.method, headers: profile.target.headers, body, timeoutMs: profile.target.timeoutMs };
   // the probe is where an https target's certificate is verified (see probe.ts)
   if (!o.skipProbe) await probe({ ...request, ...(o.tls !== undefined ? { tls: o.tls } : {}) }, redact);
+  if (o.workers !== undefined && o.workers > 1) return runWorkers(profile, { ...o, workers: o.workers, redact });
 
   // a shard computes the whole schedule and keeps its own requests of it (see core/shard.ts)
   const whole = planSchedule(profile.phases);
@@ -151,6 +162,7 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
   const recorder = new Recorder(plan.phases, { goodput: profile.goodput });
   const watch = new AbortWatch(profile.budgets, plan.phases);
   const extractor = compileTimings(profile.timings, profile.fallback, budgetStages(profile));
+  o.live?.(recorder, watch);
   const startedAt = (o.wallClock ?? (() => new Date()))();
   const epochClock = o.epochClock ?? Date.now;
   if (o.startAt !== undefined) await waitUntil(o.startAt, epochClock, [o.signal, o.hardSignal]);
@@ -207,6 +219,7 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
     requestedModel: requestedModel(profile.target.body),
     nextBody,
     watch: watch.active ? watch : undefined,
+    ...(o.checkAbort === false ? { checkAbort: false } : {}),
   }).finally(() => clearInterval(checkpointTimer));
 
   const parts = recorder.report();
