@@ -146,20 +146,38 @@ function warmupOf(load: Record<string, unknown>, duration: string): Record<strin
   return { ...rest, name: 'warmup', duration, warmup: true };
 }
 
+/** Runs each flag's parser, gathering every malformed flag into one usage error (one line each). */
+class FlagErrors {
+  readonly lines: string[] = [];
+  take<T>(f: () => T): T | undefined {
+    try {
+      return f();
+    } catch (e) {
+      if (!(e instanceof BudgetgateError)) throw e;
+      this.lines.push(e.message);
+      return undefined;
+    }
+  }
+}
+
 export function oneLineProfile(f: OneLineFlags): OneLine {
-  const budgets = (f.budget ?? []).map((text) => {
+  const errors = new FlagErrors();
+  const budgets = (f.budget ?? []).flatMap((text) => {
     const r = parseBudgetExpr(text);
-    if (!r.ok) throw new BudgetgateError('usage', `--budget ${JSON.stringify(text)}: ${r.error}`);
-    return { text, raw: r.budget };
+    if (!r.ok) errors.lines.push(`--budget ${JSON.stringify(text)}: ${r.error}`);
+    return r.ok ? [{ text, raw: r.budget }] : [];
   });
-  const t = target(f);
+  const t = errors.take(() => target(f));
+  const fallback = f.fallback !== undefined ? errors.take(() => parseFallbackFlag(f.fallback as string)) : undefined;
+  const goodput = f.goodput !== undefined ? errors.take(() => goodputFlag(f.goodput as string)) : undefined;
+  if (errors.lines.length > 0) throw new BudgetgateError('usage', errors.lines.join('\n'));
   const { phase: ph, maxInFlight } = phase(f);
   const raw: Record<string, unknown> = {
     name: f.name ?? 'adhoc',
     ...(t !== undefined ? { target: t } : {}),
     ...(f.preset !== undefined ? { timings: { preset: f.preset } } : {}),
-    ...(f.fallback !== undefined ? { fallback: parseFallbackFlag(f.fallback) } : {}),
-    ...(f.goodput !== undefined ? { goodput: goodputFlag(f.goodput) } : {}),
+    ...(fallback !== undefined ? { fallback } : {}),
+    ...(goodput !== undefined ? { goodput } : {}),
     ...(f.arrivals !== undefined ? { arrivals: f.arrivals } : {}),
     ...(maxInFlight !== undefined ? { maxInFlight } : {}),
     phases: f.warmup !== undefined ? [warmupOf(ph, f.warmup), ph] : [ph],

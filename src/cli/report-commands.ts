@@ -3,7 +3,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { policyOf, reevaluate } from '../core/verdict.js';
-import { COMPARE_KEYS, DEFAULT_ALPHA, DEFAULT_MIN_CHANGE_MS, DEFAULT_TOLERANCE, compareRuns, parseTolerance, type CompareKey, type CompareOptions, type Comparison } from '../core/compare.js';
+import { COMPARE_KEYS, DEFAULT_ALPHA, DEFAULT_MIN_CHANGE_MS, DEFAULT_RUN_NOISE, DEFAULT_TOLERANCE, compareRuns, parseTolerance, type CompareKey, type CompareOptions, type Comparison } from '../core/compare.js';
 import { parseDuration } from '../core/units.js';
 import { BudgetgateError } from '../core/errors.js';
 import { parseReport, type RunResult } from '../core/report.js';
@@ -189,6 +189,7 @@ export function registerReportCommands(program: Command, io: Io): void {
     .option('--min-change <ms>', 'no change smaller than this is a regression', minChange, DEFAULT_MIN_CHANGE_MS)
     .option('--alpha <pct>', 'family-wise false-alarm rate over every judged percentile (Holm)', alpha, DEFAULT_ALPHA)
     .option('--all-series', 'judge every series, not only the stages the budgets name plus total')
+    .option('--run-noise <pct>', 'with one baseline: the run-to-run spread to assume (it cannot be measured from one run)', tolerance('--run-noise'), DEFAULT_RUN_NOISE)
     .option('-f, --format <format>', 'output: terminal or md', 'terminal')
     .option('--json', 'print one JSON object (verdict, regressions, changed percentiles) on stdout; the table goes to stderr')
     .addHelpText('after', `
@@ -216,7 +217,7 @@ schedule, too few samples), 6 no baseline yet (no report at the baseline paths).
       const [baselines, cur] = await Promise.all([loadBaselines(paths.slice(0, -1)), loadReport(curPath)]);
       noteWithoutWindows([...baselines.reports.map((r, i) => ({ path: baselines.paths[i] ?? '', r })), { path: curPath, r: cur }], io);
       const c = await compareAndPrint(baselines, cur, paths.join(' or '), {
-        tolerance: flags.tolerance as number, perKey, minChangeMs: flags.minChange as number, alpha: flags.alpha as number, allSeries: flags.allSeries === true, markdown: format === 'md',
+        tolerance: flags.tolerance as number, perKey, minChangeMs: flags.minChange as number, alpha: flags.alpha as number, allSeries: flags.allSeries === true, runNoise: flags.runNoise as number, markdown: format === 'md',
       }, jsonIo(io, flags.json === true));
       if (c.reason !== undefined) io.stderr(`budgetgate: ${c.reason}\n`);
       process.exitCode = exitCodeForComparison(c.outcome);

@@ -13,7 +13,12 @@
  *    run-to-run noise directly: S² = Σ(Q_b − B)² / (N − 1), W = mean s_b², V = max(S², W), and the
  *    between-run part beyond within-run noise τ² = max(0, S² − W), which the current run carries too:
  *
- *      Var(Q_c − B) = s_c² + τ² + V / N        (N = 1: s_c² + s_1², with no τ² to measure)
+ *      Var(Q_c − B) = s_c² + τ² + V / N
+ *
+ *    With one baseline there is no spread to measure τ from, so it is assumed: τ = runNoise · B
+ *    (default 1.5%; identical runs on a shared 2-core machine showed about 2% at p50), carried by both runs:
+ *
+ *      Var(Q_c − B₁) = s_c² + s_1² + 2·τ²      (one baseline: wider than a history would need)
  *
  *    and T = (Q_c − B) / √Var has Student's t with Satterthwaite's degrees of freedom (windows − 1 for
  *    a within-run part, N − 1 for a between-run part). One-sided p = P(t > T).
@@ -45,6 +50,7 @@ const QUANTILE: Record<CompareKey, number> = { p50: 0.5, p90: 0.9, p95: 0.95, p9
 export const DEFAULT_TOLERANCE = 0.05;
 export const DEFAULT_MIN_CHANGE_MS = 1;
 export const DEFAULT_ALPHA = 0.01;
+export const DEFAULT_RUN_NOISE = 0.015;
 
 export interface CompareOptions {
   /** fraction: 0.05 accepts up to 5% slower */
@@ -57,10 +63,12 @@ export interface CompareOptions {
   alpha?: number;
   /** judge every series, not only the stages the budgets name plus total */
   allSeries?: boolean;
+  /** with one baseline: the run-to-run spread assumed (fraction of the value), as it cannot be measured; default 1.5% */
+  runNoise?: number;
 }
 
 export function defaultCompareOptions(): Required<CompareOptions> {
-  return { tolerance: DEFAULT_TOLERANCE, perKey: {}, minChangeMs: DEFAULT_MIN_CHANGE_MS, alpha: DEFAULT_ALPHA, allSeries: false };
+  return { tolerance: DEFAULT_TOLERANCE, perKey: {}, minChangeMs: DEFAULT_MIN_CHANGE_MS, alpha: DEFAULT_ALPHA, allSeries: false, runNoise: DEFAULT_RUN_NOISE };
 }
 
 /**
@@ -171,8 +179,6 @@ interface Judged {
   change: PercentileChange;
   /** practically significant slower (floor and tolerance): a regression if Holm rejects its p */
   candidate: boolean;
-  /** practically significant faster with p(faster) ≤ alpha */
-  faster: boolean;
 }
 
 function judge(key: CompareKey, bases: readonly Decoded[], cur: Decoded, tolerance: number, o: Required<CompareOptions>): Judged {
@@ -188,15 +194,16 @@ function judge(key: CompareKey, bases: readonly Decoded[], cur: Decoded, toleran
   const belowFloor = B !== null && C !== null && B < o.minChangeMs && C < o.minChangeMs;
   const change = B === null || C === null || belowFloor ? null : B === 0 ? (C === 0 ? 0 : Number.POSITIVE_INFINITY) : C / B - 1;
   const base: PercentileChange = { key, baseline: B, current: C, change, baselineInterval: shown.length === 1 ? (shown[0] as Estimate).interval : null, currentInterval: c?.interval ?? null, tolerance, p: null, status: 'insufficient' };
-  if (c === null || c.n < need || N === 0 || B === null || C === null) return { change: base, candidate: false, faster: false };
+  if (c === null || c.n < need || N === 0 || B === null || C === null) return { change: base, candidate: false };
 
   const W = usable.reduce((s, b) => s + b.se * b.se, 0) / N;
   const S2 = N >= 2 ? usable.reduce((s, b) => s + (b.value - B) ** 2, 0) / (N - 1) : 0;
   const V = N >= 2 ? Math.max(S2, W) : W;
-  const tau2 = Math.max(0, S2 - W);
+  // measured from the history, or (one baseline) assumed and carried by both runs; assumed: no df
+  const tau2 = N >= 2 ? Math.max(0, S2 - W) : (o.runNoise * B) ** 2;
   const dfBase = N >= 2 && S2 >= W ? N - 1 : Math.min(...usable.map((b) => b.df));
-  const variance = c.se * c.se + tau2 + V / N;
-  const df = satterthwaite([[c.se * c.se, c.df], [tau2, N - 1], [V / N, dfBase]]);
+  const variance = c.se * c.se + tau2 + V / N + (N === 1 ? tau2 : 0);
+  const df = satterthwaite([[c.se * c.se, c.df], [N === 1 ? 2 * tau2 : tau2, N === 1 ? Number.POSITIVE_INFINITY : N - 1], [V / N, dfBase]]);
   const T = (C - B) / Math.sqrt(variance);
   const p = tSurvival(T, df);
   const half = Z95 * Math.sqrt(V / N);
@@ -205,7 +212,7 @@ function judge(key: CompareKey, bases: readonly Decoded[], cur: Decoded, toleran
   const slower = delta >= o.minChangeMs && change !== null && change > tolerance;
   const faster = delta <= -o.minChangeMs && change !== null && change < -tolerance && tSurvival(-T, df) <= o.alpha;
   const status: ChangeStatus = faster ? 'faster' : slower ? 'slower' : 'same';
-  return { change: { ...base, baselineInterval, p, status }, candidate: slower, faster };
+  return { change: { ...base, baselineInterval, p, status }, candidate: slower };
 }
 
 /**

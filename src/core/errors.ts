@@ -1,7 +1,8 @@
 /**
  * Every failure the CLI can report carries its kind; the kind alone decides the exit code, and that
  * mapping lives in one place (src/cli/exit-codes.ts). Expected outcomes (a failed budget, a request
- * error, a missing header) are values, never these.
+ * error, a missing header) are values, never these; so are a comparison's outcomes (regression,
+ * cannot compare, no baseline yet: compare.ts CompareOutcome), mapped there by exitCodeForComparison.
  */
 export type ErrorKind =
   | 'usage' // bad flags or arguments: exit 2

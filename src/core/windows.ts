@@ -63,14 +63,20 @@ export class WindowSet {
     this.widthMs = clock.widthMs;
   }
 
-  /** The hot path: one integer into the open window (rolled first when t is past it). */
+  /**
+   * The hot path: one integer into the open window, rolled forward first when t is past it. Windows
+   * only move forward: a sample that completes out of order (earlier than the open window) lands in
+   * the open one, so a window is encoded once, and a run's completions, whose clock only grows, are
+   * never moved at all.
+   */
   record(tMs: number, ms: number): void {
     const t = Math.max(0, tMs);
-    if (Math.floor(t / this.clock.widthMs) !== this.openAt || this.widthMs !== this.clock.widthMs) this.roll(t);
+    if (this.widthMs !== this.clock.widthMs || Math.floor(t / this.clock.widthMs) > this.openAt) this.roll(t);
     recordMs(this.open, ms);
   }
 
   private roll(tMs: number): void {
+    const openStartMs = this.openAt >= 0 ? this.openAt * this.widthMs : 0;
     if (this.openAt >= 0 && this.open.totalCount > 0) this.closed.push({ at: this.openAt, hdr: encodeHistogram(this.open) });
     this.open.reset();
     if (this.widthMs !== this.clock.widthMs) this.rebin();
@@ -78,7 +84,7 @@ export class WindowSet {
       this.clock.widthMs *= 2;
       this.rebin();
     }
-    this.openAt = Math.floor(tMs / this.clock.widthMs);
+    this.openAt = Math.max(Math.floor(tMs / this.clock.widthMs), Math.floor(openStartMs / this.clock.widthMs));
     // a window already closed at this index (after a re-bin) is reopened, so no index appears twice
     const last = this.closed[this.closed.length - 1];
     if (last !== undefined && last.at === this.openAt) {

@@ -8,6 +8,7 @@
  */
 import type { Comparison } from '../core/compare.js';
 import { headline } from '../core/headline.js';
+import { decodeHistogram, mergeHistograms, quantileMs, type Histogram } from '../core/histograms.js';
 import type { RunResult } from '../core/report.js';
 
 export const SUMMARY_SCHEMA = 'budgetgate/summary@1';
@@ -19,12 +20,13 @@ export type WrittenFiles = Record<string, string>;
 
 const p = (x: number | null | undefined): number | null => (x === undefined || x === null || !Number.isFinite(x) ? null : x);
 
-/** p50 and p99 of total over the budgeted phases, both paths (the series table's summary row) */
+/** p50 and p99 of total over the budgeted phases, both paths, read from the merged histograms */
 function totalOf(r: RunResult): { p50: number | null; p99: number | null } {
   const warm = new Set(r.phases.filter((ph) => ph.warmup).map((ph) => ph.name));
-  const s = r.series.filter((x) => x.stage === 'total' && !warm.has(x.phase));
-  // only a single series has an exact summary; otherwise the caller reads the histograms in report.json
-  return s.length === 1 ? { p50: p(s[0]?.p50), p99: p(s[0]?.p99) } : { p50: null, p99: null };
+  const hs = r.series.filter((x) => x.stage === 'total' && !warm.has(x.phase) && x.count > 0).map((x) => decodeHistogram(x.hdr, x.max));
+  if (hs.length === 0) return { p50: null, p99: null };
+  const h = hs.length === 1 ? (hs[0] as Histogram) : mergeHistograms(hs);
+  return { p50: p(quantileMs(h, 0.5)), p99: p(quantileMs(h, 0.99)) };
 }
 
 export function runSummary(command: SummaryCommand, r: RunResult, exitCode: number, files: WrittenFiles): Record<string, unknown> {

@@ -82,6 +82,12 @@ describe('one-line flags → profile', () => {
     }
   });
 
+  it('sad: every malformed flag is reported at once, one line each', () => {
+    expect(() => oneLineProfile({ rate: '1', duration: '1s', budget: ['total p99 <', 'errorRate > 1%'], header: ['bad'], goodput: 'x' })).toThrow(
+      /^--budget "total p99 <": expected a duration.*\n--budget "errorRate > 1%": expected '<'.*\n--header "bad": expected "name: value"\n--goodput "x": expected STAGE:DURATION/,
+    );
+  });
+
   it('happy: --print-profile output is a profile file that validates to the same profile', () => {
     const line = oneLineProfile({ rate: '20', to: '40', duration: '5s', budget: ['total p99 < 1s', 'fallbackRate < 5%'], fallback: 'x-route=fallback', goodput: 'total:2s', arrivals: 'poisson' });
     const text = printedProfile(line);

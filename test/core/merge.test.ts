@@ -1,12 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BudgetgateError } from '../../src/core/errors.js';
-import { createHistogram, decodeHistogram, quantileMs, recordMs } from '../../src/core/histograms.js';
+import { countOf, createHistogram, decodeHistogram, quantileMs, recordMs } from '../../src/core/histograms.js';
 import { checkShards, mergeReports, mergeTimelines, type MergeInput } from '../../src/core/merge.js';
 import type { Budget, Phase } from '../../src/core/profile-types.js';
 import { Recorder } from '../../src/core/recorder.js';
 import { REPORT_SCHEMA, type RunResult, type TimelinePoint } from '../../src/core/report.js';
 import { planSchedule } from '../../src/core/schedule.js';
+import { decodeWindows } from '../../src/core/windows.js';
 
 const phases: Phase[] = [{ name: 'steady', durationMs: 3000, model: 'open', rate: 10, to: 10, concurrency: 0, concurrencyTo: 0, warmup: false }];
 const budgets: Budget[] = [
@@ -185,5 +186,24 @@ describe('Recorder.snapshot (what checkpoints are built from)', () => {
     expect(final.timeline[0]).toMatchObject({ completed: 3, p50: 1, p99: 2 });
     expect(Object.keys(final)).toEqual(['series', 'phases', 'timeline', 'totals', 'lateness']);
     expect(snap.totals.completed).toBe(2);
+  });
+});
+
+describe('mergeReports: per-window histograms', () => {
+  it('happy: shards\' windows merge by index, so the merged series\' windows hold every sample', () => {
+    const a = shardReport(Array.from({ length: 30 }, (_, i) => 10 + i), { index: 0, count: 2 });
+    const b = shardReport(Array.from({ length: 30 }, (_, i) => 20 + i), { index: 1, count: 2 });
+    const m = mergeReports([input(a), input(b)], opts).report;
+    const total = m.series.find((s) => s.stage === 'total');
+    expect(total?.count).toBe(60);
+    expect(total?.windows?.at).toEqual(a.series.find((s) => s.stage === 'total')?.windows?.at);
+    expect(decodeWindows(total?.windows)?.windows.reduce((n, w) => n + countOf(w.hist), 0)).toBe(60);
+  });
+
+  it('sad: a shard written before windows existed drops them from the merge (the interval falls back to i.i.d.)', () => {
+    const a = shardReport([10, 11, 12], { index: 0, count: 2 });
+    const b = shardReport([13, 14, 15], { index: 1, count: 2 });
+    const old = { ...b, series: b.series.map(({ windows: _w, ...s }) => s) };
+    expect(mergeReports([input(a), input(old)], opts).report.series.every((s) => s.windows === undefined)).toBe(true);
   });
 });

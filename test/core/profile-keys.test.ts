@@ -4,6 +4,7 @@
  * refused there. (keys.ts holds the lists equal to the input types' keys at compile time.)
  */
 import { describe, expect, it } from 'vitest';
+import type { ProfileInput } from '../../src/core/profile-types.js';
 import { PROFILE_KEYS, parseProfile } from '../../src/core/profile/index.js';
 
 type Section = keyof typeof PROFILE_KEYS;
@@ -49,5 +50,36 @@ describe('PROFILE_KEYS: the accepted keys per section', () => {
     const kind = { latencyBudget: 'stage', errorRateBudget: 'errorRate', fallbackRateBudget: 'fallbackRate', goodputBudget: 'goodput' }[section as string];
     const m: Record<string, unknown> = kind === undefined ? { bogusKey: 1 } : { [kind]: null, bogusKey: 1 };
     expect(unknownAt(place(m), path)).toEqual(["unknown key 'bogusKey'"]);
+  });
+});
+
+describe('ProfileInput: the written shape', () => {
+  it('happy: a document using every section, typed as ProfileInput, is a valid profile', () => {
+    const doc: ProfileInput = {
+      name: 'every-section',
+      target: { url: 'http://127.0.0.1:8080/v1/chat/completions', headers: { 'x-retries': 3 }, body: { model: 'm', messages: [] }, timeout: '10s', stream: true, prompts: { tokens: { mean: 64, stddev: 8 } } },
+      timings: { serverTiming: true, preset: 'vllm', headers: { 'x-queue-time': 'queue' }, body: { 'metrics.prefill_ms': { stage: 'prefill', unit: 'ms' } } },
+      fallback: [{ header: 'x-route', equals: 'fallback' }, { header: 'x-tries', greaterThan: 0 }, { modelDiffers: true }],
+      goodput: { ttft: '500ms', total: '5s' },
+      arrivals: 'gamma',
+      burstiness: 0.5,
+      seed: 7,
+      maxInFlight: 100,
+      maxRate: 6000,
+      phases: [
+        { name: 'warm', duration: '2s', rate: 5, warmup: true },
+        { name: 'users', duration: '2s', concurrency: 2, to: 4 },
+        { spike: { base: 10, peak: 5500, at: '1s', hold: '1s', duration: '3s' } },
+        { steps: { from: 10, to: 30, step: 10, hold: '1s' } },
+      ],
+      budgets: [
+        { stage: 'ttft', p99: '800ms', phase: 'users', abortOnFail: true, window: '1s', after: '0s' },
+        { errorRate: '1%', path: 'primary' },
+        { fallbackRate: 0.05 },
+        { goodput: '>= 95%' },
+      ],
+    };
+    const r = parseProfile(doc, () => undefined);
+    expect(r.ok ? [] : r.problems).toEqual([]);
   });
 });

@@ -76,3 +76,35 @@ describe('reports written before windows existed', () => {
     expect(c.outcome).toBe('pass');
   });
 });
+
+describe('budgets use the same time-aware interval (borderline, --strict)', () => {
+  /** 30 s at 100/s, median 20 ms; the second half of the run 3 ms slower (a drift the i.i.d. interval ignores) */
+  function drifting(): RunResult {
+    const rec = new Recorder([{ name: 'steady', warmup: false, model: 'open', startMs: 0, endMs: 30_000, rate: 100, to: 100, concurrency: 0, concurrencyTo: 0, requests: 3000 }]);
+    let x = 1;
+    for (let i = 0; i < 3000; i++) {
+      const t = i * 10;
+      x = (x * 48271) % 2147483647;
+      const ms = 18 + 4 * (x / 2147483647) + (t >= 15_000 ? 3 : 0);
+      rec.due(t);
+      rec.sent(0, t, t, false);
+      rec.completed(0, t, t + ms, { stages: new Map(), unmeasured: [], path: 'primary' });
+    }
+    return { ...syntheticReport({ rate: 1, seconds: 1 }), durationMs: 30_000, ...rec.report() };
+  }
+
+  it('sad: a limit just above the i.i.d. interval is borderline by the windows, and --strict fails it', () => {
+    const r = drifting();
+    const stripped: RunResult = { ...r, series: r.series.map(({ windows: _w, ...s }) => s) };
+    const h = decodeHistogram(r.series[0]?.hdr as string, r.series[0]?.max);
+    const iid = quantileInterval(h, 0.5) as [number, number];
+    const limit: Budget = { ...P50, limitMs: iid[1] + 0.01 };
+    const plain = reevaluate(stripped, [limit], { allowInconclusive: false, strict: true });
+    expect(plain.budgets[0]?.borderline).toBe(false);
+    expect(plain.verdict).toBe('pass');
+    const timed = reevaluate(r, [limit], { allowInconclusive: false, strict: true });
+    expect(timed.budgets[0]?.status).toBe('pass');
+    expect(timed.budgets[0]?.borderline).toBe(true);
+    expect(timed.verdict).toBe('fail');
+  });
+});

@@ -61,12 +61,12 @@ describe('budgetgate run with one-line flags (end to end)', () => {
   it('happy: no profile file; exits 0 with exactly the scheduled requests at the loopback server', async () => {
     const s = track(await chatServer(5));
     const out = tempDir();
-    const r = await runCli(['run', '--url', s.url, '--rate', '20', '--warmup', '1s', '--duration', '2s', '--prompt', 'Hi', '--budget', 'total p50 < 2s', '--budget', 'errorRate < 1%', '--out', out, '--quiet']);
+    const r = await runCli(['run', '--url', s.url, '--rate', '20', '--warmup', '2s', '--duration', '2s', '--prompt', 'Hi', '--budget', 'total p50 < 2s', '--budget', 'errorRate < 1%', '--out', out, '--quiet']);
     expect(r.code, r.stderr + r.stdout).toBe(0);
     const rep = readReport(out);
     expect(rep.profile).toBe('adhoc');
-    expect(rep.totals.sent).toBe(60); // 20/s × 1 s warmup + 20/s × 2 s
-    expect(s.arrivals.length).toBe(61); // and the probe
+    expect(rep.totals.sent).toBe(80); // 20/s × 2 s warmup (which absorbs a cold start) + 20/s × 2 s
+    expect(s.arrivals.length).toBe(81); // and the probe
     expect(rep.budgets.map((v) => [v.id, v.status])).toEqual([
       ['total p50', 'pass'],
       ['errorRate', 'pass'],
@@ -172,6 +172,8 @@ describe('--json (end to end)', () => {
     expect(j).toMatchObject({ schema: 'budgetgate/summary@1', command: 'run', verdict: rep.verdict, exitCode: 1, profile: 'adhoc', durationMs: rep.durationMs, interrupted: false });
     expect(j.budgets).toEqual(rep.budgets);
     expect(j.headline).toMatchObject({ sent: rep.totals.sent, completed: rep.totals.completed, errors: rep.totals.errors, requestsPerSec: 20 });
+    const load = rep.series.find((x) => x.stage === 'total' && x.phase === 'load');
+    expect(j.headline).toMatchObject({ total: { p50: load?.p50, p99: load?.p99 } }); // one path: the series' own summary
     expect(j.files).toEqual({ json: join(out, 'report.json'), html: join(out, 'report.html') });
     expect(existsSync(join(out, 'report.html'))).toBe(true);
     expect(r.stderr).toMatch(/Budgets/); // the tables went to stderr

@@ -50,6 +50,16 @@ describe('budgetgate run --format and check on the saved report', () => {
   });
 });
 
+describe('budgetgate check on a report written before per-window histograms', () => {
+  it('sad: it loads and re-checks, and says its intervals assume independent requests', async () => {
+    const dir = tempDir();
+    const r = await runCli(['check', SMALL, '--profile', writeProfile(dir, PROFILE)]);
+    expect(r.stderr).toMatch(/small\.json: no per-window histograms .*intervals assume independent requests/);
+    expect(r.stdout).toMatch(/Budgets/);
+    expect([0, 1]).toContain(r.code);
+  });
+});
+
 describe('budgetgate report', () => {
   it('happy: re-renders a saved report in every format beside it', async () => {
     const dir = tempDir();

@@ -42,12 +42,17 @@ export function syntheticReport(o: SyntheticOptions = {}): RunResult {
     { name: 'steady', warmup: false, model: 'open', startMs: warmMs, endMs, rate, to: rate, concurrency: 0, concurrencyTo: 0, requests: rate * seconds },
   ]);
   const n = rate * (seconds + 1);
+  // responses arrive in completion order, as in a real run (the recorder's windows go by completion time)
+  const done: { i: number; t: number; phase: number; latency: number }[] = [];
   for (let i = 0; i < n; i++) {
     const t = (i * 1000) / rate;
     const phase = t < warmMs ? 0 : 1;
     rec.due(t);
     rec.sent(phase, t, t, false);
-    const latency = next() * scale;
+    done.push({ i, t, phase, latency: next() * scale });
+  }
+  done.sort((a, b) => a.t + a.latency - (b.t + b.latency));
+  for (const { i, t, phase, latency } of done) {
     if (o.errorEvery && i % o.errorEvery === 0) {
       rec.failed(phase, t + latency, 'http 503', 'primary');
       continue;

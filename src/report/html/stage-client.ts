@@ -49,7 +49,7 @@ export const STAGE_CLIENT_JS = `
       var below = above || (near('left') && near('right'));
       ctx.textAlign = side;
       ctx.textBaseline = below ? 'top' : 'bottom';
-      var text = (above ? '\u2191 ' : '') + b.key + ' \u2264 ' + bg.fmtMs(b.limit) + ' (' + b.status + ')' + (above ? ', above the plot' : '');
+      var text = (above ? '\u2191 ' : '') + b.key + (b.scope ? ' [' + b.scope + ']' : '') + ' \u2264 ' + bg.fmtMs(b.limit) + ' (' + b.status + ')' + (above ? ', above the plot' : '');
       ctx.fillText(text, side === 'left' ? l + 6 * dpr : l + w - 6 * dpr, below ? y + 3 * dpr : y - 3 * dpr);
       labels.push({ side: side, y: below ? y + 14 * dpr : y });
       ys.push(y);

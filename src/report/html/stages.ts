@@ -21,6 +21,8 @@ export interface StageBudgetMark {
   description: string;
   status: Verdict['status'];
   key: string;
+  /** "path=fallback,phase=spike" from the id; '' for both paths over every budgeted phase */
+  scope: string;
   /** x on the percentile axis, null for mean (drawn as a line only) */
   x: number | null;
   limit: number;
@@ -68,7 +70,7 @@ export function stageCharts(r: RunResult): StageChart[] {
     const p = v.unit === 'ms' ? parseLatencyId(v.id) : undefined;
     if (p === undefined) continue;
     const list = marks.get(p.stage) ?? [];
-    list.push({ id: v.id, description: v.description, status: v.status, key: p.key, x: KEY_X[p.key] ?? (p.key === 'max' ? -1 : null), limit: v.limit, observed: v.observed, headroom: headroomText(v, p.key) });
+    list.push({ id: v.id, description: v.description, status: v.status, key: p.key, scope: p.scope, x: KEY_X[p.key] ?? (p.key === 'max' ? -1 : null), limit: v.limit, observed: v.observed, headroom: headroomText(v, p.key) });
     marks.set(p.stage, list);
   }
   const stages = ['total', ...[...marks.keys()].filter((s) => s !== 'total')];
@@ -129,7 +131,7 @@ export function timeSplit(r: RunResult): TimeRow[] {
       const total = here.find((s) => s.stage === 'total');
       if (total === undefined) continue;
       const parts: TimeRow['parts'] = [];
-      const server = [...new Set(here.map((s) => s.stage))].filter((st) => !CLIENT_STAGES.includes(st) && !st.endsWith('_per_s')).sort();
+      const server = [...new Set(here.map((s) => s.stage))].filter((st) => !CLIENT_STAGES.includes(st) && !st.endsWith('_per_s'));
       for (const stage of [...server, 'unattributed']) {
         const v = p50(here.filter((s) => s.stage === stage).map((s) => decodeHistogram(s.hdr, s.max)));
         if (v !== undefined) parts.push({ stage, ms: v });
@@ -137,7 +139,15 @@ export function timeSplit(r: RunResult): TimeRow[] {
       rows.push({ label: `${phase} · ${path}`, parts, total: p50([decodeHistogram(total.hdr, total.max)]) ?? 0, count: total.count });
     }
   }
-  return rows;
+  return inSizeOrder(rows);
+}
+
+/** The server gives no order of its stages: stack them largest first (summed over rows), unattributed last. */
+function inSizeOrder(rows: TimeRow[]): TimeRow[] {
+  const size = new Map<string, number>();
+  for (const r of rows) for (const p of r.parts) size.set(p.stage, (size.get(p.stage) ?? 0) + p.ms);
+  const rank = (st: string): number => (st === 'unattributed' ? Number.NEGATIVE_INFINITY : (size.get(st) ?? 0));
+  return rows.map((r) => ({ ...r, parts: [...r.parts].sort((a, b) => rank(b.stage) - rank(a.stage) || a.stage.localeCompare(b.stage)) }));
 }
 
 const PART_COLORS = ['#0969da', '#1a7f37', '#bf8700', '#8250df', '#1b7c83', '#cf222e', '#6e7781', '#953800'];
@@ -170,7 +180,7 @@ export function timeSplitSectionHtml(rows: readonly TimeRow[]): string {
       ? '<p class="note">No server stages were reported (no Server-Timing, headers or body timings), so only total is known.</p>'
       : `<svg class="time-split" viewBox="0 0 ${W} ${20 + rows.length * rowH}" role="img" aria-label="p50 of each stage per phase">${bars.join('')}</svg>\n<p class="legend">${legend} <span class="key"><i class="bar"></i>total p50</span></p>`;
   return `<section><h2>Where the time went</h2>
-<p class="note">Per phase and path: the median (p50) of each stage the server reported, stacked, then <code>unattributed</code> (total − the server's stages: network, gateways, the client), against the median of <code>total</code> (black bar). Medians do not add exactly, so the stack and the bar differ a little.</p>
+<p class="note">Per phase and path: the median (p50) of each stage the server reported, stacked largest first, then <code>unattributed</code> (total − the server's stages: network, gateways, the client), against the median of <code>total</code> (black bar). Medians do not add exactly, so the stack and the bar differ a little.</p>
 ${body}
 </section>
 `;

@@ -1,0 +1,215 @@
+/**
+ * (f) budgetgate beside vegeta, the open-model peer: both as separate processes, in interleaved pairs
+ * (vegeta, budgetgate, vegeta, budgetgate) per rate, against one arrival-logging loopback server
+ * (arrivals-process.ts) in a third process. What is measured is what the server saw, whatever each
+ * tool says of itself:
+ *
+ *   arrivals a_0 ≤ a_1 ≤ … (ms), ideal uniform schedule s_k = k · 1000 / R,
+ *   l_k = a_k − s_k,  lateness_k = l_k − P1(l)   (aligned on its 1st percentile: the clocks and the
+ *   start differ between tools, a constant offset says nothing about pacing),
+ *   delivered = min(n, R · D) / (R · D).
+ *
+ * Reported per run and pooled per (rate, tool), with the ratios budgetgate ÷ vegeta of p99 and max
+ * lateness. vegeta is looked up at --vegeta, then ../shared/tools/vegeta, then on the PATH; absent,
+ * the section says so and is skipped.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface, type Interface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { quantile } from './paced.js';
+import { fmt, type Row, type Section } from './table.js';
+
+export interface PeerOptions {
+  rates: number[];
+  durationMs: number;
+  pairs: number;
+  vegeta?: string;
+}
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BODY = { model: 'peer', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] };
+
+/** The vegeta binary to use, or undefined (with where it looked). */
+export function findVegeta(explicit?: string): { path?: string; looked: string[] } {
+  const looked = [explicit, join(ROOT, '../shared/tools/vegeta')].filter((p): p is string => p !== undefined);
+  for (const p of looked) if (existsSync(p)) return { path: p, looked };
+  const which = spawnSync('sh', ['-c', 'command -v vegeta'], { encoding: 'utf8' });
+  if (which.status === 0 && which.stdout.trim()) return { path: which.stdout.trim(), looked };
+  return { looked: [...looked, 'PATH'] };
+}
+
+/** Lateness of arrivals against the ideal uniform schedule at `rate`, aligned on its 1st percentile (ms, ascending). */
+export function arrivalLateness(arrivals: readonly number[], rate: number): Float64Array {
+  const sorted = Float64Array.from(arrivals).sort();
+  const l = sorted.map((a, k) => a - (k * 1000) / rate).sort();
+  const offset = quantile(l, 0.01);
+  return l.map((x) => x - offset);
+}
+
+interface ArrivalServer {
+  url: string;
+  reset(): Promise<void>;
+  dump(): Promise<number[]>;
+  stop(): Promise<void>;
+}
+
+async function startArrivalServer(): Promise<ArrivalServer> {
+  const script = fileURLToPath(new URL('./arrivals-process.ts', import.meta.url));
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  process.once('exit', () => child.exitCode === null && child.kill('SIGKILL'));
+  const lines: Interface = createInterface({ input: child.stdout! });
+  const next = (): Promise<string> => new Promise((resolve) => lines.once('line', resolve));
+  const first = await next();
+  const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(first);
+  if (!m?.[1]) throw new Error(`arrival server: unexpected first line ${JSON.stringify(first)}`);
+  const ask = async (cmd: string): Promise<string> => {
+    const reply = next();
+    child.stdin!.write(`${cmd}\n`);
+    return reply;
+  };
+  return {
+    url: `${m[1]}/v1/chat/completions`,
+    reset: async () => void (await ask('reset')),
+    dump: async () => JSON.parse(await ask('dump')) as number[],
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.stdin!.end();
+        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+      }),
+  };
+}
+
+function runProcess(cmd: string, argv: string[], input?: string): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, stderr }));
+    child.stdin!.end(input ?? '');
+  });
+}
+
+/** One tool's run at `rate` for the duration; resolves when the process has exited. */
+async function runTool(tool: 'vegeta' | 'budgetgate', vegeta: string, url: string, rate: number, durationMs: number, dir: string): Promise<void> {
+  const seconds = `${durationMs / 1000}s`;
+  if (tool === 'vegeta') {
+    const bodyFile = join(dir, 'body.json');
+    writeFileSync(bodyFile, JSON.stringify(BODY));
+    const r = await runProcess(vegeta, ['attack', `-rate=${rate}`, `-duration=${seconds}`, `-body=${bodyFile}`, '-header', 'content-type: application/json', '-max-workers', '2000', '-timeout', '10s'], `POST ${url}\n`);
+    if (r.code !== 0) throw new Error(`vegeta exited ${r.code}: ${r.stderr}`);
+    return;
+  }
+  const profile = join(dir, 'peer.json');
+  writeFileSync(
+    profile,
+    JSON.stringify({
+      name: 'peer',
+      target: { url, headers: { 'content-type': 'application/json' }, body: BODY, timeout: '10s' },
+      timings: { serverTiming: false },
+      maxRate: 20_000,
+      maxInFlight: 2000,
+      phases: [{ name: 'peer', duration: seconds, rate }],
+      budgets: [{ errorRate: '100%' }],
+    }),
+  );
+  const cli = existsSync(join(ROOT, 'dist/cli/main.js')) ? [join(ROOT, 'bin/budgetgate.js')] : ['--import', 'tsx', join(ROOT, 'src/cli/main.ts')];
+  // --skip-probe: the probe request would be one more arrival, before the schedule
+  const r = await runProcess(process.execPath, [...cli, 'run', profile, '--quiet', '--skip-probe', '--out', join(dir, 'report')]);
+  if (r.code !== 0 && r.code !== 1) throw new Error(`budgetgate exited ${r.code}: ${r.stderr}`);
+}
+
+function statsRow(tool: string, rate: number, durationMs: number, late: Float64Array, n: number): Row {
+  const expected = Math.round((rate * durationMs) / 1000);
+  return { rate, tool, arrived: n, delivered: Math.min(n, expected) / expected, p50: quantile(late, 0.5), p99: quantile(late, 0.99), max: quantile(late, 1) };
+}
+
+/** The peer section's rows: every run, then per rate the pooled figures of each tool and the ratios. */
+export async function measurePeer(o: PeerOptions): Promise<{ sections: Section[]; ratios: Row[] } | { skipped: string }> {
+  const found = findVegeta(o.vegeta);
+  if (!found.path) return { skipped: `vegeta not found (looked at ${found.looked.join(', ')}): section (f) skipped` };
+  const server = await startArrivalServer();
+  const dir = mkdtempSync(join(tmpdir(), 'bg-peer-'));
+  const runs: Row[] = [];
+  const ratios: Row[] = [];
+  try {
+    for (const rate of o.rates) {
+      const pooled: Record<string, Float64Array[]> = { vegeta: [], budgetgate: [] };
+      const delivered: Record<string, number[]> = { vegeta: [], budgetgate: [] };
+      for (let pair = 1; pair <= o.pairs; pair++) {
+        for (const tool of ['vegeta', 'budgetgate'] as const) {
+          process.stderr.write(`  (f) ${rate}/s ${tool} run ${pair}/${o.pairs}…\n`);
+          await server.reset();
+          await runTool(tool, found.path, server.url, rate, o.durationMs, dir);
+          const arrivals = await server.dump();
+          const late = arrivalLateness(arrivals, rate);
+          const row = statsRow(tool, rate, o.durationMs, late, arrivals.length);
+          runs.push({ ...row, run: pair });
+          pooled[tool]?.push(late);
+          delivered[tool]?.push(row.delivered as number);
+        }
+      }
+      const pool = (tool: string): Float64Array => Float64Array.from((pooled[tool] ?? []).flatMap((x) => Array.from(x))).sort();
+      const v = pool('vegeta');
+      const b = pool('budgetgate');
+      const vMax = Math.max(...(pooled.vegeta ?? []).map((x) => quantile(x, 1)));
+      const bMax = Math.max(...(pooled.budgetgate ?? []).map((x) => quantile(x, 1)));
+      ratios.push({
+        rate,
+        vegetaP99: quantile(v, 0.99),
+        budgetgateP99: quantile(b, 0.99),
+        p99Ratio: quantile(b, 0.99) / quantile(v, 0.99),
+        vegetaMax: vMax,
+        budgetgateMax: bMax,
+        maxRatio: bMax / vMax,
+        vegetaDelivered: Math.min(...(delivered.vegeta ?? [])),
+        budgetgateDelivered: Math.min(...(delivered.budgetgate ?? [])),
+      });
+    }
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const share = (x: unknown): string => (typeof x === 'number' ? `${(x * 100).toFixed(2)}%` : '—');
+  return {
+    ratios,
+    sections: [
+      {
+        name: 'peer-runs',
+        title: `(f) arrivals at one logging server, ${o.durationMs / 1000}s per run, interleaved vegeta/budgetgate pairs; lateness = arrival − ideal uniform schedule, aligned on its 1st percentile`,
+        columns: [
+          { key: 'rate', label: 'rate' },
+          { key: 'run', label: 'run' },
+          { key: 'tool', label: 'tool' },
+          { key: 'arrived', label: 'arrived' },
+          { key: 'delivered', label: 'delivered', format: share },
+          { key: 'p50', label: 'lateness p50', format: fmt.ms },
+          { key: 'p99', label: 'p99', format: fmt.ms },
+          { key: 'max', label: 'max', format: fmt.ms },
+        ],
+        rows: runs,
+      },
+      {
+        name: 'peer-ratios',
+        title: '(f) budgetgate ÷ vegeta, pooled over the pairs (p99 of all arrivals; max = the worst run\'s; delivered = the worst run\'s)',
+        columns: [
+          { key: 'rate', label: 'rate' },
+          { key: 'vegetaP99', label: 'vegeta p99', format: fmt.ms },
+          { key: 'budgetgateP99', label: 'budgetgate p99', format: fmt.ms },
+          { key: 'p99Ratio', label: 'p99 ratio', format: fmt.fixed(2) },
+          { key: 'vegetaMax', label: 'vegeta max', format: fmt.ms },
+          { key: 'budgetgateMax', label: 'budgetgate max', format: fmt.ms },
+          { key: 'maxRatio', label: 'max ratio', format: fmt.fixed(2) },
+          { key: 'vegetaDelivered', label: 'vegeta delivered', format: share },
+          { key: 'budgetgateDelivered', label: 'budgetgate delivered', format: share },
+        ],
+        rows: ratios,
+        notes: ['both tools run as their own processes (budgetgate: the CLI, one phase at the rate, maxRate raised to 20000 for the bench only)'],
+      },
+    ],
+  };
+}
