@@ -32,6 +32,15 @@ export interface EncodedSlice {
   phases: PhaseData[];
 }
 
+/** The counts a window judges (completions, errors, fallbacks) of `x` added into `into`. */
+function addWindowCounts(into: PhaseData | undefined, x: PhaseData | undefined): void {
+  if (!into || !x) return;
+  into.completed += x.completed;
+  into.errors += x.errors;
+  into.fallback += x.fallback;
+  into.fallbackErrors += x.fallbackErrors;
+}
+
 export interface AbortPhase {
   name: string;
   warmup: boolean;
@@ -150,14 +159,7 @@ export class AbortWatch {
           into.hist.add(decodeHistogram(s.hdr, s.max));
           sl.series.set(s.key, into);
         }
-        e.phases.forEach((p, i) => {
-          const into = sl.phases[i];
-          if (!into) return;
-          into.completed += p.completed;
-          into.errors += p.errors;
-          into.fallback += p.fallback;
-          into.fallbackErrors += p.fallbackErrors;
-        });
+        e.phases.forEach((p, i) => addWindowCounts(sl.phases[i], p));
       }
     }
     this.slices.splice(0, this.slices.length, ...[...bySecond.values()].sort((a, b) => a.second - b.second));
@@ -178,14 +180,7 @@ export class AbortWatch {
     }
     const phases = this.phases.map((p, i) => {
       const sum: PhaseData = { name: p.name, warmup: p.warmup, scheduled: 0, sent: 0, completed: 0, errors: 0, fallback: 0, late: 0, fallbackErrors: 0 };
-      for (const sl of picked) {
-        const x = sl.phases[i];
-        if (!x) continue;
-        sum.completed += x.completed;
-        sum.errors += x.errors;
-        sum.fallback += x.fallback;
-        sum.fallbackErrors += x.fallbackErrors;
-      }
+      for (const sl of picked) addWindowCounts(sum, sl.phases[i]);
       return sum;
     });
     return {

@@ -57,15 +57,23 @@ export function workerShard(outer: Shard | undefined, w: number, n: number): Sha
   return { index: o.index + o.count * w, count: o.count * n };
 }
 
+/**
+ * A worker's young generation, MB (V8's default is 16 MB of semi-space). Every request allocates
+ * short-lived objects; a larger nursery makes scavenges rarer, and at thousands of requests a second
+ * scavenges were what overlapped most of the worst sends (README, "How exact the traffic is").
+ */
+export const WORKER_YOUNG_MB = Number(process.env.BG_YOUNG_MB ?? 0) || undefined;
+
 /** Under tsx (tests, `npm start`) the entry is TypeScript: the worker registers tsx before importing it. */
 function spawn(input: WorkerInput): Worker {
   const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./worker-main.js', here), { workerData: input });
+  const resourceLimits = WORKER_YOUNG_MB ? { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } : undefined;
+  if (!here.endsWith('.ts')) return new Worker(new URL('./worker-main.js', here), { workerData: input, ...(resourceLimits ? { resourceLimits } : {}) });
   const entry = new URL('./worker-main.ts', here).href;
   // the ESM build of tsx's API (require.resolve names the CommonJS one, beside it as .mjs)
   const tsx = pathToFileURL(createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
   const code = `import(${JSON.stringify(tsx)}).then((a) => { a.register(); return import(${JSON.stringify(entry)}); }).catch((e) => { throw new Error(String(e && e.stack || e)); })`;
-  return new Worker(code, { eval: true, workerData: input });
+  return new Worker(code, { eval: true, workerData: input, ...(resourceLimits ? { resourceLimits } : {}) });
 }
 
 interface Member {

@@ -7,23 +7,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/core/report.js';
-import { readReport, spawnCli, tempDir, writeProfile } from './cli.js';
+import { readReport, spawnCli, tempDir, until, writeProfile } from './cli.js';
 import { listen, type TestServer } from './servers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(cond: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(20);
-  }
-}
-
 describe('--workers and Ctrl-C', () => {
   it('sad: SIGINT with 2 workers stops both, keeps the partial report (interrupted, both shares) and exits 130', async () => {
     const server: TestServer = await listen((_q, res) => setTimeout(() => res.end('ok'), 2));
