@@ -58,22 +58,24 @@ export function workerShard(outer: Shard | undefined, w: number, n: number): Sha
 }
 
 /**
- * A worker's young generation, MB (V8's default is 16 MB of semi-space). Every request allocates
- * short-lived objects; a larger nursery makes scavenges rarer, and at thousands of requests a second
- * scavenges were what overlapped most of the worst sends (README, "How exact the traffic is").
+ * A worker's young generation, MB: 3 × a 64 MB semi-space (V8's young generation is two semi-spaces
+ * plus as much for large objects; its default semi-space is 16 MB). Every request allocates
+ * short-lived objects; with the default nursery, scavenges of 10–20 ms overlapped 77–87% of the
+ * worst 1% of sends at 3,000/s, with a 64 MB one 0–9% (README, "How exact the traffic is"). The main
+ * thread gets the same through bin/budgetgate.js's `--max-semi-space-size=64`.
  */
-export const WORKER_YOUNG_MB = Number(process.env.BG_YOUNG_MB ?? 0) || undefined;
+export const WORKER_YOUNG_MB = 192;
 
 /** Under tsx (tests, `npm start`) the entry is TypeScript: the worker registers tsx before importing it. */
 function spawn(input: WorkerInput): Worker {
   const here = import.meta.url;
-  const resourceLimits = WORKER_YOUNG_MB ? { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } : undefined;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./worker-main.js', here), { workerData: input, ...(resourceLimits ? { resourceLimits } : {}) });
+  const resourceLimits = { maxYoungGenerationSizeMb: WORKER_YOUNG_MB };
+  if (!here.endsWith('.ts')) return new Worker(new URL('./worker-main.js', here), { workerData: input, resourceLimits });
   const entry = new URL('./worker-main.ts', here).href;
   // the ESM build of tsx's API (require.resolve names the CommonJS one, beside it as .mjs)
   const tsx = pathToFileURL(createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
   const code = `import(${JSON.stringify(tsx)}).then((a) => { a.register(); return import(${JSON.stringify(entry)}); }).catch((e) => { throw new Error(String(e && e.stack || e)); })`;
-  return new Worker(code, { eval: true, workerData: input, ...(resourceLimits ? { resourceLimits } : {}) });
+  return new Worker(code, { eval: true, workerData: input, resourceLimits });
 }
 
 interface Member {
