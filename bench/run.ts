@@ -20,6 +20,7 @@
  *   npm run bench -- --duration 5s --rates 200,2000
  *   npm run bench -- --long                # also 20 min vs 1 min RSS (adds ~20 min)
  *   npm run bench -- --only f --vegeta PATH --peer-rates 2000,5000
+ *   npm run bench -- --only f --peer-workers 2       # budgetgate with --workers 2 beside vegeta
  *
  * Results: a table per section and a target summary with PASS/FAIL on stdout, and
  * bench/results/latest.json.
@@ -64,6 +65,8 @@ interface Args {
   vegeta?: string;
   peerRates: number[];
   peerPairs: number;
+  /** budgetgate's --workers in the peer part */
+  peerWorkers: number;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -84,6 +87,7 @@ function parseArgs(argv: readonly string[]): Args {
     aabSteadyMs: 12_000,
     peerRates: [2000, 5000, 10_000],
     peerPairs: 2,
+    peerWorkers: 1,
   };
   let duration: number | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -119,11 +123,14 @@ function parseArgs(argv: readonly string[]): Args {
       a.out = v();
     } else if (k === '--vegeta') {
       a.vegeta = v();
+    } else if (k === '--peer-workers') {
+      a.peerWorkers = Number(v());
+      if (!Number.isSafeInteger(a.peerWorkers) || a.peerWorkers < 1) throw new Error('--peer-workers: a whole number ≥ 1');
     } else if (k === '--peer-rates') {
       a.peerRates = v().split(',').map(Number);
       if (a.peerRates.some((r) => !(r > 0 && r <= 20_000))) throw new Error('--peer-rates: comma-separated numbers in (0, 20000]');
     } else {
-      throw new Error(`unknown argument ${k} (use --quick, --duration 5s, --rates 200,1000,2000, --only a,b,c,d,e,f, --aab-runs 6, --aab-reports DIR, --long, --rss-serial, --vegeta PATH, --peer-rates 2000,5000,10000, --out file)`);
+      throw new Error(`unknown argument ${k} (use --quick, --duration 5s, --rates 200,1000,2000, --only a,b,c,d,e,f, --aab-runs 6, --aab-reports DIR, --long, --rss-serial, --vegeta PATH, --peer-rates 2000,5000,10000, --peer-workers 2, --out file)`);
     }
   }
   if (a.quick) {
@@ -453,7 +460,7 @@ async function aab(args: Args): Promise<Section[]> {
 
 /** (f): the peer section and its targets; says so when vegeta is absent. */
 async function peerPart(args: Args, sections: Section[]): Promise<void> {
-  const r = await measurePeer({ rates: args.peerRates, durationMs: args.durationMs, pairs: args.peerPairs, ...(args.vegeta ? { vegeta: args.vegeta } : {}) });
+  const r = await measurePeer({ rates: args.peerRates, durationMs: args.durationMs, pairs: args.peerPairs, workers: args.peerWorkers, ...(args.vegeta ? { vegeta: args.vegeta } : {}) });
   if ('skipped' in r) {
     process.stdout.write(`\n${r.skipped}\n`);
     return;
