@@ -32,7 +32,7 @@ export interface PeerOptions {
 }
 
 /** The node flags bin/budgetgate.js's shebang gives the installed command (`#!/usr/bin/env -S node FLAGS`). */
-function binNodeFlags(): string[] {
+export function binNodeFlags(): string[] {
   const first = readFileSync(join(ROOT, 'bin/budgetgate.js'), 'utf8').split('\n')[0] ?? '';
   return /^#!.*\bnode\s+(.+)$/.exec(first)?.[1]?.trim().split(/\s+/) ?? [];
 }
