@@ -22,6 +22,7 @@ import { bodyText, listen, type ClientEventSink } from './client-events.js';
 import { ClosedUsers, isClosedArrival } from './closed-users.js';
 import { ConnectionPool, type Connection, type Slot } from './connection-pool.js';
 import { Pacer, nodeTimer } from './pacer.js';
+import { settleHeap } from './heap.js';
 
 export { EARLY_MS } from './pacer.js';
 export { MAX_BODY_BYTES } from './client-events.js';
@@ -138,6 +139,7 @@ class Driving implements ClientEventSink {
     signal?.addEventListener('abort', () => this.onAbort(), { once: true });
     hardSignal?.addEventListener('abort', () => this.finish(true), { once: true });
     if (this.finished) return; // autocannon refused the options
+    settleHeap(); // the major collection building the run made due happens now, before any send (heap.ts)
     this.t0 = this.o.clock();
     this.tickTimer = setTimeout(() => this.tick(1), 1000);
     this.pacer.start();
