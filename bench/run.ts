@@ -73,6 +73,8 @@ interface Args {
   peerWorkers: number;
   /** (g): concurrent streams */
   streams: number[];
+  /** (g): budgetgate's --workers */
+  streamWorkers: number;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -95,6 +97,7 @@ function parseArgs(argv: readonly string[]): Args {
     peerPairs: 2,
     peerWorkers: 1,
     streams: [500, 1000],
+    streamWorkers: 1,
   };
   let duration: number | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -133,6 +136,9 @@ function parseArgs(argv: readonly string[]): Args {
     } else if (k === '--streams') {
       a.streams = v().split(',').map(Number);
       if (a.streams.some((c) => !(Number.isSafeInteger(c) && c >= 1 && c <= 5000))) throw new Error('--streams: comma-separated whole numbers in [1, 5000]');
+    } else if (k === '--stream-workers') {
+      a.streamWorkers = Number(v());
+      if (!Number.isSafeInteger(a.streamWorkers) || a.streamWorkers < 1) throw new Error('--stream-workers: a whole number ≥ 1');
     } else if (k === '--peer-workers') {
       a.peerWorkers = Number(v());
       if (!Number.isSafeInteger(a.peerWorkers) || a.peerWorkers < 1) throw new Error('--peer-workers: a whole number ≥ 1');
@@ -140,7 +146,7 @@ function parseArgs(argv: readonly string[]): Args {
       a.peerRates = v().split(',').map(Number);
       if (a.peerRates.some((r) => !(r > 0 && r <= 20_000))) throw new Error('--peer-rates: comma-separated numbers in (0, 20000]');
     } else {
-      throw new Error(`unknown argument ${k} (use --quick, --duration 5s, --rates 200,1000,2000, --only a,b,c,d,e,f, --aab-runs 6, --aab-reports DIR, --long, --rss-serial, --vegeta PATH, --peer-rates 2000,5000,10000, --peer-workers 2, --streams 500,1000, --out file)`);
+      throw new Error(`unknown argument ${k} (use --quick, --duration 5s, --rates 200,1000,2000, --only a,b,c,d,e,f, --aab-runs 6, --aab-reports DIR, --long, --rss-serial, --vegeta PATH, --peer-rates 2000,5000,10000, --peer-workers 2, --streams 500,1000, --stream-workers 2, --out file)`);
     }
   }
   if (a.quick) {
@@ -486,7 +492,7 @@ async function peerPart(args: Args, sections: Section[]): Promise<void> {
 
 /** (g): streamed itl/ttft errors beside the raw SSE reader; targets at the highest concurrency. */
 async function streamsPart(args: Args, sections: Section[]): Promise<void> {
-  const r = await measureStreams({ concurrencies: args.streams, durationMs: args.durationMs });
+  const r = await measureStreams({ concurrencies: args.streams, durationMs: args.durationMs, workers: args.streamWorkers });
   sections.push(r.section);
   const top = r.ratios.find((x) => x.streams === 1000) ?? r.ratios.at(-1);
   if (!top) return;

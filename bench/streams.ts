@@ -40,6 +40,8 @@ const END = '\r\n\r\n';
 export interface StreamsOptions {
   concurrencies: number[];
   durationMs: number;
+  /** budgetgate's --workers (default 1) */
+  workers?: number;
 }
 
 interface Measured {
@@ -101,7 +103,7 @@ export function rawReader(url: string, concurrency: number, durationMs: number):
 }
 
 /** budgetgate's CLI with C closed-model users streaming; its report's itl/ttft of the measured phase. */
-async function budgetgateStreams(url: string, concurrency: number, durationMs: number): Promise<{ itl: RunResult['series'][number] | undefined; ttft: RunResult['series'][number] | undefined; requests: number }> {
+async function budgetgateStreams(url: string, concurrency: number, durationMs: number, workers: number): Promise<{ itl: RunResult['series'][number] | undefined; ttft: RunResult['series'][number] | undefined; requests: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'bg-streams-'));
   try {
     const profile = join(dir, 'streams.json');
@@ -121,7 +123,7 @@ async function budgetgateStreams(url: string, concurrency: number, durationMs: n
     const cli = [...binNodeFlags(), join(ROOT, 'bin/budgetgate.js')];
     const out = join(dir, 'report');
     const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn(process.execPath, [...cli, 'run', profile, '--quiet', '--skip-probe', '--out', out], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const child = spawn(process.execPath, [...cli, 'run', profile, '--quiet', '--skip-probe', '--out', out, ...(workers > 1 ? ['--workers', String(workers)] : [])], { stdio: ['ignore', 'ignore', 'inherit'] });
       child.once('error', reject);
       child.once('exit', resolve);
     });
@@ -156,10 +158,10 @@ export async function measureStreams(o: StreamsOptions): Promise<{ section: Sect
         ttftP99: quantile(raw.ttft, 0.99) - TTFT_MS,
       };
       process.stderr.write(`  (g) ${c} streams: budgetgate…\n`);
-      const bg = await budgetgateStreams(url, c, o.durationMs);
+      const bg = await budgetgateStreams(url, c, o.durationMs, o.workers ?? 1);
       const bgRow: Row = {
         streams: c,
-        reader: 'budgetgate',
+        reader: (o.workers ?? 1) > 1 ? `budgetgate ×${o.workers} workers` : 'budgetgate',
         requests: bg.requests,
         itlP50: err(bg.itl?.p50, ITL_MS),
         itlP99: err(bg.itl?.p99, ITL_MS),
