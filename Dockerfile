@@ -27,5 +27,7 @@ RUN chmod 755 /app/bin/budgetgate.js && ln -s /app/bin/budgetgate.js /usr/local/
 # the node image's unprivileged user (uid 1000); reports go to the working directory or --out
 USER node
 WORKDIR /work
+# a larger young generation: fewer, shorter scavenges under the sender (README, "How exact the traffic is")
+ENV NODE_OPTIONS=--max-semi-space-size=64
 ENTRYPOINT ["tini", "-g", "--", "node", "/app/bin/budgetgate.js"]
 CMD ["--help"]

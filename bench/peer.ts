@@ -14,7 +14,7 @@
  * the section says so and is skipped.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
@@ -27,6 +27,14 @@ export interface PeerOptions {
   durationMs: number;
   pairs: number;
   vegeta?: string;
+  /** budgetgate's `--workers` (default 1) */
+  workers?: number;
+}
+
+/** The node flags bin/budgetgate.js's shebang gives the installed command (`#!/usr/bin/env -S node FLAGS`). */
+export function binNodeFlags(): string[] {
+  const first = readFileSync(join(ROOT, 'bin/budgetgate.js'), 'utf8').split('\n')[0] ?? '';
+  return /^#!.*\bnode\s+(.+)$/.exec(first)?.[1]?.trim().split(/\s+/) ?? [];
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -95,7 +103,7 @@ function runProcess(cmd: string, argv: string[], input?: string): Promise<{ code
 }
 
 /** One tool's run at `rate` for the duration; resolves when the process has exited. */
-async function runTool(tool: 'vegeta' | 'budgetgate', vegeta: string, url: string, rate: number, durationMs: number, dir: string): Promise<void> {
+async function runTool(tool: 'vegeta' | 'budgetgate', vegeta: string, url: string, rate: number, durationMs: number, dir: string, workers = 1): Promise<void> {
   const seconds = `${durationMs / 1000}s`;
   if (tool === 'vegeta') {
     const bodyFile = join(dir, 'body.json');
@@ -119,7 +127,8 @@ async function runTool(tool: 'vegeta' | 'budgetgate', vegeta: string, url: strin
   );
   const cli = existsSync(join(ROOT, 'dist/cli/main.js')) ? [join(ROOT, 'bin/budgetgate.js')] : ['--import', 'tsx', join(ROOT, 'src/cli/main.ts')];
   // --skip-probe: the probe request would be one more arrival, before the schedule
-  const r = await runProcess(process.execPath, [...cli, 'run', profile, '--quiet', '--skip-probe', '--out', join(dir, 'report')]);
+  // run as the installed command runs (its shebang's node flags), with the bench's --peer-workers
+  const r = await runProcess(process.execPath, [...binNodeFlags(), ...cli, 'run', profile, '--quiet', '--skip-probe', '--out', join(dir, 'report'), ...(workers > 1 ? ['--workers', String(workers)] : [])]);
   if (r.code !== 0 && r.code !== 1) throw new Error(`budgetgate exited ${r.code}: ${r.stderr}`);
 }
 
@@ -144,7 +153,7 @@ export async function measurePeer(o: PeerOptions): Promise<{ sections: Section[]
         for (const tool of ['vegeta', 'budgetgate'] as const) {
           process.stderr.write(`  (f) ${rate}/s ${tool} run ${pair}/${o.pairs}…\n`);
           await server.reset();
-          await runTool(tool, found.path, server.url, rate, o.durationMs, dir);
+          await runTool(tool, found.path, server.url, rate, o.durationMs, dir, o.workers ?? 1);
           const arrivals = await server.dump();
           const late = arrivalLateness(arrivals, rate);
           const row = statsRow(tool, rate, o.durationMs, late, arrivals.length);

@@ -13,6 +13,8 @@
  *       and `compare` on every ordered A/A and A/B pair (false alarms, detections)
  *   (f) budgetgate beside vegeta (the open-model peer), interleaved pairs at 2,000, 5,000 and
  *       10,000 req/s against one arrival-logging server: lateness p99/max ratios, delivered share
+ *   (g) streamed itl/ttft beside a raw SSE reader (node:net, no parsers) at 500 and 1,000 concurrent
+ *       streams of 100 tokens 20 ms apart: the error vs the server's exact gaps, as a ratio to the raw one
  *
  *   npm run bench                          # D = 10 s, rates 200,1000,2000, RSS 300 s vs 60 s (~7 min)
  *   npm run bench -- --quick               # D = 3 s, RSS 60 s vs 15 s (~2 min)
@@ -20,6 +22,8 @@
  *   npm run bench -- --duration 5s --rates 200,2000
  *   npm run bench -- --long                # also 20 min vs 1 min RSS (adds ~20 min)
  *   npm run bench -- --only f --vegeta PATH --peer-rates 2000,5000
+ *   npm run bench -- --only f --peer-workers 2       # budgetgate with --workers 2 beside vegeta
+ *   npm run bench -- --only g --streams 500,1000      # streamed itl/ttft beside a raw SSE reader
  *
  * Results: a table per section and a target summary with PASS/FAIL on stdout, and
  * bench/results/latest.json.
@@ -36,12 +40,13 @@ import { AAB_SLOWER, aabCompare, aabSection } from './aab.js';
 import { bareAutocannon, budgetgateClosed, type ClosedOptions } from './closed.js';
 import { measureFloor } from './floor.js';
 import { measurePeer } from './peer.js';
+import { measureStreams } from './streams.js';
 import { measurePaced, measureShape, open, quantile, type PacedRun, type ShapeResult, type Target } from './paced.js';
 import { spawnSim, type SimChild } from './sim-child.js';
 import { fmt, renderSection, type Cell, type Row, type Section } from './table.js';
 
-type Part = 'a' | 'b' | 'c' | 'd' | 'e' | 'f';
-const PARTS: readonly Part[] = ['a', 'b', 'c', 'd', 'e', 'f'];
+type Part = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g';
+const PARTS: readonly Part[] = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
 
 interface Args {
   durationMs: number;
@@ -64,6 +69,12 @@ interface Args {
   vegeta?: string;
   peerRates: number[];
   peerPairs: number;
+  /** budgetgate's --workers in the peer part */
+  peerWorkers: number;
+  /** (g): concurrent streams */
+  streams: number[];
+  /** (g): budgetgate's --workers */
+  streamWorkers: number;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -84,6 +95,9 @@ function parseArgs(argv: readonly string[]): Args {
     aabSteadyMs: 12_000,
     peerRates: [2000, 5000, 10_000],
     peerPairs: 2,
+    peerWorkers: 1,
+    streams: [500, 1000],
+    streamWorkers: 1,
   };
   let duration: number | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -119,11 +133,20 @@ function parseArgs(argv: readonly string[]): Args {
       a.out = v();
     } else if (k === '--vegeta') {
       a.vegeta = v();
+    } else if (k === '--streams') {
+      a.streams = v().split(',').map(Number);
+      if (a.streams.some((c) => !(Number.isSafeInteger(c) && c >= 1 && c <= 5000))) throw new Error('--streams: comma-separated whole numbers in [1, 5000]');
+    } else if (k === '--stream-workers') {
+      a.streamWorkers = Number(v());
+      if (!Number.isSafeInteger(a.streamWorkers) || a.streamWorkers < 1) throw new Error('--stream-workers: a whole number ≥ 1');
+    } else if (k === '--peer-workers') {
+      a.peerWorkers = Number(v());
+      if (!Number.isSafeInteger(a.peerWorkers) || a.peerWorkers < 1) throw new Error('--peer-workers: a whole number ≥ 1');
     } else if (k === '--peer-rates') {
       a.peerRates = v().split(',').map(Number);
       if (a.peerRates.some((r) => !(r > 0 && r <= 20_000))) throw new Error('--peer-rates: comma-separated numbers in (0, 20000]');
     } else {
-      throw new Error(`unknown argument ${k} (use --quick, --duration 5s, --rates 200,1000,2000, --only a,b,c,d,e,f, --aab-runs 6, --aab-reports DIR, --long, --rss-serial, --vegeta PATH, --peer-rates 2000,5000,10000, --out file)`);
+      throw new Error(`unknown argument ${k} (use --quick, --duration 5s, --rates 200,1000,2000, --only a,b,c,d,e,f, --aab-runs 6, --aab-reports DIR, --long, --rss-serial, --vegeta PATH, --peer-rates 2000,5000,10000, --peer-workers 2, --streams 500,1000, --stream-workers 2, --out file)`);
     }
   }
   if (a.quick) {
@@ -453,7 +476,7 @@ async function aab(args: Args): Promise<Section[]> {
 
 /** (f): the peer section and its targets; says so when vegeta is absent. */
 async function peerPart(args: Args, sections: Section[]): Promise<void> {
-  const r = await measurePeer({ rates: args.peerRates, durationMs: args.durationMs, pairs: args.peerPairs, ...(args.vegeta ? { vegeta: args.vegeta } : {}) });
+  const r = await measurePeer({ rates: args.peerRates, durationMs: args.durationMs, pairs: args.peerPairs, workers: args.peerWorkers, ...(args.vegeta ? { vegeta: args.vegeta } : {}) });
   if ('skipped' in r) {
     process.stdout.write(`\n${r.skipped}\n`);
     return;
@@ -465,6 +488,16 @@ async function peerPart(args: Args, sections: Section[]): Promise<void> {
     else check(`(f) ${rate}/s delivered (budgetgate)`, num(row.budgetgateDelivered), PEER.deliveredAt10k, '>=', pct);
   }
   sections.push(...r.sections);
+}
+
+/** (g): streamed itl/ttft errors beside the raw SSE reader; targets at the highest concurrency. */
+async function streamsPart(args: Args, sections: Section[]): Promise<void> {
+  const r = await measureStreams({ concurrencies: args.streams, durationMs: args.durationMs, workers: args.streamWorkers });
+  sections.push(r.section);
+  const top = r.ratios.find((x) => x.streams === 1000) ?? r.ratios.at(-1);
+  if (!top) return;
+  check(`(g) ${top.streams} streams itl p50 error, budgetgate ÷ raw`, num(top.itlP50), 1.2, '<=', f2);
+  check(`(g) ${top.streams} streams itl p99 error, budgetgate ÷ raw`, num(top.itlP99), 1.5, '<=', f2);
 }
 
 async function main(): Promise<void> {
@@ -486,7 +519,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', onSignal);
   try {
     // (e) starts its own sims, (f) its own arrival-logging server
-    if ([...args.only].some((p) => p !== 'e' && p !== 'f')) sim = await spawnSim(SIM);
+    if ([...args.only].some((p) => p !== 'e' && p !== 'f' && p !== 'g')) sim = await spawnSim(SIM);
 
     if (sim && (args.only.has('a') || args.only.has('b'))) {
       const r = await closedSection(args, sim);
@@ -582,6 +615,7 @@ async function main(): Promise<void> {
     }
 
     if (args.only.has('f')) await peerPart(args, sections);
+    if (args.only.has('g')) await streamsPart(args, sections);
   } finally {
     await simC?.stop();
     await sim?.stop();

@@ -15,6 +15,7 @@ import { loadDataset } from './dataset.js';
 import type { Tick } from './core/tick.js';
 import type { ProbeTls } from './engine/probe.js';
 import { runEngine, type EngineRunOptions } from './engine/run.js';
+import { workerCount } from './engine/workers.js';
 import { startSim, type SimOptions } from './sim/index.js';
 import { VERSION } from './version.js';
 
@@ -48,6 +49,12 @@ export interface RunOptions extends TargetOptions, Pick<EngineRunOptions, 'stric
   baseDir?: string;
   /** once a second while the load runs */
   onTick?: (tick: Tick) => void;
+  /**
+   * sender threads (engine/workers.ts): each drives the schedule indices ≡ w (mod N) on its own
+   * autocannon instance; 'auto' = the cores available, minus one when the embedded endpoint runs
+   * in this process. Default 1: this thread, as always.
+   */
+  workers?: number | 'auto';
 }
 
 function parsed(profile: string | object | Profile, env: EnvLookup | undefined): Profile {
@@ -65,14 +72,14 @@ function isProfile(x: unknown): x is Profile {
 }
 
 /** Runs f against the target: the option, the profile's url, or an embedded endpoint started for it. */
-async function withTarget<T>(profile: Profile, o: TargetOptions, f: (url: string) => Promise<T>): Promise<T> {
+async function withTarget<T>(profile: Profile, o: TargetOptions, f: (url: string, embedded: boolean) => Promise<T>): Promise<T> {
   const url = o.target ?? profile.target.url;
-  if (url !== undefined) return f(url);
+  if (url !== undefined) return f(url, false);
   const sim = await startSim(o.sim);
   try {
     const simUrl = `${sim.url}/v1/chat/completions`;
     o.onSim?.(simUrl);
-    return await f(simUrl);
+    return await f(simUrl, true);
   } finally {
     await sim.close();
   }
@@ -94,8 +101,8 @@ function engineOptions(o: TargetOptions): Omit<EngineRunOptions, 'url'> {
 export async function run(profile: string | object | Profile, options: RunOptions = {}): Promise<RunResult> {
   const p = parsed(profile, options.env);
   const promptItems = options.prompts ?? (await loadDataset(p, options.baseDir ?? '.', 'profile'));
-  const { env: _env, prompts: _prompts, baseDir: _baseDir, target: _target, sim: _sim, onSim: _onSim, tls: _tls, ...engine } = options;
-  return withTarget(p, options, (url) => runEngine(p, { ...engineOptions(options), ...engine, url, promptItems }));
+  const { env: _env, prompts: _prompts, baseDir: _baseDir, target: _target, sim: _sim, onSim: _onSim, tls: _tls, workers, ...engine } = options;
+  return withTarget(p, options, (url, embedded) => runEngine(p, { ...engineOptions(options), ...engine, url, promptItems, workers: workerCount(workers, embedded) }));
 }
 
 export interface CapacityOptions extends TargetOptions {

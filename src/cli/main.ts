@@ -76,6 +76,7 @@ export function program(): Command {
     .option('--start-at <time>', 'wait until this ISO time (e.g. 2026-05-01T12:00:00Z) before t = 0, so shards align')
     .option('--start-in <duration>', 'wait this long (e.g. 30s) before t = 0')
     .option('--checkpoint <every>', 'write report.json (checkpoint: true) this often while running; 0 disables', '60s')
+    .option('--workers <n|auto>', 'sender threads, each its own share of the schedule (index ≡ w mod N); auto: the cores available, minus one for the embedded endpoint', '1')
     .addOption(new Option('--skip-probe', 'send no probe request before the run').hideHelp())
     .addHelpText('after', '\nExamples:\n  $ budgetgate run profiles/demo.yaml\n  $ budgetgate run --url http://127.0.0.1:8000/v1/chat/completions --rate 50 --duration 30s --prompt Hi --budget "total p99 < 800ms"\n  $ budgetgate run profile.yaml --target http://127.0.0.1:8000/v1/chat/completions --out reports/ci\n\nExit codes: 0 pass, 1 a budget failed or was inconclusive, 2 usage or profile error, 3 target unreachable,\n4 report not written, 130 interrupted.')
     .action(async (profile: string | undefined, flags: RunFlags & OneLineFlags & { printProfile?: boolean }) => {

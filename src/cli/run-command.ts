@@ -52,8 +52,19 @@ export interface RunFlags {
   startIn?: string;
   /** how often to write report.json while running ("60s"; "0" disables) */
   checkpoint?: string;
+  /** sender threads: "auto" or a whole number (default 1: this thread) */
+  workers?: string;
   /** print one JSON summary on stdout and everything else on stderr */
   json?: boolean;
+}
+
+/** --workers: "auto" or a whole number; the range is checked where the count is resolved (engine/workers.ts). */
+export function parseWorkers(text: string | undefined): number | 'auto' | undefined {
+  if (text === undefined) return undefined;
+  const t = text.trim();
+  if (t === 'auto') return 'auto';
+  if (!/^\d+$/.test(t)) throw new BudgetgateError('usage', `--workers: expected auto or a whole number, got ${JSON.stringify(text)}`);
+  return Number(t);
 }
 
 /**
@@ -166,6 +177,7 @@ async function runLoaded(source: string | OneLine, flags: RunFlags, io: Io, lear
   const shard = flags.shard !== undefined ? parseShard(flags.shard, io.env.JOB_COMPLETION_INDEX) : undefined;
   const startAt = resolveStartAt(flags, Date.now(), (m) => io.stderr(`warning: ${m}\n`));
   const everyMs = checkpointMs(flags.checkpoint);
+  const workers = parseWorkers(flags.workers);
   if (flags.dryRun === true) {
     const shown = flags.target !== undefined ? checkTargetUrl(flags.target, '--target') : (profile.target.url ?? '(embedded simulated endpoint)');
     io.stdout(renderPlan(profile, plan, shown));
@@ -212,6 +224,7 @@ async function runLoaded(source: string | OneLine, flags: RunFlags, io: Io, lear
       ...(startAt !== undefined ? { startAt } : {}),
       onCheckpoint,
       checkpointMs: everyMs,
+      ...(workers !== undefined ? { workers } : {}),
     });
   } finally {
     await checkpoints;

@@ -10,7 +10,7 @@
  * Memory: slices × stages × paths × phases histograms, independent of the run's length.
  */
 import { evaluateBudgets, type Measurements, type PhaseData, type SeriesData } from './budgets.js';
-import { createHistogram, mergeHistograms, recordMs, type Histogram } from './histograms.js';
+import { createHistogram, decodeHistogram, encodeHistogram, maxMs, mergeHistograms, recordMs, type Histogram } from './histograms.js';
 import type { Budget, PathName } from './profile-types.js';
 import type { ObservedTimings } from './recorder.js';
 import { TOTAL_STAGE } from './stages.js';
@@ -21,6 +21,25 @@ interface Slice {
   second: number;
   series: Map<string, SeriesData>;
   phases: PhaseData[];
+}
+
+/**
+ * One slice as plain data, its histograms encoded: what a worker thread sends so that the main
+ * thread judges the window over every worker's requests (AbortWatch.adopt).
+ */
+export interface EncodedSlice {
+  second: number;
+  series: { key: string; stage: string; path: PathName; phase: string; hdr: string; max: number }[];
+  phases: PhaseData[];
+}
+
+/** The counts a window judges (completions, errors, fallbacks) of `x` added into `into`. */
+function addWindowCounts(into: PhaseData | undefined, x: PhaseData | undefined): void {
+  if (!into || !x) return;
+  into.completed += x.completed;
+  into.errors += x.errors;
+  into.fallback += x.fallback;
+  into.fallbackErrors += x.fallbackErrors;
 }
 
 export interface AbortPhase {
@@ -116,6 +135,39 @@ export class AbortWatch {
     return undefined;
   }
 
+  /** The slices of the window so far, encoded (see EncodedSlice). */
+  exportSlices(): EncodedSlice[] {
+    return this.slices.map((sl) => ({
+      second: sl.second,
+      series: [...sl.series].map(([key, s]) => ({ key, stage: s.stage, path: s.path, phase: s.phase, hdr: encodeHistogram(s.hist), max: maxMs(s.hist) })),
+      phases: sl.phases.map((p) => ({ ...p })),
+    }));
+  }
+
+  /**
+   * Replaces this watch's slices by the union of other watches' exports, second by second:
+   * histograms added (exact), counts summed. Afterwards check() judges every part's requests together.
+   */
+  adopt(parts: readonly (readonly EncodedSlice[])[]): void {
+    const bySecond = new Map<number, Slice>();
+    for (const part of parts) {
+      for (const e of part) {
+        let sl = bySecond.get(e.second);
+        if (!sl) {
+          sl = { second: e.second, series: new Map(), phases: this.phases.map((p) => ({ name: p.name, warmup: p.warmup, scheduled: 0, sent: 0, completed: 0, errors: 0, fallback: 0, late: 0, fallbackErrors: 0 })) };
+          bySecond.set(e.second, sl);
+        }
+        for (const s of e.series) {
+          const into = sl.series.get(s.key) ?? { stage: s.stage, path: s.path, phase: s.phase, hist: createHistogram(), unmeasured: 0 };
+          into.hist.add(decodeHistogram(s.hdr, s.max));
+          sl.series.set(s.key, into);
+        }
+        e.phases.forEach((p, i) => addWindowCounts(sl.phases[i], p));
+      }
+    }
+    this.slices.splice(0, this.slices.length, ...[...bySecond.values()].sort((a, b) => a.second - b.second));
+  }
+
   /** Measurements over the whole seconds in (t − window, t]. */
   private window(tMs: number, windowMs: number): Measurements {
     const from = Math.floor((tMs - windowMs) / 1000);
@@ -131,14 +183,7 @@ export class AbortWatch {
     }
     const phases = this.phases.map((p, i) => {
       const sum: PhaseData = { name: p.name, warmup: p.warmup, scheduled: 0, sent: 0, completed: 0, errors: 0, fallback: 0, late: 0, fallbackErrors: 0 };
-      for (const sl of picked) {
-        const x = sl.phases[i];
-        if (!x) continue;
-        sum.completed += x.completed;
-        sum.errors += x.errors;
-        sum.fallback += x.fallback;
-        sum.fallbackErrors += x.fallbackErrors;
-      }
+      for (const sl of picked) addWindowCounts(sum, sl.phases[i]);
       return sum;
     });
     return {

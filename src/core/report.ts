@@ -133,6 +133,8 @@ export interface RunResult {
    * are *partial* (evaluated on its own data only); `budgetgate merge` evaluates the whole.
    */
   shard?: { index: number; count: number };
+  /** sender threads that drove the run (`run --workers N`); absent: one, this thread */
+  workers?: number;
   /** identifies the schedule (profile name, phases, arrivals, seed): merge refuses to mix different ones */
   scheduleId?: string;
   /** the run's absolute start (ms since the epoch) that shards align their timelines on */

@@ -22,6 +22,7 @@ import { bodyText, listen, type ClientEventSink } from './client-events.js';
 import { ClosedUsers, isClosedArrival } from './closed-users.js';
 import { ConnectionPool, resendable, type Connection, type Slot } from './connection-pool.js';
 import { Pacer, nodeTimer } from './pacer.js';
+import { settleHeap } from './heap.js';
 
 export { EARLY_MS } from './pacer.js';
 export { MAX_BODY_BYTES } from './client-events.js';
@@ -58,6 +59,8 @@ export interface DriverOptions {
   nextBody?: () => string;
   /** early-abort budgets, checked once a second; a failure stops sending as a first Ctrl-C does */
   watch?: AbortWatch;
+  /** false: record into `watch` but leave judging it to another thread (workers.ts); default true */
+  checkAbort?: boolean;
 }
 
 export type { Tick } from '../core/tick.js';
@@ -136,6 +139,7 @@ class Driving implements ClientEventSink {
     signal?.addEventListener('abort', () => this.onAbort(), { once: true });
     hardSignal?.addEventListener('abort', () => this.finish(true), { once: true });
     if (this.finished) return; // autocannon refused the options
+    settleHeap(); // the major collection building the run made due happens now, before any send (heap.ts)
     this.t0 = this.o.clock();
     this.tickTimer = setTimeout(() => this.tick(1), 1000);
     this.pacer.start();
@@ -342,7 +346,7 @@ class Driving implements ClientEventSink {
     if (this.finished) return;
     const t = this.now();
     this.o.recorder.inFlight(t - 1, this.inFlight); // the second that just ended
-    if (!this.aborted && !this.stopping) {
+    if (!this.aborted && !this.stopping && this.o.checkAbort !== false) {
       this.aborted = this.o.watch?.check(t);
       if (this.aborted) this.onAbort();
     }

@@ -22,6 +22,7 @@ import { ServerMetricsRecorder } from '../core/server-metrics.js';
 import { METRIC_PRESETS } from '../core/metric-presets.js';
 import { tokenChecks } from '../core/tokens.js';
 import { probe, type ProbeTls } from './probe.js';
+import { runWorkers } from './workers.js';
 
 export interface EngineRunOptions {
   /** the resolved target URL (profile, --target or the embedded endpoint) */
@@ -52,6 +53,15 @@ export interface EngineRunOptions {
   onCheckpoint?: (partial: RunResult) => void;
   /** period of onCheckpoint in ms; default 60 s; 0 disables */
   checkpointMs?: number;
+  /**
+   * Sender threads (workers.ts): N > 1 runs the schedule on N worker threads, worker w sending the
+   * requests of index ≡ w (mod N), merged exactly here. 1 (the default) drives on this thread.
+   */
+  workers?: number;
+  /** false: record the early-abort window but leave judging it to the caller (a worker thread's main) */
+  checkAbort?: boolean;
+  /** handed the live recorder and abort window once, before load starts (a worker thread reads them each second) */
+  live?: (recorder: Recorder, watch: AbortWatch) => void;
 }
 
 /**
@@ -141,9 +151,14 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
   const nextBody = bodySource(profile, o.promptItems); // before the probe: a missing dataset sends nothing
   const body = requestBody(profile.target.body);
   const request = { url: o.url, method: profile.target.method, headers: profile.target.headers, body, timeoutMs: profile.target.timeoutMs };
+  // each worker would scrape the server on its own, and their samples cannot be merged: refused before anything is sent
+  if (o.workers !== undefined && o.workers > 1 && profile.metrics.length > 0) throw new BudgetgateError('usage', `--workers ${o.workers}: a profile with a metrics: section runs on one sender thread (--workers 1), which scrapes the server once`);
   // the probe is where an https target's certificate is verified (see probe.ts); with server metrics
   // scraped it reads its response to the end, so the server has counted its work before the baseline
   if (!o.skipProbe) await probe({ ...request, drain: profile.metrics.length > 0, ...(o.tls !== undefined ? { tls: o.tls } : {}) }, redact);
+  if (o.workers !== undefined && o.workers > 1) {
+    return runWorkers(profile, { ...o, workers: o.workers, redact });
+  }
 
   // a shard computes the whole schedule and keeps its own requests of it (see core/shard.ts)
   const whole = planSchedule(profile.phases);
@@ -157,6 +172,7 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
   const server = serverRecorder(profile, plan.phases);
   const watch = new AbortWatch(profile.budgets, plan.phases, server ? (from, to) => server.window(from, to) : undefined);
   const extractor = compileTimings(profile.timings, profile.fallback, budgetStages(profile));
+  o.live?.(recorder, watch);
   const startedAt = (o.wallClock ?? (() => new Date()))();
   const epochClock = o.epochClock ?? Date.now;
   const clock = o.clock ?? (() => performance.now());
@@ -221,6 +237,7 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
     requestedModel: requestedModel(profile.target.body),
     nextBody,
     watch: watch.active ? watch : undefined,
+    ...(o.checkAbort === false ? { checkAbort: false } : {}),
   }).finally(() => {
     clearInterval(checkpointTimer);
     scraper?.stop();

@@ -45,6 +45,7 @@ export function runSummary(command: SummaryCommand, r: RunResult, exitCode: numb
     ...(r.reason !== undefined ? { reason: r.reason } : {}),
     ...(r.aborted !== undefined ? { aborted: r.aborted } : {}),
     ...(r.shard !== undefined ? { shard: r.shard } : {}),
+    ...(r.workers !== undefined ? { workers: r.workers } : {}),
     headline: {
       scheduled: t.scheduled,
       sent: t.sent,

@@ -117,7 +117,8 @@ export function renderTerminal(x: RunResult | ReportView, o: TerminalOptions): s
   out.push(
     c.dim(
       `sent ${t.sent}/${t.scheduled} (late ${t.late}), ok ${t.completed}, errors ${t.errors}, fallback ${t.fallback} (${percent(view.fallbackShare)}); ` +
-        `send lateness p50 ${ms(r.lateness.p50)} p99 ${ms(r.lateness.p99)}`,
+        `send lateness p50 ${ms(r.lateness.p50)} p99 ${ms(r.lateness.p99)}` +
+        (r.workers !== undefined && r.workers > 1 ? `; sent by ${r.workers} worker threads` : ''),
     ),
   );
   const tokenLine = tokenSummary(r);

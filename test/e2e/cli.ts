@@ -101,3 +101,14 @@ export function expectVerdict(code: number | null, report: RunResult, mayFail: r
   expect(report.verdict).toBe(notPassed.length === 0 && !report.interrupted && !report.aborted ? 'pass' : 'fail');
   expect(code).toBe(report.verdict === 'pass' ? 0 : 1);
 }
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves once cond() holds, polling every 20 ms; throws after timeoutMs. */
+export async function until(cond: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await sleep(20);
+  }
+}

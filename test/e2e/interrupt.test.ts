@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readReport, runCli, spawnCli, tempDir, writeProfile } from './cli.js';
+import { readReport, runCli, sleep, spawnCli, tempDir, until, writeProfile } from './cli.js';
 import { listen, type TestServer } from './servers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -18,16 +18,6 @@ function track<T extends TestServer>(s: T): T {
   cleanups.push(() => s.close());
   return s;
 }
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(cond: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(20);
-  }
-}
-
 describe('interruption', () => {
   it('sad: SIGTERM mid-run stops sending within 1 s, writes the partial report (interrupted) and exits 130', async () => {
     const server = track(await listen((_q, res) => setTimeout(() => res.end('ok'), 2)));

@@ -1,0 +1,197 @@
+/**
+ * (g) Streamed itl and ttft beside a raw SSE reader, the floor this machine sets for reading streams.
+ * One simulated endpoint in its own process streams TOKENS tokens per request, exactly d = 20 ms
+ * apart after a 30 ms prefill (jitter 0), so every gap the server wrote is 20 ms and every first
+ * token left 50 ms after service began (the sim has workers to spare: no queue):
+ *
+ *   itl error = measured itl − 20 ms,   ttft error = measured ttft − 50 ms   (p50 and p99)
+ *
+ * At concurrency C (C streams open at once, each a closed loop: a new request when one ends):
+ *  - the raw reader: C keep-alive node:net sockets, one prebuilt request, and per received chunk a
+ *    search for content events with a timestamp; no HTTP parser, no SSE parser, no histogram;
+ *  - budgetgate: the CLI (as installed: its shebang's node flags), a closed phase of C users.
+ * The first WARMUP_MS of each are not measured (C streams start at once). Ratios budgetgate ÷ raw of
+ * the errors are what the targets judge; run one after the other against the same sim.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RunResult } from '../src/core/report.js';
+import type { SimOptions } from '../src/sim/index.js';
+import { quantile } from './paced.js';
+import { binNodeFlags } from './peer.js';
+import { spawnSim } from './sim-child.js';
+import { fmt, type Row, type Section } from './table.js';
+
+export const STREAM_SIM: SimOptions = { workers: 5000, prefillBaseMs: 30, prefillMsPerToken: 0, decodeMsPerToken: 20, jitter: 0, fallbackOff: true };
+const TOKENS = 100;
+export const ITL_MS = 20;
+export const TTFT_MS = 50;
+const WARMUP_MS = 3000;
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BODY = { model: 'sim', max_tokens: TOKENS, stream: true, messages: [{ role: 'user', content: 'hi' }] };
+/** a content token's event (the opening role chunk has `"delta":{"role"…` instead) */
+const CONTENT = '"delta":{"content":';
+const END = '\r\n\r\n';
+
+export interface StreamsOptions {
+  concurrencies: number[];
+  durationMs: number;
+  /** budgetgate's --workers (default 1) */
+  workers?: number;
+}
+
+interface Measured {
+  itl: Float64Array;
+  ttft: Float64Array;
+  requests: number;
+}
+
+/** C sockets, each a closed loop of streamed requests, for warmup + duration. */
+export function rawReader(url: string, concurrency: number, durationMs: number): Promise<Measured> {
+  const u = new URL(url);
+  const body = JSON.stringify(BODY);
+  const request = Buffer.from(`POST ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  const itl: number[] = [];
+  const ttft: number[] = [];
+  let requests = 0;
+  const t0 = performance.now();
+  const measureFrom = t0 + WARMUP_MS;
+  const endAt = measureFrom + durationMs;
+  return new Promise((resolve, reject) => {
+    let open = concurrency;
+    const one = (): void => {
+      const socket: Socket = connect({ host: u.hostname, port: Number(u.port), noDelay: true });
+      let sentAt = 0;
+      let last = Number.NaN;
+      let carry = '';
+      let done = false;
+      const send = (): void => {
+        sentAt = performance.now();
+        last = Number.NaN;
+        carry = '';
+        done = false;
+        socket.write(request);
+      };
+      socket.on('connect', send);
+      socket.on('data', (chunk: Buffer) => {
+        const t = performance.now();
+        const s = carry + chunk.toString('latin1');
+        const measured = sentAt >= measureFrom && sentAt < endAt;
+        for (let i = s.indexOf(CONTENT); i >= 0; i = s.indexOf(CONTENT, i + CONTENT.length)) {
+          if (measured) (Number.isNaN(last) ? ttft : itl).push(Number.isNaN(last) ? t - sentAt : t - last);
+          last = t;
+        }
+        if (!done && s.includes('[DONE]')) done = true;
+        carry = s.slice(-(CONTENT.length - 1));
+        if (done && s.endsWith(END)) {
+          if (measured) requests++;
+          if (performance.now() < endAt) send();
+          else socket.end();
+        }
+      });
+      socket.on('error', reject);
+      socket.on('close', () => {
+        if (--open === 0) resolve({ itl: Float64Array.from(itl).sort(), ttft: Float64Array.from(ttft).sort(), requests });
+      });
+    };
+    for (let c = 0; c < concurrency; c++) one();
+  });
+}
+
+/** budgetgate's CLI with C closed-model users streaming; its report's itl/ttft of the measured phase. */
+async function budgetgateStreams(url: string, concurrency: number, durationMs: number, workers: number): Promise<{ itl: RunResult['series'][number] | undefined; ttft: RunResult['series'][number] | undefined; requests: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bg-streams-'));
+  try {
+    const profile = join(dir, 'streams.json');
+    writeFileSync(
+      profile,
+      JSON.stringify({
+        name: 'streams',
+        target: { url, headers: { 'content-type': 'application/json' }, body: BODY, stream: true, timeout: '30s' },
+        maxInFlight: concurrency,
+        phases: [
+          { name: 'warm', duration: `${WARMUP_MS / 1000}s`, concurrency, warmup: true },
+          { name: 'streams', duration: `${durationMs / 1000}s`, concurrency },
+        ],
+        budgets: [{ errorRate: '100%' }],
+      }),
+    );
+    const cli = [...binNodeFlags(), join(ROOT, 'bin/budgetgate.js')];
+    const out = join(dir, 'report');
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(process.execPath, [...cli, 'run', profile, '--quiet', '--skip-probe', '--out', out, ...(workers > 1 ? ['--workers', String(workers)] : [])], { stdio: ['ignore', 'ignore', 'inherit'] });
+      child.once('error', reject);
+      child.once('exit', resolve);
+    });
+    if (code !== 0 && code !== 1) throw new Error(`budgetgate exited ${code}`);
+    const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunResult;
+    const pick = (stage: string): RunResult['series'][number] | undefined => r.series.find((s) => s.stage === stage && s.phase === 'streams' && s.path === 'primary');
+    return { itl: pick('itl'), ttft: pick('ttft'), requests: r.phases.find((p) => p.name === 'streams')?.completed ?? 0 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const err = (v: number | null | undefined, nominal: number): number => (typeof v === 'number' ? v - nominal : Number.NaN);
+
+/** The section's rows (raw, budgetgate, ratio per concurrency). Needs dist/ (npm run build). */
+export async function measureStreams(o: StreamsOptions): Promise<{ section: Section; ratios: Row[] }> {
+  const sim = await spawnSim(STREAM_SIM);
+  const url = `${sim.url}/v1/chat/completions`;
+  const rows: Row[] = [];
+  const ratios: Row[] = [];
+  try {
+    for (const c of o.concurrencies) {
+      process.stderr.write(`  (g) ${c} streams: raw reader…\n`);
+      const raw = await rawReader(url, c, o.durationMs);
+      const rawRow: Row = {
+        streams: c,
+        reader: 'raw',
+        requests: raw.requests,
+        itlP50: quantile(raw.itl, 0.5) - ITL_MS,
+        itlP99: quantile(raw.itl, 0.99) - ITL_MS,
+        ttftP50: quantile(raw.ttft, 0.5) - TTFT_MS,
+        ttftP99: quantile(raw.ttft, 0.99) - TTFT_MS,
+      };
+      process.stderr.write(`  (g) ${c} streams: budgetgate…\n`);
+      const bg = await budgetgateStreams(url, c, o.durationMs, o.workers ?? 1);
+      const bgRow: Row = {
+        streams: c,
+        reader: (o.workers ?? 1) > 1 ? `budgetgate ×${o.workers} workers` : 'budgetgate',
+        requests: bg.requests,
+        itlP50: err(bg.itl?.p50, ITL_MS),
+        itlP99: err(bg.itl?.p99, ITL_MS),
+        ttftP50: err(bg.ttft?.p50, TTFT_MS),
+        ttftP99: err(bg.ttft?.p99, TTFT_MS),
+      };
+      rows.push(rawRow, bgRow);
+      const ratio = (k: string): number => Math.abs(bgRow[k] as number) / Math.max(Math.abs(rawRow[k] as number), 0.05);
+      ratios.push({ streams: c, itlP50: ratio('itlP50'), itlP99: ratio('itlP99'), ttftP50: ratio('ttftP50'), ttftP99: ratio('ttftP99') });
+    }
+  } finally {
+    await sim.stop();
+  }
+  const ms = { format: fmt.ms };
+  return {
+    section: {
+      name: 'streams-floor',
+      title: `(g) streamed itl/ttft error (measured − the server's exact ${ITL_MS} ms / ${TTFT_MS} ms), budgetgate beside a raw SSE reader, ${TOKENS}-token streams`,
+      columns: [
+        { key: 'streams', label: 'streams' },
+        { key: 'reader', label: 'reader' },
+        { key: 'requests', label: 'requests' },
+        { key: 'itlP50', label: 'itl p50 err', ...ms },
+        { key: 'itlP99', label: 'itl p99 err', ...ms },
+        { key: 'ttftP50', label: 'ttft p50 err', ...ms },
+        { key: 'ttftP99', label: 'ttft p99 err', ...ms },
+      ],
+      rows,
+      notes: [`ratios (|budgetgate error| ÷ max(|raw error|, 0.05 ms)): ${ratios.map((r) => `${r.streams} streams itl p50 ${(r.itlP50 as number).toFixed(2)}, p99 ${(r.itlP99 as number).toFixed(2)}, ttft p50 ${(r.ttftP50 as number).toFixed(2)}, p99 ${(r.ttftP99 as number).toFixed(2)}`).join('; ')}`],
+    },
+    ratios,
+  };
+}

@@ -1,0 +1,43 @@
+/** The messages between the main thread (workers.ts) and a sender thread (worker-main.ts): plain data. */
+import type { EncodedSlice } from '../core/abort.js';
+import type { ErrorKind } from '../core/errors.js';
+import type { Profile } from '../core/profile-types.js';
+import type { PromptItem } from '../core/prompts.js';
+import type { RunResult } from '../core/report.js';
+import type { Shard } from '../core/shard.js';
+import type { Tick } from '../core/tick.js';
+
+export interface WorkerInput {
+  /** the profile with this worker's share of maxInFlight */
+  profile: Profile;
+  url: string;
+  version: string;
+  /** this worker's residue class of the schedule (composed with an outer --shard) */
+  shard: Shard;
+  allowInconclusive: boolean;
+  strict: boolean;
+  promptItems?: readonly PromptItem[];
+  /** 0: no checkpoints */
+  checkpointMs: number;
+}
+
+export type ToWorker =
+  /** begin at this time on preciseEpoch's clock */
+  | { kind: 'go'; startAt: number }
+  /** stop sending (Ctrl-C, or the merged window failed an abort budget) */
+  | { kind: 'stop' }
+  /** stop at once, cancelling requests in flight */
+  | { kind: 'hard' };
+
+export type FromWorker =
+  | { kind: 'ready' }
+  | { kind: 'tick'; tick: Omit<Tick, 'phase'>; total?: { hdr: string; max: number }; slices: EncodedSlice[] }
+  | { kind: 'checkpoint'; report: RunResult }
+  | { kind: 'done'; report: RunResult }
+  | { kind: 'error'; errorKind: ErrorKind | undefined; message: string };
+
+/**
+ * ms since the epoch at sub-ms resolution, the same on every thread: each thread's performance.now()
+ * counts from its own timeOrigin, and timeOrigin + now() puts them on one clock.
+ */
+export const preciseEpoch = (): number => performance.timeOrigin + performance.now();
