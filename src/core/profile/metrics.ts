@@ -19,6 +19,7 @@ import { isMetricPresetName, METRIC_PRESET_NAMES, presetSpec, type MetricPresetN
 import { parseDuration, formatDuration } from '../units.js';
 import type { BudgetScope } from '../profile-types.js';
 import { METRIC_BUDGET_KEYS, METRIC_SOURCE_KEYS as SOURCE_KEYS, METRIC_STATS } from './keys.js';
+import { absent, isObj, own, type Obj } from './values.js';
 
 export interface MetricSource {
   name: string;
@@ -36,7 +37,7 @@ export type MetricStat = (typeof METRIC_STATS)[number];
 export type MetricBudget = { kind: 'metric'; id: string; metric: string; source: string; stat: MetricStat; limit: number } & BudgetScope;
 export type UnnamedMetricBudget = Omit<MetricBudget, 'id'>;
 
-/** The slice of profile.ts's problem list these checks use. */
+/** The slice of the profile's problem list (problems.ts) these checks use. */
 export interface ProblemSink {
   add(path: string, message: string): void;
   expected(path: string, what: string, got: unknown): void;
@@ -48,10 +49,6 @@ const MIN_INTERVAL_MS = 100;
 const MAX_TIMEOUT_MS = 10_000;
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const own = (o: Obj, k: string): unknown => (Object.hasOwn(o, k) ? o[k] : undefined);
-const absent = (v: unknown): boolean => v === undefined || v === null;
 
 function defaultName(url: string, preset: MetricPresetName | undefined): string {
   if (preset) return preset;
@@ -172,7 +169,7 @@ function resolveSource(raw: Obj, path: string, sources: readonly MetricSource[],
 
 /**
  * One `budgets:` entry with a `metric:` key → one budget per statistic it bounds. `scope` is
- * profile.ts's own phase/abort check (metric budgets take no `path`).
+ * the budgets section's own phase/abort check (budget-scope.ts) (metric budgets take no `path`).
  */
 export function checkMetricBudget(raw: Obj, path: string, sources: readonly MetricSource[], p: ProblemSink, scope: () => BudgetScope | undefined): UnnamedMetricBudget[] {
   p.unknownKeys(path, raw, METRIC_BUDGET_KEYS);
