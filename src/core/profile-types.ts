@@ -177,7 +177,64 @@ export interface StepsInput {
   steps: { name?: string; from: number; to: number; step: number; hold: DurationInput; warmup?: boolean };
 }
 
-export type PhaseEntryInput = PhaseInput | SpikeInput | StepsInput;
+/** A trace phase: requests at a recorded trace's timestamps, with its lengths and prefix blocks (core/trace/). */
+export interface TracePhaseInput {
+  name: string;
+  trace: TraceInput;
+  warmup?: boolean;
+}
+
+/** The trace formats read (core/trace/formats.ts holds their fields and units). */
+export type TraceFormat = 'mooncake' | 'bailian' | 'azure' | 'burstgpt';
+
+export interface TraceInput {
+  /** the trace file, relative to the profile */
+  file: string;
+  format: TraceFormat;
+  /** time scale: 2 replays twice as fast (every gap halves); default 1 */
+  speed?: number;
+  /** rescale the times to this mean rate, req/s (instead of speed) */
+  rate?: number;
+  /** replay only the records whose trace time is in [from, to) */
+  window?: { from?: DurationInput; to?: DurationInput };
+  /** at most this many records (the first of the window) */
+  limit?: number;
+  /** also send min_tokens = max_tokens and ignore_eos: true, so the output length is exact */
+  exactOutput?: boolean;
+}
+
+export type PhaseEntryInput = PhaseInput | SpikeInput | StepsInput | TracePhaseInput;
+
+/** One replayed request: its prompt and output lengths (tokens) and its prefix blocks. */
+export interface TraceRequest {
+  input: number;
+  output: number;
+  /** leading prefix blocks of `blockTokens` tokens each (empty: no block is shared) */
+  hashIds: readonly number[];
+}
+
+/** A trace phase's requests on its own clock, after window, limit and time scaling (core/trace/replay.ts). */
+export interface TraceReplay {
+  /** ms since the phase's start, non-decreasing, one per request */
+  offsetsMs: readonly number[];
+  requests: readonly TraceRequest[];
+  /** tokens per hash_ids block in this format */
+  blockTokens: number;
+}
+
+/** A trace phase as the profile gives it; `replay` is attached once the file is read (src/trace-file.ts). */
+export interface TraceSpec {
+  file: string;
+  format: TraceFormat;
+  speed: number;
+  rate?: number;
+  /** trace ms */
+  fromMs?: number;
+  toMs?: number;
+  limit?: number;
+  exactOutput: boolean;
+  replay?: TraceReplay;
+}
 
 export interface Phase {
   name: string;
@@ -193,6 +250,8 @@ export interface Phase {
   concurrencyTo: number;
   /** warmup phases send load but are not budgeted */
   warmup: boolean;
+  /** a trace phase (open model): its times come from the trace, and durationMs from its span */
+  trace?: TraceSpec;
 }
 
 /** What every budget entry may add: its scope and early abort (window default 30s, after default 60s). */

@@ -24,6 +24,8 @@ import type {
   StepsInput,
   TargetInput,
   TimingsInput,
+  TraceInput,
+  TracePhaseInput,
 } from '../profile-types.js';
 
 export const TOP_KEYS = ['name', 'target', 'timings', 'fallback', 'goodput', 'arrivals', 'burstiness', 'seed', 'maxInFlight', 'maxRate', 'phases', 'budgets', 'metrics'] as const;
@@ -43,6 +45,10 @@ export const SUGAR_KINDS = ['spike', 'steps'] as const;
 export type SugarKind = (typeof SUGAR_KINDS)[number];
 export const SPIKE_KEYS = ['name', 'base', 'peak', 'at', 'hold', 'duration', 'warmup'] as const;
 export const STEPS_KEYS = ['name', 'from', 'to', 'step', 'hold', 'warmup'] as const;
+/** a phase entry with a `trace` key replays a trace file (trace.ts) */
+export const TRACE_PHASE_KEYS = ['name', 'trace', 'warmup'] as const;
+export const TRACE_KEYS = ['file', 'format', 'speed', 'rate', 'window', 'limit', 'exactOutput'] as const;
+export const TRACE_WINDOW_KEYS = ['from', 'to'] as const;
 
 /** the key a budget entry's kind is named by */
 export const BUDGET_KINDS = ['stage', 'errorRate', 'fallbackRate', 'goodput'] as const;
@@ -71,6 +77,9 @@ export const PROFILE_KEYS = {
   phase: PHASE_KEYS,
   spike: SPIKE_KEYS,
   steps: STEPS_KEYS,
+  tracePhase: TRACE_PHASE_KEYS,
+  trace: TRACE_KEYS,
+  traceWindow: TRACE_WINDOW_KEYS,
   latencyBudget: LATENCY_BUDGET_KEYS,
   errorRateBudget: ERROR_BUDGET_KEYS,
   fallbackRateBudget: FALLBACK_BUDGET_KEYS,
@@ -101,6 +110,9 @@ export type KeyListsMatchInputTypes = [
   Holds<Same<KeysOf<typeof SUGAR_KINDS>, AllKeys<SpikeInput | StepsInput>>>,
   Holds<Same<KeysOf<typeof SPIKE_KEYS>, keyof SpikeInput['spike']>>,
   Holds<Same<KeysOf<typeof STEPS_KEYS>, keyof StepsInput['steps']>>,
+  Holds<Same<KeysOf<typeof TRACE_PHASE_KEYS>, keyof TracePhaseInput>>,
+  Holds<Same<KeysOf<typeof TRACE_KEYS>, keyof TraceInput>>,
+  Holds<Same<KeysOf<typeof TRACE_WINDOW_KEYS>, keyof NonNullable<TraceInput['window']>>>,
   Holds<Same<KeysOf<typeof LATENCY_BUDGET_KEYS>, keyof LatencyBudgetInput>>,
   Holds<Same<KeysOf<typeof ERROR_BUDGET_KEYS>, keyof ErrorRateBudgetInput>>,
   Holds<Same<KeysOf<typeof FALLBACK_BUDGET_KEYS>, keyof FallbackRateBudgetInput>>,

@@ -1,13 +1,14 @@
 /**
  * The `phases` section. Entries are plain phases or sugar (`{ spike: {...} }`, `{ steps: {...} }`,
  * see phase-sugar.ts) that expands to open phases here, so everything downstream (the plan, budgets'
- * `phase:`, reports) sees only plain phases.
+ * `phase:`, reports) sees only plain phases. An entry with a `trace` key is a trace phase (trace.ts).
  */
 import type { Phase } from '../profile-types.js';
 import { checkDuration, checkRate, checkWarmup } from './fields.js';
 import { PHASE_KEYS, SUGAR_KINDS } from './keys.js';
 import { checkSugar, type Expanded } from './phase-sugar.js';
 import type { Problems } from './problems.js';
+import { checkTracePhase } from './trace.js';
 import { absent, isObj, own, type Obj } from './values.js';
 
 export interface PhaseContext {
@@ -34,7 +35,8 @@ export function checkPhases(v: unknown, ctx: PhaseContext, p: Problems): { phase
       return;
     }
     const sugar = SUGAR_KINDS.find((kind) => own(raw, kind) !== undefined);
-    const entry = sugar === undefined ? checkPlainPhase(raw, path, ctx, p) : checkSugar(raw, sugar, path, p);
+    const entry =
+      sugar !== undefined ? checkSugar(raw, sugar, path, p) : own(raw, 'trace') !== undefined ? checkTracePhase(raw, path, p) : checkPlainPhase(raw, path, ctx, p);
     if (!entry.ok) known = false;
     checkMaxRate(entry, path, ctx, p);
     for (const ph of entry.phases) {
