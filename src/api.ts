@@ -12,6 +12,7 @@ import type { PromptItem } from './core/prompts.js';
 import { parseProfile, parseProfileText, type EnvLookup } from './core/profile/index.js';
 import type { CapacityReport, CapacityStep, RunResult, Verdict } from './core/report.js';
 import { loadDataset } from './dataset.js';
+import { loadTraces } from './trace-file.js';
 import type { Tick } from './core/tick.js';
 import type { ProbeTls } from './engine/probe.js';
 import { runEngine, type EngineRunOptions } from './engine/run.js';
@@ -45,7 +46,7 @@ export interface RunOptions extends TargetOptions, Pick<EngineRunOptions, 'stric
   env?: EnvLookup;
   /** the prompts of the profile's `target.dataset`, given directly instead of read from its file */
   prompts?: readonly PromptItem[];
-  /** where a relative `target.dataset` is read from; default: the working directory */
+  /** where a relative `target.dataset` or trace file is read from; default: the working directory */
   baseDir?: string;
   /** once a second while the load runs */
   onTick?: (tick: Tick) => void;
@@ -99,7 +100,7 @@ function engineOptions(o: TargetOptions): Omit<EngineRunOptions, 'url'> {
 
 /** One run of the profile's phases; a RunResult whatever happened once load started. */
 export async function run(profile: string | object | Profile, options: RunOptions = {}): Promise<RunResult> {
-  const p = parsed(profile, options.env);
+  const p = await loadTraces(parsed(profile, options.env), options.baseDir ?? '.', 'profile');
   const promptItems = options.prompts ?? (await loadDataset(p, options.baseDir ?? '.', 'profile'));
   const { env: _env, prompts: _prompts, baseDir: _baseDir, target: _target, sim: _sim, onSim: _onSim, tls: _tls, workers, ...engine } = options;
   return withTarget(p, options, (url, embedded) => runEngine(p, { ...engineOptions(options), ...engine, url, promptItems, workers: workerCount(workers, embedded) }));

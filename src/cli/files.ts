@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { BudgetgateError, ProfileError } from '../core/errors.js';
 import { parseProfileText } from '../core/profile/index.js';
 import type { Profile } from '../core/profile-types.js';
+import { loadTraces } from '../trace-file.js';
 
 export async function readText(path: string, kind: 'profile' | 'report'): Promise<string> {
   try {
@@ -25,7 +26,8 @@ export async function loadProfile(path: string, env: NodeJS.ProcessEnv): Promise
   const text = await readText(path, 'profile');
   const r = parseProfileText(text, (name) => env[name]);
   if (!r.ok) throw new ProfileError(path, r.problems);
-  return r.profile;
+  // trace phases read their files relative to the profile's (stdin: the working directory)
+  return loadTraces(r.profile, path === '-' ? '.' : dirname(path), path);
 }
 
 export async function writeAtomic(path: string, content: string): Promise<void> {

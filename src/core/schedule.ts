@@ -11,8 +11,12 @@
  * how many requests they send depends on the server. They keep their place on the plan's timeline
  * with the zero shape (hits ≡ 0), so open phases after them keep absolute run times, and the driver
  * asks `phaseAt`/`concurrencyAt` how many users should be busy at a given moment.
+ *
+ * Trace phases (core/trace/) are open phases whose times are data: the replay's offsets dᵢ, already
+ * windowed and scaled (trace/replay.ts), with hits(t) = #{i : dᵢ < t} (traceShape). Every arrival
+ * kind sends a trace phase's request i at startMs + dᵢ, since the trace says when.
  */
-import type { Arrivals, Phase } from './profile-types.js';
+import type { Arrivals, Phase, TraceReplay } from './profile-types.js';
 import { createRng, deriveSeed, gammaSampler } from './random.js';
 
 /** A rate over one phase, defined by its integral; times are ms since the phase's start. */
@@ -78,6 +82,37 @@ export function linearShape(phase: Pick<Phase, 'durationMs' | 'rate' | 'to'>): R
 }
 
 /**
+ * A trace phase's shape: its N offsets d₀ ≤ … ≤ d_{N−1} ≤ D (ms) are the hits themselves,
+ *
+ *   hits(t) = #{i : dᵢ < t}   for 0 < t < D,   N from D on        (a step function: whole counts)
+ *   hits⁻¹(k) = d_{⌈k⌉−1}     for 0 < k ≤ N                       (request k−1 … of the counting rule)
+ *
+ * so the counting rule below gives request k at dₖ and the per-second counts are the trace's own.
+ * rate(t) is the mean rate N/D (a step function has no rate but Dirac spikes).
+ */
+export function traceShape(offsetsMs: readonly number[], durationMs: number): RateShape {
+  const n = offsetsMs.length;
+  const mean = durationMs > 0 ? n / (durationMs / 1000) : 0;
+  /** #{i : dᵢ < t}, by binary search */
+  const before = (t: number): number => {
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((offsetsMs[mid] ?? Infinity) < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  return {
+    durationMs,
+    rate: (tMs) => (tMs >= 0 && tMs <= durationMs ? mean : 0),
+    hits: (tMs) => (!(tMs > 0) ? 0 : tMs >= durationMs ? n : before(tMs)),
+    timeOfHit: (k) => (!(k > 0) ? 0 : k >= n ? (offsetsMs[n - 1] ?? 0) : (offsetsMs[Math.ceil(k) - 1] ?? 0)),
+  };
+}
+
+/**
  * The counting rule, used everywhere a count is needed: request k (k = 0, 1, …) is sent at
  * hits⁻¹(k), so the requests in [0, t) are the integers k ≥ 0 with k < hits(t), i.e. ⌈hits(t)⌉
  * (less COUNT_EPS of float noise). A phase therefore sends ⌈hits(D)⌉ requests: exactly hits(D) when
@@ -105,6 +140,8 @@ export interface PlannedPhase extends Omit<Phase, 'durationMs'> {
   requests: number;
   /** the open phase's rate curve; the zero shape (rate ≡ 0) for closed phases */
   shape: RateShape;
+  /** a trace phase's replay: request k of the phase leaves at startMs + offsetsMs[k] */
+  replay?: TraceReplay;
 }
 
 export interface Plan {
@@ -124,10 +161,13 @@ export function planSchedule(phases: readonly Phase[]): Plan {
   phases.forEach((phase, index) => {
     checkPhase(phase, index);
     const closed = phase.model === 'closed';
-    const rate = closed ? 0 : phase.rate;
-    const to = closed ? 0 : phase.to;
-    const shape = linearShape({ durationMs: phase.durationMs, rate, to });
-    const count = hitsCount(shape, phase.durationMs);
+    const replay = phase.trace?.replay;
+    if (phase.trace && !replay) throw new RangeError(`phase ${index} (${phase.name}): the trace ${phase.trace.file} was not loaded (src/trace-file.ts attaches it)`);
+    const shape = replay ? traceShape(replay.offsetsMs, phase.durationMs) : linearShape({ durationMs: phase.durationMs, rate: closed ? 0 : phase.rate, to: closed ? 0 : phase.to });
+    // a trace phase's rate and to are its mean rate (to 0.001/s), for the plan and the reports
+    const rate = closed ? 0 : replay ? Math.round(shape.rate(0) * 1000) / 1000 : phase.rate;
+    const to = closed ? 0 : replay ? rate : phase.to;
+    const count = replay ? replay.offsetsMs.length : hitsCount(shape, phase.durationMs);
     planned.push({
       index,
       name: phase.name,
@@ -141,6 +181,7 @@ export function planSchedule(phases: readonly Phase[]): Plan {
       warmup: phase.warmup,
       requests: count,
       shape,
+      ...(replay ? { replay, trace: phase.trace } : {}),
     });
     startMs += phase.durationMs;
     requests += count;
@@ -392,7 +433,9 @@ export function arrivals(plan: Plan, kind: Arrivals, seed: number, burstiness = 
         continue;
       }
       let t: number;
-      if (kind === 'poisson') {
+      if (p.replay) {
+        t = p.startMs + (p.replay.offsetsMs[k] ?? 0);
+      } else if (kind === 'poisson') {
         poisson ??= new PoissonPhase(p, seed);
         t = poisson.time(k);
       } else if (kind === 'gamma') {

@@ -57,6 +57,11 @@ export interface DriverOptions {
   requestedModel?: string;
   /** a new body for each request (prompt datasets); default: `body` every time */
   nextBody?: () => string;
+  /**
+   * the body of the request with this schedule index (trace phases: record i goes with send i),
+   * set on the connection just before it sends; undefined: `nextBody` or `body` as without it
+   */
+  bodyAt?: (index: number) => string | undefined;
   /** early-abort budgets, checked once a second; a failure stops sending as a first Ctrl-C does */
   watch?: AbortWatch;
   /** false: record into `watch` but leave judging it to another thread (workers.ts); default true */
@@ -156,7 +161,8 @@ class Driving implements ClientEventSink {
       method: o.method as autocannon.Request['method'],
       headers: o.headers,
       body: o.body,
-      ...(o.nextBody ? { requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, body: o.nextBody?.() }) }] } : {}),
+      // with bodyAt, send() sets every body itself (setBody), nextBody's too
+      ...(o.nextBody && !o.bodyAt ? { requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, body: o.nextBody?.() }) }] } : {}),
       connections,
       pipelining: 1,
       // autocannon refuses a timeout under 1 s; the exact one is set on each client below
@@ -213,6 +219,11 @@ class Driving implements ClientEventSink {
     if (closed) arrival.t = t;
     s.slot = { arrival, sentMs: t, headers: undefined, reused: s.onSocket > 0 };
     s.idle = false;
+    if (this.o.bodyAt) {
+      const body = this.o.bodyAt(arrival.index) ?? this.o.nextBody?.() ?? this.o.body;
+      // autocannon's public Client#setBody rebuilds the request it writes next (one request, no setupRequest)
+      if (body !== undefined) (s.client as unknown as { setBody(b: string): void }).setBody(body);
+    }
     this.inFlight++;
     this.o.recorder.sent(arrival.phase, arrival.t, t, !closed && (waited || t - arrival.t > LATE_AFTER_MS));
     write();

@@ -12,6 +12,8 @@ import { createRng, deriveSeed } from '../core/random.js';
 import { Recorder } from '../core/recorder.js';
 import { REPORT_SCHEMA, type RunResult } from '../core/report.js';
 import { arrivals, planSchedule } from '../core/schedule.js';
+import { chars4 } from '../core/tokenizer.js';
+import { traceBodyAt } from '../core/trace/bodies.js';
 import { compileTimings } from '../core/timing.js';
 import { BudgetgateError } from '../core/errors.js';
 import { scheduleId, shardArrivals, shardPlan, type Shard } from '../core/shard.js';
@@ -236,6 +238,8 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
     readBody: Object.keys(profile.timings.body).length > 0 || profile.fallback.some((f) => f.kind === 'modelDiffers'),
     requestedModel: requestedModel(profile.target.body),
     nextBody,
+    // trace phases: body by global schedule index (the whole plan's), so shards and workers agree
+    bodyAt: traceBodyAt(whole, profile.target.body, profile.seed, chars4),
     watch: watch.active ? watch : undefined,
     ...(o.checkAbort === false ? { checkAbort: false } : {}),
   }).finally(() => {

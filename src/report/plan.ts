@@ -16,8 +16,19 @@ function arrivalsLine(profile: Profile): string {
   }
 }
 
+/** A trace phase: its format, file, time scale and mean rate (records and span are the row's requests, start and end). */
+function traceCell(p: PlannedPhase): string | undefined {
+  const t = p.trace;
+  if (!t) return undefined;
+  const scale = t.rate !== undefined ? `rescaled to ${t.rate}/s` : t.speed !== 1 ? `speed ${t.speed}` : 'as recorded';
+  const mean = Math.round(p.rate * 1000) / 1000;
+  return `trace ${t.format} ${t.file} (${scale}): mean ${mean}/s over ${formatDuration(p.endMs - p.startMs)}`;
+}
+
 /** Closed phases have no requests planned: how many they send is up to the server. */
 function loadCell(p: PlannedPhase): string {
+  const trace = traceCell(p);
+  if (trace !== undefined) return trace;
   if (p.model === 'closed') {
     return p.concurrency === p.concurrencyTo
       ? `${p.concurrency} users (closed)`

@@ -78,6 +78,8 @@ describe('profile JSON Schema', () => {
     ['sad', 'an unknown preset', { name: 'x', timings: { preset: 'vlm' }, phases: [{ name: 'a', duration: '1s', rate: 1 }] }, '/timings/preset'],
     ['sad', 'an unknown arrivals', { name: 'x', arrivals: 'posson', phases: [{ name: 'a', duration: '1s', rate: 1 }] }, '/arrivals'],
     ['sad', 'both rate and concurrency', { name: 'x', phases: [{ name: 'a', duration: '1s', rate: 1, concurrency: 2 }] }, '/phases/0'],
+    ['sad', 'an unknown trace format', { name: 'x', phases: [{ name: 'r', trace: { file: 't.jsonl', format: 'mooncak' } }] }, '/phases/0'],
+    ['sad', 'a misspelt trace key', { name: 'x', phases: [{ name: 'r', trace: { file: 't.jsonl', format: 'mooncake', sped: 2 } }] }, '/phases/0'],
     ['sad', 'a percentage without %', { name: 'x', phases: [{ name: 'a', duration: '1s', rate: 1 }], budgets: [{ errorRate: '1' }] }, '/budgets/0'],
   ] as const)('%s: %s is refused by the schema and by the validator', (_l, _what, raw, where) => {
     expect(validate(raw)).toBe(false);
@@ -102,6 +104,9 @@ describe('profile JSON Schema', () => {
       ['phase', keys(def('phase'))],
       ['spike', keys(def('spike'))],
       ['steps', keys(def('steps'))],
+      ['tracePhase', keys(def('tracePhase'))],
+      ['trace', keys(def('trace'))],
+      ['traceWindow', keys(def('traceWindow'))],
       ['latencyBudget', keys(def('latencyBudget'))],
       ['errorRateBudget', keys(def('errorBudget'))],
       ['fallbackRateBudget', keys(def('fallbackBudget'))],
