@@ -172,9 +172,11 @@ function bailian(text: string, source: string): TraceParse {
 function parseCsvTrace(text: string, source: string, columns: readonly string[], read: (row: (c: string) => string) => Checked<Omit<TraceRecord, 'line' | 'hashIds'>>): TraceParse {
   const out = new LineProblems(source);
   const csv = parseCsv(text);
-  for (const p of csv.problems) out.add(p.line, p.message);
   const [header, ...rows] = csv.rows;
-  if (!header) return out.finish([]);
+  if (!header) {
+    for (const p of csv.problems) out.add(p.line, p.message);
+    return out.finish([]);
+  }
   const names = header.fields.map((f) => f.trim());
   const missing = columns.filter((c) => !names.includes(c));
   if (missing.length > 0) {
@@ -183,15 +185,18 @@ function parseCsvTrace(text: string, source: string, columns: readonly string[],
   }
   const at = new Map(columns.map((c) => [c, names.indexOf(c)]));
   const records: TraceRecord[] = [];
+  // the reader's problems and the rows' in line order
+  const bad: { line: number; message: string }[] = [...csv.problems];
   for (const row of rows) {
     if (row.fields.length !== names.length) {
-      out.add(row.line, `expected ${names.length} fields as in the header, got ${row.fields.length}`);
+      bad.push({ line: row.line, message: `expected ${names.length} fields as in the header, got ${row.fields.length}` });
       continue;
     }
     const r = read((c) => (row.fields[at.get(c) ?? -1] ?? '').trim());
-    if (failed(r)) out.add(row.line, r.why);
+    if (failed(r)) bad.push({ line: row.line, message: r.why });
     else records.push({ line: row.line, ...r, hashIds: [] });
   }
+  for (const b of bad.sort((x, y) => x.line - y.line)) out.add(b.line, b.message);
   return out.finish(records);
 }
 
