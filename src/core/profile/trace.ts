@@ -17,7 +17,10 @@ const MIN_SPEED = 0.001;
 const MAX_SPEED = 1_000_000;
 
 export function checkTracePhase(raw: Obj, path: string, p: Problems): Expanded {
-  p.unknownKeys(path, raw, TRACE_PHASE_KEYS);
+  // a plain phase's load keys: the trace decides the times (its own speed, rate and window do the scaling)
+  const load = ['duration', 'rate', 'to', 'concurrency'].filter((k) => Object.hasOwn(raw, k));
+  for (const k of load) p.add(path, `a trace phase takes its times from the trace: '${k}' is not for it (use trace.speed, trace.rate or trace.window)`);
+  p.unknownKeys(path, Object.fromEntries(Object.entries(raw).filter(([k]) => !load.includes(k))), TRACE_PHASE_KEYS);
   const name = own(raw, 'name');
   let okName = '';
   if (typeof name === 'string' && name.trim() !== '') okName = name;
