@@ -21,8 +21,10 @@
  *
  * so two different blocks (or a block and a tail) differ within their first K words, in the first
  * word already unless their codes are ≡ mod V. (Only a block cut to fewer than K tokens can then
- * match another's first words.) The rest of a block's words are drawn from a stream seeded by
- * (profile seed, c). A record without hash_ids (Azure, BurstGPT) is all tail: no two requests share a
+ * match another's first words.) The rest of a block's words are a run of a fixed filler of F = 2¹⁶
+ * words drawn once from the profile's seed, starting at a word offset drawn from (seed, c) and
+ * wrapping: building a prompt is string slicing, not a draw per word, so a burst of long prompts
+ * leaves on time. A record without hash_ids (Azure, BurstGPT) is all tail: no two requests share a
  * leading word by design.
  */
 import { applyPrompt } from '../prompts.js';
@@ -39,19 +41,33 @@ export interface TracePromptOptions {
   exactOutput: boolean;
 }
 
-/** Blocks kept built: a block is reused as often as the trace shares it; 4,096 of 512 words is a few MB. */
-const BLOCK_CACHE = 4096;
+/** Words in the filler the rest of every block is cut from. */
+const FILLER_WORDS = 1 << 16;
 
 export class TracePrompts {
   private readonly words: readonly string[];
   private readonly digits: number;
-  private readonly cache = new Map<bigint, string[]>();
+  /** the filler's text, and the character offset of each of its words (plus its end) */
+  private readonly filler: string;
+  private readonly starts: Int32Array;
 
   constructor(private readonly o: TracePromptOptions) {
     this.words = o.tokenizer.words;
     const V = this.words.length;
     if (V < 2) throw new RangeError(`tokenizer ${o.tokenizer.name} has ${V} single-token words: prompts need at least 2`);
     this.digits = Math.ceil((54 * Math.LN2) / Math.log(V));
+    const rng = createRng(deriveSeed(o.seed, 0x74726163));
+    const parts: string[] = [];
+    this.starts = new Int32Array(FILLER_WORDS + 1);
+    let at = 0;
+    for (let i = 0; i < FILLER_WORDS; i++) {
+      const w = this.words[Math.min(V - 1, Math.floor(rng() * V))]!;
+      this.starts[i] = at;
+      parts.push(w);
+      at += w.length;
+    }
+    this.starts[FILLER_WORDS] = at;
+    this.filler = parts.join('');
   }
 
   /** The prompt text of request `index` (its schedule index), exactly req.input tokens long. */
@@ -62,11 +78,10 @@ export class TracePrompts {
     for (const h of req.hashIds) {
       if (left <= 0 || B <= 0) break;
       const n = Math.min(B, left);
-      const block = this.block(2n * BigInt(h), B);
-      parts.push(n === B ? block.join('') : block.slice(0, n).join(''));
+      parts.push(this.sequence(2n * BigInt(h), n));
       left -= n;
     }
-    if (left > 0) parts.push(this.sequence(2n * BigInt(index) + 1n, left).join(''));
+    if (left > 0) parts.push(this.sequence(2n * BigInt(index) + 1n, left));
     return parts.join('');
   }
 
@@ -79,29 +94,29 @@ export class TracePrompts {
     return applyPrompt(withExtra, { prompt: this.text(req, index), maxTokens });
   }
 
-  private block(code: bigint, n: number): string[] {
-    const hit = this.cache.get(code);
-    if (hit) return hit;
-    const words = this.sequence(code, n);
-    if (this.cache.size >= BLOCK_CACHE) this.cache.delete(this.cache.keys().next().value as bigint);
-    this.cache.set(code, words);
-    return words;
-  }
-
-  /** n words: the code's K digits (least significant first), then seeded draws. */
-  private sequence(code: bigint, n: number): string[] {
+  /** n words: the code's K digits (least significant first), then the filler from the code's offset. */
+  private sequence(code: bigint, n: number): string {
     const W = this.words;
     const V = BigInt(W.length);
-    const out: string[] = [];
+    let out = '';
     let c = code;
-    for (let d = 0; d < this.digits && out.length < n; d++) {
-      out.push(W[Number(c % V)]!);
+    const k = Math.min(this.digits, n);
+    for (let d = 0; d < k; d++) {
+      out += W[Number(c % V)]!;
       c /= V;
     }
+    let left = n - k;
+    if (left === 0) return out;
     const lo = Number(code & 0xffffffffn);
     const hi = Number(code >> 32n);
-    const rng = createRng(deriveSeed(deriveSeed(this.o.seed, hi), lo));
-    while (out.length < n) out.push(W[Math.min(W.length - 1, Math.floor(rng() * W.length))]!);
-    return out;
+    let from = Math.floor(createRng(deriveSeed(deriveSeed(this.o.seed, hi), lo))() * FILLER_WORDS);
+    const parts = [out];
+    while (left > 0) {
+      const m = Math.min(left, FILLER_WORDS - from);
+      parts.push(this.filler.slice(this.starts[from], this.starts[from + m]));
+      left -= m;
+      from = 0;
+    }
+    return parts.join('');
   }
 }

@@ -1,0 +1,59 @@
+/**
+ * A loopback server for trace replay tests: it logs every request's arrival time (performance.now(),
+ * when its headers arrive) with its body, and answers with a small chat completion. 127.0.0.1, port 0;
+ * closes itself when the calling test ends.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { onTestFinished } from 'vitest';
+
+export interface Logged {
+  t: number;
+  body: string;
+}
+
+export async function logServer(): Promise<{ url: string; log: Logged[] }> {
+  const log: Logged[] = [];
+  const server: Server = createServer((req, res) => {
+    const entry: Logged = { t: performance.now(), body: '' };
+    log.push(entry);
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (entry.body += c));
+    req.on('end', () => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' } }], usage: { prompt_tokens: 1, completion_tokens: 1 } }));
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  onTestFinished(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/chat/completions`, log };
+}
+
+/** A mooncake trace with bursts: `bursts` instants `gapMs` apart, each holding 1 + (k mod `size`) records. */
+export function burstyMooncake(o: { bursts: number; size: number; gapMs: number; seed: number }): { text: string; records: { timestamp: number; input_length: number; output_length: number; hash_ids: number[] }[] } {
+  const records: { timestamp: number; input_length: number; output_length: number; hash_ids: number[] }[] = [];
+  let x = o.seed;
+  const next = (n: number): number => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return (x >>> 8) % n;
+  };
+  let unique = 100;
+  for (let k = 0; k < o.bursts; k++) {
+    for (let j = 0; j <= k % o.size; j++) {
+      const input = 300 + next(1500);
+      const blocks = Math.ceil(input / 512);
+      // a shared first block (one of 3) for most records, then blocks of their own
+      const ids = next(4) === 0 ? [] : [1 + next(3)];
+      while (ids.length < blocks) ids.push(unique++);
+      records.push({ timestamp: k * o.gapMs, input_length: input, output_length: 1 + next(200), hash_ids: ids });
+    }
+  }
+  return { text: `${records.map((r) => JSON.stringify(r)).join('\n')}\n`, records };
+}
