@@ -35,3 +35,45 @@ export const chars4: Tokenizer = {
   count: (text) => Math.ceil(text.length / CHARS_PER_TOKEN),
   words: chars4Words(),
 };
+
+/** A profile's `tokenizer:` once validated: the chars4 rule, a tiktoken encoding, or a Hugging Face tokenizer.json. */
+export type TokenizerChoice = { kind: 'chars4' } | { kind: 'tiktoken'; encoding: 'cl100k_base' | 'o200k_base' } | { kind: 'file'; file: string };
+
+/** The words a loader offers are single-token, read as English-ish text, and split before their space in every common pre-tokenizer. */
+export const WORD_SHAPE = /^ [a-z]{2,12}$/;
+
+/** Enough words that prompts drawn from them differ from their first word on; more only costs load time. */
+export const MAX_WORDS = 4096;
+
+/**
+ * The additivity contract checked on a vocabulary's candidate words (a loader calls this with its
+ * own count): a candidate is kept when it is one token alone, and one token beside each of its two
+ * neighbours in a seeded shuffle, on either side (count(u + w) = count(w + v) = 2). A final check
+ * counts the concatenation of every kept word; should it still merge somewhere, the words after
+ * the first mismatch are dropped in halves until the whole counts exactly.
+ *
+ * @returns the kept words, sorted (deterministic whatever order the vocabulary listed them in)
+ */
+export function additiveWords(count: (text: string) => number, candidates: Iterable<string>, maxWords = MAX_WORDS): string[] {
+  const shaped = [...new Set(candidates)].filter((w) => WORD_SHAPE.test(w)).sort();
+  // spread the picks over the whole vocabulary rather than its first letters
+  const step = Math.max(1, Math.floor(shaped.length / maxWords));
+  const picked = shaped.filter((w, i) => i % step === 0 && count(w) === 1).slice(0, maxWords);
+  const n = picked.length;
+  const kept = picked.filter((w, i) => {
+    const u = picked[(i + 7) % n] as string;
+    const v = picked[(i * 31 + 13) % n] as string;
+    return count(u + w) === 2 && count(w + v) === 2 && count(w + u) === 2 && count(v + w) === 2;
+  });
+  let words = kept;
+  while (words.length > 0 && count(words.join('')) !== words.length) words = words.slice(0, Math.floor(words.length / 2));
+  return words;
+}
+
+/** n words drawn uniformly from `words` (each its own token): a text of exactly n tokens under the contract. */
+export function wordsText(rng: () => number, n: number, words: readonly string[]): string {
+  let s = '';
+  const k = words.length;
+  for (let i = 0; i < n; i++) s += words[Math.min(k - 1, Math.floor(rng() * k))] as string;
+  return s;
+}
