@@ -11,7 +11,8 @@ import type { Profile } from './core/profile-types.js';
 import type { PromptItem } from './core/prompts.js';
 import { parseProfile, parseProfileText, type EnvLookup } from './core/profile/index.js';
 import type { CapacityReport, CapacityStep, RunResult, Verdict } from './core/report.js';
-import { loadDataset } from './dataset.js';
+import { loadConversations, loadDataset } from './dataset.js';
+import type { Conversation } from './core/conversations.js';
 import { loadTraces } from './trace-file.js';
 import type { Tick } from './core/tick.js';
 import type { ProbeTls } from './engine/probe.js';
@@ -46,7 +47,9 @@ export interface RunOptions extends TargetOptions, Pick<EngineRunOptions, 'stric
   env?: EnvLookup;
   /** the prompts of the profile's `target.dataset`, given directly instead of read from its file */
   prompts?: readonly PromptItem[];
-  /** where a relative `target.dataset` or trace file is read from; default: the working directory */
+  /** phase index → the conversations of its `sessions: { file }`, given directly instead of read from the files */
+  conversations?: ReadonlyMap<number, readonly Conversation[]>;
+  /** where a relative `target.dataset`, trace or conversation file is read from; default: the working directory */
   baseDir?: string;
   /** once a second while the load runs */
   onTick?: (tick: Tick) => void;
@@ -100,10 +103,12 @@ function engineOptions(o: TargetOptions): Omit<EngineRunOptions, 'url'> {
 
 /** One run of the profile's phases; a RunResult whatever happened once load started. */
 export async function run(profile: string | object | Profile, options: RunOptions = {}): Promise<RunResult> {
-  const p = await loadTraces(parsed(profile, options.env), options.baseDir ?? '.', 'profile');
-  const promptItems = options.prompts ?? (await loadDataset(p, options.baseDir ?? '.', 'profile'));
-  const { env: _env, prompts: _prompts, baseDir: _baseDir, target: _target, sim: _sim, onSim: _onSim, tls: _tls, workers, ...engine } = options;
-  return withTarget(p, options, (url, embedded) => runEngine(p, { ...engineOptions(options), ...engine, url, promptItems, workers: workerCount(workers, embedded) }));
+  const baseDir = options.baseDir ?? '.';
+  const p = await loadTraces(parsed(profile, options.env), baseDir, 'profile');
+  const promptItems = options.prompts ?? (await loadDataset(p, baseDir, 'profile'));
+  const conversations = options.conversations ?? (await loadConversations(p, baseDir, 'profile'));
+  const { env: _env, prompts: _prompts, conversations: _conversations, baseDir: _baseDir, target: _target, sim: _sim, onSim: _onSim, tls: _tls, workers, ...engine } = options;
+  return withTarget(p, options, (url, embedded) => runEngine(p, { ...engineOptions(options), ...engine, url, promptItems, baseDir, ...(conversations ? { conversations } : {}), workers: workerCount(workers, embedded) }));
 }
 
 export interface CapacityOptions extends TargetOptions {

@@ -7,6 +7,8 @@ import { renderPlan } from '../report/plan.js';
 import { startSim, type FaultKind, type SimOptions } from '../sim/index.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { loadProfile } from './files.js';
+import { loadConversations } from '../dataset.js';
+import { dirname } from 'node:path';
 import type { Io } from './io.js';
 import { runCommand, type RunFlags } from './run-command.js';
 import { addOneLineOptions, printProfile, profileSource } from './oneline-options.js';
@@ -92,6 +94,7 @@ export function program(): Command {
     .addHelpText('after', '\nExample:\n  $ budgetgate validate profiles/demo.yaml')
     .action(async (path: string, flags: { target?: string }) => {
       const profile = await loadProfile(path, io.env);
+      await loadConversations(profile, path === '-' ? '.' : dirname(path), path); // a bad conversation line is reported with its line number
       const target = flags.target !== undefined ? checkTargetUrl(flags.target, '--target') : (profile.target.url ?? '(embedded simulated endpoint)');
       io.stdout(renderPlan(profile, planSchedule(profile.phases), target));
     });

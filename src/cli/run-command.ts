@@ -13,7 +13,7 @@ import { renderProgress } from '../report/progress.js';
 import { renderTerminal } from '../report/terminal.js';
 import { EXIT, exitCodeForComparison } from './exit-codes.js';
 import type { Io } from './io.js';
-import { loadDataset } from '../dataset.js';
+import { loadConversations, loadDataset } from '../dataset.js';
 import { defaultOutDir, loadProfile, readText, writeAtomic } from './files.js';
 import { onInterrupt } from './signals.js';
 import { checkTargetUrl } from './target.js';
@@ -167,6 +167,7 @@ async function runLoaded(source: string | OneLine, flags: RunFlags, io: Io, lear
   const jsonOut = flags.json === true ? io.stdout : undefined;
   if (jsonOut) io = { ...io, stdout: io.stderr };
   const promptItems = await loadDataset(profile, typeof source === 'string' ? dirname(source) : '.', profilePath); // relative to the profile file
+  const conversations = await loadConversations(profile, typeof source === 'string' ? dirname(source) : '.', profilePath); // bad lines: exit 2, nothing sent
   learn(profile, flags.target ?? profile.target.url ?? '');
   // the rate cap (maxRate) was checked by the profile parser: nothing is sent, dry run or not
   const plan = planSchedule(profile.phases);
@@ -219,6 +220,7 @@ async function runLoaded(source: string | OneLine, flags: RunFlags, io: Io, lear
       wallClock: () => startedAt,
       onTick: progress.tick,
       ...(promptItems !== undefined ? { prompts: promptItems } : {}),
+      ...(conversations !== undefined ? { conversations } : {}),
       baseDir: dirname(profilePath),
       ...(shard ? { shard } : {}),
       ...(startAt !== undefined ? { startAt } : {}),

@@ -17,7 +17,7 @@
  * status still follows the point estimate, and under `strict` a borderline pass fails the run.
  */
 import { formatDuration } from './units.js';
-import { describeBudget } from './profile-types.js';
+import { describeBudget, turnWords } from './profile-types.js';
 import { countOf, decodeHistogram, maxMs, meanMs, mergeHistograms, quantileMs, type Histogram } from './histograms.js';
 import { straddles, timedQuantileInterval } from './confidence.js';
 import { windowsOf, type WindowsReport } from './windows.js';
@@ -50,6 +50,8 @@ export interface Measurements {
   phases: readonly PhaseData[];
   /** scraped server metrics, when the profile has a `metrics:` section (metric budgets read them) */
   server?: ServerMetricsData;
+  /** session phases' per-turn series (ttft, total); budgets with `turn` read these instead of `series` */
+  turns?: readonly (SeriesData & { turn: number })[];
 }
 
 export const MISSING_STAGE_LIMIT = 0.01;
@@ -76,7 +78,7 @@ export function inScope(scope: BudgetScope, phase: { name: string; warmup: boole
 }
 
 export function scopeWords(scope: BudgetScope): string {
-  const parts = [scope.path ? `${scope.path} path` : '', scope.phase ? `phase ${scope.phase}` : 'non-warmup phases'];
+  const parts = [scope.path ? `${scope.path} path` : '', scope.phase ? `phase ${scope.phase}` : 'non-warmup phases', scope.turns ? turnWords(scope.turns) : ''];
   return parts.filter(Boolean).join(', ');
 }
 
@@ -114,7 +116,9 @@ const pct = (x: number): string => `${Number((x * 100).toFixed(3))}%`;
 
 function evaluateLatency(b: Extract<Budget, { kind: 'latency' }>, m: Measurements): Verdict {
   const phases = new Map(m.phases.map((p) => [p.name, p]));
-  const picked = m.series.filter((s) => {
+  const t = b.turns;
+  const pool = t === undefined ? m.series : (m.turns ?? []).filter((s) => s.turn >= t.from && (t.to === undefined || s.turn <= t.to));
+  const picked = pool.filter((s) => {
     const phase = phases.get(s.phase);
     return s.stage === b.stage && (b.path === undefined || s.path === b.path) && phase !== undefined && inScope(b, phase);
   });
@@ -227,7 +231,7 @@ export function loadDeliveredVerdict(totals: Counts): Verdict {
  * the exact maximum kept beside it, so percentiles read exactly as they did live. Throws a plain
  * Error on a malformed hdr string (the caller names the file).
  */
-export function measurementsFromReport(r: Pick<RunResult, 'series' | 'phases' | 'serverMetrics' | 'scrapes'>): Measurements {
+export function measurementsFromReport(r: Pick<RunResult, 'series' | 'phases' | 'serverMetrics' | 'scrapes' | 'turns'>): Measurements {
   return {
     series: r.series.map((s) => ({ stage: s.stage, path: s.path, phase: s.phase, hist: decodeHistogram(s.hdr, s.max), unmeasured: s.unmeasured, windows: () => s.windows })),
     phases: r.phases.map((p) => ({
@@ -235,5 +239,6 @@ export function measurementsFromReport(r: Pick<RunResult, 'series' | 'phases' | 
       ...(p.good !== undefined ? { good: p.good, goodFallback: p.goodFallback ?? 0 } : {}),
     })),
     ...(r.serverMetrics ? { server: { metrics: r.serverMetrics, scrapes: r.scrapes ?? [] } } : {}),
+    ...(r.turns ? { turns: r.turns.map((s) => ({ stage: s.stage, path: s.path, phase: s.phase, turn: s.turn, hist: decodeHistogram(s.hdr, s.max), unmeasured: s.unmeasured })) } : {}),
   };
 }

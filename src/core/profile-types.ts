@@ -12,6 +12,7 @@ import { STREAM_STAGES } from './stages.js';
 import { formatDuration, formatPercent } from './units.js';
 
 import type { MetricBudget, MetricSource, MetricStat } from './profile/metrics.js';
+import type { TokenizerChoice } from './tokenizer.js';
 
 export const LATENCY_KEYS = ['p50', 'p90', 'p95', 'p99', 'p999', 'max', 'mean'] as const;
 export type LatencyKey = (typeof LATENCY_KEYS)[number];
@@ -164,8 +165,29 @@ export type LoadModel = 'open' | 'closed';
 
 /** `rate` (open model) or `concurrency` (closed model); `to` ramps either linearly to its end value. */
 export type PhaseInput =
-  | { name: string; duration: DurationInput; rate: number; to?: number; warmup?: boolean }
+  | { name: string; duration: DurationInput; rate: number; to?: number; warmup?: boolean; sessions?: SessionsInput }
   | { name: string; duration: DurationInput; concurrency: number; to?: number; warmup?: boolean };
+
+/**
+ * Multi-turn sessions in an open phase: each scheduled arrival starts a session, whose turn k + 1
+ * leaves `thinkTime` after turn k's reply arrived, carrying the conversation so far. `file`: the
+ * conversations of a JSONL file (core/conversations.ts); else `turns` generated user turns of
+ * `tokens` length (default: target.prompts' lengths, else 64 tokens).
+ */
+export interface SessionsInput {
+  file?: string;
+  turns?: number;
+  /** default 0s; a file's turn may carry its own */
+  thinkTime?: DurationInput;
+  tokens?: { mean: number; stddev?: number; min?: number; max?: number };
+  /** which conversation a session replays (file only): default round-robin */
+  order?: 'round-robin' | 'random';
+}
+
+/** Validated sessions: from a conversation file, or generated. */
+export type Sessions =
+  | { kind: 'file'; file: string; thinkTimeMs: number; order: 'round-robin' | 'random' }
+  | { kind: 'generated'; turns: number; thinkTimeMs: number; tokens: { mean: number; stddev: number; min: number; max: number } };
 
 /** Sugar: base for `at`, peak for `hold`, base until `duration` (phases spike-base, spike-peak, spike-recover). */
 export interface SpikeInput {
@@ -252,6 +274,8 @@ export interface Phase {
   warmup: boolean;
   /** a trace phase (open model): its times come from the trace, and durationMs from its span */
   trace?: TraceSpec;
+  /** open phases only: each arrival starts a multi-turn session (SessionsInput) */
+  sessions?: Sessions;
 }
 
 /** What every budget entry may add: its scope and early abort (window default 30s, after default 60s). */
@@ -264,7 +288,7 @@ export interface BudgetScopeInput {
 }
 
 /** One entry may set several limits; each becomes its own Budget. */
-export type LatencyBudgetInput = { stage: string } & { [K in LatencyKey]?: DurationInput } & BudgetScopeInput;
+export type LatencyBudgetInput = { stage: string; turn?: number | string } & { [K in LatencyKey]?: DurationInput } & BudgetScopeInput;
 export type ErrorRateBudgetInput = { errorRate: PercentInput } & BudgetScopeInput;
 /** no `path`: the fallback rate counts fallback responses among all of them */
 export type FallbackRateBudgetInput = { fallbackRate: PercentInput } & Omit<BudgetScopeInput, 'path'>;
@@ -287,6 +311,8 @@ export type BudgetInput = LatencyBudgetInput | ErrorRateBudgetInput | FallbackRa
 export interface BudgetScope {
   path?: PathName;
   phase?: string;
+  /** latency budgets on ttft or total in session phases: only turns from..to (1-based, to inclusive; `3+` has no end) */
+  turns?: { from: number; to?: number };
   /**
    * Early abort (`abortOnFail: true`): evaluated during the run over the last `windowMs` of
    * completions, from `afterMs` into the run on; a failure stops the load (defaults 30 s and 60 s).
@@ -312,6 +338,7 @@ export function describeBudget(b: Budget): string {
   const scope: string[] = [];
   if (b.path !== undefined) scope.push(`${b.path} path`);
   if (b.phase !== undefined) scope.push(`phase ${b.phase}`);
+  if (b.turns !== undefined) scope.push(turnWords(b.turns));
   const suffix = scope.length === 0 ? '' : ` (${scope.join(', ')})`;
   const abort = b.abort ? `; aborts the run when broken over ${formatDuration(b.abort.windowMs)}, from ${formatDuration(b.abort.afterMs)} on` : '';
   switch (b.kind) {
@@ -326,6 +353,12 @@ export function describeBudget(b: Budget): string {
     case 'metric':
       return `${b.stat === 'rate' ? 'rate per second' : b.stat} of ${b.metric}${suffix} ≤ ${Number(b.limit.toPrecision(6))}${abort}`;
   }
+}
+
+/** "turn 2", "turns 2-4", "turns 3+" */
+export function turnWords(t: { from: number; to?: number }): string {
+  if (t.to === t.from) return `turn ${t.from}`;
+  return t.to === undefined ? `turns ${t.from}+` : `turns ${t.from}-${t.to}`;
 }
 
 /** What a user writes: `name` and `phases` are required, every other section has a default. */
@@ -349,6 +382,13 @@ export interface ProfileInput {
   phases: PhaseEntryInput[];
   budgets?: BudgetInput[];
   metrics?: MetricSourceInput[];
+  /** how prompts are counted and built: chars4 (default), cl100k_base, o200k_base, or { file: tokenizer.json } */
+  tokenizer?: 'chars4' | 'cl100k_base' | 'o200k_base' | TokenizerFileInput;
+}
+
+export interface TokenizerFileInput {
+  /** a Hugging Face tokenizer.json, relative to the profile */
+  file: string;
 }
 
 export interface Profile {
@@ -381,6 +421,8 @@ export interface Profile {
   budgets: Budget[];
   /** server metrics endpoints scraped during the run (core/profile/metrics.ts); empty: none */
   metrics: MetricSource[];
+  /** absent: chars4 (the engine loads the others, engine/tokenizers.ts) */
+  tokenizer?: TokenizerChoice;
 }
 
 /** The goodput rule in words: "ttft ≤ 500ms, tpot ≤ 50ms, total ≤ 5s"; '' when there is none. */

@@ -17,6 +17,7 @@
  */
 import type { ProfileProblem } from './errors.js';
 import { createRng } from './random.js';
+import { wordsText, type Tokenizer } from './tokenizer.js';
 
 export interface ChatMessage {
   role: string;
@@ -24,7 +25,7 @@ export interface ChatMessage {
   [key: string]: unknown;
 }
 
-export type PromptItem = ({ prompt: string } | { messages: ChatMessage[] }) & { maxTokens?: number };
+export type PromptItem = ({ prompt: string } | { messages: ChatMessage[] }) & { maxTokens?: number; /** its exact length in the run's tokenizer, when built to one */ tokens?: number };
 
 /** Problems past this many are summed up in one line: a wrong file should not print a million. */
 const MAX_LINE_PROBLEMS = 20;
@@ -153,10 +154,14 @@ function corpusOf(chars: number): string {
  * (clamping pulls the mean in only when min or max lies within a few stddev of it). The text is
  * exactly n · 4 characters of words sliced from a fixed corpus at a drawn offset, so prompts differ
  * from their first word and a server's prefix cache does not make them free.
+ *
+ * With a tokenizer other than chars4, the text is n of the tokenizer's words drawn from `rng`
+ * (core/tokenizer.ts wordsText): exactly n tokens by the words' additivity contract.
  */
-export function syntheticPrompt(rng: () => number, tokens: { mean: number; stddev: number; min: number; max: number }): PromptItem {
+export function syntheticPrompt(rng: () => number, tokens: { mean: number; stddev: number; min: number; max: number }, tokenizer?: Tokenizer): PromptItem {
   const z = Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
   const n = Math.min(tokens.max, Math.max(tokens.min, Math.round(tokens.mean + tokens.stddev * z)));
+  if (tokenizer !== undefined && tokenizer.name !== 'chars4') return { prompt: wordsText(rng, n, tokenizer.words), tokens: n };
   const chars = Math.max(0, n) * CHARS_PER_TOKEN;
   // the longest word is under 16 characters: the word start is found within that of the offset
   const text = corpusOf(OFFSET_SPAN + chars + 16);
@@ -164,7 +169,7 @@ export function syntheticPrompt(rng: () => number, tokens: { mean: number; stdde
   // start on a word so the prompt reads as words; the slice is still exactly `chars` long
   const space = text.indexOf(' ', offset);
   const start = space === -1 ? offset : space + 1;
-  return { prompt: text.slice(start, start + chars) };
+  return { prompt: text.slice(start, start + chars), tokens: n };
 }
 
 function messagesText(messages: readonly ChatMessage[]): string {

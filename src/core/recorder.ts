@@ -5,11 +5,12 @@
  */
 import { createHistogram, encodeHistogram, maxMs, mergeHistograms, quantileMs, recordMs, summarize, type Histogram } from './histograms.js';
 import type { PathName } from './profile-types.js';
-import type { Counts, LatenessReport, PhaseReport, SeriesReport, TimelinePoint } from './report.js';
+import type { Counts, LatenessReport, PhaseReport, RunResult, SeriesReport, TimelinePoint } from './report.js';
 import type { Measurements, PhaseData, SeriesData } from './budgets.js';
 import { TOTAL_STAGE, UNATTRIBUTED_STAGE } from './stages.js';
 import { fitWindows, WindowClock, WindowSet, type WindowsReport } from './windows.js';
 import { countTokens, tokenFigures, zeroTally, type RequestTokens, type TokenFigures, type TokenTally } from './tokens.js';
+import { PER_TURN_STAGES, SessionStats } from './session-stats.js';
 
 
 export interface RecorderPhase {
@@ -58,6 +59,10 @@ export interface ObservedTimings {
   samples?: ReadonlyMap<string, readonly number[]>;
   /** the response's tokens (its usage, else its counted content events); absent: neither */
   tokens?: RequestTokens;
+  /** a session's turn number (1-based): ttft and total are kept per turn too (session-stats.ts) */
+  turn?: number;
+  /** the prompt tokens sent, as the run's tokenizer counts them (compared with usage.prompt_tokens) */
+  sentPromptTokens?: number;
 }
 
 export interface RecorderOptions {
@@ -66,6 +71,8 @@ export interface RecorderOptions {
    * stage was measured and within its limit; a stage it lacks makes it not good (fail-safe).
    */
   goodput?: Readonly<Record<string, number>>;
+  /** the run's tokenizer name, for the prompt-token check (default chars4) */
+  tokenizer?: string;
 }
 
 interface PhaseState extends PhaseData {
@@ -103,12 +110,15 @@ export class Recorder {
   private openSecond = -1;
 
   private readonly goodput: readonly (readonly [string, number])[];
+  /** per-turn series, per-session figures, prompt tokens sent vs the server's (session-stats.ts) */
+  readonly sessions: SessionStats;
 
   constructor(
     private readonly phases: readonly RecorderPhase[],
     options: RecorderOptions = {},
   ) {
     this.goodput = Object.entries(options.goodput ?? {});
+    this.sessions = new SessionStats((i) => this.phaseState(i).name, options.tokenizer ?? 'chars4');
     this.phaseStates = phases.map((p) => ({ name: p.name, warmup: p.warmup, ...zeroCounts(), scheduled: p.requests, fallbackErrors: 0, good: 0, goodFallback: 0, tokens: zeroTally(), errorKinds: {}, fallbackSignals: {} }));
   }
 
@@ -214,6 +224,12 @@ export class Recorder {
     }
     for (const stage of t.unmeasured) this.hist(stage, t.path, phase).unmeasured++;
     countTokens(p.tokens, t.tokens);
+    if (t.sentPromptTokens !== undefined && t.tokens?.input !== undefined && t.tokens.source === 'usage') this.sessions.promptTokens(phase, t.sentPromptTokens, t.tokens.input);
+    if (t.turn !== undefined) {
+      this.sessions.turnValue(TOTAL_STAGE, t.path, phase, t.turn, total);
+      const ttft = t.client?.get(PER_TURN_STAGES[0] as string);
+      if (ttft !== undefined) this.sessions.turnValue(PER_TURN_STAGES[0] as string, t.path, phase, t.turn, ttft);
+    }
     if (t.signals) for (const id of t.signals) p.fallbackSignals[id] = (p.fallbackSignals[id] ?? 0) + 1;
     if (this.goodput.length > 0 && this.isGood(total, t)) {
       p.good++;
@@ -266,7 +282,7 @@ export class Recorder {
 
   /** The live view budgets are evaluated on (shares histograms: do not mutate). */
   measurements(): Measurements {
-    return { series: [...this.series.values()], phases: this.phaseStates };
+    return { series: [...this.series.values()], phases: this.phaseStates, turns: this.sessions.turnData() };
   }
 
   timeline(): TimelinePoint[] {
@@ -286,8 +302,8 @@ export class Recorder {
 
   /** report() mid-run, for checkpoints: the same parts, built without disturbing live state. */
   snapshot(): ReturnType<Recorder['report']> {
-    const { series, phases, totals, lateness } = this.parts();
-    return { series, phases, timeline: this.timelineSnapshot(), totals, lateness };
+    const { series, phases, totals, lateness, ...sessions } = this.parts();
+    return { series, phases, timeline: this.timelineSnapshot(), totals, lateness, ...sessions };
   }
 
   /** The second before `tMs` and the run so far, for the live progress line. */
@@ -311,14 +327,15 @@ export class Recorder {
    * @param durationMs the run's duration (drain included), over which the totals' throughputs are
    * taken; without it they are taken over the schedule's duration.
    */
-  report(durationMs?: number): { series: SeriesReport[]; phases: PhaseReport[]; timeline: TimelinePoint[]; totals: Totals; lateness: LatenessReport } {
+  report(durationMs?: number): { series: SeriesReport[]; phases: PhaseReport[]; timeline: TimelinePoint[]; totals: Totals; lateness: LatenessReport } & SessionParts {
     // key order as reports have always had it: series, phases, timeline, totals, lateness
-    const { series, phases, totals, lateness } = this.parts(durationMs);
-    return { series, phases, timeline: this.timeline(), totals, lateness };
+    const { series, phases, totals, lateness, ...sessions } = this.parts(durationMs);
+    return { series, phases, timeline: this.timeline(), totals, lateness, ...sessions };
   }
 
-  private parts(durationMs?: number): { series: SeriesReport[]; phases: PhaseReport[]; totals: Totals; lateness: LatenessReport } {
+  private parts(durationMs?: number): { series: SeriesReport[]; phases: PhaseReport[]; totals: Totals; lateness: LatenessReport } & SessionParts {
     const scheduleMs = this.phases.reduce((a, p) => Math.max(a, p.endMs), 0);
+    const prompts = this.sessions.promptChecks();
     return {
       series: seriesReports(this.series.values()),
       phases: this.phaseStates.map((s, i) => {
@@ -329,6 +346,7 @@ export class Recorder {
           scheduled, sent, completed, errors, fallback, late, fallbackErrors, errorKinds, fallbackSignals,
           ...(this.goodput.length > 0 ? { good, goodFallback } : {}),
           ...tokenFigures(tokens, completed, plan.endMs - plan.startMs),
+          ...(prompts.has(i) ? { promptTokens: prompts.get(i) } : {}),
         };
       }),
       totals: (() => {
@@ -336,9 +354,19 @@ export class Recorder {
         return { ...t, ...tokenFigures(this.tokenTotals(), t.completed, durationMs ?? scheduleMs) };
       })(),
       lateness: latenessReport(this.lateness),
+      ...this.sessionParts(),
     };
   }
+
+  /** turns and sessions, present only when the run had session phases */
+  private sessionParts(): SessionParts {
+    const turns = this.sessions.turnReports();
+    const sessions = this.sessions.sessionReports();
+    return { ...(turns.length > 0 ? { turns } : {}), ...(sessions.length > 0 ? { sessions } : {}) };
+  }
 }
+
+type SessionParts = Pick<RunResult, 'turns' | 'sessions'>;
 
 const orNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 

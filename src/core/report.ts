@@ -8,6 +8,7 @@ import type { PathName } from './profile-types.js';
 import type { WindowsReport } from './windows.js';
 import type { ScrapeReport, ServerMetricReport, ServerSeries } from './server-metrics.js';
 import type { TokenCheck, TokenFigures } from './tokens.js';
+import type { PromptTokenCheck, SessionReport, TurnSeriesReport } from './session-stats.js';
 
 export const REPORT_SCHEMA = 'budgetgate/report@1';
 
@@ -104,6 +105,8 @@ export interface PhaseReport extends Counts, Partial<TokenFigures> {
   /** requests that met every goodput limit (present only when the profile names goodput limits) */
   good?: number;
   goodFallback?: number;
+  /** prompt tokens sent (the run's tokenizer) beside the server's usage.prompt_tokens (session-stats.ts) */
+  promptTokens?: PromptTokenCheck;
 }
 
 export interface LatenessReport {
@@ -159,6 +162,10 @@ export interface RunResult {
   serverSeries?: ServerSeries[];
   /** the client's token count beside the server's own counter, when a source scrapes one */
   tokenChecks?: TokenCheck[];
+  /** session phases: ttft and total per turn number (core/session-stats.ts) */
+  turns?: TurnSeriesReport[];
+  /** session phases: sessions started, completed, abandoned on error, cut by the run's end; their durations */
+  sessions?: SessionReport[];
   /** `budgetgate capacity`: the search's answer and every step; the fields above are the confirmation step's */
   capacity?: CapacityReport;
 }

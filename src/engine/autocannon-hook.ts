@@ -36,6 +36,8 @@ export interface HookedClient {
   pipelinedRequests: { clear(): void; addBody(data: Buffer): void };
   destroyed: boolean;
   destroy(): void;
+  /** autocannon's public per-client body setter (pipelining 1): the next request written carries it */
+  setBody(body: string | Buffer): void;
   on(event: 'headers', fn: (info: { headers: string[]; statusCode: number; shouldKeepAlive?: boolean; versionMajor?: number; versionMinor?: number }) => void): this;
   on(event: 'response', fn: (status: number, bytes: number, durationMs: number) => void): this;
   on(event: 'connError', fn: (err: NodeJS.ErrnoException) => void): this;

@@ -18,6 +18,8 @@ export interface ClientEventSink {
   stream: { kind: StreamKind } | undefined;
   /** keep non-streamed bodies (a timing or fallback rule reads them) */
   readBody: boolean;
+  /** keep this slot's body whatever it is, streams too (a session turn's reply goes into its next turn) */
+  keepsReply?(slot: Slot): boolean;
   /** the slot's response ended with this status; the slot is already detached from `s` */
   responded(s: Connection, slot: Slot, status: number): void;
   /** the socket failed (refused, reset, …) */
@@ -32,9 +34,9 @@ export function listen(client: HookedClient, s: Connection, sink: ClientEventSin
     if (!slot) return;
     slot.headers = info.headers;
     const type = contentType(info.headers);
-    if (sink.stream && type.includes('text/event-stream')) slot.meter = createStreamMeter(sink.stream.kind);
     // a JSON body is kept (bounded) for its `usage` too: token accounting (core/tokens.ts)
-    else if (sink.readBody || type.includes('json')) {
+    if (sink.stream && type.includes('text/event-stream')) slot.meter = createStreamMeter(sink.stream.kind);
+    if ((!slot.meter && (sink.readBody || type.includes('json'))) || sink.keepsReply?.(slot) === true) {
       slot.body = [];
       slot.bodyBytes = 0;
     }
@@ -51,7 +53,7 @@ export function listen(client: HookedClient, s: Connection, sink: ClientEventSin
     const slot = s.slot;
     if (!slot) return;
     if (slot.meter) slot.meter.push(chunk, sink.now());
-    else if (slot.body && (slot.bodyBytes ?? 0) + chunk.length <= MAX_BODY_BYTES) {
+    if (slot.body && (slot.bodyBytes ?? 0) + chunk.length <= MAX_BODY_BYTES) {
       slot.body.push(Buffer.from(chunk));
       slot.bodyBytes = (slot.bodyBytes ?? 0) + chunk.length;
     }

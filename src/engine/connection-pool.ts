@@ -23,6 +23,8 @@ export interface Slot extends ResponseFacts {
   resent?: boolean;
   /** the reused socket failed (reset) under it: send it again when the new socket is ready */
   resendPending?: boolean;
+  /** its prompt's tokens as the run's tokenizer counts them (DriverOptions.nextBody) */
+  promptTokens?: number;
 }
 
 /**

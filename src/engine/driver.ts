@@ -23,6 +23,7 @@ import { ClosedUsers, isClosedArrival } from './closed-users.js';
 import { ConnectionPool, resendable, type Connection, type Slot } from './connection-pool.js';
 import { Pacer, nodeTimer } from './pacer.js';
 import { settleHeap } from './heap.js';
+import type { SessionHooks, TurnArrival } from './sessions.js';
 
 export { EARLY_MS } from './pacer.js';
 export { MAX_BODY_BYTES } from './client-events.js';
@@ -55,13 +56,17 @@ export interface DriverOptions {
   readBody?: boolean;
   /** the `model` the request asked for (the modelDiffers fallback signal compares with it) */
   requestedModel?: string;
-  /** a new body for each request (prompt datasets); default: `body` every time */
-  nextBody?: () => string;
   /**
-   * the body of the request with this schedule index (trace phases: record i goes with send i),
-   * set on the connection just before it sends; undefined: `nextBody` or `body` as without it
+   * a new body for each request (prompt datasets, generated prompts, session turns), set on the
+   * connection just before it sends; `promptTokens`: its prompt's tokens as the run's tokenizer
+   * counts them (compared with the server's usage.prompt_tokens). Default: `body` every time.
    */
-  bodyAt?: (index: number) => string | undefined;
+  nextBody?: (a: Arrival) => { body: string; promptTokens?: number } | undefined;
+  /**
+   * multi-turn sessions (sessions.ts), built on the driver's clock with its launcher: session
+   * phases' arrivals take their bodies from it, replies are kept for it, next turns launch from it
+   */
+  sessions?: (launch: (a: TurnArrival) => void, now: () => number) => SessionHooks;
   /** early-abort budgets, checked once a second; a failure stops sending as a first Ctrl-C does */
   watch?: AbortWatch;
   /** false: record into `watch` but leave judging it to another thread (workers.ts); default true */
@@ -95,6 +100,9 @@ class Driving implements ClientEventSink {
   private drainTimer: NodeJS.Timeout | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
   private aborted: AbortDecision | undefined;
+  /** session turns due while every connection was busy, oldest first (sent before queued schedule arrivals) */
+  private readonly turnQueue: TurnArrival[] = [];
+  private readonly sessions: SessionHooks | undefined;
   readonly stream: { kind: 'chat' | 'completions' } | undefined;
   readonly readBody: boolean;
 
@@ -104,6 +112,7 @@ class Driving implements ClientEventSink {
     private readonly reject: (e: unknown) => void,
   ) {
     this.users = new ClosedUsers(o.plan, o.recorder);
+    this.sessions = o.sessions?.((a) => this.launchTurn(a), () => this.now());
     this.rules = { extractor: o.extractor, requestedModel: o.requestedModel };
     this.stream = o.stream;
     this.readBody = o.readBody === true;
@@ -120,6 +129,11 @@ class Driving implements ClientEventSink {
 
   now(): number {
     return this.o.clock() - this.t0;
+  }
+
+  /** a session turn's reply is kept (bounded, MAX_BODY_BYTES): it goes into the session's next turn */
+  keepsReply(slot: Slot): boolean {
+    return (slot.arrival as TurnArrival).turn !== undefined;
   }
 
   start(): void {
@@ -161,8 +175,6 @@ class Driving implements ClientEventSink {
       method: o.method as autocannon.Request['method'],
       headers: o.headers,
       body: o.body,
-      // with bodyAt, send() sets every body itself (setBody), nextBody's too
-      ...(o.nextBody && !o.bodyAt ? { requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, body: o.nextBody?.() }) }] } : {}),
       connections,
       pipelining: 1,
       // autocannon refuses a timeout under 1 s; the exact one is set on each client below
@@ -176,6 +188,14 @@ class Driving implements ClientEventSink {
         listen(client, this.pool.add(client, hookClient(client, hooks)), this);
       },
     } as autocannon.Options;
+  }
+
+  /** A session's next turn is due (sessions.ts): it leaves now, or waits for a connection and counts as late. */
+  launchTurn(a: TurnArrival): void {
+    if (this.stopping || this.finished) return;
+    const s = this.pool.take(this.now());
+    if (s) this.dispatch(s, a, false);
+    else this.turnQueue.push(a);
   }
 
   /** The pacer's arrival leaves now if a connection is free. */
@@ -218,12 +238,12 @@ class Driving implements ClientEventSink {
     const closed = isClosedArrival(arrival);
     if (closed) arrival.t = t;
     s.slot = { arrival, sentMs: t, headers: undefined, reused: s.onSocket > 0 };
-    s.idle = false;
-    if (this.o.bodyAt) {
-      const body = this.o.bodyAt(arrival.index) ?? this.o.nextBody?.() ?? this.o.body;
-      // autocannon's public Client#setBody rebuilds the request it writes next (one request, no setupRequest)
-      if (body !== undefined) (s.client as unknown as { setBody(b: string): void }).setBody(body);
+    const b = this.sessions?.handles(arrival) === true ? this.sessions.body(arrival) : this.o.nextBody?.(arrival);
+    if (b) {
+      s.client.setBody(b.body);
+      s.slot.promptTokens = b.promptTokens;
     }
+    s.idle = false;
     this.inFlight++;
     this.o.recorder.sent(arrival.phase, arrival.t, t, !closed && (waited || t - arrival.t > LATE_AFTER_MS));
     write();
@@ -266,6 +286,8 @@ class Driving implements ClientEventSink {
     }
     if (this.finished) return;
     if (!this.stopping) {
+      const turn = this.turnQueue.shift();
+      if (turn) return this.dispatch(s, turn, true);
       const next = this.pacer.nextQueued();
       if (next) return this.dispatch(s, next, true);
       const closed = this.closedArrival();
@@ -278,8 +300,15 @@ class Driving implements ClientEventSink {
   responded(_s: Connection, slot: Slot, status: number): void {
     this.settled(slot.arrival);
     const done = this.now();
-    const m = interpretResponse(slot, status, done, bodyText(slot), this.rules);
+    const text = bodyText(slot);
+    const m = interpretResponse(slot, status, done, text, this.rules);
     const { recorder, watch } = this.o;
+    const turn = (slot.arrival as TurnArrival).turn;
+    if (turn !== undefined) {
+      m.turn = turn;
+      this.sessions?.ended(slot.arrival, m.error === undefined, text, done);
+    }
+    if (slot.promptTokens !== undefined) m.sentPromptTokens = slot.promptTokens;
     if (m.error === undefined) {
       recorder.completed(slot.arrival.phase, slot.arrival.t, done, m);
       watch?.completed(slot.arrival.phase, slot.arrival.t, done, m);
@@ -307,6 +336,7 @@ class Driving implements ClientEventSink {
     this.settled(slot.arrival);
     const path = unfinishedPath(slot, this.rules);
     const t = this.now();
+    if ((slot.arrival as TurnArrival).turn !== undefined) this.sessions?.ended(slot.arrival, false, undefined, t);
     this.o.recorder.failed(slot.arrival.phase, t, kind, path);
     this.o.watch?.failed(slot.arrival.phase, t, path);
   }
@@ -324,6 +354,8 @@ class Driving implements ClientEventSink {
   private maybeFinish(): void {
     if (this.finished) return;
     if (!this.stopping && !(this.exhausted && this.pacer.queued === 0)) return;
+    // a session's next turn waits out its think time: the run is not over (each turn is bounded by the timeout)
+    if (!this.stopping && ((this.sessions?.pending ?? 0) > 0 || this.turnQueue.length > 0)) return;
     if (this.inFlight > 0) {
       this.drainTimer ??= setTimeout(() => this.finish(true), this.o.timeoutMs + 1000);
       return;
@@ -335,6 +367,7 @@ class Driving implements ClientEventSink {
     if (this.finished) return;
     this.finished = true;
     this.pacer.stop();
+    this.sessions?.stop();
     if (this.drainTimer) clearTimeout(this.drainTimer);
     if (this.tickTimer) clearTimeout(this.tickTimer);
     for (const s of this.pool.all()) if (s.slot) this.fail(s, cancelInFlight ? 'cancelled' : 'timeout');
@@ -349,6 +382,8 @@ class Driving implements ClientEventSink {
   private onAbort(): void {
     this.stopping = true;
     this.pacer.stop();
+    this.sessions?.stop();
+    this.turnQueue.length = 0;
     this.maybeFinish();
   }
 

@@ -12,7 +12,6 @@ import { createRng, deriveSeed } from '../core/random.js';
 import { Recorder } from '../core/recorder.js';
 import { REPORT_SCHEMA, type RunResult } from '../core/report.js';
 import { arrivals, planSchedule } from '../core/schedule.js';
-import { chars4 } from '../core/tokenizer.js';
 import { traceBodyAt } from '../core/trace/bodies.js';
 import { compileTimings } from '../core/timing.js';
 import { BudgetgateError } from '../core/errors.js';
@@ -25,6 +24,12 @@ import { METRIC_PRESETS } from '../core/metric-presets.js';
 import { tokenChecks } from '../core/tokens.js';
 import { probe, type ProbeTls } from './probe.js';
 import { runWorkers } from './workers.js';
+import { SessionRunner } from './sessions.js';
+import { loadTokenizer } from './tokenizers.js';
+import { sessionScript, type SessionScript } from '../core/sessions.js';
+import type { Conversation } from '../core/conversations.js';
+import type { Tokenizer } from '../core/tokenizer.js';
+import type { Arrival } from '../core/schedule.js';
 
 export interface EngineRunOptions {
   /** the resolved target URL (profile, --target or the embedded endpoint) */
@@ -45,6 +50,12 @@ export interface EngineRunOptions {
   onTick?: (tick: Tick) => void;
   /** the dataset's prompts (`target.dataset`), loaded by the caller from the profile's file */
   promptItems?: readonly PromptItem[];
+  /** phase index → the conversations of its `sessions: { file }`, loaded by the caller (dataset.ts) */
+  conversations?: ReadonlyMap<number, readonly Conversation[]>;
+  /** the profile's tokenizer, loaded; default: loaded here from `profile.tokenizer` (relative to baseDir) */
+  tokenizer?: Tokenizer;
+  /** where a relative tokenizer file is read from; default the working directory */
+  baseDir?: string;
   /** send only this shard's requests (schedule index ≡ index mod count); see core/shard.ts */
   shard?: Shard;
   /** wall-clock time (ms since the epoch) to begin at, so shards started apart share t = 0 */
@@ -136,21 +147,61 @@ export function budgetStages(profile: Profile): string[] {
  * @throws BudgetgateError (usage) when the profile names a dataset and no items came with it: never
  * the profile's fixed body in its place, since that run would measure other prompts.
  */
-export function bodySource(profile: Profile, items: readonly PromptItem[] | undefined): (() => string) | undefined {
+export function bodySource(profile: Profile, items: readonly PromptItem[] | undefined, tokenizer?: Tokenizer): ((a: Arrival) => { body: string; promptTokens?: number }) | undefined {
   const p = profile.target.prompts;
   if (!p) return undefined;
+  const counted = (item: PromptItem): { body: string; promptTokens?: number } => ({ body: applyPrompt(profile.target.body, item), ...(tokenizer ? { promptTokens: item.tokens ?? tokenizer.count(promptText(item)) } : {}) });
   if (p.kind === 'file') {
     if (!items || items.length === 0) throw new BudgetgateError('usage', `target.dataset: ${p.file} was not loaded (pass its prompts to the run)`);
     const pick = promptPicker(items, p.order, profile.seed);
-    return () => applyPrompt(profile.target.body, pick());
+    return () => counted(pick());
   }
   const rng = createRng(deriveSeed(profile.seed, 0x70726f6d));
-  return () => applyPrompt(profile.target.body, syntheticPrompt(rng, p.tokens));
+  return () => counted(syntheticPrompt(rng, p.tokens, tokenizer));
+}
+
+/**
+ * Trace phases take record i's body for the send with global schedule index i (the whole plan's, so
+ * shards and workers agree); every other send keeps the profile's prompts (or the fixed body).
+ */
+export function withTraceBodies(
+  traceBody: ((index: number) => string | undefined) | undefined,
+  next: ((a: Arrival) => { body: string; promptTokens?: number }) | undefined,
+): ((a: Arrival) => { body: string; promptTokens?: number } | undefined) | undefined {
+  if (!traceBody) return next;
+  return (a) => {
+    const body = traceBody(a.index);
+    return body !== undefined ? { body } : next?.(a);
+  };
+}
+
+/** the text of a prompt's messages, as a tokenizer counts it (the chat template's tokens are the server's) */
+function promptText(item: PromptItem): string {
+  return 'prompt' in item ? item.prompt : item.messages.map((m) => (typeof m.content === 'string' ? m.content : '')).join('');
+}
+
+/** phase index → session i's script, for the profile's session phases; refuses a file phase whose conversations were not loaded */
+export function sessionScripts(profile: Profile, conversations: ReadonlyMap<number, readonly Conversation[]> | undefined, tokenizer: Tokenizer): Map<number, (i: number) => SessionScript> {
+  const out = new Map<number, (i: number) => SessionScript>();
+  profile.phases.forEach((ph, i) => {
+    const s = ph.sessions;
+    if (!s) return;
+    const list = conversations?.get(i);
+    if (s.kind === 'file' && (!list || list.length === 0)) throw new BudgetgateError('usage', `phases[${i}].sessions: ${s.file} was not loaded (pass its conversations to the run)`);
+    out.set(i, (index) => sessionScript(s, index, profile.seed, list, tokenizer));
+  });
+  return out;
 }
 
 export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<RunResult> {
   const redact = o.redact ?? ((s: string) => s);
-  const nextBody = bodySource(profile, o.promptItems); // before the probe: a missing dataset sends nothing
+  const hasSessions = profile.phases.some((ph) => ph.sessions !== undefined);
+  if (hasSessions && ((o.workers ?? 1) > 1 || o.shard !== undefined)) {
+    throw new BudgetgateError('usage', `${(o.workers ?? 1) > 1 ? `--workers ${o.workers}` : '--shard'}: a profile with sessions runs on one sender thread (--workers 1, no shards): per-turn series and session figures are not merged across senders yet`);
+  }
+  const tokenizer = o.tokenizer ?? (await loadTokenizer(profile.tokenizer, o.baseDir ?? '.'));
+  const nextBody = bodySource(profile, o.promptItems, tokenizer); // before the probe: a missing dataset sends nothing
+  const scripts = sessionScripts(profile, o.conversations, tokenizer);
   const body = requestBody(profile.target.body);
   const request = { url: o.url, method: profile.target.method, headers: profile.target.headers, body, timeoutMs: profile.target.timeoutMs };
   // each worker would scrape the server on its own, and their samples cannot be merged: refused before anything is sent
@@ -170,7 +221,7 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
     ...(o.shard ? { shard: o.shard } : {}),
     scheduleId: scheduleId(profile),
   };
-  const recorder = new Recorder(plan.phases, { goodput: profile.goodput });
+  const recorder = new Recorder(plan.phases, { goodput: profile.goodput, tokenizer: tokenizer.name });
   const server = serverRecorder(profile, plan.phases);
   const watch = new AbortWatch(profile.budgets, plan.phases, server ? (from, to) => server.window(from, to) : undefined);
   const extractor = compileTimings(profile.timings, profile.fallback, budgetStages(profile));
@@ -237,9 +288,8 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
     stream: profile.target.stream ? { kind: streamKind(o.url) } : undefined,
     readBody: Object.keys(profile.timings.body).length > 0 || profile.fallback.some((f) => f.kind === 'modelDiffers'),
     requestedModel: requestedModel(profile.target.body),
-    nextBody,
-    // trace phases: body by global schedule index (the whole plan's), so shards and workers agree
-    bodyAt: traceBodyAt(whole, profile.target.body, profile.seed, chars4),
+    nextBody: withTraceBodies(traceBodyAt(whole, profile.target.body, profile.seed, tokenizer), nextBody),
+    ...(scripts.size > 0 ? { sessions: (launch: (a: Arrival) => void, now: () => number) => new SessionRunner({ scripts, body: profile.target.body, recorder, tokenizer, launch, now }) } : {}),
     watch: watch.active ? watch : undefined,
     ...(o.checkAbort === false ? { checkAbort: false } : {}),
   }).finally(() => {

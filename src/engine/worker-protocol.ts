@@ -17,6 +17,8 @@ export interface WorkerInput {
   allowInconclusive: boolean;
   strict: boolean;
   promptItems?: readonly PromptItem[];
+  /** where the profile's tokenizer file is read from (each worker loads its own tokenizer) */
+  baseDir?: string;
   /** 0: no checkpoints */
   checkpointMs: number;
 }

@@ -130,6 +130,7 @@ class Fleet {
         allowInconclusive: o.allowInconclusive === true,
         strict: o.strict === true,
         ...(o.promptItems ? { promptItems: o.promptItems } : {}),
+        ...(o.baseDir !== undefined ? { baseDir: o.baseDir } : {}),
         checkpointMs,
       };
       const m: Member = { worker: spawn(input), ready: false, ended: false };

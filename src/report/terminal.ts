@@ -6,6 +6,7 @@ import { intervalText, limitText, ms, observedText, percent, stageValue } from '
 import { table } from './table.js';
 import { asView, type ReportView } from './view.js';
 import { throughputText } from './throughput.js';
+import { PROMPT_TOKEN_HEADERS, SESSION_HEADERS, TURN_HEADERS, promptTokenRows, sessionRows, turnRows } from './sessions.js';
 import { SERVER_HEADERS, TOKEN_HEADERS, scrapeProblems, serverMetricRows, tokenCheckLines, tokenRows, tokenSummary } from './server-metrics.js';
 
 export interface TerminalOptions {
@@ -86,6 +87,24 @@ export function renderTerminal(x: RunResult | ReportView, o: TerminalOptions): s
     out.push('');
     out.push(c.bold('Tokens') + c.dim('  (from each response’s usage, else its counted content events; rates over the phase, the total over the run)'));
     out.push(table(TOKEN_HEADERS.map((h, i) => ({ header: h, ...(i === 1 || i === 2 || i >= 4 ? { align: 'right' as const } : {}) })), tokens));
+  }
+  const prompts = promptTokenRows(r);
+  if (prompts.length > 0) {
+    out.push('');
+    out.push(c.bold('Prompt tokens') + c.dim('  (sent, as the tokenizer counts the messages, beside the server’s usage.prompt_tokens; diff = server − sent: the chat template adds a few per request)'));
+    out.push(table(PROMPT_TOKEN_HEADERS.map((h, i) => ({ header: h, ...(i >= 2 ? { align: 'right' as const } : {}) })), prompts));
+  }
+  const turns = turnRows(r);
+  if (turns.length > 0) {
+    out.push('');
+    out.push(c.bold('Turns') + c.dim('  (session turns by number; ms from each turn’s intended send time: its previous reply plus the think time)'));
+    out.push(table(TURN_HEADERS.map((h, i) => ({ header: h, ...(i === 1 || i >= 4 ? { align: 'right' as const } : {}) })), turns));
+  }
+  const sessions = sessionRows(r);
+  if (sessions.length > 0) {
+    out.push('');
+    out.push(c.bold('Sessions') + c.dim('  (abandoned: a turn failed; cut: the run ended first; duration of completed sessions)'));
+    out.push(table(SESSION_HEADERS.map((h, i) => ({ header: h, ...(i >= 1 ? { align: 'right' as const } : {}) })), sessions));
   }
   const server = serverMetricRows(r);
   if (r.serverMetrics !== undefined) {

@@ -32,6 +32,8 @@ const placements: Record<Section, [(m: Record<string, unknown>) => Record<string
   goodputBudget: [(m) => ({ name: 'p', phases: [phase], budgets: [m] }), 'budgets[0]'],
   metricSource: [(m) => ({ name: 'p', phases: [phase], metrics: [m] }), 'metrics[0]'],
   metricBudget: [(m) => ({ name: 'p', phases: [phase], metrics: [{ url: 'http://127.0.0.1:1/metrics' }], budgets: [m] }), 'budgets[0]'],
+  sessions: [(m) => ({ name: 'p', target: { body: {} }, phases: [{ ...phase, sessions: m }] }), 'phases[0].sessions'],
+  tokenizer: [(m) => ({ name: 'p', phases: [phase], tokenizer: m }), 'tokenizer'],
 };
 
 const unknownAt = (doc: unknown, path: string): string[] => {

@@ -113,6 +113,8 @@ describe('profile JSON Schema', () => {
       ['metricSource', keys(def('metricSource'))],
       ['metricBudget', keys(def('metricBudget'))],
       ['goodputBudget', keys(def('goodputBudget'))],
+      ['sessions', keys(def('sessions'))],
+      ['tokenizer', keys(objectVariant(def('tokenizer')))],
     ];
     for (const [section, fromSchema] of pairs) expect(fromSchema, String(section)).toEqual([...ACCEPTED_KEYS[section]].sort());
     expect(Object.keys(ACCEPTED_KEYS).sort()).toEqual(pairs.map(([s]) => s).sort()); // no section left unchecked

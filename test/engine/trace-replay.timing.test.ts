@@ -15,6 +15,7 @@ import { compileTimings } from '../../src/core/timing.js';
 import { chars4 } from '../../src/core/tokenizer.js';
 import { traceBodyAt } from '../../src/core/trace/bodies.js';
 import { drive } from '../../src/engine/driver.js';
+import { withTraceBodies } from '../../src/engine/run.js';
 import { loadTraces } from '../../src/trace-file.js';
 import { burstyMooncake, logServer } from '../trace-log-server.js';
 
@@ -52,7 +53,7 @@ async function replay(speed: number): Promise<{ arrived: number[]; intended: num
       if (t0 === 0) t0 = t;
       return t;
     },
-    bodyAt: traceBodyAt(plan, body, profile.seed, chars4),
+    nextBody: withTraceBodies(traceBodyAt(plan, body, profile.seed, chars4), undefined),
   });
   return { arrived: server.log.map((l) => l.t - t0).sort((a, b) => a - b), intended: trace.records.map((x) => x.timestamp / speed) };
 }

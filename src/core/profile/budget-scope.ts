@@ -73,6 +73,44 @@ function checkPhaseScope(raw: Obj, path: string, ctx: BudgetContext, scope: Budg
   return true;
 }
 
+/** Stages kept per turn of a session (recorder.ts): a turn-scoped budget must name one. */
+export const TURN_STAGES: readonly string[] = ['ttft', 'total'];
+
+/**
+ * `turn: 2` (that turn), `turn: "2-4"` (a range), `turn: "3+"` (from turn 3 on), on latency budgets of
+ * ttft or total. undefined: absent; null: present and refused (with a problem).
+ */
+export function checkTurnScope(v: unknown, path: string, stage: string | undefined, ctx: BudgetContext, raw: Obj, p: Problems): { from: number; to?: number } | undefined | null {
+  if (absent(v)) return undefined;
+  let t: { from: number; to?: number } | undefined;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 1) t = { from: v, to: v };
+  else if (typeof v === 'string') {
+    const m = /^\s*(\d+)\s*(?:(\+)|-\s*(\d+))?\s*$/.exec(v);
+    if (m) {
+      const from = Number(m[1]);
+      const to = m[2] === '+' ? undefined : m[3] === undefined ? from : Number(m[3]);
+      if (from >= 1 && (to === undefined || to >= from)) t = to === undefined ? { from } : { from, to };
+    }
+  }
+  if (t === undefined) {
+    p.expected(path, 'a turn number like 1, a range like "2-4", or "3+"', v);
+    return null;
+  }
+  if (stage !== undefined && !TURN_STAGES.includes(stage)) {
+    p.add(path, `per-turn histograms are kept for ${TURN_STAGES.join(' and ')} only, not ${stage}`);
+    return null;
+  }
+  if (ctx.phasesKnown && !ctx.phases.some((ph) => ph.sessions !== undefined)) {
+    p.add(path, 'no phase has sessions: turns exist only in phases with sessions:');
+    return null;
+  }
+  if (own(raw, 'abortOnFail') === true) {
+    p.add(path, 'a turn-scoped budget is judged on the whole run only: drop abortOnFail');
+    return null;
+  }
+  return t;
+}
+
 function checkAbort(raw: Obj, path: string, scope: BudgetScope, p: Problems): boolean {
   const abortRaw = own(raw, 'abortOnFail');
   const windowRaw = own(raw, 'window');

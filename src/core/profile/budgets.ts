@@ -10,7 +10,7 @@
 import { LATENCY_KEYS, type Budget, type BudgetScope, type LatencyKey } from '../profile-types.js';
 import { STREAM_STAGES } from '../stages.js';
 import { parseDuration, parsePercent } from '../units.js';
-import { checkScope, type BudgetContext } from './budget-scope.js';
+import { checkScope, checkTurnScope, type BudgetContext } from './budget-scope.js';
 import { DURATION_EXAMPLE, PERCENT_EXAMPLE, streamOnly } from './fields.js';
 import { ANY_BUDGET_KEYS, BUDGET_KINDS, ERROR_BUDGET_KEYS, FALLBACK_BUDGET_KEYS, GOODPUT_BUDGET_KEYS, LATENCY_BUDGET_KEYS } from './keys.js';
 import { checkMetricBudget } from './metrics.js';
@@ -105,9 +105,10 @@ function checkLatencyBudget(raw: Obj, path: string, ctx: BudgetContext, p: Probl
     stageOk = false;
   }
   const scope = checkScope(raw, path, ctx, p, true);
+  const turns = checkTurnScope(own(raw, 'turn'), `${path}.turn`, stageOk ? (stage as string) : undefined, ctx, raw, p);
   const limits = checkLatencyLimits(raw, path, p);
-  if (!stageOk || scope === undefined || limits === undefined) return [];
-  return limits.map(([key, limitMs]) => ({ kind: 'latency', stage: stage as string, key, limitMs, ...scope }));
+  if (!stageOk || scope === undefined || limits === undefined || turns === null) return [];
+  return limits.map(([key, limitMs]) => ({ kind: 'latency', stage: stage as string, key, limitMs, ...scope, ...(turns ? { turns } : {}) }));
 }
 
 /** Every `p50`…`mean` written, in LATENCY_KEYS order; undefined when one is not a duration. */
@@ -134,6 +135,7 @@ function scopeLabel(s: BudgetScope): string {
   const parts: string[] = [];
   if (s.path !== undefined) parts.push(`path=${s.path}`);
   if (s.phase !== undefined) parts.push(`phase=${s.phase}`);
+  if (s.turns !== undefined) parts.push(`turn=${s.turns.from}${s.turns.to === s.turns.from ? '' : s.turns.to === undefined ? '+' : `-${s.turns.to}`}`);
   return parts.length === 0 ? '' : `{${parts.join(',')}}`;
 }
 

@@ -19,6 +19,7 @@ import { checkPhases } from './phases.js';
 import { Problems } from './problems.js';
 import { DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_RATE, checkArrivals, checkBurstiness, checkMaxInFlight, checkMaxRate, checkName, checkSeed } from './settings.js';
 import { checkTarget } from './target.js';
+import { checkTokenizer } from './sessions.js';
 import { checkTimings } from './timings.js';
 import { absent, isObj, own } from './values.js';
 
@@ -56,7 +57,10 @@ export function parseProfile(raw: unknown, env: EnvLookup): ProfileResult {
   const maxRateOrNot = checkMaxRate(own(doc, 'maxRate'), p);
 
   // Budget phase references can only be judged against a list whose every name was readable.
-  const { phases, known: phasesKnown } = checkPhases(own(doc, 'phases'), { maxInFlight: maxInFlightOrNot, maxRate: maxRateOrNot }, p);
+  const chatBody = isObj(target.body) && target.body.prompt === undefined;
+  const promptTokens = target.prompts?.kind === 'synthetic' ? target.prompts.tokens : undefined;
+  const { phases, known: phasesKnown } = checkPhases(own(doc, 'phases'), { maxInFlight: maxInFlightOrNot, maxRate: maxRateOrNot, sessions: { chatBody, promptTokens } }, p);
+  const tokenizer = checkTokenizer(own(doc, 'tokenizer'), p);
   // A broken fallback rule is reported once, not again by every budget that mentions the fallback path.
   const hasFallbackRule = absent(fallbackRaw) ? fallback.length > 0 : !(Array.isArray(fallbackRaw) && fallbackRaw.length === 0);
   const hasGoodput = !absent(goodputRaw);
@@ -70,7 +74,7 @@ export function parseProfile(raw: unknown, env: EnvLookup): ProfileResult {
   if (p.list.length > 0) return { ok: false, problems: p.list };
   const maxInFlight = maxInFlightOrNot ?? DEFAULT_MAX_IN_FLIGHT;
   const maxRate = maxRateOrNot ?? DEFAULT_MAX_RATE;
-  const profile: Profile = { name, target, timings, fallback, goodput, arrivals, burstiness, seed, maxInFlight, maxRate, phases, budgets, metrics };
+  const profile: Profile = { name, target, timings, fallback, goodput, arrivals, burstiness, seed, maxInFlight, maxRate, phases, budgets, metrics, ...(tokenizer ? { tokenizer } : {}) };
   return { ok: true, profile };
 }
 

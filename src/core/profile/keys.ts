@@ -19,6 +19,8 @@ import type {
   PhaseInput,
   ProfileInput,
   PromptsInput,
+  SessionsInput,
+  TokenizerFileInput,
   SpikeInput,
   StageSourceInput,
   StepsInput,
@@ -28,7 +30,7 @@ import type {
   TracePhaseInput,
 } from '../profile-types.js';
 
-export const TOP_KEYS = ['name', 'target', 'timings', 'fallback', 'goodput', 'arrivals', 'burstiness', 'seed', 'maxInFlight', 'maxRate', 'phases', 'budgets', 'metrics'] as const;
+export const TOP_KEYS = ['name', 'target', 'timings', 'fallback', 'goodput', 'arrivals', 'burstiness', 'seed', 'maxInFlight', 'maxRate', 'phases', 'budgets', 'metrics', 'tokenizer'] as const;
 export const TARGET_KEYS = ['url', 'method', 'headers', 'body', 'timeout', 'stream', 'dataset', 'prompts'] as const;
 export const DATASET_KEYS = ['file', 'order'] as const;
 export const PROMPTS_KEYS = ['tokens'] as const;
@@ -39,7 +41,10 @@ export const STAGE_SOURCE_KEYS = ['stage', 'unit'] as const;
 export const FALLBACK_TESTS = ['equals', 'matches', 'greaterThan', 'modelDiffers'] as const;
 export const FALLBACK_KEYS = ['header', ...FALLBACK_TESTS] as const;
 export const ARRIVALS: readonly Arrivals[] = ['uniform', 'poisson', 'gamma'];
-export const PHASE_KEYS = ['name', 'duration', 'rate', 'concurrency', 'to', 'warmup'] as const;
+export const PHASE_KEYS = ['name', 'duration', 'rate', 'concurrency', 'to', 'warmup', 'sessions'] as const;
+export const SESSIONS_KEYS = ['file', 'turns', 'thinkTime', 'tokens', 'order'] as const;
+export const TOKENIZER_KEYS = ['file'] as const;
+export const TOKENIZER_NAMES = ['chars4', 'cl100k_base', 'o200k_base'] as const;
 /** a phase entry with one of these keys is sugar for plain phases (phase-sugar.ts) */
 export const SUGAR_KINDS = ['spike', 'steps'] as const;
 export type SugarKind = (typeof SUGAR_KINDS)[number];
@@ -54,7 +59,7 @@ export const TRACE_WINDOW_KEYS = ['from', 'to'] as const;
 export const BUDGET_KINDS = ['stage', 'errorRate', 'fallbackRate', 'goodput'] as const;
 /** early abort: any budget may stop the run when it fails over a sliding window (core/abort.ts) */
 export const ABORT_KEYS = ['abortOnFail', 'window', 'after'] as const;
-export const LATENCY_BUDGET_KEYS = ['stage', 'path', 'phase', ...LATENCY_KEYS, ...ABORT_KEYS] as const;
+export const LATENCY_BUDGET_KEYS = ['stage', 'path', 'phase', 'turn', ...LATENCY_KEYS, ...ABORT_KEYS] as const;
 export const ERROR_BUDGET_KEYS = ['errorRate', 'path', 'phase', ...ABORT_KEYS] as const;
 export const FALLBACK_BUDGET_KEYS = ['fallbackRate', 'phase', ...ABORT_KEYS] as const;
 export const GOODPUT_BUDGET_KEYS = ['goodput', 'path', 'phase', ...ABORT_KEYS] as const;
@@ -86,6 +91,8 @@ export const PROFILE_KEYS = {
   goodputBudget: GOODPUT_BUDGET_KEYS,
   metricSource: METRIC_SOURCE_KEYS,
   metricBudget: METRIC_BUDGET_KEYS,
+  sessions: SESSIONS_KEYS,
+  tokenizer: TOKENIZER_KEYS,
 } as const;
 
 // ---------------------------------------------------------------------------------------------------
@@ -119,5 +126,7 @@ export type KeyListsMatchInputTypes = [
   Holds<Same<KeysOf<typeof GOODPUT_BUDGET_KEYS>, keyof GoodputBudgetInput>>,
   Holds<Same<KeysOf<typeof METRIC_SOURCE_KEYS>, keyof MetricSourceInput>>,
   Holds<Same<KeysOf<typeof METRIC_BUDGET_KEYS>, keyof MetricBudgetInput>>,
-  Holds<Same<KeysOf<typeof BUDGET_KINDS>, Exclude<AllKeys<Exclude<BudgetInput, MetricBudgetInput>>, 'path' | 'phase' | KeysOf<typeof ABORT_KEYS> | (typeof LATENCY_KEYS)[number]>>>,
+  Holds<Same<KeysOf<typeof SESSIONS_KEYS>, keyof SessionsInput>>,
+  Holds<Same<KeysOf<typeof TOKENIZER_KEYS>, keyof TokenizerFileInput>>,
+  Holds<Same<KeysOf<typeof BUDGET_KINDS>, Exclude<AllKeys<Exclude<BudgetInput, MetricBudgetInput>>, 'path' | 'phase' | 'turn' | KeysOf<typeof ABORT_KEYS> | (typeof LATENCY_KEYS)[number]>>>,
 ];

@@ -9,6 +9,7 @@ import { PHASE_KEYS, SUGAR_KINDS } from './keys.js';
 import { checkSugar, type Expanded } from './phase-sugar.js';
 import type { Problems } from './problems.js';
 import { checkTracePhase } from './trace.js';
+import { checkSessions, type SessionContext } from './sessions.js';
 import { absent, isObj, own, type Obj } from './values.js';
 
 export interface PhaseContext {
@@ -16,6 +17,8 @@ export interface PhaseContext {
   maxInFlight: number | undefined;
   /** undefined when maxRate itself was invalid */
   maxRate: number | undefined;
+  /** what a phase's `sessions:` is judged against (sessions.ts); absent: no chat body, no prompt lengths */
+  sessions?: Omit<SessionContext, 'open'>;
 }
 
 /** `known` is false when some entry has no usable name: budget phase references cannot be judged then. */
@@ -78,6 +81,7 @@ function checkPlainPhase(raw: Obj, path: string, ctx: PhaseContext, p: Problems)
   const expanded = (phase: Phase): Expanded => ({ phases: [phase], namePath: `${path}.name`, ok: okName !== '' });
 
   if (!absent(usersRaw) && absent(rateRaw)) {
+    checkSessions(own(raw, 'sessions'), `${path}.sessions`, { chatBody: true, promptTokens: undefined, open: false }, p);
     const users = checkConcurrency(usersRaw, `${path}.concurrency`, ctx, p) ?? 1;
     const usersTo = absent(toRaw) ? users : (checkConcurrency(toRaw, `${path}.to`, ctx, p) ?? users);
     return expanded({ ...base, model: 'closed', rate: 0, to: 0, concurrency: users, concurrencyTo: usersTo });
@@ -89,7 +93,8 @@ function checkPlainPhase(raw: Obj, path: string, ctx: PhaseContext, p: Problems)
   }
   const rate = absent(rateRaw) ? undefined : checkRate(rateRaw, `${path}.rate`, p, false);
   const to = checkRate(toRaw, `${path}.to`, p, true);
-  return expanded({ ...base, model: 'open', rate: rate ?? 0, to: to ?? rate ?? 0, concurrency: 0, concurrencyTo: 0 });
+  const sessions = checkSessions(own(raw, 'sessions'), `${path}.sessions`, { chatBody: false, promptTokens: undefined, ...ctx.sessions, open: true }, p);
+  return expanded({ ...base, model: 'open', rate: rate ?? 0, to: to ?? rate ?? 0, concurrency: 0, concurrencyTo: 0, ...(sessions ? { sessions } : {}) });
 }
 
 function checkConcurrency(v: unknown, path: string, ctx: PhaseContext, p: Problems): number | undefined {

@@ -68,6 +68,13 @@ function checkSynthetic(v: unknown, p: Problems): Prompts | undefined {
     p.expected(tp, 'a mapping like { mean: 512, stddev: 128, min: 16, max: 2048 }', t);
     return undefined;
   }
+  const tokens = checkTokenLengths(t, tp, p);
+  if (tokens === undefined) return undefined;
+  return { kind: 'synthetic', tokens };
+}
+
+/** A token-length distribution `{ mean, stddev, min, max }` at `tp` (target.prompts.tokens, a phase's sessions.tokens). */
+export function checkTokenLengths(t: Obj, tp: string, p: Problems): { mean: number; stddev: number; min: number; max: number } | undefined {
   p.unknownKeys(tp, t, PROMPT_TOKENS_KEYS);
   const num = (key: string, whole: boolean, min: number, dflt: number | undefined): number | undefined => {
     const x = own(t, key);
@@ -85,5 +92,5 @@ function checkSynthetic(v: unknown, p: Problems): Prompts | undefined {
     p.add(tp, `expected min ≤ mean ≤ max, got min ${min}, mean ${mean}, max ${max}`);
     return undefined;
   }
-  return { kind: 'synthetic', tokens: { mean, stddev, min, max } };
+  return { mean, stddev, min, max };
 }

@@ -1,0 +1,195 @@
+/**
+ * Multi-turn sessions against a loopback chat server the test starts, which logs every request's
+ * arrival time and body and answers each with a reply of its own making ("reply <n> to <session>"),
+ * JSON or streamed, after a fixed service time, with usage.prompt_tokens = the tokenizer's count of
+ * the messages' text + TEMPLATE (a chat template's tokens). Checked:
+ *
+ * - a session never sends turn k + 1 before turn k's reply has fully arrived plus the think time
+ *   (server-side: arrival(k + 1) ≥ reply end(k) + thinkTime, less a 2 ms clock allowance);
+ * - turn k + 1's body carries turn k's live reply text, exactly as the server sent it, and every
+ *   earlier turn;
+ * - counts are exact: sessions × turns requests, one per-turn series count per turn number, session
+ *   figures; a turn-scoped budget reads its turn's histogram only;
+ * - the prompt-token check reports server − sent = TEMPLATE for every request;
+ * - a failing turn abandons its session (no further turn of it is sent).
+ */
+import http from 'node:http';
+import { afterAll, describe, expect, it } from 'vitest';
+import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
+import { run } from '../../src/api.js';
+import type { RunResult } from '../../src/core/report.js';
+
+const SERVICE_MS = 40;
+const THINK_MS = 150;
+const TEMPLATE = 3;
+
+interface Logged {
+  at: number;
+  end: number;
+  session: string;
+  turn: number;
+  messages: { role: string; content: string }[];
+  reply: string;
+}
+
+interface Server {
+  url: string;
+  log: Logged[];
+  close(): Promise<void>;
+}
+
+/** `failTurn`: answer 500 to every session's turn of that number */
+async function chatServer(o: { stream: boolean; count: (text: string) => number; failTurn?: number }): Promise<Server> {
+  const log: Logged[] = [];
+  const server = http.createServer((req, res) => {
+    const at = performance.now();
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const parsed = JSON.parse(body) as { messages: { role: string; content: string }[]; stream?: boolean };
+      const users = parsed.messages.filter((m) => m.role === 'user');
+      const turn = users.length;
+      const session = users[0]?.content ?? '';
+      const reply = `reply ${turn} to ${session.slice(0, 24)} #${log.length}`;
+      const entry: Logged = { at, end: Number.NaN, session, turn, messages: parsed.messages, reply };
+      log.push(entry);
+      const promptTokens = o.count(parsed.messages.map((m) => m.content).join('')) + TEMPLATE;
+      const usage = { prompt_tokens: promptTokens, completion_tokens: 3, total_tokens: promptTokens + 3 };
+      setTimeout(() => {
+        if (o.failTurn === turn) {
+          res.writeHead(500, { 'content-type': 'application/json' });
+          entry.end = performance.now();
+          res.end('{"error":"no"}');
+          return;
+        }
+        if (o.stream) {
+          res.writeHead(200, { 'content-type': 'text/event-stream' });
+          const words = reply.split(/(?= )/);
+          for (const w of words) res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: w } }] })}\n\n`);
+          res.write(`data: ${JSON.stringify({ choices: [], usage })}\n\n`);
+          entry.end = performance.now();
+          res.end('data: [DONE]\n\n');
+        } else {
+          const text = JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: reply } }], usage });
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+          entry.end = performance.now();
+          res.end(text);
+        }
+      }, SERVICE_MS);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}/v1/chat/completions`, log, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+const servers: Server[] = [];
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+});
+
+const SESSIONS = 8;
+const TURNS = 3;
+
+function profile(stream: boolean, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: 'sessions-test',
+    target: { body: { model: 'm', messages: [{ role: 'system', content: 'Be brief.' }], max_tokens: 8, ...(stream ? { stream: true } : {}) }, timeout: '5s' },
+    tokenizer: 'cl100k_base',
+    seed: 3,
+    phases: [{ name: 'chat', duration: '2s', rate: SESSIONS / 2, sessions: { turns: TURNS, thinkTime: `${THINK_MS}ms`, tokens: { mean: 12, stddev: 4 } } }],
+    budgets: [
+      { stage: 'total', max: '5s', turn: 1 },
+      { stage: 'total', max: '5s', turn: '2+' },
+      ...(stream ? [{ stage: 'ttft', max: '5s', turn: '2-3' }] : []),
+    ],
+    ...extra,
+  };
+}
+
+function bySession(log: readonly Logged[]): Map<string, Logged[]> {
+  const m = new Map<string, Logged[]>();
+  for (const e of log) m.set(e.session, [...(m.get(e.session) ?? []), e]);
+  for (const list of m.values()) list.sort((a, b) => a.turn - b.turn);
+  return m;
+}
+
+describe.each([
+  ['JSON replies', false],
+  ['streamed replies', true],
+] as const)('sessions with %s', (_label, stream) => {
+  let result: RunResult;
+  let server: Server;
+
+  it('happy: turn k+1 leaves only after turn k’s reply plus the think time, and carries that live reply', async () => {
+    server = await chatServer({ stream, count: (t) => countTokens(t) });
+    servers.push(server);
+    result = await run(profile(stream), { target: server.url, skipProbe: true });
+    const sessions = bySession(server.log);
+    expect(sessions.size).toBe(SESSIONS);
+    for (const [id, turns] of sessions) {
+      expect(turns.map((t) => t.turn), id).toEqual([1, 2, 3]);
+      for (let k = 1; k < turns.length; k++) {
+        const prev = turns[k - 1] as Logged;
+        const cur = turns[k] as Logged;
+        // the server's clock: the reply's last byte was written at prev.end; the client waits for it, then thinks
+        expect(cur.at, `${id} turn ${cur.turn}`).toBeGreaterThanOrEqual(prev.end + THINK_MS - 2);
+        // the conversation so far: system, then user/assistant pairs with the server's own replies, then the new user turn
+        const assistants = cur.messages.filter((m) => m.role === 'assistant').map((m) => m.content);
+        expect(assistants, `${id} turn ${cur.turn}`).toEqual(turns.slice(0, k).map((t) => t.reply));
+        expect(cur.messages[0]).toEqual({ role: 'system', content: 'Be brief.' });
+        expect(cur.messages.at(-1)?.role).toBe('user');
+        expect(cur.messages.slice(0, -2)).toEqual(prev.messages);
+      }
+    }
+  });
+
+  it('happy: counts are exact; per-turn series, session figures and turn budgets', () => {
+    const phase = result.phases[0];
+    expect(phase?.sent).toBe(SESSIONS * TURNS);
+    expect(phase?.completed).toBe(SESSIONS * TURNS);
+    expect(phase?.scheduled).toBe(SESSIONS * TURNS);
+    const totals = (result.turns ?? []).filter((t) => t.stage === 'total');
+    expect(totals.map((t) => [t.turn, t.count])).toEqual([[1, SESSIONS], [2, SESSIONS], [3, SESSIONS]]);
+    if (stream) expect((result.turns ?? []).filter((t) => t.stage === 'ttft').map((t) => t.count)).toEqual([SESSIONS, SESSIONS, SESSIONS]);
+    else expect((result.turns ?? []).some((t) => t.stage === 'ttft')).toBe(false);
+    // every turn took at least the service time from its intended send
+    for (const t of totals) expect(t.p50 ?? 0).toBeGreaterThanOrEqual(SERVICE_MS - 1);
+    expect(result.sessions).toEqual([expect.objectContaining({ phase: 'chat', started: SESSIONS, completed: SESSIONS, abandoned: 0, cut: 0, turns: SESSIONS * TURNS })]);
+    // a completed session lasts at least its turns' service times and think times
+    expect(result.sessions?.[0]?.duration.p50 ?? 0).toBeGreaterThanOrEqual(TURNS * SERVICE_MS + (TURNS - 1) * THINK_MS - 2);
+    const turn1 = result.budgets.find((b) => b.id === 'total{turn=1} max');
+    const later = result.budgets.find((b) => b.id === 'total{turn=2+} max');
+    expect(turn1?.samples).toBe(SESSIONS);
+    expect(later?.samples).toBe(2 * SESSIONS);
+    expect(turn1?.status).toBe('pass');
+    expect(later?.status).toBe('pass');
+    if (stream) expect(result.budgets.find((b) => b.id === 'ttft{turn=2-3} max')?.samples).toBe(2 * SESSIONS);
+  });
+
+  it('happy: the prompt-token check shows the server’s template tokens as the difference', () => {
+    expect(result.phases[0]?.promptTokens).toEqual({
+      requests: SESSIONS * TURNS,
+      sent: expect.any(Number),
+      server: expect.any(Number),
+      meanDifference: TEMPLATE,
+      minDifference: TEMPLATE,
+      maxDifference: TEMPLATE,
+      tokenizer: 'cl100k_base',
+    });
+    const c = result.phases[0]?.promptTokens;
+    expect((c?.server ?? 0) - (c?.sent ?? 0)).toBe(TEMPLATE * SESSIONS * TURNS);
+  });
+});
+
+describe('sessions: a failing turn', () => {
+  it('sad: turn 2 answers 500, so every session is abandoned there and sends no turn 3', async () => {
+    const server = await chatServer({ stream: false, count: (t) => countTokens(t), failTurn: 2 });
+    servers.push(server);
+    const r = await run(profile(false, { budgets: [] }), { target: server.url, skipProbe: true });
+    expect(server.log.filter((e) => e.turn === 3)).toEqual([]);
+    expect(server.log.filter((e) => e.turn === 2)).toHaveLength(SESSIONS);
+    expect(r.phases[0]?.errors).toBe(SESSIONS);
+    expect(r.sessions).toEqual([expect.objectContaining({ started: SESSIONS, completed: 0, abandoned: SESSIONS, turns: SESSIONS })]);
+  });
+});
