@@ -101,3 +101,40 @@ export function sumPathTallies(phases: readonly PathCounted[]): Record<PathName,
 export function promptCacheShare(t: PromptCacheTally | undefined): number | null {
   return t !== undefined && t.responses > 0 && t.promptTokens > 0 ? t.cachedTokens / t.promptTokens : null;
 }
+
+/** One path in one phase (or over the budgeted phases: phase `all`), as the reports show it. */
+export interface PathFigure {
+  phase: string;
+  path: PathName;
+  completed: number;
+  errors: number;
+  /** completed on this path ÷ completed in the phase; null when none completed */
+  share: number | null;
+  promptCache: PromptCacheTally;
+  /** promptCacheShare of the tally; null when no response reported cached_tokens */
+  cacheShare: number | null;
+}
+
+export const ALL_PHASES = 'all';
+
+function figures(phase: string, tallies: Readonly<Record<PathName, PathTally>>): PathFigure[] {
+  const completed = Object.values(tallies).reduce((n, t) => n + t.completed, 0);
+  return orderPaths(Object.keys(tallies)).map((path) => {
+    const t = tallies[path]!;
+    const promptCache = t.promptCache ?? zeroPromptCache();
+    return { phase, path, completed: t.completed, errors: t.errors, share: completed > 0 ? t.completed / completed : null, promptCache, cacheShare: promptCacheShare(promptCache) };
+  });
+}
+
+/**
+ * Per phase × path figures, then each path over the non-warmup phases (phase `all`, only when there
+ * are several of them). Empty when there is nothing to show beyond one primary path without
+ * prompt-cache data: reports then stay as they were.
+ */
+export function pathFigures(phases: readonly (PathCounted & { name: string; warmup: boolean })[]): PathFigure[] {
+  const per = phases.flatMap((p) => figures(p.name, pathTallies(p)));
+  const interesting = per.some((f) => f.path !== PRIMARY_PATH || f.promptCache.responses > 0);
+  if (!interesting) return [];
+  const budgeted = phases.filter((p) => !p.warmup);
+  return budgeted.length > 1 ? [...per, ...figures(ALL_PHASES, sumPathTallies(budgeted))] : per;
+}
