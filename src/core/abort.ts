@@ -16,6 +16,7 @@ import type { ObservedTimings } from './recorder.js';
 import { TOTAL_STAGE } from './stages.js';
 import type { Verdict } from './report.js';
 import type { ServerMetricsData } from './server-metrics.js';
+import { addPathTallies, copyPathTallies } from './paths.js';
 
 interface Slice {
   second: number;
@@ -40,6 +41,12 @@ function addWindowCounts(into: PhaseData | undefined, x: PhaseData | undefined):
   into.errors += x.errors;
   into.fallback += x.fallback;
   into.fallbackErrors += x.fallbackErrors;
+  if (x.paths) addPathTallies((into.paths ??= {}), x.paths);
+}
+
+/** a phase's path tally in a slice, created on first use */
+function tallyOf(p: PhaseData, path: PathName): { completed: number; errors: number } {
+  return ((p.paths ??= {})[path] ??= { completed: 0, errors: 0 });
 }
 
 export interface AbortPhase {
@@ -106,6 +113,7 @@ export class AbortWatch {
     if (p) {
       p.completed++;
       if (t.path === 'fallback') p.fallback++;
+      tallyOf(p, t.path).completed++;
     }
     if (this.stages.has(TOTAL_STAGE)) recordMs(this.hist(sl, TOTAL_STAGE, t.path, phase), doneMs - intendedMs);
     for (const stage of this.stages) {
@@ -120,6 +128,7 @@ export class AbortWatch {
     if (!p) return;
     p.errors++;
     if (path === 'fallback') p.fallbackErrors++;
+    tallyOf(p, path).errors++;
   }
 
   /** The first abort budget that fails over its window at run time tMs, if any. */
@@ -140,7 +149,7 @@ export class AbortWatch {
     return this.slices.map((sl) => ({
       second: sl.second,
       series: [...sl.series].map(([key, s]) => ({ key, stage: s.stage, path: s.path, phase: s.phase, hdr: encodeHistogram(s.hist), max: maxMs(s.hist) })),
-      phases: sl.phases.map((p) => ({ ...p })),
+      phases: sl.phases.map((p) => ({ ...p, ...(p.paths ? { paths: copyPathTallies(p.paths) } : {}) })),
     }));
   }
 

@@ -3,10 +3,11 @@
  * entry a profile file would hold (`{ stage: total, p99: 800ms }`), so the profile validator still
  * decides what is valid. This grammar decides only what is well formed.
  *
- *   budget   ::= latency | ratio | goodput
+ *   budget   ::= latency | ratio | goodput | cache
  *   latency  ::= stage scopes? key lt duration scopes?        "ttft p99 < 500ms", "total[phase=spike] p99 < 3s"
  *   ratio    ::= ("errorRate" | "fallbackRate") scopes? lt percent scopes?    "errorRate < 1%"
  *   goodput  ::= "goodput" scopes? ge percent scopes?          "goodput >= 95%"
+ *   cache    ::= "promptCacheShare" scopes? ge percent scopes? "promptCacheShare >= 50%"
  *   scopes   ::= ( "[" scope ( "," scope )* "]" )+
  *   scope    ::= "path" "=" ( "primary" | "fallback" ) | "phase" "=" name
  *   key      ::= "p50" | "p90" | "p95" | "p99" | "p999" | "p99.9" | "max" | "mean"
@@ -29,6 +30,8 @@ export type RawBudget = Record<string, string>;
 export type BudgetExprResult = { ok: true; budget: RawBudget } | { ok: false; error: string };
 
 const RATIOS = ['errorRate', 'fallbackRate'] as const;
+/** budgets that are floors (≥), written as `">= 95%"` in profiles */
+const FLOORS = ['goodput', 'promptCacheShare'] as const;
 const KEY_ALIASES: Record<string, LatencyKey> = { 'p99.9': 'p999' };
 const TOKEN = /\s*(<=|>=|≤|≥|<|>|\[|\]|,|=|[^\s<>≤≥[\],=]+)/y;
 
@@ -128,14 +131,14 @@ export function parseBudgetExpr(text: string): BudgetExprResult {
   const c = new Cursor(tokens, text.length);
   const subject = c.next();
   if (subject === undefined) return { ok: false, error: 'empty: expected a budget like "total p99 < 800ms", "errorRate < 1%" or "goodput >= 95%"' };
-  if (!/^[A-Za-z0-9_.-]+$/.test(subject.text)) return { ok: false, error: `expected a stage, errorRate, fallbackRate or goodput, got '${subject.text}' at column ${subject.col}` };
+  if (!/^[A-Za-z0-9_.-]+$/.test(subject.text)) return { ok: false, error: `expected a stage, errorRate, fallbackRate, goodput or promptCacheShare, got '${subject.text}' at column ${subject.col}` };
   const out: RawBudget = {};
   const fail = (error: string): BudgetExprResult => ({ ok: false, error });
   const scoped = scopes(c, out);
   if (scoped !== undefined) return fail(scoped);
-  if ((RATIOS as readonly string[]).includes(subject.text) || subject.text === 'goodput') {
-    const goodput = subject.text === 'goodput';
-    const opErr = goodput ? operator(c, ['>=', '≥', '>'], "'>=' (goodput is a floor)") : operator(c, ['<', '<=', '≤'], `'<' (${subject.text} is a ceiling)`);
+  if ((RATIOS as readonly string[]).includes(subject.text) || (FLOORS as readonly string[]).includes(subject.text)) {
+    const goodput = (FLOORS as readonly string[]).includes(subject.text);
+    const opErr = goodput ? operator(c, ['>=', '≥', '>'], `'>=' (${subject.text} is a floor)`) : operator(c, ['<', '<=', '≤'], `'<' (${subject.text} is a ceiling)`);
     if (opErr !== undefined) return fail(opErr);
     const v = percentValue(c);
     if (!v.ok) return fail(v.error);
@@ -154,7 +157,7 @@ export function parseBudgetExpr(text: string): BudgetExprResult {
 
 /** the kind key first, as profiles are written: { stage, p99, phase } */
 function order(b: RawBudget): RawBudget {
-  const first = ['stage', ...LATENCY_KEYS, ...RATIOS, 'goodput'];
+  const first = ['stage', ...LATENCY_KEYS, ...RATIOS, ...FLOORS];
   const keys = Object.keys(b).sort((x, y) => rank(x, first) - rank(y, first));
   return Object.fromEntries(keys.map((k) => [k, b[k] as string]));
 }
@@ -173,5 +176,6 @@ export function formatBudgetExpr(b: RawBudget): string {
     return `${b.stage} ${key} < ${b[key] ?? ''}${tail}`;
   }
   for (const k of RATIOS) if (b[k] !== undefined) return `${k} < ${b[k]}${tail}`;
-  return `goodput >= ${(b.goodput ?? '').replace(/^>=\s*/, '')}${tail}`;
+  const floor = FLOORS.find((k) => b[k] !== undefined) ?? 'goodput';
+  return `${floor} >= ${(b[floor] ?? '').replace(/^>=\s*/, '')}${tail}`;
 }

@@ -24,6 +24,7 @@ import { windowsOf, type WindowsReport } from './windows.js';
 import type { Budget, BudgetScope, LatencyKey, PathName } from './profile-types.js';
 import type { BudgetStatus, Counts, RunResult, Verdict } from './report.js';
 import { evaluateMetricBudget } from './metric-budgets.js';
+import { pathTallies, promptCacheShare, zeroPromptCache, type PathTally } from './paths.js';
 import type { ServerMetricsData } from './server-metrics.js';
 
 export interface SeriesData {
@@ -43,6 +44,8 @@ export interface PhaseData extends Counts {
   /** requests that met every goodput limit (absent when the profile names none) */
   good?: number;
   goodFallback?: number;
+  /** per-path counts (paths.ts); absent in reports older than named paths: read from the counts above */
+  paths?: Record<PathName, PathTally>;
 }
 
 export interface Measurements {
@@ -153,8 +156,9 @@ function evaluateRate(b: Extract<Budget, { kind: 'errorRate' | 'fallbackRate' }>
   for (const p of picked) {
     if (b.kind === 'errorRate') {
       // Requests that got no response at all have no path; they count against the primary path.
-      const errors = b.path === 'fallback' ? p.fallbackErrors : b.path === 'primary' ? p.errors - p.fallbackErrors : p.errors;
-      const completed = b.path === 'fallback' ? p.fallback : b.path === 'primary' ? p.completed - p.fallback : p.completed;
+      const t = b.path === undefined ? p : pathTallies(p)[b.path];
+      const errors = t?.errors ?? 0;
+      const completed = t?.completed ?? 0;
       num += errors;
       den += errors + completed;
     } else {
@@ -184,11 +188,9 @@ function evaluateGoodput(b: Extract<Budget, { kind: 'goodput' }>, m: Measurement
   let tracked = false;
   for (const p of picked) {
     if (p.good !== undefined) tracked = true;
-    const g = p.good ?? 0;
-    const gf = p.goodFallback ?? 0;
-    good += b.path === 'fallback' ? gf : b.path === 'primary' ? g - gf : g;
-    den +=
-      b.path === 'fallback' ? p.fallback + p.fallbackErrors : b.path === 'primary' ? p.completed - p.fallback + p.errors - p.fallbackErrors : p.completed + p.errors;
+    const t = b.path === undefined ? p : pathTallies(p)[b.path];
+    good += t?.good ?? 0;
+    den += (t?.completed ?? 0) + (t?.errors ?? 0);
   }
   const where = scopeWords(b);
   if (!tracked) return verdict(b, 'inconclusive', null, b.min, 0, `no goodput was recorded (the profile names no goodput limits) in ${where}`);
@@ -198,8 +200,72 @@ function evaluateGoodput(b: Extract<Budget, { kind: 'goodput' }>, m: Measurement
   return verdict(b, ok ? 'pass' : 'fail', observed, b.min, den, `goodput was ${pct(observed)} (${good} of ${den} finished requests met every limit) ${ok ? '≥' : '<'} ${pct(b.min)} in ${where}`);
 }
 
+/**
+ * A path's share = completed requests on the path ÷ completed requests in scope (errors have no
+ * reliable path, so they are in neither count). `min` holds when share ≥ limit, `max` when ≤.
+ * No completed request: inconclusive.
+ */
+function evaluatePathShare(b: Extract<Budget, { kind: 'pathShare' }>, m: Measurements): Verdict {
+  let num = 0;
+  let den = 0;
+  for (const p of m.phases.filter((ph) => inScope(b, ph))) {
+    num += pathTallies(p)[b.of]?.completed ?? 0;
+    den += p.completed;
+  }
+  const where = scopeWords(b);
+  if (den === 0) return verdict(b, 'inconclusive', null, b.limit, 0, `no completed requests in ${where}`);
+  const observed = num / den;
+  const ok = b.bound === 'min' ? observed >= b.limit : observed <= b.limit;
+  const cmp = b.bound === 'min' ? (ok ? '≥' : '<') : ok ? '≤' : '>';
+  return verdict(b, ok ? 'pass' : 'fail', observed, b.limit, den, `share of the ${b.of} path was ${pct(observed)} (${num} of ${den} completed requests) ${cmp} ${pct(b.limit)} in ${where}`);
+}
+
+/**
+ * Cached share of prompt tokens = Σ cached_tokens ÷ Σ prompt_tokens over the responses in scope
+ * that reported usage.prompt_tokens_details.cached_tokens. None reported it: inconclusive (a server
+ * that says nothing about its cache does not pass a cache budget).
+ */
+function evaluatePromptCache(b: Extract<Budget, { kind: 'promptCacheShare' }>, m: Measurements): Verdict {
+  const sum = zeroPromptCache();
+  let completed = 0;
+  for (const p of m.phases.filter((ph) => inScope(b, ph))) {
+    const tallies = pathTallies(p);
+    for (const [name, t] of Object.entries(tallies)) {
+      if (b.path !== undefined && name !== b.path) continue;
+      completed += t.completed;
+      if (!t.promptCache) continue;
+      sum.responses += t.promptCache.responses;
+      sum.promptTokens += t.promptCache.promptTokens;
+      sum.cachedTokens += t.promptCache.cachedTokens;
+    }
+  }
+  const where = scopeWords(b);
+  const observed = promptCacheShare(sum);
+  if (observed === null) {
+    return verdict(b, 'inconclusive', null, b.min, sum.responses, `no response reported usage.prompt_tokens_details.cached_tokens (${completed} completed) in ${where}`);
+  }
+  const ok = observed >= b.min;
+  return verdict(b, ok ? 'pass' : 'fail', observed, b.min, sum.responses,
+    `cached share of prompt tokens was ${pct(observed)} (${sum.cachedTokens} of ${sum.promptTokens} tokens, ${sum.responses} of ${completed} responses reported it) ${ok ? '≥' : '<'} ${pct(b.min)} in ${where}`);
+}
+
 export function evaluateBudgets(budgets: readonly Budget[], m: Measurements): Verdict[] {
-  return budgets.map((b) => (b.kind === 'latency' ? evaluateLatency(b, m) : b.kind === 'goodput' ? evaluateGoodput(b, m) : b.kind === 'metric' ? evaluateMetricBudget(b, m) : evaluateRate(b, m)));
+  return budgets.map((b) => {
+    switch (b.kind) {
+      case 'latency':
+        return evaluateLatency(b, m);
+      case 'goodput':
+        return evaluateGoodput(b, m);
+      case 'metric':
+        return evaluateMetricBudget(b, m);
+      case 'pathShare':
+        return evaluatePathShare(b, m);
+      case 'promptCacheShare':
+        return evaluatePromptCache(b, m);
+      default:
+        return evaluateRate(b, m);
+    }
+  });
 }
 
 /**
@@ -237,6 +303,7 @@ export function measurementsFromReport(r: Pick<RunResult, 'series' | 'phases' | 
     phases: r.phases.map((p) => ({
       name: p.name, warmup: p.warmup, scheduled: p.scheduled, sent: p.sent, completed: p.completed, errors: p.errors, fallback: p.fallback, late: p.late, fallbackErrors: p.fallbackErrors,
       ...(p.good !== undefined ? { good: p.good, goodFallback: p.goodFallback ?? 0 } : {}),
+      ...(p.paths !== undefined ? { paths: p.paths } : {}),
     })),
     ...(r.serverMetrics ? { server: { metrics: r.serverMetrics, scrapes: r.scrapes ?? [] } } : {}),
     ...(r.turns ? { turns: r.turns.map((s) => ({ stage: s.stage, path: s.path, phase: s.phase, turn: s.turn, hist: decodeHistogram(s.hdr, s.max), unmeasured: s.unmeasured })) } : {}),

@@ -7,8 +7,8 @@
  *    the merged series is the percentile of one histogram holding every shard's values. Series are
  *    matched by stage × path × phase. Each input is decoded with the exact max kept beside it and
  *    the merged max is max(maxᵢ), so quantiles stay capped at the true maximum as they are live;
- *  - counts (phases, totals, per-second timeline counts, error kinds, fallback signals, goodput):
- *    sums. Closed phases' virtual users are summed too (shards split them, see shard.ts).
+ *  - counts (phases, totals, per-second timeline counts, error kinds, fallback signals, goodput,
+ *    per-path tallies of any path name, prompt-cache tokens): sums. Closed phases' virtual users are summed too (shards split them, see shard.ts).
  *
  * What cannot: the timeline's per-second p50/p99 are stored as numbers, not histograms, and the
  * p50 of a union is not a function of the parts' p50s (it lies between their min and max, no
@@ -32,6 +32,7 @@ import type { Counts, PhaseReport, RunResult, SeriesReport, TimelinePoint } from
 import type { SeriesData } from './budgets.js';
 import { unionWindows, type WindowsReport } from './windows.js';
 import { mergeTokenFigures } from './tokens.js';
+import { addPathTallies, copyPathTallies, pathTallies } from './paths.js';
 
 export interface MergeInput {
   /** where the report came from (a path), for messages */
@@ -154,8 +155,14 @@ function mergePhases(inputs: readonly MergeInput[]): PhaseReport[] {
       tokens.set(p.name, [...(tokens.get(p.name) ?? []), p]);
       const m = out.get(p.name);
       if (!m) {
-        out.set(p.name, { ...p, errorKinds: { ...p.errorKinds }, fallbackSignals: { ...(p.fallbackSignals ?? {}) } });
+        out.set(p.name, { ...p, errorKinds: { ...p.errorKinds }, fallbackSignals: { ...(p.fallbackSignals ?? {}) }, ...(p.paths ? { paths: copyPathTallies(p.paths) } : {}) });
         continue;
+      }
+      // per path: a report older than named paths reads as its primary and fallback counts
+      if (m.paths !== undefined || p.paths !== undefined) {
+        const paths = copyPathTallies(pathTallies(m));
+        addPathTallies(paths, pathTallies(p));
+        m.paths = paths;
       }
       Object.assign(m, addCounts(m, p));
       m.fallbackErrors += p.fallbackErrors;
@@ -190,6 +197,7 @@ export function mergeTimelines(timelines: readonly { offsetS: number; points: re
       const m = out[i] as TimelinePoint;
       Object.assign(m, addCounts(m, p));
       m.inFlight += p.inFlight;
+      if (p.paths) for (const [k, n] of Object.entries(p.paths)) (m.paths ??= {})[k] = (m.paths[k] ?? 0) + n;
       if (p.completed > 0) {
         contributors[i] = (contributors[i] ?? 0) + 1;
         // a second's p50/p99 survive only from a sole contributor; a second one makes them unknowable

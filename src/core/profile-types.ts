@@ -22,8 +22,14 @@ export type DurationInput = string;
 /** "1%", "0.5%", or a fraction from 0 to 1. */
 export type PercentInput = string | number;
 
-export type PathName = 'primary' | 'fallback';
-export const PATHS: readonly PathName[] = ['primary', 'fallback'];
+/**
+ * A route a response took: `primary` (no path rule matched), `fallback`, or any name the profile's
+ * `paths:` gives (profile/paths.ts). Reports written before named paths only hold the first two.
+ */
+export type PathName = string;
+export const PRIMARY_PATH = 'primary';
+export const FALLBACK_PATH = 'fallback';
+export const PATHS: readonly PathName[] = [PRIMARY_PATH, FALLBACK_PATH];
 
 export interface TargetInput {
   url?: string;
@@ -130,23 +136,40 @@ export interface TimingRules {
 }
 
 /**
- * One way a response says it was served by a fallback. A response is fallback when any signal says
- * so; the report counts how many responses each signal caught (by `FallbackRule.id`).
+ * One way a response says which path served it (a fallback, a cache, …). A response takes a path
+ * when any of the path's signals says so; the report counts how many responses each signal caught
+ * (by `FallbackRule.id`). A signal reads a header (`header`, lower-cased) or a field of the JSON
+ * body (`field`, a dotted path as in timing body rules; a stream's last JSON event).
  */
+export type SignalSource = { header: string; field?: undefined } | { field: string; header?: undefined };
 export type FallbackSignal =
-  | { kind: 'equals'; header: string; value: string }
-  | { kind: 'matches'; header: string; pattern: string }
-  /** the header's value, as a number, is greater than `than` (LiteLLM: x-litellm-attempted-fallbacks > 0) */
-  | { kind: 'greaterThan'; header: string; than: number }
+  | (SignalSource & { kind: 'equals'; value: string })
+  | (SignalSource & { kind: 'matches'; pattern: string })
+  /** the value, as a number, is greater than `than` (LiteLLM: x-litellm-attempted-fallbacks > 0) */
+  | (SignalSource & { kind: 'greaterThan'; than: number })
   /** the response body's `model` differs from the request body's `model` */
-  | { kind: 'modelDiffers' };
+  | { kind: 'modelDiffers'; header?: undefined; field?: undefined };
 
-/** `fallback:` is one of these or a list of them. */
+/** `fallback:` (and a path's `when:`) is one of these or a list of them. */
 export type FallbackSignalInput =
   | { header: string; equals: string | number | boolean }
   | { header: string; matches: string }
   | { header: string; greaterThan: number }
+  | { field: string; equals: string | number | boolean }
+  | { field: string; matches: string }
+  | { field: string; greaterThan: number }
   | { modelDiffers: true };
+
+/** One `paths:` entry: a named route and its signals, or a gateway cache preset (path-presets.ts). */
+export type PathInput = { name: string; when: FallbackSignalInput | FallbackSignalInput[] } | { preset: string; name?: string };
+
+/** A named path: a response takes the first path (in profile order) any of whose signals fires. */
+export interface PathRule {
+  name: string;
+  signals: FallbackRule[];
+  /** the gateway preset it came from, if any */
+  preset?: string;
+}
 
 export type FallbackRule = FallbackSignal & {
   /** readable and unique: "x-route=fallback", "x-litellm-attempted-fallbacks>0", "model differs" */
@@ -280,6 +303,7 @@ export interface Phase {
 
 /** What every budget entry may add: its scope and early abort (window default 30s, after default 60s). */
 export interface BudgetScopeInput {
+  /** primary, fallback or a `paths:` name */
   path?: PathName;
   phase?: string;
   abortOnFail?: boolean;
@@ -294,6 +318,10 @@ export type ErrorRateBudgetInput = { errorRate: PercentInput } & BudgetScopeInpu
 export type FallbackRateBudgetInput = { fallbackRate: PercentInput } & Omit<BudgetScopeInput, 'path'>;
 /** `">= 95%"`, `"≥ 95%"`, `"95%"` or `0.95` */
 export type GoodputBudgetInput = { goodput: PercentInput } & BudgetScopeInput;
+/** a path's share of completed requests: `{ pathShare: cache, min: 30% }`, `{ pathShare: fallback, max: 5% }` */
+export type PathShareBudgetInput = { pathShare: PathName; min?: PercentInput; max?: PercentInput } & Omit<BudgetScopeInput, 'path'>;
+/** cached ÷ prompt tokens (usage.prompt_tokens_details.cached_tokens): `">= 50%"` */
+export type PromptCacheBudgetInput = { promptCacheShare: PercentInput } & BudgetScopeInput;
 /** `{ metric: "vllm:num_requests_waiting", max: 50 }`: one or more statistics of a scraped metric (profile/metrics.ts) */
 export type MetricBudgetInput = { metric: string; source?: string; phase?: string; abortOnFail?: boolean; window?: DurationInput; after?: DurationInput } & { [K in MetricStat]?: number };
 /** one `metrics:` entry: where and how often to scrape */
@@ -305,7 +333,7 @@ export interface MetricSourceInput {
   name?: string;
   keep?: string[];
 }
-export type BudgetInput = LatencyBudgetInput | ErrorRateBudgetInput | FallbackRateBudgetInput | GoodputBudgetInput | MetricBudgetInput;
+export type BudgetInput = LatencyBudgetInput | ErrorRateBudgetInput | FallbackRateBudgetInput | GoodputBudgetInput | PathShareBudgetInput | PromptCacheBudgetInput | MetricBudgetInput;
 
 /** Which requests a budget looks at. Absent path: both; absent phase: every non-warmup phase. */
 export interface BudgetScope {
@@ -330,6 +358,10 @@ export type Budget =
   | ({ kind: 'fallbackRate'; id: string; max: number } & BudgetScope)
   /** the fraction of requests that met every per-request limit of `Profile.goodput` */
   | ({ kind: 'goodput'; id: string; min: number } & BudgetScope)
+  /** completed requests on path `of` ÷ completed requests, bounded below (`min`) or above (`max`) */
+  | ({ kind: 'pathShare'; id: string; of: PathName; bound: 'min' | 'max'; limit: number } & BudgetScope)
+  /** cached ÷ prompt tokens over the responses that reported cached_tokens, ≥ min */
+  | ({ kind: 'promptCacheShare'; id: string; min: number } & BudgetScope)
   /** one statistic of one scraped server metric (core/profile/metrics.ts) */
   | MetricBudget;
 
@@ -350,6 +382,10 @@ export function describeBudget(b: Budget): string {
       return `fallback rate${suffix} ≤ ${formatPercent(b.max)}${abort}`;
     case 'goodput':
       return `goodput${suffix} ≥ ${formatPercent(b.min)}${abort}`;
+    case 'pathShare':
+      return `share of the ${b.of} path${suffix} ${b.bound === 'min' ? '≥' : '≤'} ${formatPercent(b.limit)}${abort}`;
+    case 'promptCacheShare':
+      return `cached share of prompt tokens${suffix} ≥ ${formatPercent(b.min)}${abort}`;
     case 'metric':
       return `${b.stat === 'rate' ? 'rate per second' : b.stat} of ${b.metric}${suffix} ≤ ${Number(b.limit.toPrecision(6))}${abort}`;
   }
@@ -367,6 +403,8 @@ export interface ProfileInput {
   target?: TargetInput;
   timings?: TimingsInput;
   fallback?: FallbackSignalInput | FallbackSignalInput[];
+  /** named paths, first match wins (`fallback:` is shorthand for a path named fallback) */
+  paths?: PathInput[];
   /** per-request limits, stage → duration: `{ ttft: 500ms, total: 5s }` */
   goodput?: Record<string, DurationInput>;
   /** default uniform */
@@ -395,8 +433,10 @@ export interface Profile {
   name: string;
   target: Target;
   timings: TimingRules;
-  /** empty: every response is primary */
+  /** the signals of the path named fallback (empty: none); also in `paths` */
   fallback: FallbackRule[];
+  /** named paths in match order, the fallback path among them; empty: every response is primary */
+  paths: PathRule[];
   /**
    * Per-request limits, stage → ms (`{ ttft: 500, tpot: 50, total: 5000 }`): a request is *good* when
    * it succeeded and met every one; goodput = good ÷ finished. Empty: no goodput is computed.

@@ -11,6 +11,7 @@ import { TOTAL_STAGE, UNATTRIBUTED_STAGE } from './stages.js';
 import { fitWindows, WindowClock, WindowSet, type WindowsReport } from './windows.js';
 import { countTokens, tokenFigures, zeroTally, type RequestTokens, type TokenFigures, type TokenTally } from './tokens.js';
 import { PER_TURN_STAGES, SessionStats } from './session-stats.js';
+import { copyPathTallies, countPromptCache, zeroPathTally, type PathTally } from './paths.js';
 
 
 export interface RecorderPhase {
@@ -40,6 +41,8 @@ export interface Progress {
 }
 
 interface Second extends Counts {
+  /** completions per path other than primary */
+  paths?: Record<PathName, number>;
   inFlight: number;
   p50: number | null;
   p99: number | null;
@@ -81,6 +84,7 @@ interface PhaseState extends PhaseData {
   fallbackSignals: Record<string, number>;
   good: number;
   goodFallback: number;
+  paths: Record<PathName, PathTally>;
 }
 
 /** the run's counts and its token figures */
@@ -119,7 +123,7 @@ export class Recorder {
   ) {
     this.goodput = Object.entries(options.goodput ?? {});
     this.sessions = new SessionStats((i) => this.phaseState(i).name, options.tokenizer ?? 'chars4');
-    this.phaseStates = phases.map((p) => ({ name: p.name, warmup: p.warmup, ...zeroCounts(), scheduled: p.requests, fallbackErrors: 0, good: 0, goodFallback: 0, tokens: zeroTally(), errorKinds: {}, fallbackSignals: {} }));
+    this.phaseStates = phases.map((p) => ({ name: p.name, warmup: p.warmup, ...zeroCounts(), scheduled: p.requests, fallbackErrors: 0, good: 0, goodFallback: 0, tokens: zeroTally(), errorKinds: {}, fallbackSignals: {}, paths: {} }));
   }
 
   /** Goodput is computed only when the profile names per-request limits. */
@@ -143,6 +147,10 @@ export class Recorder {
     }
     this.secondTotal.reset();
     this.openSecond = s;
+  }
+
+  private pathTally(p: PhaseState, path: PathName): PathTally {
+    return (p.paths[path] ??= zeroPathTally(this.goodput.length > 0));
   }
 
   private phaseState(phase: number): PhaseState {
@@ -204,6 +212,10 @@ export class Recorder {
       p.fallback++;
       sec.fallback++;
     }
+    if (t.path !== 'primary') (sec.paths ??= {})[t.path] = (sec.paths[t.path] ?? 0) + 1;
+    const tally = this.pathTally(p, t.path);
+    tally.completed++;
+    countPromptCache(tally.promptCache!, t.tokens);
     const total = doneMs - intendedMs;
     record(this.hist(TOTAL_STAGE, t.path, phase), doneMs, total);
     this.rollSecond(doneMs <= 0 ? 0 : Math.floor(doneMs / 1000));
@@ -233,6 +245,7 @@ export class Recorder {
     if (t.signals) for (const id of t.signals) p.fallbackSignals[id] = (p.fallbackSignals[id] ?? 0) + 1;
     if (this.goodput.length > 0 && this.isGood(total, t)) {
       p.good++;
+      tally.good = (tally.good ?? 0) + 1;
       if (t.path === 'fallback') p.goodFallback++;
     }
   }
@@ -250,6 +263,7 @@ export class Recorder {
     const p = this.phaseState(phase);
     p.errors++;
     if (path === 'fallback') p.fallbackErrors++;
+    this.pathTally(p, path).errors++;
     p.errorKinds[kind] = (p.errorKinds[kind] ?? 0) + 1;
     this.second(doneMs).errors++;
   }
@@ -340,13 +354,14 @@ export class Recorder {
       series: seriesReports(this.series.values()),
       phases: this.phaseStates.map((s, i) => {
         const plan = this.phases[i] as RecorderPhase;
-        const { name, warmup, scheduled, sent, completed, errors, fallback, late, fallbackErrors, errorKinds, fallbackSignals, good, goodFallback, tokens } = s;
+        const { name, warmup, scheduled, sent, completed, errors, fallback, late, fallbackErrors, errorKinds, fallbackSignals, good, goodFallback, tokens, paths } = s;
         return {
           name, warmup, model: plan.model, startMs: plan.startMs, endMs: plan.endMs, rate: plan.rate, to: plan.to, concurrency: plan.concurrency, concurrencyTo: plan.concurrencyTo,
           scheduled, sent, completed, errors, fallback, late, fallbackErrors, errorKinds, fallbackSignals,
           ...(this.goodput.length > 0 ? { good, goodFallback } : {}),
           ...tokenFigures(tokens, completed, plan.endMs - plan.startMs),
           ...(prompts.has(i) ? { promptTokens: prompts.get(i) } : {}),
+          paths: copyPathTallies(paths),
         };
       }),
       totals: (() => {

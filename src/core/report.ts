@@ -9,6 +9,7 @@ import type { WindowsReport } from './windows.js';
 import type { ScrapeReport, ServerMetricReport, ServerSeries } from './server-metrics.js';
 import type { TokenCheck, TokenFigures } from './tokens.js';
 import type { PromptTokenCheck, SessionReport, TurnSeriesReport } from './session-stats.js';
+import type { PathTally } from './paths.js';
 
 export const REPORT_SCHEMA = 'budgetgate/report@1';
 
@@ -83,6 +84,8 @@ export interface TimelinePoint extends Counts {
   /** p50 and p99 of `total` over the requests that completed in this second (ms), null when none */
   p50: number | null;
   p99: number | null;
+  /** completions per named path other than primary in this second; absent when none */
+  paths?: Record<PathName, number>;
 }
 
 export interface PhaseReport extends Counts, Partial<TokenFigures> {
@@ -107,6 +110,11 @@ export interface PhaseReport extends Counts, Partial<TokenFigures> {
   goodFallback?: number;
   /** prompt tokens sent (the run's tokenizer) beside the server's usage.prompt_tokens (session-stats.ts) */
   promptTokens?: PromptTokenCheck;
+  /**
+   * Per path (primary, fallback, each `paths:` name that saw a request): completed, errors, good,
+   * prompt-cache tokens (core/paths.ts). Absent in reports older than named paths.
+   */
+  paths?: Record<PathName, PathTally>;
 }
 
 export interface LatenessReport {

@@ -1,7 +1,7 @@
 /**
  * What a finished response means, as a pure function the engine calls once per response and tests
  * call without sockets: its server stages (headers, trailers, body), its client-measured stream
- * stages, its path (primary or fallback), whether it counts as an error, and its output tokens.
+ * stages, its path (primary, fallback or a named path), whether it counts as an error, and its output tokens.
  *
  * Stream stages, from the intended send time t₀, the first content token at t₁, the end at t₂ and
  * n output tokens:
@@ -59,7 +59,7 @@ export function interpretResponse(f: ResponseFacts, status: number, doneMs: numb
     tokens = r.tokens;
     // an `error` event after the 200 (OpenAI's and llama.cpp's way to fail a stream) fails the request
     streamError = r.error;
-    if (r.usage) counted = { input: r.usage.prompt_tokens, output: r.usage.completion_tokens, source: 'usage' };
+    if (r.usage) counted = { input: r.usage.prompt_tokens, output: r.usage.completion_tokens, source: 'usage', ...(r.usage.cached_tokens !== undefined ? { cached: r.usage.cached_tokens } : {}) };
     else if (r.contentEvents > 0) counted = { output: r.contentEvents, source: 'events' };
     if (r.firstTokenMs !== undefined) {
       const ttft = r.firstTokenMs - f.arrival.t;

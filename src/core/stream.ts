@@ -32,12 +32,15 @@
  * out would put a reasoning model's whole thinking phase into its "time to first token". Anything
  * else (non-JSON data, arrays, wrong types) counts nothing. Nothing here throws.
  */
+import { cachedTokens } from './tokens.js';
 
 export type StreamKind = 'chat' | 'completions';
 
 export interface StreamUsage {
   prompt_tokens: number;
   completion_tokens: number;
+  /** usage.prompt_tokens_details.cached_tokens, when reported (tokens.ts cachedTokens) */
+  cached_tokens?: number;
 }
 
 export interface StreamResult {
@@ -111,7 +114,9 @@ function readUsage(v: unknown): StreamUsage | undefined {
   const c = v.completion_tokens;
   if (typeof c !== 'number' || !Number.isInteger(c) || c < 0) return undefined;
   const p = v.prompt_tokens;
-  return { prompt_tokens: typeof p === 'number' && Number.isFinite(p) && p >= 0 ? p : 0, completion_tokens: c };
+  const prompt = typeof p === 'number' && Number.isFinite(p) && p >= 0 ? p : 0;
+  const cached = typeof p === 'number' ? cachedTokens(v, prompt) : undefined;
+  return { prompt_tokens: prompt, completion_tokens: c, ...(cached !== undefined ? { cached_tokens: cached } : {}) };
 }
 
 /** `{"code":500,"message":"…"}` → "stream error 500: …" (the message cut at 120 characters). */

@@ -22,17 +22,20 @@
  * Trailers (HTTP/1.1 chunked responses sent with `Trailer: Server-Timing`) are read exactly like
  * headers, after them: a stage in both is a repeat (see below), Server-Timing metrics add up.
  *
- * Fallback signals (a response is fallback when ANY fires; `signals` lists the ids that fired):
+ * Path signals (a response takes the FIRST path, in profile order, any of whose signals fires;
+ * none: `primary`; `signals` lists the ids that fired for the path it took):
  *
- *   equals      { header, value }   ; trimmed value == value, case-sensitive
- *   matches     { header, pattern } ; RegExp(pattern).test(trimmed value)
- *   greaterThan { header, than }    ; Number(trimmed value) > than, the value a signed decimal
- *   modelDiffers                    ; body.json.model ≠ body.requestedModel (see `sameModel`)
+ *   equals      { header|field, value }   ; trimmed value == value, case-sensitive
+ *   matches     { header|field, pattern } ; RegExp(pattern).test(trimmed value)
+ *   greaterThan { header|field, than }    ; Number(trimmed value) > than, the value a signed decimal
+ *   modelDiffers                          ; body.json.model ≠ body.requestedModel (see `sameModel`)
  *
  * Header names match case-insensitively. A header that arrives several times fires if ANY occurrence
- * matches: gateways append rather than replace, and one fallback hop is enough.
+ * matches: gateways append rather than replace, and one fallback hop is enough. A body field (dotted
+ * path, as body stages read it) is read from the JSON body or the stream's last JSON event; a JSON
+ * string, number or boolean is compared as its text (`true`, `42`), anything else never fires.
  */
-import type { FallbackRule, PathName, StageSource, TimeUnit, TimingRules } from './profile-types.js';
+import { PRIMARY_PATH, type FallbackRule, type PathName, type PathRule, type StageSource, type TimeUnit, type TimingRules } from './profile-types.js';
 import { parseServerTimingDetailed } from './server-timing.js';
 
 export { parseServerTiming, parseServerTimingDetailed } from './server-timing.js';
@@ -69,7 +72,7 @@ export interface ResponseTimings {
   /** stages expected but missing or garbled in this response */
   unmeasured: string[];
   path: PathName;
-  /** ids of the fallback signals that fired, in rule order */
+  /** ids of the signals of the path taken that fired, in rule order */
   signals: string[];
 }
 
@@ -190,7 +193,8 @@ interface Rule {
  */
 export function compileTimings(
   rules: Omit<TimingRules, 'body'> & { body?: TimingRules['body'] },
-  fallback: readonly FallbackRule[] | undefined = [],
+  /** the named paths in match order; a bare signal list is the fallback path's */
+  routes: readonly PathRule[] | readonly FallbackRule[] | undefined = [],
   extraExpected: readonly string[] = [],
 ): TimingExtractor {
   const useServerTiming = rules.serverTiming;
@@ -208,12 +212,20 @@ export function compileTimings(
   }
   const expected = [...new Set([...headerRules.map((r) => r.stage), ...bodyRules.map((r) => r.stage), ...extraExpected])];
 
-  const signals = fallback ?? [];
+  const paths = asPaths(routes ?? []);
+  // every path's signals in one list; pathOf[i] is the index of the path signal i belongs to
+  const signals = paths.flatMap((p) => p.signals);
+  const pathOf = paths.flatMap((p, pi) => p.signals.map(() => pi));
   const signalTests = signals.map(compileSignal);
   // header → indices of the signals that read it
   const signalHeaders = new Map<string, number[]>();
+  const fieldSignals: { i: number; segments: string[] }[] = [];
   signals.forEach((s, i) => {
     if (s.kind === 'modelDiffers') return;
+    if (s.field !== undefined) {
+      fieldSignals.push({ i, segments: s.field.split('.') });
+      return;
+    }
     const key = s.header.toLowerCase();
     signalHeaders.set(key, [...(signalHeaders.get(key) ?? []), i]);
   });
@@ -297,14 +309,38 @@ export function compileTimings(
       }
     }
 
+    if (fieldSignals.length > 0 && json !== undefined) {
+      for (const { i, segments } of fieldSignals) {
+        const v = readPath(json, segments);
+        if ((typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') && signalTests[i]?.(String(v)) === true) {
+          (fired ??= new Array<boolean>(signals.length).fill(false))[i] = true;
+        }
+      }
+    }
+
     const unmeasured: string[] = [];
     for (const stage of expected) if (!stages.has(stage)) unmeasured.push(stage);
     const ids: string[] = [];
-    if (fired !== undefined) for (let i = 0; i < signals.length; i++) if (fired[i] === true) ids.push(signals[i]!.id);
-    return { stages, unmeasured, path: ids.length > 0 ? 'fallback' : 'primary', signals: ids };
+    let taken = -1;
+    if (fired !== undefined) {
+      for (let i = 0; i < signals.length; i++) {
+        if (fired[i] !== true) continue;
+        // signals are in path order, so the first that fired names the path taken
+        if (taken === -1) taken = pathOf[i]!;
+        if (pathOf[i] === taken) ids.push(signals[i]!.id);
+      }
+    }
+    return { stages, unmeasured, path: taken === -1 ? PRIMARY_PATH : paths[taken]!.name, signals: ids };
   }
 
   return { expected, extract };
+}
+
+/** A bare signal list (the older `fallback` argument) is one path named fallback. */
+function asPaths(routes: readonly PathRule[] | readonly FallbackRule[]): readonly PathRule[] {
+  if (routes.length === 0) return [];
+  const first = routes[0]!;
+  return 'signals' in first ? (routes as readonly PathRule[]) : [{ name: 'fallback', signals: routes as FallbackRule[] }];
 }
 
 function stageOf(source: StageSource | string): { stage: string; factor: number } {

@@ -22,6 +22,8 @@ export interface RequestTokens {
   input?: number;
   output: number;
   source: TokenSource;
+  /** usage.prompt_tokens_details.cached_tokens, when the server reported it (with prompt_tokens) */
+  cached?: number;
 }
 
 export interface TokenTally {
@@ -72,7 +74,21 @@ export function usageTokens(json: unknown): RequestTokens | undefined {
   if (typeof u !== 'object' || u === null) return undefined;
   const { prompt_tokens: p, completion_tokens: c } = u as Record<string, unknown>;
   if (typeof c !== 'number' || !Number.isFinite(c) || c < 0) return undefined;
-  return { output: c, ...(typeof p === 'number' && Number.isFinite(p) && p >= 0 ? { input: p } : {}), source: 'usage' };
+  const input = typeof p === 'number' && Number.isFinite(p) && p >= 0 ? p : undefined;
+  const cached = input === undefined ? undefined : cachedTokens(u, input);
+  return { output: c, ...(input !== undefined ? { input } : {}), source: 'usage', ...(cached !== undefined ? { cached } : {}) };
+}
+
+/**
+ * `usage.prompt_tokens_details.cached_tokens` (OpenAI, vLLM with --enable-prompt-tokens-details,
+ * llama.cpp): an integer from 0 to prompt_tokens, else undefined (absent or garbled says nothing).
+ */
+export function cachedTokens(usage: unknown, promptTokens: number): number | undefined {
+  if (typeof usage !== 'object' || usage === null) return undefined;
+  const d = (usage as { prompt_tokens_details?: unknown }).prompt_tokens_details;
+  if (typeof d !== 'object' || d === null) return undefined;
+  const n = (d as { cached_tokens?: unknown }).cached_tokens;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= promptTokens ? n : undefined;
 }
 
 export function tokenFigures(t: TokenTally, completed: number, durationMs: number): TokenFigures {

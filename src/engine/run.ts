@@ -224,7 +224,7 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
   const recorder = new Recorder(plan.phases, { goodput: profile.goodput, tokenizer: tokenizer.name });
   const server = serverRecorder(profile, plan.phases);
   const watch = new AbortWatch(profile.budgets, plan.phases, server ? (from, to) => server.window(from, to) : undefined);
-  const extractor = compileTimings(profile.timings, profile.fallback, budgetStages(profile));
+  const extractor = compileTimings(profile.timings, profile.paths, budgetStages(profile));
   o.live?.(recorder, watch);
   const startedAt = (o.wallClock ?? (() => new Date()))();
   const epochClock = o.epochClock ?? Date.now;
@@ -286,7 +286,7 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
     hardSignal: o.hardSignal,
     onTick: o.onTick,
     stream: profile.target.stream ? { kind: streamKind(o.url) } : undefined,
-    readBody: Object.keys(profile.timings.body).length > 0 || profile.fallback.some((f) => f.kind === 'modelDiffers'),
+    readBody: Object.keys(profile.timings.body).length > 0 || profile.paths.some((r) => r.signals.some((f) => f.kind === 'modelDiffers' || f.field !== undefined)),
     requestedModel: requestedModel(profile.target.body),
     nextBody: withTraceBodies(traceBodyAt(whole, profile.target.body, profile.seed, tokenizer), nextBody),
     ...(scripts.size > 0 ? { sessions: (launch: (a: Arrival) => void, now: () => number) => new SessionRunner({ scripts, body: profile.target.body, recorder, tokenizer, launch, now }) } : {}),

@@ -19,6 +19,7 @@ import { STAGES_CSS, stageCharts, type StageChart, stagesSectionHtml, timeSplit,
 import { STAGE_CLIENT_JS } from './html/stage-client.js';
 import { throughputText } from './throughput.js';
 import { SERVER_HEADERS, scrapeProblems, serverMetricRows, tokenCheckLines } from './server-metrics.js';
+import { pathTable, pathsNote } from './paths.js';
 
 export interface ChartLib {
   /** uPlot's IIFE build (defines the global `uPlot`) */
@@ -115,6 +116,11 @@ export function serverCharts(r: RunResult): { title: string; unit: string; limit
   return out;
 }
 
+function timelinePaths(tl: RunResult['timeline']): { paths?: Record<string, number[]> } {
+  const names = [...new Set(tl.flatMap((p) => Object.keys(p.paths ?? {})))].filter((n) => n !== 'fallback').sort();
+  return names.length === 0 ? {} : { paths: Object.fromEntries(names.map((n) => [n, tl.map((p) => p.paths?.[n] ?? 0)])) };
+}
+
 export function chartData(view: ReportView, stages: readonly StageChart[] = stageCharts(view.report)): unknown {
   const r = view.report;
   const tl = r.timeline;
@@ -129,6 +135,8 @@ export function chartData(view: ReportView, stages: readonly StageChart[] = stag
       errors: tl.map((p) => p.errors),
       fallback: tl.map((p) => p.fallback),
       late: tl.map((p) => p.late),
+      // completions per second of each named path other than fallback (which has its own line)
+      ...timelinePaths(tl),
       // reports older than the per-second percentiles lack them: plotted as gaps
       p50: tl.map((p) => (typeof p.p50 === 'number' ? p.p50 : null)),
       p99: tl.map((p) => (typeof p.p99 === 'number' ? p.p99 : null)),
@@ -182,6 +190,16 @@ export function renderHtml(x: RunResult | ReportView, o: HtmlOptions): string {
     ['phase', 'load', 'start', 'end', 'scheduled', 'sent', 'late', 'ok', 'errors', 'fallback'],
     view.phases.map((p) => [td(p.label), td(p.load, 'num'), td(`${(p.startMs / 1000).toFixed(1)}s`, 'num'), td(`${(p.endMs / 1000).toFixed(1)}s`, 'num'), td(String(p.scheduled), 'num'), td(String(p.sent), 'num'), td(String(p.late), 'num'), td(String(p.completed), 'num'), td(String(p.errors), 'num'), td(String(p.fallback), 'num')]),
   );
+  const pt = pathTable(view.paths);
+  const note = pathsNote(view.paths);
+  const paths =
+    view.paths.length === 0
+      ? ''
+      : `<section><h2>Paths</h2>
+<p class="note">${esc(`${note[0]?.toUpperCase() ?? ''}${note.slice(1)}.`)}</p>
+${htmlTable(pt.headers, pt.rows.map((row) => row.map((x, i) => td(x, pt.numeric.has(i) ? 'num' : ''))))}
+</section>
+`;
   const title = `budgetgate ${verdict}: ${r.profile}`;
   return `<!doctype html>
 <html lang="en">
@@ -211,6 +229,7 @@ ${stagesSectionHtml(stages)}${timeSplitSectionHtml(timeSplit(r))}<section><h2>La
 <p class="note">p50 and p99 of total over the requests that completed in each second.</p>
 <div class="chart" id="chart-p99"></div></section>
 ${serverSectionHtml(r)}<section><h2>Errors and fallbacks over time</h2>
+<p class="note">Per second: errors, fallback responses and late sends, and the completions of each other named path.</p>
 <div class="chart" id="chart-errors"></div></section>
 <section><h2>Series</h2>
 ${series}
@@ -218,7 +237,7 @@ ${series}
 <section><h2>Phases</h2>
 ${phases}
 </section>
-<footer>${esc(r.tool.name)} ${esc(r.tool.version)} · charts by uPlot (MIT)</footer>
+${paths}<footer>${esc(r.tool.name)} ${esc(r.tool.version)} · charts by uPlot (MIT)</footer>
 <script type="application/json" id="budgetgate-data">${scriptJson(chartData(view, stages))}</script>
 <script>${inlineScript(o.chartLib.js)}</script>
 <script>${inlineScript(CLIENT_JS)}</script>

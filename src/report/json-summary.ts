@@ -10,6 +10,7 @@ import type { Comparison } from '../core/compare.js';
 import { headline } from '../core/headline.js';
 import { decodeHistogram, mergeHistograms, quantileMs, type Histogram } from '../core/histograms.js';
 import type { RunResult } from '../core/report.js';
+import { promptCacheShare, sumPathTallies } from '../core/paths.js';
 
 export const SUMMARY_SCHEMA = 'budgetgate/summary@1';
 
@@ -27,6 +28,14 @@ function totalOf(r: RunResult): { p50: number | null; p99: number | null } {
   if (hs.length === 0) return { p50: null, p99: null };
   const h = hs.length === 1 ? (hs[0] as Histogram) : mergeHistograms(hs);
   return { p50: p(quantileMs(h, 0.5)), p99: p(quantileMs(h, 0.99)) };
+}
+
+/** each path over the budgeted phases: completed, errors, share of completed, cached share of prompt tokens */
+function pathsOf(r: RunResult): Record<string, { completed: number; errors: number; share: number | null; promptCacheShare: number | null }> {
+  const budgeted = r.phases.filter((ph) => !ph.warmup);
+  const tallies = sumPathTallies(budgeted.length > 0 ? budgeted : r.phases);
+  const completed = Object.values(tallies).reduce((n, t) => n + t.completed, 0);
+  return Object.fromEntries(Object.entries(tallies).map(([name, t]) => [name, { completed: t.completed, errors: t.errors, share: completed > 0 ? t.completed / completed : null, promptCacheShare: promptCacheShare(t.promptCache) }]));
 }
 
 export function runSummary(command: SummaryCommand, r: RunResult, exitCode: number, files: WrittenFiles): Record<string, unknown> {
@@ -58,6 +67,7 @@ export function runSummary(command: SummaryCommand, r: RunResult, exitCode: numb
       okPerSec: h.okPerSec,
       outputTokensPerSec: h.outputTokensPerSec,
       total: totalOf(r),
+      paths: pathsOf(r),
     },
     budgets: r.budgets,
     files,

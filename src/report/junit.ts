@@ -10,7 +10,7 @@
  */
 import type { RunResult, Verdict } from '../core/report.js';
 import { failsRun, type PolicyOptions } from '../core/verdict.js';
-import { intervalText, limitText, observedText } from './format.js';
+import { intervalText, limitText, observedText, percent } from './format.js';
 import { asView, type ReportView } from './view.js';
 
 export interface JunitOptions {
@@ -87,6 +87,11 @@ export function renderJunit(x: RunResult | ReportView, options: JunitOptions = {
   lines.push('    <properties>');
   for (const [name, value] of [['target', r.target], ['arrivals', r.arrivals], ['verdict', d.verdict], ['tool', `${r.tool.name} ${r.tool.version}`]] as const) {
     lines.push(`      <property${attrs({ name, value })}/>`);
+  }
+  // each path of each phase (view.ts paths): what the pathShare and promptCacheShare budgets read
+  for (const f of view.paths) {
+    const value = `ok ${f.completed}, errors ${f.errors}, share ${percent(f.share)}, cached share of prompt tokens ${percent(f.cacheShare)}`;
+    lines.push(`      <property${attrs({ name: `path ${f.path} (${f.phase})`, value })}/>`);
   }
   lines.push('    </properties>');
   for (const c of cases) {

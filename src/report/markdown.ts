@@ -9,6 +9,7 @@ import { intervalText, limitText, ms, observedText, percent, stageValue } from '
 import { asView, type ReportView } from './view.js';
 import { PROMPT_TOKEN_HEADERS, SESSION_HEADERS, TURN_HEADERS, promptTokenRows, sessionRows, turnRows } from './sessions.js';
 import { SERVER_HEADERS, TOKEN_HEADERS, scrapeProblems, serverMetricRows, tokenCheckLines, tokenRows, tokenSummary } from './server-metrics.js';
+import { pathTable, pathsNote } from './paths.js';
 
 /** A table cell: pipes and newlines would break the row; backslash-escaping the pipe is the GFM way. */
 function cell(s: string): string {
@@ -86,6 +87,12 @@ export function renderMarkdown(x: RunResult | ReportView, policy?: Partial<Polic
       new Set([1, 2, 3, 4, 5, 6, 7]),
     ),
   );
+  if (view.paths.length > 0) {
+    const pt = pathTable(view.paths);
+    const note = pathsNote(view.paths);
+    out.push('', '### Paths', '', `${note[0]?.toUpperCase() ?? ''}${note.slice(1)}.`, '');
+    out.push(mdTable(pt.headers, pt.rows, pt.numeric));
+  }
   const tokens = tokenRows(r);
   if (tokens.length > 0) {
     out.push('', '### Tokens', '', 'From each response’s `usage`, else its counted content events; rates over the phase, the total over the run.', '');

@@ -7,6 +7,7 @@ import { table } from './table.js';
 import { asView, type ReportView } from './view.js';
 import { throughputText } from './throughput.js';
 import { PROMPT_TOKEN_HEADERS, SESSION_HEADERS, TURN_HEADERS, promptTokenRows, sessionRows, turnRows } from './sessions.js';
+import { pathTable, pathsNote } from './paths.js';
 import { SERVER_HEADERS, TOKEN_HEADERS, scrapeProblems, serverMetricRows, tokenCheckLines, tokenRows, tokenSummary } from './server-metrics.js';
 
 export interface TerminalOptions {
@@ -42,7 +43,7 @@ export function renderTerminal(x: RunResult | ReportView, o: TerminalOptions): s
       ],
       r.series.map((s) => [
         s.stage,
-        s.path === 'fallback' ? { text: s.path, paint: c.magenta } : s.path,
+        s.path !== 'primary' ? { text: s.path, paint: c.magenta } : s.path,
         s.phase,
         String(s.count),
         s.unmeasured > 0 ? { text: String(s.unmeasured), paint: c.yellow } : '0',
@@ -82,6 +83,12 @@ export function renderTerminal(x: RunResult | ReportView, o: TerminalOptions): s
       ]),
     ),
   );
+  if (view.paths.length > 0) {
+    out.push('');
+    const pt = pathTable(view.paths);
+    out.push(c.bold('Paths') + c.dim(`  (${pathsNote(view.paths)})`));
+    out.push(table(pt.headers.map((h, i) => ({ header: h, ...(pt.numeric.has(i) ? { align: 'right' as const } : {}) })), pt.rows));
+  }
   const tokens = tokenRows(r);
   if (tokens.length > 0) {
     out.push('');

@@ -8,6 +8,7 @@ import { headline, type Headline } from '../core/headline.js';
 import { countOf, type Histogram } from '../core/histograms.js';
 import type { PhaseReport, RunResult } from '../core/report.js';
 import { mergeStages } from '../core/series.js';
+import { pathFigures, type PathFigure } from '../core/paths.js';
 import { decideReport, policyOf, type Decision, type PolicyOptions } from '../core/verdict.js';
 
 export interface PhaseView extends PhaseReport {
@@ -28,6 +29,8 @@ export interface ReportView {
   readonly borderline: number;
   /** fallback ÷ completed over the run, null with nothing completed */
   readonly fallbackShare: number | null;
+  /** per phase × path (then `all` over the budgeted phases): share and prompt cache; empty with only a plain primary path */
+  readonly paths: readonly PathFigure[];
   /** "shard 2/4" when the report is one shard's */
   readonly shard: string | undefined;
   /** requests/s achieved, ok/s and output tokens/s over the budgeted phases (core/headline.ts) */
@@ -68,6 +71,7 @@ export function buildView(r: RunResult, policy: Partial<PolicyOptions> = {}): Re
     })),
     borderline: r.budgets.filter((v) => v.borderline === true).length,
     fallbackShare: r.totals.completed > 0 ? r.totals.fallback / r.totals.completed : null,
+    paths: pathFigures(r.phases),
     shard: r.shard ? `shard ${r.shard.index}/${r.shard.count}` : undefined,
     throughput: headline(r),
     stages() {

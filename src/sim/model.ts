@@ -48,6 +48,18 @@ export interface SimOptions {
    * generation_time_ms, mean_itl_ms) on the JSON body, or on a stream's final usage chunk. Default false.
    */
   perRequestMetrics?: boolean;
+  /**
+   * An exact-match response cache in front of the model (cache.ts): identical request bodies are
+   * answered from it in `cacheHitMs`, marked `x-sim-cache: HIT`. Default false; a request may turn it
+   * on for itself with `x-sim-cache-enabled: true` (which turns on the prefix cache too).
+   */
+  responseCache?: boolean;
+  /** Prefix caching (cache.ts): usage.prompt_tokens_details.cached_tokens and less prefill. Default false. */
+  prefixCache?: boolean;
+  /** Entries each cache keeps (least recently used evicted). Default 16. */
+  cacheEntries?: number;
+  /** How long a response-cache hit takes. Default 1 ms. */
+  cacheHitMs?: number;
 }
 
 export type ResolvedOptions = Required<SimOptions>;
@@ -72,6 +84,10 @@ export const DEFAULTS: ResolvedOptions = {
   model: 'sim',
   fallbackModel: 'sim-small',
   perRequestMetrics: false,
+  responseCache: false,
+  prefixCache: false,
+  cacheEntries: 16,
+  cacheHitMs: 1,
 };
 
 const FAULT_KINDS: readonly FaultKind[] = ['500', '503', '429', 'reset'];
@@ -106,6 +122,8 @@ export function resolveOptions(options: SimOptions = {}): ResolvedOptions {
     o.errorKinds.length > 0 && o.errorKinds.every((k) => FAULT_KINDS.includes(k)),
     `errorKinds must be a non-empty subset of ${FAULT_KINDS.join(', ')}`,
   );
+  check(isCount(o.cacheEntries), `cacheEntries must be an integer >= 1, got ${o.cacheEntries}`);
+  check(isNonNeg(o.cacheHitMs), `cacheHitMs must be >= 0, got ${o.cacheHitMs}`);
   for (const [i, s] of o.stalls.entries()) {
     check(isNonNeg(s.atMs) && isNonNeg(s.forMs), `stalls[${i}] needs atMs >= 0 and forMs >= 0`);
   }

@@ -13,6 +13,7 @@ import {
   type SimOptions,
 } from './model.js';
 import { TimerSet, WorkerPool } from './pool.js';
+import { CACHE_REQUEST_HEADER, CACHE_RESPONSE_HEADER, Lru, PrefixCache } from './cache.js';
 import { mulberry32 } from './prng.js';
 
 export interface SimStats {
@@ -24,6 +25,8 @@ export interface SimStats {
   errors: number;
   /** Longest the primary queue has been. */
   maxQueue: number;
+  /** Of `served`, answered from the response cache. */
+  cacheHits: number;
 }
 
 export interface SimServer {
@@ -45,6 +48,10 @@ interface ParsedRequest {
   stream: boolean;
   /** `stream_options.include_usage: true`: a final chunk with usage (and metrics) before [DONE] */
   includeUsage: boolean;
+  /** the body as sent: the response cache's key */
+  raw: string;
+  /** the prompt's text (messages joined by newlines), for the prefix cache */
+  text: () => string;
 }
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -114,7 +121,22 @@ function parseRequest(endpoint: Endpoint, raw: string, defaultModel: string): Pa
     maxTokens,
     stream: b.stream === true,
     includeUsage,
+    raw,
+    text: () => promptText(endpoint, b),
   };
+}
+
+function promptText(endpoint: Endpoint, body: Record<string, unknown>): string {
+  if (endpoint === 'text') return typeof body.prompt === 'string' ? body.prompt : Array.isArray(body.prompt) ? body.prompt.join('') : '';
+  const messages = Array.isArray(body.messages) ? body.messages : [];
+  return messages
+    .map((m: unknown) => {
+      const content: unknown = typeof m === 'object' && m !== null ? (m as { content?: unknown }).content : undefined;
+      if (typeof content === 'string') return content;
+      if (!Array.isArray(content)) return '';
+      return content.map((part: unknown) => (typeof part === 'object' && part !== null && typeof (part as { text?: unknown }).text === 'string' ? (part as { text: string }).text : '')).join('');
+    })
+    .join('\n');
 }
 
 function sendJson(res: ServerResponse, status: number, payload: unknown, extra?: Record<string, string>): void {
@@ -173,6 +195,27 @@ const FAULT_STATUS: Record<Exclude<FaultKind, 'reset'>, [number, string, Record<
  * The end of service writes whatever is still due, the usage chunk (with `stream_options.include_usage`),
  * `data: [DONE]`, and the trailer `Server-Timing: queue;dur=…, prefill;dur=…, decode;dur=…`.
  */
+type Usage = { prompt_tokens: number; completion_tokens: number; total_tokens: number; prompt_tokens_details?: { cached_tokens: number } };
+
+/** What the response cache keeps of an answer: replayed as it was (cache.ts). */
+interface CachedAnswer {
+  onFallback: boolean;
+  usage: Usage;
+}
+
+/** The caches' say for one request; NO_CACHE when both are off for it. */
+interface CacheContext {
+  /** the response cache is on for this request (its answer is stored, and marked HIT or MISS) */
+  response: boolean;
+  key: string;
+  hit?: CachedAnswer;
+  /** prefix caching is on: the tokens it already held */
+  cachedTokens?: number;
+}
+const NO_CACHE: CacheContext = { response: false, key: '' };
+
+const cacheHeader = (c: CacheContext): Record<string, string> => (c.response ? { [CACHE_RESPONSE_HEADER]: c.hit ? 'HIT' : 'MISS' } : {});
+
 interface StreamJob {
   start(queueMs: number): void;
   finish(queueMs: number): void;
@@ -194,18 +237,26 @@ export async function startSim(options?: SimOptions): Promise<SimServer> {
   const stalls = o.stalls.filter((s) => s.forMs > 0);
   const primary = new WorkerPool(o.workers, timers, now, (t) => (stalls.length === 0 ? 0 : stallRemaining(stalls, t - t0)));
   const fallback = new WorkerPool(o.fallbackWorkers, timers, now);
-  const counts = { served: 0, fallback: 0, errors: 0 };
+  const counts = { served: 0, fallback: 0, errors: 0, cacheHits: 0 };
   let seq = 0;
   let closed = false;
+  const responses = new Lru<CachedAnswer>(o.cacheEntries);
+  const prefixes = new PrefixCache(o.cacheEntries);
 
-  function usageOf(req: ParsedRequest): Record<string, number> {
-    return { prompt_tokens: req.promptTokens, completion_tokens: req.maxTokens, total_tokens: req.promptTokens + req.maxTokens };
+  /** `cached`: the prefix cache's tokens (undefined: prefix caching is off for this request) */
+  function usageOf(req: ParsedRequest, cached?: number): Usage {
+    const u: Usage = { prompt_tokens: req.promptTokens, completion_tokens: req.maxTokens, total_tokens: req.promptTokens + req.maxTokens };
+    if (cached !== undefined) u.prompt_tokens_details = { cached_tokens: cached };
+    return u;
   }
 
-  function complete(req: ParsedRequest, res: ServerResponse, onFallback: boolean, prefillMs: number, decodeMs: number, queueMs: number): void {
+  function complete(req: ParsedRequest, res: ServerResponse, onFallback: boolean, prefillMs: number, decodeMs: number, queueMs: number, c: CacheContext = NO_CACHE): void {
     if (res.destroyed || closed) return;
     counts.served++;
     if (onFallback) counts.fallback++;
+    if (c.hit) counts.cacheHits++;
+    const usage = c.hit?.usage ?? usageOf(req, c.cachedTokens);
+    if (c.response && !c.hit) responses.set(c.key, { onFallback, usage });
     const text = FILLER.slice(0, req.maxTokens * 4);
     const choice =
       req.endpoint === 'chat'
@@ -217,17 +268,18 @@ export async function startSim(options?: SimOptions): Promise<SimServer> {
       created: Math.floor(Date.now() / 1000),
       model: onFallback ? o.fallbackModel : req.model,
       choices: [choice],
-      usage: usageOf(req),
+      usage,
     };
     if (o.perRequestMetrics) payload.metrics = requestMetrics(queueMs, prefillMs, decodeMs, decodeMs / req.maxTokens);
     sendJson(res, 200, payload, {
       'x-route': onFallback ? 'fallback' : 'primary',
       'x-queue-time': queueMs.toFixed(3),
       'server-timing': serverTiming(queueMs, prefillMs, decodeMs),
+      ...cacheHeader(c),
     });
   }
 
-  function streamJob(req: ParsedRequest, res: ServerResponse, onFallback: boolean, prefillMs: number, decodeMs: number): StreamJob {
+  function streamJob(req: ParsedRequest, res: ServerResponse, onFallback: boolean, prefillMs: number, decodeMs: number, c: CacheContext = NO_CACHE): StreamJob {
     const chat = req.endpoint === 'chat';
     const d = decodeMs / req.maxTokens;
     const model = onFallback ? o.fallbackModel : req.model;
@@ -273,6 +325,7 @@ export async function startSim(options?: SimOptions): Promise<SimServer> {
           'cache-control': 'no-cache',
           'x-route': onFallback ? 'fallback' : 'primary',
           'x-queue-time': queueMs.toFixed(3),
+          ...cacheHeader(c),
           trailer: 'Server-Timing',
         });
         if (chat) res.write(`data: ${head},"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}\n\n`);
@@ -284,10 +337,13 @@ export async function startSim(options?: SimOptions): Promise<SimServer> {
         if (gone()) return;
         counts.served++;
         if (onFallback) counts.fallback++;
+        if (c.hit) counts.cacheHits++;
+        const usage = c.hit?.usage ?? usageOf(req, c.cachedTokens);
+        if (c.response && !c.hit) responses.set(c.key, { onFallback, usage });
         let out = tokens(req.maxTokens);
         if (req.includeUsage) {
           const metrics = o.perRequestMetrics ? `,"metrics":${JSON.stringify(requestMetrics(queueMs, prefillMs, decodeMs, d))}` : '';
-          out += `data: ${head},"choices":[],"usage":${JSON.stringify(usageOf(req))}${metrics}}\n\n`;
+          out += `data: ${head},"choices":[],"usage":${JSON.stringify(usage)}${metrics}}\n\n`;
         }
         out += 'data: [DONE]\n\n';
         res.write(out);
@@ -301,9 +357,37 @@ export async function startSim(options?: SimOptions): Promise<SimServer> {
     };
   }
 
+  /** The caches' say for this request (cache.ts): off, a response-cache hit, or the prefix cache's tokens. */
+  function cacheContext(req: ParsedRequest, httpReq: IncomingMessage): CacheContext {
+    const asked = httpReq.headers[CACHE_REQUEST_HEADER] === 'true';
+    const response = o.responseCache || asked;
+    const prefix = o.prefixCache || asked;
+    if (!response && !prefix) return NO_CACHE;
+    const key = `${req.endpoint} ${req.raw}`;
+    const hit = response ? responses.get(key) : undefined;
+    return { response, key, ...(hit ? { hit } : {}), ...(prefix && !hit ? { cachedTokens: prefixes.lookup(req.text(), req.promptTokens) } : {}) };
+  }
+
+  /** A response-cache hit: the stored answer in cacheHitMs, no model, no faults, no queue. */
+  function serveHit(req: ParsedRequest, res: ServerResponse, c: CacheContext, hit: CachedAnswer): void {
+    if (req.stream) {
+      const job = streamJob(req, res, hit.onFallback, 0, o.cacheHitMs, c);
+      job.start(0);
+      timers.set(() => job.finish(0), o.cacheHitMs);
+      return;
+    }
+    timers.set(() => complete(req, res, hit.onFallback, 0, o.cacheHitMs, 0, c), o.cacheHitMs);
+  }
+
   function handleCompletion(req: ParsedRequest, httpReq: IncomingMessage, res: ServerResponse): void {
     const arrivedAt = now();
-    const s = sampleService(o, jitterRng, req.promptTokens, req.maxTokens);
+    const c = cacheContext(req, httpReq);
+    if (c.hit) {
+      serveHit(req, res, c, c.hit);
+      return;
+    }
+    // the prefix cache's tokens need no prefill: prefill costs the uncached tokens only
+    const s = sampleService(o, jitterRng, req.promptTokens - (c.cachedTokens ?? 0), req.maxTokens);
     const fallbackEnabled = !o.fallbackOff;
     let fault: FaultKind | undefined;
     if (o.errorRate > 0 && faultRng() < o.errorRate) {
@@ -323,7 +407,7 @@ export async function startSim(options?: SimOptions): Promise<SimServer> {
       }
       onFallback = true;
     } else if (fallbackEnabled) {
-      const m = meanService(o, req.promptTokens, req.maxTokens);
+      const m = meanService(o, req.promptTokens - (c.cachedTokens ?? 0), req.maxTokens);
       onFallback = primary.predictedWaitMs(m.prefillMs + m.decodeMs) > o.fallbackDeadlineMs;
     } else {
       onFallback = false;
@@ -333,7 +417,7 @@ export async function startSim(options?: SimOptions): Promise<SimServer> {
     const decodeMs = s.decodeMs * k;
     const pool = onFallback ? fallback : primary;
     if (req.stream) {
-      const job = streamJob(req, res, onFallback, prefillMs, decodeMs);
+      const job = streamJob(req, res, onFallback, prefillMs, decodeMs, c);
       pool.submit({
         arrivedAt,
         serviceMs: prefillMs + decodeMs,
@@ -347,7 +431,7 @@ export async function startSim(options?: SimOptions): Promise<SimServer> {
       arrivedAt,
       serviceMs: prefillMs + decodeMs,
       abandoned: () => res.destroyed,
-      done: (queueMs) => complete(req, res, onFallback, prefillMs, decodeMs, queueMs),
+      done: (queueMs) => complete(req, res, onFallback, prefillMs, decodeMs, queueMs, c),
     });
   }
 

@@ -20,6 +20,7 @@ describe('parseBudgetExpr', () => {
     ['happy', 'errorRate[path=fallback] < 2%', { errorRate: '2%', path: 'fallback' }],
     ['happy', 'fallbackRate < 5% [phase=spike]', { fallbackRate: '5%', phase: 'spike' }],
     ['happy', 'goodput >= 95%', { goodput: '>= 95%' }],
+    ['happy', 'promptCacheShare >= 50% [phase=steady]', { promptCacheShare: '>= 50%', phase: 'steady' }],
     ['happy', 'goodput ≥ 90% [path=primary]', { goodput: '>= 90%', path: 'primary' }],
   ] as const)('%s: %s', (_l, text, expected) => {
     expect(parseBudgetExpr(text)).toEqual({ ok: true, budget: expected });
@@ -35,6 +36,7 @@ describe('parseBudgetExpr', () => {
     ['sad', 'errorRate > 1%', /errorRate is a ceiling/],
     ['sad', 'errorRate < 200%', /expected a percentage/],
     ['sad', 'goodput < 95%', /goodput is a floor/],
+    ['sad', 'promptCacheShare < 50%', /promptCacheShare is a floor/],
     ['sad', 'total[path=backup] p99 < 1s', /path must be primary or fallback, got 'backup'/],
     ['sad', 'total[path=primary p99 < 1s', /expected ',' or '\]'/],
     ['sad', 'total[zone=a] p99 < 1s', /expected path= or phase= inside/],
@@ -48,20 +50,20 @@ describe('parseBudgetExpr', () => {
   });
 
   it('happy: every kind it makes passes the profile validator as a budget entry', () => {
-    const budgets = ['total p99 < 800ms', 'errorRate < 1%', 'fallbackRate < 5%', 'goodput >= 95%', 'total[path=fallback] p99 < 2s', 'total p50 < 1s [phase=spike]'].map((t) => {
+    const budgets = ['total p99 < 800ms', 'errorRate < 1%', 'fallbackRate < 5%', 'goodput >= 95%', 'promptCacheShare >= 40%', 'total[path=fallback] p99 < 2s', 'total p50 < 1s [phase=spike]'].map((t) => {
       const r = parseBudgetExpr(t);
       if (!r.ok) throw new Error(r.error);
       return r.budget;
     });
     const r = parseProfile({ name: 'x', fallback: { header: 'x-route', equals: 'fallback' }, goodput: { total: '1s' }, phases: [{ name: 'spike', duration: '1s', rate: 1 }], budgets }, () => undefined);
-    expect(r.ok ? r.profile.budgets.map((b) => b.id) : r.problems).toEqual(['total p99', 'errorRate', 'fallbackRate', 'goodput', 'total{path=fallback} p99', 'total{phase=spike} p50']);
+    expect(r.ok ? r.profile.budgets.map((b) => b.id) : r.problems).toEqual(['total p99', 'errorRate', 'fallbackRate', 'goodput', 'promptCacheShare', 'total{path=fallback} p99', 'total{phase=spike} p50']);
   });
 
   it('property: formatBudgetExpr then parseBudgetExpr gives the entry back (seed printed on failure)', () => {
     const scope = fc.record({ path: fc.constantFrom('primary', 'fallback'), phase: fc.stringMatching(/^[a-z][a-z0-9-]{0,8}$/) }, { requiredKeys: [] });
     const latency = fc.tuple(fc.stringMatching(/^[a-z][a-z0-9_]{0,8}$/), fc.constantFrom('p50', 'p90', 'p95', 'p99', 'p999', 'max', 'mean'), fc.integer({ min: 1, max: 99_999 }), scope).map(([stage, key, n, s]) => ({ stage, [key]: `${n}ms`, ...s }));
     const ratio = fc.tuple(fc.constantFrom('errorRate', 'fallbackRate'), fc.integer({ min: 0, max: 100 }), scope).map(([k, n, s]) => ({ [k]: `${n}%`, ...s }));
-    const goodput = fc.tuple(fc.integer({ min: 0, max: 100 }), scope).map(([n, s]) => ({ goodput: `>= ${n}%`, ...s }));
+    const goodput = fc.tuple(fc.constantFrom('goodput', 'promptCacheShare'), fc.integer({ min: 0, max: 100 }), scope).map(([k, n, s]) => ({ [k]: `>= ${n}%`, ...s }));
     fc.assert(
       fc.property(fc.oneof(latency, ratio, goodput), (b: Record<string, string>) => {
         const r = parseBudgetExpr(formatBudgetExpr(b));

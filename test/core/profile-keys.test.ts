@@ -20,6 +20,7 @@ const placements: Record<Section, [(m: Record<string, unknown>) => Record<string
   timings: [(m) => ({ name: 'p', phases: [phase], timings: m }), 'timings'],
   stageSource: [(m) => ({ name: 'p', phases: [phase], timings: { headers: { 'x-a': m } } }), 'timings.headers.x-a'],
   fallback: [(m) => ({ name: 'p', phases: [phase], fallback: [m] }), 'fallback[0]'],
+  path: [(m) => ({ name: 'p', phases: [phase], paths: [m] }), 'paths[0]'],
   phase: [(m) => ({ name: 'p', phases: [m] }), 'phases[0]'],
   spike: [(m) => ({ name: 'p', phases: [{ spike: m }] }), 'phases[0].spike'],
   steps: [(m) => ({ name: 'p', phases: [{ steps: m }] }), 'phases[0].steps'],
@@ -30,6 +31,8 @@ const placements: Record<Section, [(m: Record<string, unknown>) => Record<string
   errorRateBudget: [(m) => ({ name: 'p', phases: [phase], budgets: [m] }), 'budgets[0]'],
   fallbackRateBudget: [(m) => ({ name: 'p', phases: [phase], budgets: [m] }), 'budgets[0]'],
   goodputBudget: [(m) => ({ name: 'p', phases: [phase], budgets: [m] }), 'budgets[0]'],
+  pathShareBudget: [(m) => ({ name: 'p', phases: [phase], budgets: [m] }), 'budgets[0]'],
+  promptCacheBudget: [(m) => ({ name: 'p', phases: [phase], budgets: [m] }), 'budgets[0]'],
   metricSource: [(m) => ({ name: 'p', phases: [phase], metrics: [m] }), 'metrics[0]'],
   metricBudget: [(m) => ({ name: 'p', phases: [phase], metrics: [{ url: 'http://127.0.0.1:1/metrics' }], budgets: [m] }), 'budgets[0]'],
   sessions: [(m) => ({ name: 'p', target: { body: {} }, phases: [{ ...phase, sessions: m }] }), 'phases[0].sessions'],
@@ -54,7 +57,7 @@ describe('PROFILE_KEYS: the accepted keys per section', () => {
 
   it.each(Object.keys(placements) as Section[])('sad: a key not listed for %s is refused there', (section) => {
     const [place, path] = placements[section];
-    const kind = { latencyBudget: 'stage', errorRateBudget: 'errorRate', fallbackRateBudget: 'fallbackRate', goodputBudget: 'goodput', metricBudget: 'metric' }[section as string];
+    const kind = { latencyBudget: 'stage', errorRateBudget: 'errorRate', fallbackRateBudget: 'fallbackRate', goodputBudget: 'goodput', pathShareBudget: 'pathShare', promptCacheBudget: 'promptCacheShare', metricBudget: 'metric' }[section as string];
     const m: Record<string, unknown> = kind === undefined ? { bogusKey: 1 } : { [kind]: null, bogusKey: 1 };
     expect(unknownAt(place(m), path)).toEqual(["unknown key 'bogusKey'"]);
   });
@@ -67,6 +70,7 @@ describe('ProfileInput: the written shape', () => {
       target: { url: 'http://127.0.0.1:8080/v1/chat/completions', headers: { 'x-retries': 3 }, body: { model: 'm', messages: [] }, timeout: '10s', stream: true, prompts: { tokens: { mean: 64, stddev: 8 } } },
       timings: { serverTiming: true, preset: 'vllm', headers: { 'x-queue-time': 'queue' }, body: { 'metrics.prefill_ms': { stage: 'prefill', unit: 'ms' } } },
       fallback: [{ header: 'x-route', equals: 'fallback' }, { header: 'x-tries', greaterThan: 0 }, { modelDiffers: true }],
+      paths: [{ name: 'cache', when: [{ header: 'x-sim-cache', equals: 'HIT' }, { field: 'x_cache.hit', equals: true }] }, { preset: 'portkey-cache', name: 'portkey' }],
       goodput: { ttft: '500ms', total: '5s' },
       arrivals: 'gamma',
       burstiness: 0.5,
@@ -84,6 +88,8 @@ describe('ProfileInput: the written shape', () => {
         { errorRate: '1%', path: 'primary' },
         { fallbackRate: 0.05 },
         { goodput: '>= 95%' },
+        { pathShare: 'cache', min: '30%', max: '90%' },
+        { promptCacheShare: '>= 50%', path: 'cache' },
       ],
     };
     const r = parseProfile(doc, () => undefined);

@@ -13,6 +13,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { parseProfile } from '../../src/core/profile/index.js';
 import { PROFILE_KEYS as ACCEPTED_KEYS } from '../../src/core/profile/keys.js';
+import { PATH_PRESET_NAMES } from '../../src/core/path-presets.js';
 import { PRESET_NAMES } from '../../src/core/presets.js';
 import { starterProfile } from '../../src/cli/init-command.js';
 import { oneLineProfile, printedProfile } from '../../src/cli/oneline.js';
@@ -115,6 +116,9 @@ describe('profile JSON Schema', () => {
       ['goodputBudget', keys(def('goodputBudget'))],
       ['sessions', keys(def('sessions'))],
       ['tokenizer', keys(objectVariant(def('tokenizer')))],
+      ['path', [...new Set((def('path').anyOf ?? []).flatMap(keys))].sort()],
+      ['pathShareBudget', keys(def('pathShareBudget'))],
+      ['promptCacheBudget', keys(def('promptCacheBudget'))],
     ];
     for (const [section, fromSchema] of pairs) expect(fromSchema, String(section)).toEqual([...ACCEPTED_KEYS[section]].sort());
     expect(Object.keys(ACCEPTED_KEYS).sort()).toEqual(pairs.map(([s]) => s).sort()); // no section left unchecked
@@ -128,8 +132,10 @@ describe('profile JSON Schema', () => {
     const arrivals = schema.properties?.arrivals?.enum ?? [];
     for (const a of arrivals) expect(parseProfile({ ...base, arrivals: a }, () => undefined).ok, String(a)).toBe(true);
     expect(parseProfile({ ...base, arrivals: 'bursty' }, () => undefined).ok).toBe(false);
-    const paths = def('latencyBudget').properties?.path?.enum ?? [];
-    expect(paths).toEqual(['primary', 'fallback']);
+    // a budget's path is any path name (the validator checks it names a path of the profile)
+    expect(JSON.stringify(def('latencyBudget').properties?.path)).toContain('#/definitions/pathName');
+    const presets = (def('path').anyOf ?? []).flatMap((v) => v.properties?.preset?.enum ?? []);
+    expect([...presets].sort()).toEqual([...PATH_PRESET_NAMES].sort());
   });
 
   it('happy: the package exports it as budgetgate/profile.schema.json', () => {

@@ -151,7 +151,7 @@ describe('parseProfile: one problem each', () => {
     ['sad', { budgets: [{ errorRate: 5 }] }, 'budgets[0].errorRate', /percentage/],
     ['sad', { budgets: [{ fallbackRate: '5%' }] }, 'budgets[0].fallbackRate', /no 'fallback' rule/],
     ['sad', { budgets: [{ fallbackRate: '5%', path: 'primary' }], fallback: { header: 'x', equals: 'y' } }, 'budgets[0]', /unknown key 'path'/],
-    ['sad', { budgets: [{ stage: 'total', p99: '1s', path: 'backup' }] }, 'budgets[0].path', /primary or fallback/],
+    ['sad', { budgets: [{ stage: 'total', p99: '1s', path: 'backup' }] }, 'budgets[0].path', /no request can take the 'backup' path: the profile's paths are primary/],
   ])('%s: %j → %s', (_label, extra, path, message) => {
     const found = problems(parseProfile(minimal(extra), noEnv));
     expect(found).toContainEqual({ path, message: expect.stringMatching(message) });

@@ -114,7 +114,7 @@ describe('Recorder: timeline', () => {
     expect(scripted().timeline()).toEqual([
       { t: 0, scheduled: 2, sent: 2, completed: 1, errors: 0, fallback: 0, late: 0, inFlight: 0, p50: 300, p99: 300 },
       { t: 1000, scheduled: 2, sent: 1, completed: 1, errors: 1, fallback: 0, late: 1, inFlight: 0, p50: 250, p99: 250 },
-      { t: 2000, scheduled: 3, sent: 2, completed: 1, errors: 1, fallback: 1, late: 1, inFlight: 0, p50: 700, p99: 700 },
+      { t: 2000, scheduled: 3, sent: 2, completed: 1, errors: 1, fallback: 1, late: 1, inFlight: 0, p50: 700, p99: 700, paths: { fallback: 1 } },
       { t: 3000, scheduled: 0, sent: 1, completed: 1, errors: 0, fallback: 0, late: 0, inFlight: 0, p50: 1400, p99: 1400 },
     ]);
   });

@@ -16,6 +16,10 @@ export interface BudgetContext {
   /** false when `phases` itself was invalid: phase references cannot be judged then */
   phasesKnown: boolean;
   hasFallbackRule: boolean;
+  /** the named paths (paths.ts) a budget may scope to, besides primary */
+  pathNames: readonly string[];
+  /** false when a path's name could not be read: path references cannot be judged then */
+  pathsKnown: boolean;
   /** the profile has a non-empty `goodput` section (or a broken one, reported there already) */
   hasGoodput: boolean;
   stream: boolean;
@@ -34,18 +38,31 @@ export function checkScope(raw: Obj, path: string, ctx: BudgetContext, p: Proble
 
 function checkPathScope(raw: Obj, path: string, ctx: BudgetContext, scope: BudgetScope, p: Problems): boolean {
   const pathRaw = own(raw, 'path');
-  if (pathRaw === 'primary' || pathRaw === 'fallback') {
-    scope.path = pathRaw satisfies PathName;
-    // Without a rule nothing is ever classed as fallback, so the budget could never see a sample.
-    if (pathRaw === 'fallback' && !ctx.hasFallbackRule) {
-      p.add(`${path}.path`, "no request can take the fallback path: the profile has no 'fallback' rule");
-      return false;
-    }
-  } else if (!absent(pathRaw)) {
-    p.expected(`${path}.path`, 'primary or fallback', pathRaw);
-    return false;
-  }
+  if (absent(pathRaw)) return true;
+  const name = checkPathRef(pathRaw, `${path}.path`, ctx, p);
+  if (name === undefined) return false;
+  scope.path = name;
   return true;
+}
+
+/**
+ * A path a budget names: primary, or a path the profile defines. Without its rule no request is
+ * ever classed on that path, so the budget could never see a sample.
+ */
+export function checkPathRef(v: unknown, at: string, ctx: BudgetContext, p: Problems): PathName | undefined {
+  const known = ['primary', ...ctx.pathNames];
+  if (typeof v !== 'string' || v === '') {
+    p.expected(at, known.join(' or '), v);
+    return undefined;
+  }
+  if (v === 'primary' || ctx.pathNames.includes(v) || (!ctx.pathsKnown && v !== 'fallback')) return v;
+  if (v === 'fallback' && !ctx.hasFallbackRule) {
+    p.add(at, "no request can take the fallback path: the profile has no 'fallback' rule");
+    return undefined;
+  }
+  if (v === 'fallback') return v;
+  p.add(at, `no request can take the '${v}' path: the profile's paths are ${known.join(', ')}${didYouMean(v, known)}`);
+  return undefined;
 }
 
 function checkPhaseScope(raw: Obj, path: string, ctx: BudgetContext, scope: BudgetScope, p: Problems): boolean {

@@ -3,6 +3,8 @@
  *
  *   { stage: S, p50|p90|p95|p99|p999|max|mean: DURATION, ... }   latency, one budget per limit
  *   { errorRate: PERCENT }   { fallbackRate: PERCENT }   { goodput: ">= PERCENT" }
+ *   { pathShare: PATH, min: PERCENT, max: PERCENT }   one budget per bound (paths.ts names PATH)
+ *   { promptCacheShare: ">= PERCENT" }   cached ÷ prompt tokens
  *
  * plus the scope every kind shares (budget-scope.ts). Ids come from what a budget tests, numbered
  * `#2`, `#3` … when two test the same thing.
@@ -10,9 +12,9 @@
 import { LATENCY_KEYS, type Budget, type BudgetScope, type LatencyKey } from '../profile-types.js';
 import { STREAM_STAGES } from '../stages.js';
 import { parseDuration, parsePercent } from '../units.js';
-import { checkScope, checkTurnScope, type BudgetContext } from './budget-scope.js';
+import { checkPathRef, checkScope, checkTurnScope, type BudgetContext } from './budget-scope.js';
 import { DURATION_EXAMPLE, PERCENT_EXAMPLE, streamOnly } from './fields.js';
-import { ANY_BUDGET_KEYS, BUDGET_KINDS, ERROR_BUDGET_KEYS, FALLBACK_BUDGET_KEYS, GOODPUT_BUDGET_KEYS, LATENCY_BUDGET_KEYS } from './keys.js';
+import { ANY_BUDGET_KEYS, BUDGET_KINDS, ERROR_BUDGET_KEYS, FALLBACK_BUDGET_KEYS, GOODPUT_BUDGET_KEYS, LATENCY_BUDGET_KEYS, PATH_SHARE_BUDGET_KEYS, PROMPT_CACHE_BUDGET_KEYS } from './keys.js';
 import { checkMetricBudget } from './metrics.js';
 import type { Problems } from './problems.js';
 import { absent, isObj, isStageName, own, type Obj } from './values.js';
@@ -20,7 +22,7 @@ import { absent, isObj, isStageName, own, type Obj } from './values.js';
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 type UnnamedBudget = DistributiveOmit<Budget, 'id'>;
 
-const SHAPE = '{ stage: total, p99: 800ms }, { errorRate: 1% }, { fallbackRate: 5% } or { goodput: ">= 95%" }';
+const SHAPE = '{ stage: total, p99: 800ms }, { errorRate: 1% }, { fallbackRate: 5% }, { goodput: ">= 95%" }, { pathShare: cache, min: 30% } or { promptCacheShare: ">= 50%" }';
 
 export function checkBudgets(v: unknown, ctx: BudgetContext, p: Problems): Budget[] {
   if (absent(v)) return [];
@@ -55,6 +57,8 @@ function checkBudgetEntry(raw: unknown, path: string, ctx: BudgetContext, p: Pro
     return [];
   }
   if (kind === 'goodput') return checkGoodputBudget(raw, path, ctx, p);
+  if (kind === 'pathShare') return checkPathShareBudget(raw, path, ctx, p);
+  if (kind === 'promptCacheShare') return checkPromptCacheBudget(raw, path, ctx, p);
   if (kind === 'errorRate' || kind === 'fallbackRate') return checkRateBudget(raw, kind, path, ctx, p);
   return checkLatencyBudget(raw, path, ctx, p);
 }
@@ -79,6 +83,43 @@ function checkGoodputBudget(raw: Obj, path: string, ctx: BudgetContext, p: Probl
   const scope = checkScope(raw, path, ctx, p, true);
   if (min === undefined || scope === undefined || !ctx.hasGoodput) return [];
   return [{ kind: 'goodput', min, ...scope }];
+}
+
+/** `{ pathShare: cache, min: 30% }`, `{ pathShare: fallback, max: 5% }` or both bounds: one budget each. */
+function checkPathShareBudget(raw: Obj, path: string, ctx: BudgetContext, p: Problems): UnnamedBudget[] {
+  p.unknownKeys(path, raw, PATH_SHARE_BUDGET_KEYS);
+  const of = checkPathRef(own(raw, 'pathShare'), `${path}.pathShare`, ctx, p);
+  const bounds: ['min' | 'max', number][] = [];
+  let ok = true;
+  for (const bound of ['min', 'max'] as const) {
+    const v = own(raw, bound);
+    if (absent(v)) continue;
+    const limit = parsePercent(v);
+    if (limit === undefined) {
+      p.expected(`${path}.${bound}`, PERCENT_EXAMPLE, v);
+      ok = false;
+    } else bounds.push([bound, limit]);
+  }
+  if (ok && bounds.length === 0) p.add(path, 'expected min or max (a share like 30%), got neither');
+  const [lo, hi] = [bounds.find(([b]) => b === 'min')?.[1], bounds.find(([b]) => b === 'max')?.[1]];
+  if (lo !== undefined && hi !== undefined && lo > hi) {
+    p.add(path, `min ${lo * 100}% is above max ${hi * 100}%: no share can meet both`);
+    ok = false;
+  }
+  // a share counts one path among all, so it takes no `path`
+  const scope = checkScope(raw, path, ctx, p, false);
+  if (of === undefined || !ok || scope === undefined) return [];
+  return bounds.map(([bound, limit]) => ({ kind: 'pathShare', of, bound, limit, ...scope }));
+}
+
+function checkPromptCacheBudget(raw: Obj, path: string, ctx: BudgetContext, p: Problems): UnnamedBudget[] {
+  p.unknownKeys(path, raw, PROMPT_CACHE_BUDGET_KEYS);
+  const v = own(raw, 'promptCacheShare');
+  const min = parseGoodputLimit(v);
+  if (min === undefined) p.expected(`${path}.promptCacheShare`, 'a floor like ">= 50%" (or 50%, or a fraction from 0 to 1)', v);
+  const scope = checkScope(raw, path, ctx, p, true);
+  if (min === undefined || scope === undefined) return [];
+  return [{ kind: 'promptCacheShare', min, ...scope }];
 }
 
 function checkRateBudget(raw: Obj, kind: 'errorRate' | 'fallbackRate', path: string, ctx: BudgetContext, p: Problems): UnnamedBudget[] {
@@ -142,5 +183,6 @@ function scopeLabel(s: BudgetScope): string {
 function baseId(b: UnnamedBudget): string {
   const scope = scopeLabel(b);
   if (b.kind === 'metric') return `${b.metric}${scope} ${b.stat}`;
+  if (b.kind === 'pathShare') return `pathShare{path=${b.of}${b.phase !== undefined ? `,phase=${b.phase}` : ''}} ${b.bound}`;
   return b.kind === 'latency' ? `${b.stage}${scope} ${b.key}` : `${b.kind}${scope}`;
 }

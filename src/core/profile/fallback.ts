@@ -1,12 +1,13 @@
 /**
- * The `fallback` section: the signals that say a response was served by a fallback. One signal or a
- * list of them:
+ * The `fallback` section (and each `paths:` entry's `when`, paths.ts): the signals that say a
+ * response took a path. One signal or a list of them, any of which matching is enough:
  *
  *   signal = { header: H, equals: TEXT } | { header: H, matches: REGEX }
  *          | { header: H, greaterThan: NUMBER } | { modelDiffers: true }
+ *          | { field: DOTTED.PATH, equals|matches|greaterThan: … }   ; a JSON body field
  *
  * Each gets an id from what it tests (`fallbackId`); two signals with the same id test the same
- * thing, which is refused.
+ * thing, which is refused (across paths too: the later one could never route a response).
  */
 import type { FallbackRule, FallbackSignal } from '../profile-types.js';
 import { FALLBACK_KEYS, FALLBACK_TESTS } from './keys.js';
@@ -15,28 +16,31 @@ import { HEADER_NAME, absent, isObj, own, show, type Obj } from './values.js';
 
 /** "x-route=fallback", "x-route~^fall", "x-litellm-attempted-fallbacks>0", "model differs". */
 export function fallbackId(s: FallbackSignal): string {
+  const at = s.field !== undefined ? `body.${s.field}` : s.header;
   switch (s.kind) {
     case 'equals':
-      return `${s.header}=${s.value}`;
+      return `${at}=${s.value}`;
     case 'matches':
-      return `${s.header}~${s.pattern}`;
+      return `${at}~${s.pattern}`;
     case 'greaterThan':
-      return `${s.header}>${s.than}`;
+      return `${at}>${s.than}`;
     case 'modelDiffers':
       return 'model differs';
   }
 }
 
-const FALLBACK_EXAMPLE = '{ header: x-route, equals: fallback }, { header: H, matches: REGEX }, { header: H, greaterThan: 0 } or { modelDiffers: true }';
+const FALLBACK_EXAMPLE = '{ header: x-route, equals: fallback }, { header: H, matches: REGEX }, { header: H, greaterThan: 0 }, { field: x_cache.hit, equals: true } or { modelDiffers: true }';
 
-/** Absent: undefined (a preset's signals may apply); `[]`: no signals. */
-export function checkFallback(v: unknown, p: Problems): FallbackRule[] | undefined {
+/**
+ * Absent: undefined (a preset's signals may apply); `[]`: no signals. `where` names the section in
+ * messages; `firstAt` (signal id → where it was first given) is shared by every path's signals.
+ */
+export function checkFallback(v: unknown, p: Problems, where = 'fallback', firstAt = new Map<string, string>()): FallbackRule[] | undefined {
   if (absent(v)) return undefined;
   const list = Array.isArray(v) ? v : [v];
   const rules: FallbackRule[] = [];
-  const firstAt = new Map<string, string>();
   list.forEach((raw: unknown, i) => {
-    const path = Array.isArray(v) ? `fallback[${i}]` : 'fallback';
+    const path = Array.isArray(v) ? `${where}[${i}]` : where;
     const signal = checkSignal(raw, path, p);
     if (signal === undefined) return;
     const id = fallbackId(signal);
@@ -66,13 +70,28 @@ function checkSignal(v: unknown, path: string, p: Problems): FallbackSignal | un
   const test = tests[0]!;
   if (test === 'modelDiffers') return checkModelDiffers(v, path, p);
 
-  let header: string | undefined;
-  const headerRaw = own(v, 'header');
-  // Header lookup is case-insensitive; storing lower case lets the engine compare directly.
-  if (typeof headerRaw === 'string' && HEADER_NAME.test(headerRaw)) header = headerRaw.toLowerCase();
-  else p.expected(`${path}.header`, 'a header name like "x-route"', headerRaw);
+  const source = checkSource(v, path, p);
   const value = checkTestValue(test, own(v, test), `${path}.${test}`, p);
-  return header === undefined || value === undefined ? undefined : ({ kind: test, header, ...value } as FallbackSignal);
+  return source === undefined || value === undefined ? undefined : ({ kind: test, ...source, ...value } as FallbackSignal);
+}
+
+/** `header: NAME` or `field: DOTTED.PATH`, exactly one. */
+function checkSource(v: Obj, path: string, p: Problems): { header: string } | { field: string } | undefined {
+  const headerRaw = own(v, 'header');
+  const fieldRaw = own(v, 'field');
+  if (headerRaw !== undefined && fieldRaw !== undefined) {
+    p.add(path, "expected one of 'header' or 'field' (a signal reads one place), got both");
+    return undefined;
+  }
+  if (fieldRaw !== undefined) {
+    if (typeof fieldRaw === 'string' && fieldRaw !== '' && !fieldRaw.split('.').includes('')) return { field: fieldRaw };
+    p.expected(`${path}.field`, 'a dotted JSON path like "x_cache.hit"', fieldRaw);
+    return undefined;
+  }
+  // Header lookup is case-insensitive; storing lower case lets the engine compare directly.
+  if (typeof headerRaw === 'string' && HEADER_NAME.test(headerRaw)) return { header: headerRaw.toLowerCase() };
+  p.expected(`${path}.header`, 'a header name like "x-route" (or field: a JSON body path)', headerRaw);
+  return undefined;
 }
 
 function checkModelDiffers(v: Obj, path: string, p: Problems): FallbackSignal | undefined {
@@ -82,8 +101,9 @@ function checkModelDiffers(v: Obj, path: string, p: Problems): FallbackSignal | 
     p.expected(`${path}.modelDiffers`, 'true (the response body names a model other than the request asked for)', md);
     ok = false;
   }
-  if (own(v, 'header') !== undefined) {
-    p.add(`${path}.header`, "modelDiffers compares the response body's model with the request's; it reads no header");
+  for (const k of ['header', 'field'] as const) {
+    if (own(v, k) === undefined) continue;
+    p.add(`${path}.${k}`, `modelDiffers compares the response body's model with the request's; it reads no ${k}`);
     ok = false;
   }
   return ok ? { kind: 'modelDiffers' } : undefined;

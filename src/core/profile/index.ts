@@ -3,7 +3,7 @@
  * the messages are the product here, and cross-field rules (budget phases, duplicate names) need the
  * whole document anyway. Every check runs even after earlier ones fail, so one run lists every problem.
  *
- * One file per section (target.ts, timings.ts, fallback.ts, goodput.ts, settings.ts, phases.ts,
+ * One file per section (target.ts, timings.ts, fallback.ts, paths.ts, goodput.ts, settings.ts, phases.ts,
  * budgets.ts); this file reads them in order and passes each what it needs from the others.
  */
 import { parseDocument } from 'yaml';
@@ -12,7 +12,7 @@ import type { Profile } from '../profile-types.js';
 import { checkBudgets } from './budgets.js';
 import { checkMetricSources } from './metrics.js';
 import { substituteEnv, type EnvLookup } from './env.js';
-import { checkFallback, fallbackId } from './fallback.js';
+import { checkPaths } from './paths.js';
 import { checkGoodput } from './goodput.js';
 import { TOP_KEYS } from './keys.js';
 import { checkPhases } from './phases.js';
@@ -45,9 +45,8 @@ export function parseProfile(raw: unknown, env: EnvLookup): ProfileResult {
   const name = checkName(own(doc, 'name'), p);
   const target = checkTarget(own(doc, 'target'), p);
   const { timings, presetFallback } = checkTimings(own(doc, 'timings'), p);
-  const fallbackRaw = own(doc, 'fallback');
-  // The profile's own fallback (even `[]`) replaces a preset's signals rather than adding to them.
-  const fallback = checkFallback(fallbackRaw, p) ?? presetFallback.map((f) => ({ ...f, id: fallbackId(f) }));
+  // The profile's own fallback (even `[]`, or a path named fallback) replaces a preset's signals rather than adding to them.
+  const { paths, fallback, hasFallbackRule, names: pathNames, namesKnown: pathsKnown } = checkPaths(own(doc, 'paths'), own(doc, 'fallback'), presetFallback, p);
   const goodputRaw = own(doc, 'goodput');
   const goodput = checkGoodput(goodputRaw, target.stream, p);
   const arrivals = checkArrivals(own(doc, 'arrivals'), p);
@@ -62,10 +61,9 @@ export function parseProfile(raw: unknown, env: EnvLookup): ProfileResult {
   const { phases, known: phasesKnown } = checkPhases(own(doc, 'phases'), { maxInFlight: maxInFlightOrNot, maxRate: maxRateOrNot, sessions: { chatBody, promptTokens } }, p);
   const tokenizer = checkTokenizer(own(doc, 'tokenizer'), p);
   // A broken fallback rule is reported once, not again by every budget that mentions the fallback path.
-  const hasFallbackRule = absent(fallbackRaw) ? fallback.length > 0 : !(Array.isArray(fallbackRaw) && fallbackRaw.length === 0);
   const hasGoodput = !absent(goodputRaw);
   const metrics = checkMetricSources(own(doc, 'metrics'), p);
-  const budgets = checkBudgets(own(doc, 'budgets'), { phases, phasesKnown, hasFallbackRule, hasGoodput, stream: target.stream, metricSources: metrics }, p);
+  const budgets = checkBudgets(own(doc, 'budgets'), { phases, phasesKnown, hasFallbackRule, pathNames, pathsKnown, hasGoodput, stream: target.stream, metricSources: metrics }, p);
 
   if (phasesKnown && budgets.length > 0 && phases.every((ph) => ph.warmup)) {
     p.add('phases', 'every phase is a warmup phase, so no request would be budgeted');
@@ -74,7 +72,7 @@ export function parseProfile(raw: unknown, env: EnvLookup): ProfileResult {
   if (p.list.length > 0) return { ok: false, problems: p.list };
   const maxInFlight = maxInFlightOrNot ?? DEFAULT_MAX_IN_FLIGHT;
   const maxRate = maxRateOrNot ?? DEFAULT_MAX_RATE;
-  const profile: Profile = { name, target, timings, fallback, goodput, arrivals, burstiness, seed, maxInFlight, maxRate, phases, budgets, metrics, ...(tokenizer ? { tokenizer } : {}) };
+  const profile: Profile = { name, target, timings, fallback, paths, goodput, arrivals, burstiness, seed, maxInFlight, maxRate, phases, budgets, metrics, ...(tokenizer ? { tokenizer } : {}) };
   return { ok: true, profile };
 }
 

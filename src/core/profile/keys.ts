@@ -16,8 +16,11 @@ import type {
   LatencyBudgetInput,
   MetricBudgetInput,
   MetricSourceInput,
+  PathInput,
+  PathShareBudgetInput,
   PhaseInput,
   ProfileInput,
+  PromptCacheBudgetInput,
   PromptsInput,
   SessionsInput,
   TokenizerFileInput,
@@ -30,7 +33,7 @@ import type {
   TracePhaseInput,
 } from '../profile-types.js';
 
-export const TOP_KEYS = ['name', 'target', 'timings', 'fallback', 'goodput', 'arrivals', 'burstiness', 'seed', 'maxInFlight', 'maxRate', 'phases', 'budgets', 'metrics', 'tokenizer'] as const;
+export const TOP_KEYS = ['name', 'target', 'timings', 'fallback', 'paths', 'goodput', 'arrivals', 'burstiness', 'seed', 'maxInFlight', 'maxRate', 'phases', 'budgets', 'metrics', 'tokenizer'] as const;
 export const TARGET_KEYS = ['url', 'method', 'headers', 'body', 'timeout', 'stream', 'dataset', 'prompts'] as const;
 export const DATASET_KEYS = ['file', 'order'] as const;
 export const PROMPTS_KEYS = ['tokens'] as const;
@@ -39,7 +42,9 @@ export const TIMINGS_KEYS = ['serverTiming', 'preset', 'headers', 'body'] as con
 export const STAGE_SOURCE_KEYS = ['stage', 'unit'] as const;
 /** a signal has `header` and one test, or `modelDiffers` alone */
 export const FALLBACK_TESTS = ['equals', 'matches', 'greaterThan', 'modelDiffers'] as const;
-export const FALLBACK_KEYS = ['header', ...FALLBACK_TESTS] as const;
+export const FALLBACK_KEYS = ['header', 'field', ...FALLBACK_TESTS] as const;
+/** a `paths:` entry: a named route with its signals, or a gateway preset (optionally renamed) */
+export const PATH_KEYS = ['name', 'when', 'preset'] as const;
 export const ARRIVALS: readonly Arrivals[] = ['uniform', 'poisson', 'gamma'];
 export const PHASE_KEYS = ['name', 'duration', 'rate', 'concurrency', 'to', 'warmup', 'sessions'] as const;
 export const SESSIONS_KEYS = ['file', 'turns', 'thinkTime', 'tokens', 'order'] as const;
@@ -56,18 +61,20 @@ export const TRACE_KEYS = ['file', 'format', 'speed', 'rate', 'window', 'limit',
 export const TRACE_WINDOW_KEYS = ['from', 'to'] as const;
 
 /** the key a budget entry's kind is named by */
-export const BUDGET_KINDS = ['stage', 'errorRate', 'fallbackRate', 'goodput'] as const;
+export const BUDGET_KINDS = ['stage', 'errorRate', 'fallbackRate', 'goodput', 'pathShare', 'promptCacheShare'] as const;
 /** early abort: any budget may stop the run when it fails over a sliding window (core/abort.ts) */
 export const ABORT_KEYS = ['abortOnFail', 'window', 'after'] as const;
 export const LATENCY_BUDGET_KEYS = ['stage', 'path', 'phase', 'turn', ...LATENCY_KEYS, ...ABORT_KEYS] as const;
 export const ERROR_BUDGET_KEYS = ['errorRate', 'path', 'phase', ...ABORT_KEYS] as const;
 export const FALLBACK_BUDGET_KEYS = ['fallbackRate', 'phase', ...ABORT_KEYS] as const;
 export const GOODPUT_BUDGET_KEYS = ['goodput', 'path', 'phase', ...ABORT_KEYS] as const;
+export const PATH_SHARE_BUDGET_KEYS = ['pathShare', 'min', 'max', 'phase', ...ABORT_KEYS] as const;
+export const PROMPT_CACHE_BUDGET_KEYS = ['promptCacheShare', 'path', 'phase', ...ABORT_KEYS] as const;
 /** `metrics:` entries (metrics.ts) and the budgets on one statistic of a scraped metric */
 export const METRIC_SOURCE_KEYS = ['url', 'preset', 'interval', 'timeout', 'name', 'keep'] as const;
 export const METRIC_STATS = ['max', 'mean', 'last', 'increase', 'rate', 'p50', 'p90', 'p95', 'p99'] as const;
 export const METRIC_BUDGET_KEYS = ['metric', 'source', 'phase', ...ABORT_KEYS, ...METRIC_STATS] as const;
-export const ANY_BUDGET_KEYS: readonly string[] = [...new Set([...LATENCY_BUDGET_KEYS, ...ERROR_BUDGET_KEYS, ...FALLBACK_BUDGET_KEYS, ...GOODPUT_BUDGET_KEYS])];
+export const ANY_BUDGET_KEYS: readonly string[] = [...new Set([...LATENCY_BUDGET_KEYS, ...ERROR_BUDGET_KEYS, ...FALLBACK_BUDGET_KEYS, ...GOODPUT_BUDGET_KEYS, ...PATH_SHARE_BUDGET_KEYS, ...PROMPT_CACHE_BUDGET_KEYS])];
 
 /** Every section's keys by name, for generated schemas and docs. */
 export const PROFILE_KEYS = {
@@ -79,6 +86,7 @@ export const PROFILE_KEYS = {
   timings: TIMINGS_KEYS,
   stageSource: STAGE_SOURCE_KEYS,
   fallback: FALLBACK_KEYS,
+  path: PATH_KEYS,
   phase: PHASE_KEYS,
   spike: SPIKE_KEYS,
   steps: STEPS_KEYS,
@@ -89,6 +97,8 @@ export const PROFILE_KEYS = {
   errorRateBudget: ERROR_BUDGET_KEYS,
   fallbackRateBudget: FALLBACK_BUDGET_KEYS,
   goodputBudget: GOODPUT_BUDGET_KEYS,
+  pathShareBudget: PATH_SHARE_BUDGET_KEYS,
+  promptCacheBudget: PROMPT_CACHE_BUDGET_KEYS,
   metricSource: METRIC_SOURCE_KEYS,
   metricBudget: METRIC_BUDGET_KEYS,
   sessions: SESSIONS_KEYS,
@@ -113,6 +123,7 @@ export type KeyListsMatchInputTypes = [
   Holds<Same<KeysOf<typeof TIMINGS_KEYS>, keyof TimingsInput>>,
   Holds<Same<KeysOf<typeof STAGE_SOURCE_KEYS>, keyof ObjectOf<StageSourceInput>>>,
   Holds<Same<KeysOf<typeof FALLBACK_KEYS>, AllKeys<FallbackSignalInput>>>,
+  Holds<Same<KeysOf<typeof PATH_KEYS>, AllKeys<PathInput>>>,
   Holds<Same<KeysOf<typeof PHASE_KEYS>, AllKeys<PhaseInput>>>,
   Holds<Same<KeysOf<typeof SUGAR_KINDS>, AllKeys<SpikeInput | StepsInput>>>,
   Holds<Same<KeysOf<typeof SPIKE_KEYS>, keyof SpikeInput['spike']>>,
@@ -124,9 +135,11 @@ export type KeyListsMatchInputTypes = [
   Holds<Same<KeysOf<typeof ERROR_BUDGET_KEYS>, keyof ErrorRateBudgetInput>>,
   Holds<Same<KeysOf<typeof FALLBACK_BUDGET_KEYS>, keyof FallbackRateBudgetInput>>,
   Holds<Same<KeysOf<typeof GOODPUT_BUDGET_KEYS>, keyof GoodputBudgetInput>>,
+  Holds<Same<KeysOf<typeof PATH_SHARE_BUDGET_KEYS>, keyof PathShareBudgetInput>>,
+  Holds<Same<KeysOf<typeof PROMPT_CACHE_BUDGET_KEYS>, keyof PromptCacheBudgetInput>>,
   Holds<Same<KeysOf<typeof METRIC_SOURCE_KEYS>, keyof MetricSourceInput>>,
   Holds<Same<KeysOf<typeof METRIC_BUDGET_KEYS>, keyof MetricBudgetInput>>,
   Holds<Same<KeysOf<typeof SESSIONS_KEYS>, keyof SessionsInput>>,
   Holds<Same<KeysOf<typeof TOKENIZER_KEYS>, keyof TokenizerFileInput>>,
-  Holds<Same<KeysOf<typeof BUDGET_KINDS>, Exclude<AllKeys<Exclude<BudgetInput, MetricBudgetInput>>, 'path' | 'phase' | 'turn' | KeysOf<typeof ABORT_KEYS> | (typeof LATENCY_KEYS)[number]>>>,
+  Holds<Same<KeysOf<typeof BUDGET_KINDS>, Exclude<AllKeys<Exclude<BudgetInput, MetricBudgetInput>>, 'path' | 'phase' | 'turn' | 'min' | 'max' | KeysOf<typeof ABORT_KEYS> | (typeof LATENCY_KEYS)[number]>>>,
 ];

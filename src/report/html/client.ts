@@ -158,13 +158,15 @@ export const CLIENT_JS = `
   });
 
   chart('chart-errors', function (el) {
+    // each named path other than primary and fallback: its completions per second
+    var named = Object.keys(tl.paths || {});
     return {
-      data: [tl.t, tl.errors, tl.fallback, tl.late],
+      data: [tl.t, tl.errors, tl.fallback, tl.late].concat(named.map(function (n) { return tl.paths[n]; })),
       opts: {
         width: width(el), height: 260,
         scales: { x: { time: false } },
         axes: [timeAxis, { label: 'requests / s', size: 60 }],
-        series: [{ label: 't (s)' }, line('errors', 1), line('fallback', 3), line('late sends', 4)],
+        series: [{ label: 't (s)' }, line('errors', 1), line('fallback', 3), line('late sends', 4)].concat(named.map(function (n, i) { return line(n, 5 + i); })),
         hooks: { drawAxes: [phaseBands] }
       }
     };

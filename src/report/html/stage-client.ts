@@ -1,6 +1,6 @@
 /**
  * In-page code (text, run by the viewer's browser) for the per-stage percentile plots: each path its
- * own curve (primary solid, fallback dashed), and every budget on the stage drawn as a dashed level
+ * own curve (primary solid, fallback dashed, other named paths dotted), and every budget on the stage drawn as a dashed level
  * line at its limit, coloured by its status, with a dot at its percentile. Each drawn chart element
  * gets `data-budget-lines` (how many) and `data-budget-ys` (their canvas rows) for anyone checking the
  * page. Also resizes every chart to the page (phone rotation) and to paper when printing. It uses the
@@ -14,6 +14,13 @@ export const STAGE_CLIENT_JS = `
   var data = JSON.parse(document.getElementById('budgetgate-data').textContent);
   var STATUS = { pass: '#1a7f37', fail: '#cf222e', inconclusive: '#9a6700' };
   var PATH = { primary: { stroke: '#0969da' }, fallback: { stroke: '#8250df', dash: [6, 4] } };
+  // any other named path (cache, …): its own colour, dotted, in order of first appearance
+  var OTHER = ['#1a7f37', '#bf8700', '#1b7c83', '#953800', '#6e7781'], others = {};
+  function pathStyle(name) {
+    if (PATH[name]) return PATH[name];
+    if (!others[name]) others[name] = { stroke: OTHER[Object.keys(others).length % OTHER.length], dash: [2, 3] };
+    return others[name];
+  }
 
   // a limit far above the data (a max or mean budget) would flatten the curves: past 3× the data's top
   // it is drawn on the plot's top edge, marked as above it
@@ -72,7 +79,7 @@ export const STAGE_CLIENT_JS = `
             { label: c.stage + ' (ms)', size: 60 }
           ],
           series: [{ label: 'percentile', value: function (u, v) { return v == null ? '\\u2014' : bg.pctLabel(v); } }].concat(c.paths.map(function (p) {
-            var st = PATH[p.path] || { stroke: '#6e7781' };
+            var st = pathStyle(p.path);
             return { label: p.path + ' (n=' + p.count + ')', stroke: st.stroke, dash: st.dash, width: 2, spanGaps: false, points: { show: false }, value: function (u, v) { return bg.fmtMs(v); } };
           })),
           hooks: { draw: [function (u) { drawBudgets(u, c, document.getElementById('chart-stage-' + i)); }] }

@@ -15,6 +15,7 @@ import { curveOf, percentileGrid } from './curves.js';
 import { CLIENT_STAGES } from '../../core/stages.js';
 import type { RunResult, Verdict } from '../../core/report.js';
 import { ms } from '../format.js';
+import { orderPaths } from '../../core/paths.js';
 
 export interface StageBudgetMark {
   id: string;
@@ -120,13 +121,14 @@ const p50 = (hs: Histogram[]): number | undefined => {
   return countOf(h) > 0 ? quantileMs(h, 0.5) : undefined;
 };
 
-/** Rows per budgeted phase × path (fallback only where it had responses). */
+/** Rows per budgeted phase × path (primary, then the other paths by name, each only where it had responses). */
 export function timeSplit(r: RunResult): TimeRow[] {
   const warm = new Set(r.phases.filter((p) => p.warmup).map((p) => p.name));
   const phases = r.phases.filter((p) => !warm.has(p.name)).map((p) => p.name);
   const rows: TimeRow[] = [];
+  const paths = orderPaths(['primary', ...r.series.map((s) => s.path)]);
   for (const phase of phases.length > 0 ? phases : r.phases.map((p) => p.name)) {
-    for (const path of ['primary', 'fallback']) {
+    for (const path of paths) {
       const here = r.series.filter((s) => s.phase === phase && s.path === path && s.count > 0);
       const total = here.find((s) => s.stage === 'total');
       if (total === undefined) continue;
