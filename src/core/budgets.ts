@@ -25,6 +25,7 @@ import type { Budget, BudgetScope, LatencyKey, PathName } from './profile-types.
 import type { BudgetStatus, Counts, RunResult, Verdict } from './report.js';
 import { evaluateMetricBudget } from './metric-budgets.js';
 import type { ServerMetricsData } from './server-metrics.js';
+import { evaluateRecoveryBudget, type RecoveryTrackReport } from './recovery.js';
 
 export interface SeriesData {
   stage: string;
@@ -50,6 +51,8 @@ export interface Measurements {
   phases: readonly PhaseData[];
   /** scraped server metrics, when the profile has a `metrics:` section (metric budgets read them) */
   server?: ServerMetricsData;
+  /** requests binned by intended send time for recovery budgets (recovery.ts), with the phases' times */
+  recovery?: { tracks: () => RecoveryTrackReport[]; phases: readonly { name: string; startMs: number; endMs: number }[] };
 }
 
 export const MISSING_STAGE_LIMIT = 0.01;
@@ -195,7 +198,7 @@ function evaluateGoodput(b: Extract<Budget, { kind: 'goodput' }>, m: Measurement
 }
 
 export function evaluateBudgets(budgets: readonly Budget[], m: Measurements): Verdict[] {
-  return budgets.map((b) => (b.kind === 'latency' ? evaluateLatency(b, m) : b.kind === 'goodput' ? evaluateGoodput(b, m) : b.kind === 'metric' ? evaluateMetricBudget(b, m) : evaluateRate(b, m)));
+  return budgets.map((b) => (b.kind === 'latency' ? evaluateLatency(b, m) : b.kind === 'goodput' ? evaluateGoodput(b, m) : b.kind === 'metric' ? evaluateMetricBudget(b, m) : b.kind === 'recovery' ? evaluateRecoveryBudget(b, m) : evaluateRate(b, m)));
 }
 
 /**
@@ -227,7 +230,7 @@ export function loadDeliveredVerdict(totals: Counts): Verdict {
  * the exact maximum kept beside it, so percentiles read exactly as they did live. Throws a plain
  * Error on a malformed hdr string (the caller names the file).
  */
-export function measurementsFromReport(r: Pick<RunResult, 'series' | 'phases' | 'serverMetrics' | 'scrapes'>): Measurements {
+export function measurementsFromReport(r: Pick<RunResult, 'series' | 'phases' | 'serverMetrics' | 'scrapes' | 'recovery'>): Measurements {
   return {
     series: r.series.map((s) => ({ stage: s.stage, path: s.path, phase: s.phase, hist: decodeHistogram(s.hdr, s.max), unmeasured: s.unmeasured, windows: () => s.windows })),
     phases: r.phases.map((p) => ({
@@ -235,5 +238,6 @@ export function measurementsFromReport(r: Pick<RunResult, 'series' | 'phases' | 
       ...(p.good !== undefined ? { good: p.good, goodFallback: p.goodFallback ?? 0 } : {}),
     })),
     ...(r.serverMetrics ? { server: { metrics: r.serverMetrics, scrapes: r.scrapes ?? [] } } : {}),
+    ...(r.recovery ? { recovery: { tracks: () => r.recovery ?? [], phases: r.phases } } : {}),
   };
 }

@@ -9,6 +9,8 @@ import type { Counts, LatenessReport, PhaseReport, SeriesReport, TimelinePoint }
 import type { Measurements, PhaseData, SeriesData } from './budgets.js';
 import { TOTAL_STAGE, UNATTRIBUTED_STAGE } from './stages.js';
 import { fitWindows, WindowClock, WindowSet, type WindowsReport } from './windows.js';
+import { RecoveryTracker } from './recovery-track.js';
+import type { RecoveryTrackReport } from './recovery.js';
 import { countTokens, tokenFigures, zeroTally, type RequestTokens, type TokenFigures, type TokenTally } from './tokens.js';
 
 
@@ -66,6 +68,8 @@ export interface RecorderOptions {
    * stage was measured and within its limit; a stage it lacks makes it not good (fail-safe).
    */
   goodput?: Readonly<Record<string, number>>;
+  /** stages that recovery budgets name: binned by intended send time as well (recovery-track.ts) */
+  recoveryStages?: readonly string[];
 }
 
 interface PhaseState extends PhaseData {
@@ -103,12 +107,14 @@ export class Recorder {
   private openSecond = -1;
 
   private readonly goodput: readonly (readonly [string, number])[];
+  private readonly recovery: RecoveryTracker;
 
   constructor(
     private readonly phases: readonly RecorderPhase[],
     options: RecorderOptions = {},
   ) {
     this.goodput = Object.entries(options.goodput ?? {});
+    this.recovery = new RecoveryTracker(options.recoveryStages ?? []);
     this.phaseStates = phases.map((p) => ({ name: p.name, warmup: p.warmup, ...zeroCounts(), scheduled: p.requests, fallbackErrors: 0, good: 0, goodFallback: 0, tokens: zeroTally(), errorKinds: {}, fallbackSignals: {} }));
   }
 
@@ -215,6 +221,7 @@ export class Recorder {
     for (const stage of t.unmeasured) this.hist(stage, t.path, phase).unmeasured++;
     countTokens(p.tokens, t.tokens);
     if (t.signals) for (const id of t.signals) p.fallbackSignals[id] = (p.fallbackSignals[id] ?? 0) + 1;
+    if (this.recovery.active) this.recovery.completed(t.path, intendedMs, (stage) => (stage === TOTAL_STAGE ? total : (t.client?.get(stage) ?? t.stages.get(stage))));
     if (this.goodput.length > 0 && this.isGood(total, t)) {
       p.good++;
       if (t.path === 'fallback') p.goodFallback++;
@@ -229,9 +236,13 @@ export class Recorder {
     return true;
   }
 
-  /** A request that ended in an error: a non-2xx status ("http 503"), "timeout", or a socket error code. */
-  failed(phase: number, doneMs: number, kind: string, path: PathName): void {
+  /**
+   * A request that ended in an error: a non-2xx status ("http 503"), "timeout", or a socket error
+   * code. `intendedMs` bins it for recovery budgets (absent: not binned).
+   */
+  failed(phase: number, doneMs: number, kind: string, path: PathName, intendedMs?: number): void {
     const p = this.phaseState(phase);
+    if (intendedMs !== undefined && this.recovery.active) this.recovery.failed(path, intendedMs);
     p.errors++;
     if (path === 'fallback') p.fallbackErrors++;
     p.errorKinds[kind] = (p.errorKinds[kind] ?? 0) + 1;
@@ -266,7 +277,11 @@ export class Recorder {
 
   /** The live view budgets are evaluated on (shares histograms: do not mutate). */
   measurements(): Measurements {
-    return { series: [...this.series.values()], phases: this.phaseStates };
+    return {
+      series: [...this.series.values()],
+      phases: this.phaseStates,
+      ...(this.recovery.active ? { recovery: { tracks: () => this.recovery.report(), phases: this.phases } } : {}),
+    };
   }
 
   timeline(): TimelinePoint[] {
@@ -287,7 +302,12 @@ export class Recorder {
   /** report() mid-run, for checkpoints: the same parts, built without disturbing live state. */
   snapshot(): ReturnType<Recorder['report']> {
     const { series, phases, totals, lateness } = this.parts();
-    return { series, phases, timeline: this.timelineSnapshot(), totals, lateness };
+    return { series, phases, timeline: this.timelineSnapshot(), totals, lateness, ...this.recoveryPart() };
+  }
+
+  /** the recovery bins, when a recovery budget asked for them */
+  private recoveryPart(): { recovery?: RecoveryTrackReport[] } {
+    return this.recovery.active ? { recovery: this.recovery.report() } : {};
   }
 
   /** The second before `tMs` and the run so far, for the live progress line. */
@@ -311,10 +331,10 @@ export class Recorder {
    * @param durationMs the run's duration (drain included), over which the totals' throughputs are
    * taken; without it they are taken over the schedule's duration.
    */
-  report(durationMs?: number): { series: SeriesReport[]; phases: PhaseReport[]; timeline: TimelinePoint[]; totals: Totals; lateness: LatenessReport } {
+  report(durationMs?: number): { series: SeriesReport[]; phases: PhaseReport[]; timeline: TimelinePoint[]; totals: Totals; lateness: LatenessReport; recovery?: RecoveryTrackReport[] } {
     // key order as reports have always had it: series, phases, timeline, totals, lateness
     const { series, phases, totals, lateness } = this.parts(durationMs);
-    return { series, phases, timeline: this.timeline(), totals, lateness };
+    return { series, phases, timeline: this.timeline(), totals, lateness, ...this.recoveryPart() };
   }
 
   private parts(durationMs?: number): { series: SeriesReport[]; phases: PhaseReport[]; totals: Totals; lateness: LatenessReport } {

@@ -8,6 +8,8 @@ import type { PathName } from './profile-types.js';
 import type { WindowsReport } from './windows.js';
 import type { ScrapeReport, ServerMetricReport, ServerSeries } from './server-metrics.js';
 import type { TokenCheck, TokenFigures } from './tokens.js';
+import type { RecoveryOutcome, RecoveryTrackReport } from './recovery.js';
+import type { HookReport } from './hooks.js';
 
 export const REPORT_SCHEMA = 'budgetgate/report@1';
 
@@ -36,6 +38,8 @@ export interface Verdict {
   borderline?: boolean;
   /** a metric budget's metric, its source and the statistic bounded (the HTML report charts it) */
   metric?: { source: string; name: string; stat: string };
+  /** a recovery budget's figures (core/recovery.ts): fault, recovery instant, affected requests, worst window */
+  recovery?: RecoveryOutcome;
 }
 
 export interface SeriesReport {
@@ -159,6 +163,10 @@ export interface RunResult {
   serverSeries?: ServerSeries[];
   /** the client's token count beside the server's own counter, when a source scrapes one */
   tokenChecks?: TokenCheck[];
+  /** requests binned by intended send time, per stage × path, for recovery budgets (core/recovery.ts) */
+  recovery?: RecoveryTrackReport[];
+  /** the phases' fault hooks that were due: when they ran, how long, how they ended (core/hooks.ts) */
+  hooks?: HookReport[];
   /** `budgetgate capacity`: the search's answer and every step; the fields above are the confirmation step's */
   capacity?: CapacityReport;
 }

@@ -273,7 +273,7 @@ class Driving implements ClientEventSink {
       recorder.completed(slot.arrival.phase, slot.arrival.t, done, m);
       watch?.completed(slot.arrival.phase, slot.arrival.t, done, m);
     } else {
-      recorder.failed(slot.arrival.phase, done, m.error, m.path);
+      recorder.failed(slot.arrival.phase, done, m.error, m.path, slot.arrival.t);
       watch?.failed(slot.arrival.phase, done, m.path);
     }
   }
@@ -296,7 +296,7 @@ class Driving implements ClientEventSink {
     this.settled(slot.arrival);
     const path = unfinishedPath(slot, this.rules);
     const t = this.now();
-    this.o.recorder.failed(slot.arrival.phase, t, kind, path);
+    this.o.recorder.failed(slot.arrival.phase, t, kind, path, slot.arrival.t);
     this.o.watch?.failed(slot.arrival.phase, t, path);
   }
 

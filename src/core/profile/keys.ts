@@ -13,12 +13,15 @@ import type {
   FallbackRateBudgetInput,
   FallbackSignalInput,
   GoodputBudgetInput,
+  HookInput,
+  HttpHookInput,
   LatencyBudgetInput,
   MetricBudgetInput,
   MetricSourceInput,
   PhaseInput,
   ProfileInput,
   PromptsInput,
+  RecoveryInput,
   SpikeInput,
   StageSourceInput,
   StepsInput,
@@ -37,7 +40,10 @@ export const STAGE_SOURCE_KEYS = ['stage', 'unit'] as const;
 export const FALLBACK_TESTS = ['equals', 'matches', 'greaterThan', 'modelDiffers'] as const;
 export const FALLBACK_KEYS = ['header', ...FALLBACK_TESTS] as const;
 export const ARRIVALS: readonly Arrivals[] = ['uniform', 'poisson', 'gamma'];
-export const PHASE_KEYS = ['name', 'duration', 'rate', 'concurrency', 'to', 'warmup'] as const;
+export const PHASE_KEYS = ['name', 'duration', 'rate', 'concurrency', 'to', 'warmup', 'onStart', 'onEnd'] as const;
+/** a phase's fault hook (hooks.ts): one of http or exec */
+export const HOOK_KEYS = ['http', 'exec', 'timeout', 'optional', 'always'] as const;
+export const HTTP_HOOK_KEYS = ['url', 'path', 'method', 'body', 'headers'] as const;
 /** a phase entry with one of these keys is sugar for plain phases (phase-sugar.ts) */
 export const SUGAR_KINDS = ['spike', 'steps'] as const;
 export type SugarKind = (typeof SUGAR_KINDS)[number];
@@ -45,7 +51,7 @@ export const SPIKE_KEYS = ['name', 'base', 'peak', 'at', 'hold', 'duration', 'wa
 export const STEPS_KEYS = ['name', 'from', 'to', 'step', 'hold', 'warmup'] as const;
 
 /** the key a budget entry's kind is named by */
-export const BUDGET_KINDS = ['stage', 'errorRate', 'fallbackRate', 'goodput'] as const;
+export const BUDGET_KINDS = ['stage', 'errorRate', 'fallbackRate', 'goodput', 'recovery'] as const;
 /** early abort: any budget may stop the run when it fails over a sliding window (core/abort.ts) */
 export const ABORT_KEYS = ['abortOnFail', 'window', 'after'] as const;
 export const LATENCY_BUDGET_KEYS = ['stage', 'path', 'phase', ...LATENCY_KEYS, ...ABORT_KEYS] as const;
@@ -56,6 +62,8 @@ export const GOODPUT_BUDGET_KEYS = ['goodput', 'path', 'phase', ...ABORT_KEYS] a
 export const METRIC_SOURCE_KEYS = ['url', 'preset', 'interval', 'timeout', 'name', 'keep'] as const;
 export const METRIC_STATS = ['max', 'mean', 'last', 'increase', 'rate', 'p50', 'p90', 'p95', 'p99'] as const;
 export const METRIC_BUDGET_KEYS = ['metric', 'source', 'phase', ...ABORT_KEYS, ...METRIC_STATS] as const;
+/** `{ recovery: { ... } }` (recovery.ts) */
+export const RECOVERY_KEYS = ['stage', ...LATENCY_KEYS, 'errorRate', 'within', 'after', 'window', 'hold', 'path'] as const;
 export const ANY_BUDGET_KEYS: readonly string[] = [...new Set([...LATENCY_BUDGET_KEYS, ...ERROR_BUDGET_KEYS, ...FALLBACK_BUDGET_KEYS, ...GOODPUT_BUDGET_KEYS])];
 
 /** Every section's keys by name, for generated schemas and docs. */
@@ -69,6 +77,8 @@ export const PROFILE_KEYS = {
   stageSource: STAGE_SOURCE_KEYS,
   fallback: FALLBACK_KEYS,
   phase: PHASE_KEYS,
+  hook: HOOK_KEYS,
+  httpHook: HTTP_HOOK_KEYS,
   spike: SPIKE_KEYS,
   steps: STEPS_KEYS,
   latencyBudget: LATENCY_BUDGET_KEYS,
@@ -77,6 +87,7 @@ export const PROFILE_KEYS = {
   goodputBudget: GOODPUT_BUDGET_KEYS,
   metricSource: METRIC_SOURCE_KEYS,
   metricBudget: METRIC_BUDGET_KEYS,
+  recovery: RECOVERY_KEYS,
 } as const;
 
 // ---------------------------------------------------------------------------------------------------
@@ -107,5 +118,8 @@ export type KeyListsMatchInputTypes = [
   Holds<Same<KeysOf<typeof GOODPUT_BUDGET_KEYS>, keyof GoodputBudgetInput>>,
   Holds<Same<KeysOf<typeof METRIC_SOURCE_KEYS>, keyof MetricSourceInput>>,
   Holds<Same<KeysOf<typeof METRIC_BUDGET_KEYS>, keyof MetricBudgetInput>>,
+  Holds<Same<KeysOf<typeof HOOK_KEYS>, keyof HookInput>>,
+  Holds<Same<KeysOf<typeof HTTP_HOOK_KEYS>, keyof HttpHookInput>>,
+  Holds<Same<KeysOf<typeof RECOVERY_KEYS>, keyof RecoveryInput>>,
   Holds<Same<KeysOf<typeof BUDGET_KINDS>, Exclude<AllKeys<Exclude<BudgetInput, MetricBudgetInput>>, 'path' | 'phase' | KeysOf<typeof ABORT_KEYS> | (typeof LATENCY_KEYS)[number]>>>,
 ];
