@@ -12,6 +12,7 @@ import type { PromptItem } from './core/prompts.js';
 import { parseProfile, parseProfileText, type EnvLookup } from './core/profile/index.js';
 import type { CapacityReport, CapacityStep, RunResult, Verdict } from './core/report.js';
 import { loadDataset } from './dataset.js';
+import { hooksNeedingPermission } from './core/hooks.js';
 import type { Tick } from './core/tick.js';
 import type { ProbeTls } from './engine/probe.js';
 import { runEngine, type EngineRunOptions } from './engine/run.js';
@@ -55,6 +56,11 @@ export interface RunOptions extends TargetOptions, Pick<EngineRunOptions, 'stric
    * in this process. Default 1: this thread, as always.
    */
   workers?: number | 'auto';
+  /**
+   * permit fault hooks that run a program (`exec`) or call another address (`http.url`); without
+   * it a profile with such hooks is refused before anything is sent (core/hooks.ts)
+   */
+  allowHooks?: boolean;
 }
 
 function parsed(profile: string | object | Profile, env: EnvLookup | undefined): Profile {
@@ -100,9 +106,17 @@ function engineOptions(o: TargetOptions): Omit<EngineRunOptions, 'url'> {
 /** One run of the profile's phases; a RunResult whatever happened once load started. */
 export async function run(profile: string | object | Profile, options: RunOptions = {}): Promise<RunResult> {
   const p = parsed(profile, options.env);
+  refuseUnpermittedHooks(p, options.allowHooks === true);
   const promptItems = options.prompts ?? (await loadDataset(p, options.baseDir ?? '.', 'profile'));
-  const { env: _env, prompts: _prompts, baseDir: _baseDir, target: _target, sim: _sim, onSim: _onSim, tls: _tls, workers, ...engine } = options;
-  return withTarget(p, options, (url, embedded) => runEngine(p, { ...engineOptions(options), ...engine, url, promptItems, workers: workerCount(workers, embedded) }));
+  const { env: _env, prompts: _prompts, baseDir: _baseDir, target: _target, sim: _sim, onSim: _onSim, tls: _tls, workers, allowHooks: _allowHooks, ...engine } = options;
+  return withTarget(p, options, (url, embedded) => runEngine(p, { ...engineOptions(options), ...engine, url, promptItems, workers: workerCount(workers, embedded), runHooks: true }));
+}
+
+/** exit 2 before anything is sent: hooks beyond the target need --allow-hooks (core/hooks.ts) */
+function refuseUnpermittedHooks(p: Profile, allowed: boolean): void {
+  if (allowed) return;
+  const need = hooksNeedingPermission(p.phases);
+  if (need.length > 0) throw new BudgetgateError('usage', `${need.join('; ')}: such hooks run only with --allow-hooks (nothing was sent)`);
 }
 
 export interface CapacityOptions extends TargetOptions {
