@@ -108,6 +108,9 @@ describe('profile JSON Schema', () => {
       ['metricSource', keys(def('metricSource'))],
       ['metricBudget', keys(def('metricBudget'))],
       ['goodputBudget', keys(def('goodputBudget'))],
+      ['hook', keys(def('hook'))],
+      ['httpHook', keys(def('httpHook'))],
+      ['recovery', keys(def('recovery'))],
     ];
     for (const [section, fromSchema] of pairs) expect(fromSchema, String(section)).toEqual([...ACCEPTED_KEYS[section]].sort());
     expect(Object.keys(ACCEPTED_KEYS).sort()).toEqual(pairs.map(([s]) => s).sort()); // no section left unchecked
