@@ -297,7 +297,7 @@ export type Budget =
   /** one statistic of one scraped server metric (core/profile/metrics.ts) */
   | MetricBudget
   /** time-to-recover after phase `after` starts (core/recovery.ts); `path` scopes it, `phase` is unused */
-  | ({ kind: 'recovery'; id: string; stage: string; limits: { key: LatencyKey; limitMs: number }[]; maxErrorRate?: number; withinMs: number; after: string; windowMs: number; holdMs: number } & BudgetScope);
+  | ({ kind: 'recovery'; id: string; stage: string; limits: readonly { key: LatencyKey; limitMs: number }[]; maxErrorRate?: number; withinMs: number; after: string; windowMs: number; holdMs: number } & BudgetScope);
 
 /** Human words for a budget: "p99 of total (fallback path, phase spike) ≤ 2s", "error rate ≤ 1%". */
 export function describeBudget(b: Budget): string {

@@ -24,7 +24,7 @@
  * the run when never recovered). The worst window is the one in [f, s) whose largest
  * observed ÷ limit ratio is highest.
  */
-import { decodeHistogram, encodeHistogram, mergeHistograms, quantileMs, maxMs, meanMs, type Histogram } from './histograms.js';
+import { createHistogram, decodeHistogram, encodeHistogram, mergeHistograms, quantileMs, maxMs, meanMs, type Histogram } from './histograms.js';
 import { MISSING_STAGE_LIMIT, minSamples, type Measurements } from './budgets.js';
 import { describeBudget, type Budget, type LatencyKey, type PathName } from './profile-types.js';
 import type { Verdict } from './report.js';
@@ -90,20 +90,25 @@ function valueOf(h: Histogram, key: LatencyKey): number {
   return quantileMs(h, LATENCY_Q[key] as number);
 }
 
+/** A window's contents: its bins' histograms added, the counts summed, the exact max of its bins. */
+export interface WindowData {
+  hist: Histogram;
+  errors: number;
+  unmeasured: number;
+  maxMs: number;
+}
+
 /** One window's figures and whether it meets every limit, with its worst observed ÷ limit ratio. */
-export function judgeWindow(bins: readonly (Bin | undefined)[], startMs: number, l: RecoveryLimits): { figures: WindowFigures; good: boolean; severity: number } {
-  const hs = bins.flatMap((b) => (b?.hist ? [b.hist] : []));
-  const hist = hs.length === 1 ? (hs[0] as Histogram) : mergeHistograms(hs);
+export function judgeWindow(d: WindowData, startMs: number, l: RecoveryLimits): { figures: WindowFigures; good: boolean; severity: number } {
+  const { hist, errors, unmeasured } = d;
   const completed = hist.totalCount;
-  const errors = bins.reduce((n, b) => n + (b?.errors ?? 0), 0);
-  const unmeasured = bins.reduce((n, b) => n + (b?.unmeasured ?? 0), 0);
   const finished = completed + unmeasured + errors;
   const values: WindowFigures['values'] = {};
   let good = finished > 0;
   let thin = false;
   let severity = finished > 0 ? 0 : -1;
   for (const { key, limitMs } of l.limits) {
-    const v = completed > 0 ? valueOf(hist, key) : null;
+    const v = completed === 0 ? null : key === 'max' ? d.maxMs : Math.min(valueOf(hist, key), d.maxMs);
     values[key] = v;
     if (completed < minSamples(key)) thin = true;
     if (v === null || v > limitMs) good = false;
@@ -119,7 +124,11 @@ export function judgeWindow(bins: readonly (Bin | undefined)[], startMs: number,
   return { figures: { startMs, completed, errors, values, errorRate, thin }, good, severity };
 }
 
-/** The scan of the module comment over bins by index; `endMs` is the schedule's end. */
+/**
+ * The scan of the module comment over bins by index; `endMs` is the schedule's end. The window
+ * slides one bin at a time: the bin leaving is subtracted and the one entering added (HDR counts
+ * add and subtract exactly), so a scan costs two histogram operations per bin, whatever the width.
+ */
 export function scanRecovery(bins: ReadonlyMap<number, Bin>, binMs: number, faultMs: number, endMs: number, l: RecoveryLimits): RecoveryOutcome {
   const f = Math.ceil(faultMs / binMs - 1e-9);
   const w = Math.max(1, Math.round(l.windowMs / binMs));
@@ -128,8 +137,24 @@ export function scanRecovery(bins: ReadonlyMap<number, Bin>, binMs: number, faul
   let worst: { figures: WindowFigures; severity: number } | undefined;
   let streak: number | undefined;
   let recovered: number | undefined;
+  const d: WindowData = { hist: createHistogram(), errors: 0, unmeasured: 0, maxMs: 0 };
+  const move = (i: number, sign: 1 | -1): void => {
+    const b = bins.get(i);
+    if (b === undefined) return;
+    if (b.hist) {
+      if (sign > 0) d.hist.add(b.hist);
+      else d.hist.subtract(b.hist);
+    }
+    d.errors += sign * b.errors;
+    d.unmeasured += sign * b.unmeasured;
+  };
+  for (let k = f; k < f + w - 1; k++) move(k, 1);
   for (let s = f; s + w <= E; s++) {
-    const j = judgeWindow(Array.from({ length: w }, (_, k) => bins.get(s + k)), s * binMs, l);
+    move(s + w - 1, 1);
+    d.maxMs = 0;
+    for (let k = s; k < s + w; k++) d.maxMs = Math.max(d.maxMs, maxOfBin(bins.get(k)));
+    const j = judgeWindow(d, s * binMs, l);
+    move(s, -1);
     if (j.good) {
       streak ??= s;
       if (s - streak >= H - w) {
@@ -154,6 +179,8 @@ export function scanRecovery(bins: ReadonlyMap<number, Bin>, binMs: number, faul
     holdMs: H * binMs,
   };
 }
+
+const maxOfBin = (b: Bin | undefined): number => (b?.hist && b.hist.totalCount > 0 ? maxMs(b.hist) : 0);
 
 /** The tracks of one stage (all paths, or one) merged bin by bin; undefined when none has that stage. */
 export function binsOf(tracks: readonly RecoveryTrackReport[], stage: string, path: PathName | undefined): { binMs: number; bins: Map<number, Bin> } | undefined {
