@@ -6,6 +6,7 @@ import { intervalText, limitText, ms, observedText, percent, stageValue } from '
 import { table } from './table.js';
 import { asView, type ReportView } from './view.js';
 import { throughputText } from './throughput.js';
+import { hookLines, recoveryLines } from './hooks-recovery.js';
 import { SERVER_HEADERS, TOKEN_HEADERS, scrapeProblems, serverMetricRows, tokenCheckLines, tokenRows, tokenSummary } from './server-metrics.js';
 
 export interface TerminalOptions {
@@ -112,6 +113,13 @@ export function renderTerminal(x: RunResult | ReportView, o: TerminalOptions): s
       ]),
     ),
   );
+  const recovery = recoveryLines(r);
+  if (recovery.length > 0) out.push('', c.bold('Recovery') + c.dim('  (by intended send time, from the start of the fault phase)'), ...recovery.map((l) => `  ${l}`));
+  const hooks = hookLines(r);
+  if (hooks.length > 0) {
+    out.push('', c.bold('Hooks'));
+    for (const h of hooks) out.push(`  ${h.failed ? c.red(h.text) : h.text}${h.output ? c.dim(`  output: ${h.output}`) : ''}`);
+  }
   out.push('');
   const t = r.totals;
   out.push(
