@@ -31,6 +31,8 @@ export { MAX_BODY_BYTES } from './client-events.js';
 export const LATE_AFTER_MS = 10;
 
 export interface DriverOptions {
+  /** called once at t = 0 of the schedule with the run's clock (fault hooks fire on it) */
+  onStart?: (now: () => number) => void;
   url: string;
   method: string;
   headers: Record<string, string>;
@@ -141,6 +143,7 @@ class Driving implements ClientEventSink {
     if (this.finished) return; // autocannon refused the options
     settleHeap(); // the major collection building the run made due happens now, before any send (heap.ts)
     this.t0 = this.o.clock();
+    this.o.onStart?.(() => this.now());
     this.tickTimer = setTimeout(() => this.tick(1), 1000);
     this.pacer.start();
   }

@@ -195,7 +195,6 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
   driveStart = clock();
   const t0 = driveStart;
   scraper?.begin();
-  hooks?.start(() => clock() - t0);
   // Checkpoints: the report so far, from the recorder's non-mutating snapshot (the live per-second
   // percentiles keep accumulating). Budgets are evaluated on the data so far, labelled by
   // interrupted + checkpoint; the final report replaces it.
@@ -248,6 +247,7 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
     nextBody,
     watch: watch.active ? watch : undefined,
     ...(o.checkAbort === false ? { checkAbort: false } : {}),
+    ...(hooks ? { onStart: (now: () => number) => hooks.start(now) } : {}),
   }).finally(() => {
     clearInterval(checkpointTimer);
     scraper?.stop();
