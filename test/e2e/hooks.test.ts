@@ -70,6 +70,18 @@ describe('hooks in a run', () => {
     expect(r.stdout).toMatch(/Hooks\n {2}one\.onStart at 0ms .*POST \/admin\/fault \(on the target\) → http 200/);
   });
 
+  it('happy: with --workers 2 a hook runs once, on the main thread', async () => {
+    const s = await target();
+    const dir = tempDir();
+    const hook = { http: { path: '/admin/fault', body: { kind: 'stall', ms: 100 } } };
+    const r = await runCli(['run', writeProfile(dir, profile(s.url, hook, { onEnd: hook })), '-q', '-o', dir, '--workers', '2']);
+    const rep = readReport(dir);
+    expectVerdict(r.code, rep, ['load delivered']);
+    expect(rep.workers).toBe(2);
+    expect(s.admin).toEqual(['POST', 'POST']);
+    expect(rep.hooks?.map((h) => [h.id, h.status])).toEqual([['one.onStart', 'ok'], ['one.onEnd', 'ok']]);
+  });
+
   it.each([
     ['sad', 'non-zero exit', { exec: [node, '-e', 'console.error("boom"); process.exit(3)'] }, 'failed', /exit 3/],
     ['sad', 'a timeout', { exec: [node, '-e', 'setTimeout(() => {}, 20000)'], timeout: '300ms' }, 'timeout', /timed out after 0\.3s/],
