@@ -14,6 +14,7 @@ import type { CapacityReport, CapacityStep, RunResult, Verdict } from './core/re
 import { loadConversations, loadDataset } from './dataset.js';
 import type { Conversation } from './core/conversations.js';
 import { loadTraces } from './trace-file.js';
+import { hooksNeedingPermission } from './core/hooks.js';
 import type { Tick } from './core/tick.js';
 import type { ProbeTls } from './engine/probe.js';
 import { runEngine, type EngineRunOptions } from './engine/run.js';
@@ -59,6 +60,11 @@ export interface RunOptions extends TargetOptions, Pick<EngineRunOptions, 'stric
    * in this process. Default 1: this thread, as always.
    */
   workers?: number | 'auto';
+  /**
+   * permit fault hooks that run a program (`exec`) or call another address (`http.url`); without
+   * it a profile with such hooks is refused before anything is sent (core/hooks.ts)
+   */
+  allowHooks?: boolean;
 }
 
 function parsed(profile: string | object | Profile, env: EnvLookup | undefined): Profile {
@@ -105,10 +111,18 @@ function engineOptions(o: TargetOptions): Omit<EngineRunOptions, 'url'> {
 export async function run(profile: string | object | Profile, options: RunOptions = {}): Promise<RunResult> {
   const baseDir = options.baseDir ?? '.';
   const p = await loadTraces(parsed(profile, options.env), baseDir, 'profile');
+  refuseUnpermittedHooks(p, options.allowHooks === true);
   const promptItems = options.prompts ?? (await loadDataset(p, baseDir, 'profile'));
   const conversations = options.conversations ?? (await loadConversations(p, baseDir, 'profile'));
-  const { env: _env, prompts: _prompts, conversations: _conversations, baseDir: _baseDir, target: _target, sim: _sim, onSim: _onSim, tls: _tls, workers, ...engine } = options;
-  return withTarget(p, options, (url, embedded) => runEngine(p, { ...engineOptions(options), ...engine, url, promptItems, baseDir, ...(conversations ? { conversations } : {}), workers: workerCount(workers, embedded) }));
+  const { env: _env, prompts: _prompts, conversations: _conversations, baseDir: _baseDir, target: _target, sim: _sim, onSim: _onSim, tls: _tls, workers, allowHooks: _allowHooks, ...engine } = options;
+  return withTarget(p, options, (url, embedded) => runEngine(p, { ...engineOptions(options), ...engine, url, promptItems, baseDir, ...(conversations ? { conversations } : {}), workers: workerCount(workers, embedded), runHooks: true }));
+}
+
+/** exit 2 before anything is sent: hooks beyond the target need --allow-hooks (core/hooks.ts) */
+function refuseUnpermittedHooks(p: Profile, allowed: boolean): void {
+  if (allowed) return;
+  const need = hooksNeedingPermission(p.phases);
+  if (need.length > 0) throw new BudgetgateError('usage', `${need.join('; ')}: such hooks run only with --allow-hooks (nothing was sent)`);
 }
 
 export interface CapacityOptions extends TargetOptions {

@@ -73,6 +73,7 @@ export function program(): Command {
     .option('--ca <file>', 'https: trust the certificates in this PEM file (e.g. a self-signed target)')
     .option('--redact <name>', 'hide the value of this header or environment variable as *** in every output (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--dry-run', 'check the profile and print the plan; send nothing')
+    .option('--allow-hooks', 'let phase hooks run programs (exec) and call addresses other than the target (http.url)')
     // scale-out (the action passes these through to runCommand's RunFlags)
     .option('--shard <I/N>', 'send only shard I of N (schedule index ≡ I mod N; I from 0); auto/N reads $JOB_COMPLETION_INDEX')
     .option('--start-at <time>', 'wait until this ISO time (e.g. 2026-05-01T12:00:00Z) before t = 0, so shards align')

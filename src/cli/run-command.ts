@@ -44,6 +44,8 @@ export interface RunFlags {
   redact?: string[];
   /** print the plan and send nothing */
   dryRun?: boolean;
+  /** phase hooks may run programs and call addresses other than the target */
+  allowHooks?: boolean;
   /** "I/N" or "auto/N" (I from $JOB_COMPLETION_INDEX): send only this shard's requests */
   shard?: string;
   /** ISO time to begin at (shards started apart share t = 0) */
@@ -213,6 +215,7 @@ async function runLoaded(source: string | OneLine, flags: RunFlags, io: Io, lear
       tls: { insecure: flags.insecure === true, ...(ca !== undefined ? { ca } : {}) },
       skipProbe: flags.skipProbe === true,
       allowInconclusive: flags.allowInconclusive === true,
+      allowHooks: flags.allowHooks === true,
       strict: flags.strict === true,
       signal: interrupt.soft,
       hardSignal: interrupt.hard,

@@ -26,6 +26,7 @@ import type { BudgetStatus, Counts, RunResult, Verdict } from './report.js';
 import { evaluateMetricBudget } from './metric-budgets.js';
 import { pathTallies, promptCacheShare, zeroPromptCache, type PathTally } from './paths.js';
 import type { ServerMetricsData } from './server-metrics.js';
+import { evaluateRecoveryBudget, type RecoveryTrackReport } from './recovery.js';
 
 export interface SeriesData {
   stage: string;
@@ -55,6 +56,8 @@ export interface Measurements {
   server?: ServerMetricsData;
   /** session phases' per-turn series (ttft, total); budgets with `turn` read these instead of `series` */
   turns?: readonly (SeriesData & { turn: number })[];
+  /** requests binned by intended send time for recovery budgets (recovery.ts), with the phases' times */
+  recovery?: { tracks: () => RecoveryTrackReport[]; phases: readonly { name: string; startMs: number; endMs: number }[] };
 }
 
 export const MISSING_STAGE_LIMIT = 0.01;
@@ -262,6 +265,8 @@ export function evaluateBudgets(budgets: readonly Budget[], m: Measurements): Ve
         return evaluatePathShare(b, m);
       case 'promptCacheShare':
         return evaluatePromptCache(b, m);
+      case 'recovery':
+        return evaluateRecoveryBudget(b, m);
       default:
         return evaluateRate(b, m);
     }
@@ -297,7 +302,7 @@ export function loadDeliveredVerdict(totals: Counts): Verdict {
  * the exact maximum kept beside it, so percentiles read exactly as they did live. Throws a plain
  * Error on a malformed hdr string (the caller names the file).
  */
-export function measurementsFromReport(r: Pick<RunResult, 'series' | 'phases' | 'serverMetrics' | 'scrapes' | 'turns'>): Measurements {
+export function measurementsFromReport(r: Pick<RunResult, 'series' | 'phases' | 'serverMetrics' | 'scrapes' | 'turns' | 'recovery'>): Measurements {
   return {
     series: r.series.map((s) => ({ stage: s.stage, path: s.path, phase: s.phase, hist: decodeHistogram(s.hdr, s.max), unmeasured: s.unmeasured, windows: () => s.windows })),
     phases: r.phases.map((p) => ({
@@ -307,5 +312,6 @@ export function measurementsFromReport(r: Pick<RunResult, 'series' | 'phases' | 
     })),
     ...(r.serverMetrics ? { server: { metrics: r.serverMetrics, scrapes: r.scrapes ?? [] } } : {}),
     ...(r.turns ? { turns: r.turns.map((s) => ({ stage: s.stage, path: s.path, phase: s.phase, turn: s.turn, hist: decodeHistogram(s.hdr, s.max), unmeasured: s.unmeasured })) } : {}),
+    ...(r.recovery ? { recovery: { tracks: () => r.recovery ?? [], phases: r.phases } } : {}),
   };
 }

@@ -244,11 +244,12 @@ export function stepPhase(rate: number, durationMs: number): Phase {
 /**
  * Budgets as the steps use them: `phase:` scopes name the profile's phases, which capacity does not
  * run, so the scope is dropped (the budget then covers the step) and the ids of those budgets are
- * returned for a warning.
+ * returned for a warning. Recovery budgets measure from a profile phase's fault, which steady steps
+ * never inject: they are left out (and listed too).
  */
 export function capacityBudgets(budgets: readonly Budget[]): { budgets: Budget[]; stripped: string[] } {
-  const stripped: string[] = [];
-  const out = budgets.map((b) => {
+  const stripped: string[] = budgets.filter((b) => b.kind === 'recovery').map((b) => b.id);
+  const out = budgets.filter((b) => b.kind !== 'recovery').map((b) => {
     if (b.phase === undefined) return b;
     stripped.push(b.id);
     const copy = { ...b };

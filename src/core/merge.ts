@@ -33,6 +33,7 @@ import type { SeriesData } from './budgets.js';
 import { unionWindows, type WindowsReport } from './windows.js';
 import { mergeTokenFigures } from './tokens.js';
 import { addPathTallies, copyPathTallies, pathTallies } from './paths.js';
+import { mergeRecoveryTracks } from './recovery.js';
 
 export interface MergeInput {
   /** where the report came from (a path), for messages */
@@ -268,6 +269,12 @@ export function mergeReports(inputs: readonly MergeInput[], o: MergeOptions): Me
       return t ? { ...totals, ...t } : totals;
     })(),
     lateness: latenessReport(lateness.totalCount > 0 ? decodeHistogram(encodeHistogram(lateness), latenessMax) : createHistogram()),
+    // recovery bins are by intended (schedule) time, the same on every shard: added by index, no offset
+    ...(() => {
+      const recovery = mergeRecoveryTracks(inputs.map((x) => x.report.recovery));
+      return recovery ? { recovery } : {};
+    })(),
+    ...(inputs.some((x) => x.report.hooks !== undefined) ? { hooks: inputs.flatMap((x) => x.report.hooks ?? []) } : {}),
   };
   const judged = reevaluate(base, o.budgets, { allowInconclusive: o.allowInconclusive, strict: o.strict === true });
   // the same reasons as a single run's, naming the shard(s) that stopped

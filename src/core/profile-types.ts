@@ -188,8 +188,47 @@ export type LoadModel = 'open' | 'closed';
 
 /** `rate` (open model) or `concurrency` (closed model); `to` ramps either linearly to its end value. */
 export type PhaseInput =
-  | { name: string; duration: DurationInput; rate: number; to?: number; warmup?: boolean; sessions?: SessionsInput }
-  | { name: string; duration: DurationInput; concurrency: number; to?: number; warmup?: boolean };
+  | ({ name: string; duration: DurationInput; rate: number; to?: number; warmup?: boolean; sessions?: SessionsInput } & PhaseHooksInput)
+  | ({ name: string; duration: DurationInput; concurrency: number; to?: number; warmup?: boolean } & PhaseHooksInput);
+
+/** Fault hooks of a plain phase (core/hooks.ts): fired at its scheduled start and end. */
+export interface PhaseHooksInput {
+  onStart?: HookInput | HookInput[];
+  onEnd?: HookInput | HookInput[];
+}
+
+/**
+ * One hook: exactly one of `http` and `exec`. `exec` is an argv (never a shell); `http.url` is any
+ * address, `http.path` is sent to the run's own target (its origin). timeout default 10s.
+ */
+export interface HookInput {
+  http?: HttpHookInput;
+  exec?: string[];
+  timeout?: DurationInput;
+  /** a failure is reported but does not fail the run */
+  optional?: boolean;
+  /** also runs when the run stops early (Ctrl-C, early abort) before the hook's instant: cleanup */
+  always?: boolean;
+}
+
+export interface HttpHookInput {
+  url?: string;
+  path?: string;
+  /** default POST with a body, GET without */
+  method?: string;
+  body?: unknown;
+  headers?: Record<string, string | number | boolean>;
+}
+
+/** A parsed hook. `http.path` (relative to the target's origin) and `http.url` are exclusive. */
+export interface Hook {
+  action:
+    | { kind: 'http'; url?: string; path?: string; method: string; headers: Record<string, string>; body?: string }
+    | { kind: 'exec'; argv: string[] };
+  timeoutMs: number;
+  optional: boolean;
+  always: boolean;
+}
 
 /**
  * Multi-turn sessions in an open phase: each scheduled arrival starts a session, whose turn k + 1
@@ -299,6 +338,9 @@ export interface Phase {
   trace?: TraceSpec;
   /** open phases only: each arrival starts a multi-turn session (SessionsInput) */
   sessions?: Sessions;
+  /** fault hooks fired at the phase's scheduled start / end (absent: none) */
+  onStart?: Hook[];
+  onEnd?: Hook[];
 }
 
 /** What every budget entry may add: its scope and early abort (window default 30s, after default 60s). */
@@ -333,7 +375,14 @@ export interface MetricSourceInput {
   name?: string;
   keep?: string[];
 }
-export type BudgetInput = LatencyBudgetInput | ErrorRateBudgetInput | FallbackRateBudgetInput | GoodputBudgetInput | PathShareBudgetInput | PromptCacheBudgetInput | MetricBudgetInput;
+/**
+ * `{ recovery: { stage: total, p99: 800ms, errorRate: 1%, within: 5s, after: outage, window: 1s, hold: 3s } }`
+ * (core/recovery.ts): time from phase `after`'s start until the rolling window meets every limit and
+ * keeps meeting them for `hold`; passes when at most `within`.
+ */
+export type RecoveryBudgetInput = { recovery: RecoveryInput };
+export type RecoveryInput = { stage?: string; errorRate?: PercentInput; within: DurationInput; after: string; window?: DurationInput; hold?: DurationInput; path?: PathName } & { [K in LatencyKey]?: DurationInput };
+export type BudgetInput = LatencyBudgetInput | ErrorRateBudgetInput | FallbackRateBudgetInput | GoodputBudgetInput | PathShareBudgetInput | PromptCacheBudgetInput | MetricBudgetInput | RecoveryBudgetInput;
 
 /** Which requests a budget looks at. Absent path: both; absent phase: every non-warmup phase. */
 export interface BudgetScope {
@@ -363,7 +412,9 @@ export type Budget =
   /** cached ÷ prompt tokens over the responses that reported cached_tokens, ≥ min */
   | ({ kind: 'promptCacheShare'; id: string; min: number } & BudgetScope)
   /** one statistic of one scraped server metric (core/profile/metrics.ts) */
-  | MetricBudget;
+  | MetricBudget
+  /** time-to-recover after phase `after` starts (core/recovery.ts); `path` scopes it, `phase` is unused */
+  | ({ kind: 'recovery'; id: string; stage: string; limits: readonly { key: LatencyKey; limitMs: number }[]; maxErrorRate?: number; withinMs: number; after: string; windowMs: number; holdMs: number } & BudgetScope);
 
 /** Human words for a budget: "p99 of total (fallback path, phase spike) ≤ 2s", "error rate ≤ 1%". */
 export function describeBudget(b: Budget): string {
@@ -388,6 +439,10 @@ export function describeBudget(b: Budget): string {
       return `cached share of prompt tokens${suffix} ≥ ${formatPercent(b.min)}${abort}`;
     case 'metric':
       return `${b.stat === 'rate' ? 'rate per second' : b.stat} of ${b.metric}${suffix} ≤ ${Number(b.limit.toPrecision(6))}${abort}`;
+    case 'recovery': {
+      const limits = [...b.limits.map((l) => `${l.key} of ${b.stage} ≤ ${formatDuration(l.limitMs)}`), ...(b.maxErrorRate !== undefined ? [`error rate ≤ ${formatPercent(b.maxErrorRate)}`] : [])];
+      return `recovers within ${formatDuration(b.withinMs)} of phase ${b.after}${suffix}: ${limits.join(', ')} over ${formatDuration(b.windowMs)} windows held ${formatDuration(b.holdMs)}`;
+    }
   }
 }
 

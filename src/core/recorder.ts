@@ -9,6 +9,8 @@ import type { Counts, LatenessReport, PhaseReport, RunResult, SeriesReport, Time
 import type { Measurements, PhaseData, SeriesData } from './budgets.js';
 import { TOTAL_STAGE, UNATTRIBUTED_STAGE } from './stages.js';
 import { fitWindows, WindowClock, WindowSet, type WindowsReport } from './windows.js';
+import { RecoveryTracker } from './recovery-track.js';
+import type { RecoveryTrackReport } from './recovery.js';
 import { countTokens, tokenFigures, zeroTally, type RequestTokens, type TokenFigures, type TokenTally } from './tokens.js';
 import { PER_TURN_STAGES, SessionStats } from './session-stats.js';
 import { copyPathTallies, countPromptCache, zeroPathTally, type PathTally } from './paths.js';
@@ -76,6 +78,8 @@ export interface RecorderOptions {
   goodput?: Readonly<Record<string, number>>;
   /** the run's tokenizer name, for the prompt-token check (default chars4) */
   tokenizer?: string;
+  /** stages that recovery budgets name: binned by intended send time as well (recovery-track.ts) */
+  recoveryStages?: readonly string[];
 }
 
 interface PhaseState extends PhaseData {
@@ -116,6 +120,7 @@ export class Recorder {
   private readonly goodput: readonly (readonly [string, number])[];
   /** per-turn series, per-session figures, prompt tokens sent vs the server's (session-stats.ts) */
   readonly sessions: SessionStats;
+  private readonly recovery: RecoveryTracker;
 
   constructor(
     private readonly phases: readonly RecorderPhase[],
@@ -123,6 +128,7 @@ export class Recorder {
   ) {
     this.goodput = Object.entries(options.goodput ?? {});
     this.sessions = new SessionStats((i) => this.phaseState(i).name, options.tokenizer ?? 'chars4');
+    this.recovery = new RecoveryTracker(options.recoveryStages ?? []);
     this.phaseStates = phases.map((p) => ({ name: p.name, warmup: p.warmup, ...zeroCounts(), scheduled: p.requests, fallbackErrors: 0, good: 0, goodFallback: 0, tokens: zeroTally(), errorKinds: {}, fallbackSignals: {}, paths: {} }));
   }
 
@@ -243,6 +249,7 @@ export class Recorder {
       if (ttft !== undefined) this.sessions.turnValue(PER_TURN_STAGES[0] as string, t.path, phase, t.turn, ttft);
     }
     if (t.signals) for (const id of t.signals) p.fallbackSignals[id] = (p.fallbackSignals[id] ?? 0) + 1;
+    if (this.recovery.active) this.recovery.completed(t.path, intendedMs, (stage) => (stage === TOTAL_STAGE ? total : (t.client?.get(stage) ?? t.stages.get(stage))));
     if (this.goodput.length > 0 && this.isGood(total, t)) {
       p.good++;
       tally.good = (tally.good ?? 0) + 1;
@@ -258,9 +265,13 @@ export class Recorder {
     return true;
   }
 
-  /** A request that ended in an error: a non-2xx status ("http 503"), "timeout", or a socket error code. */
-  failed(phase: number, doneMs: number, kind: string, path: PathName): void {
+  /**
+   * A request that ended in an error: a non-2xx status ("http 503"), "timeout", or a socket error
+   * code. `intendedMs` bins it for recovery budgets (absent: not binned).
+   */
+  failed(phase: number, doneMs: number, kind: string, path: PathName, intendedMs?: number): void {
     const p = this.phaseState(phase);
+    if (intendedMs !== undefined && this.recovery.active) this.recovery.failed(path, intendedMs);
     p.errors++;
     if (path === 'fallback') p.fallbackErrors++;
     this.pathTally(p, path).errors++;
@@ -296,7 +307,12 @@ export class Recorder {
 
   /** The live view budgets are evaluated on (shares histograms: do not mutate). */
   measurements(): Measurements {
-    return { series: [...this.series.values()], phases: this.phaseStates, turns: this.sessions.turnData() };
+    return {
+      series: [...this.series.values()],
+      phases: this.phaseStates,
+      turns: this.sessions.turnData(),
+      ...(this.recovery.active ? { recovery: { tracks: () => this.recovery.report(), phases: this.phases } } : {}),
+    };
   }
 
   timeline(): TimelinePoint[] {
@@ -317,7 +333,12 @@ export class Recorder {
   /** report() mid-run, for checkpoints: the same parts, built without disturbing live state. */
   snapshot(): ReturnType<Recorder['report']> {
     const { series, phases, totals, lateness, ...sessions } = this.parts();
-    return { series, phases, timeline: this.timelineSnapshot(), totals, lateness, ...sessions };
+    return { series, phases, timeline: this.timelineSnapshot(), totals, lateness, ...sessions, ...this.recoveryPart() };
+  }
+
+  /** the recovery bins, when a recovery budget asked for them */
+  private recoveryPart(): { recovery?: RecoveryTrackReport[] } {
+    return this.recovery.active ? { recovery: this.recovery.report() } : {};
   }
 
   /** The second before `tMs` and the run so far, for the live progress line. */
@@ -341,10 +362,10 @@ export class Recorder {
    * @param durationMs the run's duration (drain included), over which the totals' throughputs are
    * taken; without it they are taken over the schedule's duration.
    */
-  report(durationMs?: number): { series: SeriesReport[]; phases: PhaseReport[]; timeline: TimelinePoint[]; totals: Totals; lateness: LatenessReport } & SessionParts {
+  report(durationMs?: number): { series: SeriesReport[]; phases: PhaseReport[]; timeline: TimelinePoint[]; totals: Totals; lateness: LatenessReport; recovery?: RecoveryTrackReport[] } & SessionParts {
     // key order as reports have always had it: series, phases, timeline, totals, lateness
     const { series, phases, totals, lateness, ...sessions } = this.parts(durationMs);
-    return { series, phases, timeline: this.timeline(), totals, lateness, ...sessions };
+    return { series, phases, timeline: this.timeline(), totals, lateness, ...sessions, ...this.recoveryPart() };
   }
 
   private parts(durationMs?: number): { series: SeriesReport[]; phases: PhaseReport[]; totals: Totals; lateness: LatenessReport } & SessionParts {

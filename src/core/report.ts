@@ -10,6 +10,8 @@ import type { ScrapeReport, ServerMetricReport, ServerSeries } from './server-me
 import type { TokenCheck, TokenFigures } from './tokens.js';
 import type { PromptTokenCheck, SessionReport, TurnSeriesReport } from './session-stats.js';
 import type { PathTally } from './paths.js';
+import type { RecoveryOutcome, RecoveryTrackReport } from './recovery.js';
+import type { HookReport } from './hooks.js';
 
 export const REPORT_SCHEMA = 'budgetgate/report@1';
 
@@ -38,6 +40,8 @@ export interface Verdict {
   borderline?: boolean;
   /** a metric budget's metric, its source and the statistic bounded (the HTML report charts it) */
   metric?: { source: string; name: string; stat: string };
+  /** a recovery budget's figures (core/recovery.ts): fault, recovery instant, affected requests, worst window */
+  recovery?: RecoveryOutcome;
 }
 
 export interface SeriesReport {
@@ -174,6 +178,10 @@ export interface RunResult {
   turns?: TurnSeriesReport[];
   /** session phases: sessions started, completed, abandoned on error, cut by the run's end; their durations */
   sessions?: SessionReport[];
+  /** requests binned by intended send time, per stage × path, for recovery budgets (core/recovery.ts) */
+  recovery?: RecoveryTrackReport[];
+  /** the phases' fault hooks that were due: when they ran, how long, how they ended (core/hooks.ts) */
+  hooks?: HookReport[];
   /** `budgetgate capacity`: the search's answer and every step; the fields above are the confirmation step's */
   capacity?: CapacityReport;
 }

@@ -3,17 +3,20 @@
  * and the headline every renderer prints. run, check, merge, capacity, --strict and the renderers
  * all call `decide`; nothing else decides whether a run passed.
  *
- *   pass ⇔ ¬aborted ∧ ¬interrupted ∧ ∀ v ∈ verdicts: ¬failsRun(v)
+ *   pass ⇔ ¬aborted ∧ ¬interrupted ∧ ∀ v ∈ verdicts: ¬failsRun(v) ∧ ∀ h ∈ hooks: ¬failsRunHook(h)
  *   failsRun(v) ⇔ v = fail ∨ (v = inconclusive ∧ ¬allowInconclusive) ∨ (strict ∧ v = pass ∧ v borderline)
  *
  * A run stopped by an early-abort budget fails by its window verdict, whatever the whole run's data
  * says: a gate never passes a run it stopped. An interrupted run fails: it measured part of its
  * schedule. A run that finished is also judged on the implicit load-delivered verdict (budgets.ts),
- * added here from `totals` when the caller's verdicts do not already hold it.
+ * added here from `totals` when the caller's verdicts do not already hold it. A fault hook that
+ * failed (non-zero exit, HTTP ≥ 400, timeout, spawn error) fails the run unless it is optional
+ * (hooks.ts): a fault that was not injected, or a cleanup that did not run, leaves the run unknown.
  */
 import { LOAD_DELIVERED_ID, evaluateBudgets, loadDeliveredVerdict, measurementsFromReport } from './budgets.js';
 import type { Budget } from './profile-types.js';
 import type { Counts, RunResult, Verdict } from './report.js';
+import { failsRunHook, type HookReport } from './hooks.js';
 
 export interface RunState {
   interrupted: boolean;
@@ -23,6 +26,8 @@ export interface RunState {
   totals?: Counts | undefined;
   /** what the run itself said when it stopped (a checkpoint, a merged shard's name); used only when it stopped */
   reason?: string | undefined;
+  /** the fault hooks that were due (hooks.ts) */
+  hooks?: readonly HookReport[] | undefined;
 }
 
 export interface PolicyOptions {
@@ -61,7 +66,9 @@ export function decide(verdicts: readonly Verdict[], s: RunState, o: PolicyOptio
   const stopped = s.aborted ? 'aborted' : s.interrupted ? 'interrupted' : undefined;
   if (stopped === undefined && s.totals !== undefined && !all.some((v) => v.id === LOAD_DELIVERED_ID)) all.push(loadDeliveredVerdict(s.totals));
   const failing = all.filter((v) => failsRun(v, o));
-  const verdict = stopped === undefined && failing.length === 0 ? 'pass' : 'fail';
+  const badHooks = (s.hooks ?? []).filter(failsRunHook);
+  const verdict = stopped === undefined && failing.length === 0 && badHooks.length === 0 ? 'pass' : 'fail';
+  const hookReason = badHooks.length > 0 ? `hook ${badHooks.map((h) => `${h.id} failed (${h.error ?? h.status})`).join(', ')}` : undefined;
   const delivered = all.find((v) => v.id === LOAD_DELIVERED_ID);
   const borderline = failing.filter((v) => strictOnly(v, o)).map((v) => v.id);
   const reason =
@@ -69,19 +76,20 @@ export function decide(verdicts: readonly Verdict[], s: RunState, o: PolicyOptio
     : s.interrupted ? (s.reason ?? INTERRUPTED_REASON)
     : delivered?.status === 'fail' ? delivered.reason
     : borderline.length > 0 ? `--strict: borderline pass of ${borderline.join(', ')} (the 95% interval contains the limit)`
-    : undefined;
+    : hookReason;
   const notPassed = all.filter((v) => v.status !== 'pass').length;
   const headline =
     s.aborted ? (reason ?? 'aborted')
     : s.interrupted ? 'interrupted'
     : verdict === 'pass' ? `all ${all.length} budgets hold`
-    : `${notPassed} of ${all.length} budgets not passed${borderline.length > 0 ? `, ${borderline.length} borderline under --strict` : ''}`;
+    : failing.length === 0 && hookReason !== undefined ? hookReason
+    : `${notPassed} of ${all.length} budgets not passed${borderline.length > 0 ? `, ${borderline.length} borderline under --strict` : ''}${badHooks.length > 0 ? `, ${badHooks.length} hook${badHooks.length > 1 ? 's' : ''} failed` : ''}`;
   return { verdict, ...(reason !== undefined ? { reason } : {}), headline, stopped, verdicts: all };
 }
 
 /** A saved report's decision on the verdicts it holds (no load-delivered verdict is added to them). */
-export function decideReport(r: Pick<RunResult, 'budgets' | 'interrupted' | 'aborted' | 'reason'>, o: PolicyOptions): Decision {
-  return decide(r.budgets, { interrupted: r.interrupted, aborted: r.aborted, reason: r.reason }, o);
+export function decideReport(r: Pick<RunResult, 'budgets' | 'interrupted' | 'aborted' | 'reason' | 'hooks'>, o: PolicyOptions): Decision {
+  return decide(r.budgets, { interrupted: r.interrupted, aborted: r.aborted, reason: r.reason, hooks: r.hooks }, o);
 }
 
 /**
@@ -89,7 +97,7 @@ export function decideReport(r: Pick<RunResult, 'budgets' | 'interrupted' | 'abo
  * reproduce its recorded verdict. A passing report with an inconclusive budget allowed it; a failing
  * one that passes without --strict and fails with it was strict.
  */
-export function policyOf(r: Pick<RunResult, 'budgets' | 'interrupted' | 'aborted' | 'reason' | 'verdict'>, known: Partial<PolicyOptions> = {}): PolicyOptions {
+export function policyOf(r: Pick<RunResult, 'budgets' | 'interrupted' | 'aborted' | 'reason' | 'verdict' | 'hooks'>, known: Partial<PolicyOptions> = {}): PolicyOptions {
   const allowInconclusive = known.allowInconclusive ?? (r.verdict === 'pass' && r.budgets.some((v) => v.status === 'inconclusive'));
   if (known.strict !== undefined) return { allowInconclusive, strict: known.strict };
   const lax = decideReport(r, { allowInconclusive, strict: false }).verdict;

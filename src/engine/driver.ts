@@ -32,6 +32,8 @@ export { MAX_BODY_BYTES } from './client-events.js';
 export const LATE_AFTER_MS = 10;
 
 export interface DriverOptions {
+  /** called once at t = 0 of the schedule with the run's clock (fault hooks fire on it) */
+  onStart?: (now: () => number) => void;
   url: string;
   method: string;
   headers: Record<string, string>;
@@ -160,6 +162,7 @@ class Driving implements ClientEventSink {
     if (this.finished) return; // autocannon refused the options
     settleHeap(); // the major collection building the run made due happens now, before any send (heap.ts)
     this.t0 = this.o.clock();
+    this.o.onStart?.(() => this.now());
     this.tickTimer = setTimeout(() => this.tick(1), 1000);
     this.pacer.start();
   }
@@ -313,7 +316,7 @@ class Driving implements ClientEventSink {
       recorder.completed(slot.arrival.phase, slot.arrival.t, done, m);
       watch?.completed(slot.arrival.phase, slot.arrival.t, done, m);
     } else {
-      recorder.failed(slot.arrival.phase, done, m.error, m.path);
+      recorder.failed(slot.arrival.phase, done, m.error, m.path, slot.arrival.t);
       watch?.failed(slot.arrival.phase, done, m.path);
     }
   }
@@ -337,7 +340,7 @@ class Driving implements ClientEventSink {
     const path = unfinishedPath(slot, this.rules);
     const t = this.now();
     if ((slot.arrival as TurnArrival).turn !== undefined) this.sessions?.ended(slot.arrival, false, undefined, t);
-    this.o.recorder.failed(slot.arrival.phase, t, kind, path);
+    this.o.recorder.failed(slot.arrival.phase, t, kind, path, slot.arrival.t);
     this.o.watch?.failed(slot.arrival.phase, t, path);
   }
 

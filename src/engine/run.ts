@@ -30,6 +30,8 @@ import { sessionScript, type SessionScript } from '../core/sessions.js';
 import type { Conversation } from '../core/conversations.js';
 import type { Tokenizer } from '../core/tokenizer.js';
 import type { Arrival } from '../core/schedule.js';
+import { HookRunner } from './hooks.js';
+import { hookPlan } from '../core/hooks.js';
 
 export interface EngineRunOptions {
   /** the resolved target URL (profile, --target or the embedded endpoint) */
@@ -71,6 +73,11 @@ export interface EngineRunOptions {
    * requests of index ≡ w (mod N), merged exactly here. 1 (the default) drives on this thread.
    */
   workers?: number;
+  /**
+   * Run the phases' fault hooks (core/hooks.ts) on this thread; the caller has checked
+   * --allow-hooks. Off in worker threads: with --workers N the main thread runs them once.
+   */
+  runHooks?: boolean;
   /** false: record the early-abort window but leave judging it to the caller (a worker thread's main) */
   checkAbort?: boolean;
   /** handed the live recorder and abort window once, before load starts (a worker thread reads them each second) */
@@ -209,8 +216,10 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
   // the probe is where an https target's certificate is verified (see probe.ts); with server metrics
   // scraped it reads its response to the end, so the server has counted its work before the baseline
   if (!o.skipProbe) await probe({ ...request, drain: profile.metrics.length > 0, ...(o.tls !== undefined ? { tls: o.tls } : {}) }, redact);
+  const plannedHooks = o.runHooks === true ? hookPlan(profile.phases) : [];
+  const hooks = plannedHooks.length > 0 ? new HookRunner(plannedHooks, { targetUrl: o.url, redact }) : undefined;
   if (o.workers !== undefined && o.workers > 1) {
-    return runWorkers(profile, { ...o, workers: o.workers, redact });
+    return runWorkers(profile, { ...o, workers: o.workers, redact, ...(hooks ? { hooks } : {}) });
   }
 
   // a shard computes the whole schedule and keeps its own requests of it (see core/shard.ts)
@@ -221,7 +230,7 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
     ...(o.shard ? { shard: o.shard } : {}),
     scheduleId: scheduleId(profile),
   };
-  const recorder = new Recorder(plan.phases, { goodput: profile.goodput, tokenizer: tokenizer.name });
+  const recorder = new Recorder(plan.phases, { goodput: profile.goodput, tokenizer: tokenizer.name, recoveryStages: recoveryStages(profile) });
   const server = serverRecorder(profile, plan.phases);
   const watch = new AbortWatch(profile.budgets, plan.phases, server ? (from, to) => server.window(from, to) : undefined);
   const extractor = compileTimings(profile.timings, profile.paths, budgetStages(profile));
@@ -292,15 +301,17 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
     ...(scripts.size > 0 ? { sessions: (launch: (a: Arrival) => void, now: () => number) => new SessionRunner({ scripts, body: profile.target.body, recorder, tokenizer, launch, now }) } : {}),
     watch: watch.active ? watch : undefined,
     ...(o.checkAbort === false ? { checkAbort: false } : {}),
+    ...(hooks ? { onStart: (now: () => number) => hooks.start(now) } : {}),
   }).finally(() => {
     clearInterval(checkpointTimer);
     scraper?.stop();
   });
   await scraper?.finish();
+  const hookReports = hooks ? await hooks.finish(outcome.interrupted || outcome.aborted !== undefined) : undefined;
 
   const parts = recorder.report(outcome.durationMs);
   const measured = { ...recorder.measurements(), ...(server ? { server: server.data() } : {}) };
-  const d = decide(evaluateBudgets(profile.budgets, measured), { interrupted: outcome.interrupted, aborted: outcome.aborted?.verdict, totals: parts.totals }, { allowInconclusive: o.allowInconclusive === true, strict: o.strict === true });
+  const d = decide(evaluateBudgets(profile.budgets, measured), { interrupted: outcome.interrupted, aborted: outcome.aborted?.verdict, totals: parts.totals, hooks: hookReports }, { allowInconclusive: o.allowInconclusive === true, strict: o.strict === true });
   return {
     ...header,
     durationMs: outcome.durationMs,
@@ -313,7 +324,13 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
     startEpochMs,
     ...parts,
     ...(server ? serverParts(server, profile, recorder) : {}),
+    ...(hookReports ? { hooks: hookReports } : {}),
   };
+}
+
+/** the stages recovery budgets name: the recorder bins them by intended send time too */
+export function recoveryStages(profile: Profile): string[] {
+  return [...new Set(profile.budgets.flatMap((b) => (b.kind === 'recovery' ? [b.stage] : [])))];
 }
 
 /** The recorder of scraped metrics, when the profile scrapes any; it keeps as much history as early abort needs. */

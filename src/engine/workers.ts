@@ -32,6 +32,8 @@ import { shardUsers, type Shard } from '../core/shard.js';
 import type { Tick } from '../core/tick.js';
 import { reevaluate } from '../core/verdict.js';
 import { waitUntil, type EngineRunOptions } from './run.js';
+import type { HookRunner } from './hooks.js';
+import type { HookReport } from '../core/hooks.js';
 import { preciseEpoch, type FromWorker, type ToWorker, type WorkerInput } from './worker-protocol.js';
 
 /** The largest --workers accepted: far above the cores of any machine this runs on. */
@@ -88,7 +90,7 @@ interface Member {
   ended: boolean;
 }
 
-type WorkerRunOptions = EngineRunOptions & { workers: number; redact: (s: string) => string };
+type WorkerRunOptions = EngineRunOptions & { workers: number; redact: (s: string) => string; hooks?: HookRunner };
 
 export async function runWorkers(profile: Profile, o: WorkerRunOptions): Promise<RunResult> {
   const fleet = new Fleet(profile, o);
@@ -153,6 +155,7 @@ class Fleet {
   }
 
   private errorKind: BudgetgateError['kind'] | undefined;
+  private hooks: HookReport[] | undefined;
 
   /** A member ended: with its report, or with an error (the others are stopped: the run is partial). */
   private end(m: Member, error?: string, kind?: BudgetgateError['kind']): void {
@@ -193,6 +196,8 @@ class Fleet {
     if (this.o.startAt !== undefined) await waitUntil(this.o.startAt, this.o.epochClock ?? Date.now, [signal, hardSignal]);
     this.startAt = preciseEpoch() + 20;
     this.post({ kind: 'go', startAt: this.startAt });
+    // fault hooks run here, once, on the workers' shared clock (t = 0 at startAt)
+    this.o.hooks?.start(() => preciseEpoch() - this.startAt);
     signal?.addEventListener('abort', () => this.stopAll('stop'), { once: true });
     hardSignal?.addEventListener('abort', () => this.stopAll('hard'), { once: true });
     if (signal?.aborted === true) this.stopAll('stop');
@@ -202,6 +207,8 @@ class Fleet {
     await this.until(() => this.members.every((m) => m.ended));
     this.clearTimers();
     this.failIfNoneReported();
+    const stoppedEarly = this.aborted !== undefined || this.o.signal?.aborted === true || this.o.hardSignal?.aborted === true || this.members.some((m) => m.error !== undefined);
+    this.hooks = this.o.hooks ? await this.o.hooks.finish(stoppedEarly) : undefined;
     return this.combine(this.members.flatMap((m) => (m.report ? [m.report] : [])), {});
   }
 
@@ -274,6 +281,7 @@ class Fleet {
       ...(o.checkpoint === true ? { checkpoint: true } : {}),
       workers: this.n,
       budgets: [],
+      ...(this.hooks && o.checkpoint !== true ? { hooks: this.hooks } : {}),
     };
     const judged = reevaluate(base, this.profile.budgets, { allowInconclusive: this.o.allowInconclusive === true, strict: this.o.strict === true });
     return { ...base, verdict: judged.verdict, budgets: judged.budgets, ...(judged.reason !== undefined ? { reason: judged.reason } : {}) };

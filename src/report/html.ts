@@ -8,6 +8,8 @@
  * from each stage's merged histogram (every path and non-warmup phase) at x = 10^(i/24), i.e. 24 points
  * per decade, up to x = n (q = 1 − 1/n, the largest sample); beyond n a histogram has nothing to say.
  */
+import { hookLines, recoveryLines } from './hooks-recovery.js';
+import { formatDuration } from '../core/units.js';
 import { curveOf, percentileGrid } from './html/curves.js';
 import type { RunResult } from '../core/report.js';
 import type { PolicyOptions } from '../core/verdict.js';
@@ -143,7 +145,37 @@ export function chartData(view: ReportView, stages: readonly StageChart[] = stag
     },
     phases: r.phases.map((p) => ({ name: p.name, warmup: p.warmup, start: p.startMs / 1000, end: p.endMs / 1000 })),
     stageCharts: stages,
+    ...(() => {
+      const marks = timelineMarks(r);
+      return marks.length > 0 ? { marks } : {};
+    })(),
   };
+}
+
+/** Vertical marks on the time charts: each recovery budget's fault and recovery instants, each hook that ran (s). */
+export function timelineMarks(r: RunResult): { t: number; label: string; kind: 'fault' | 'recovered' | 'hook' }[] {
+  const out: { t: number; label: string; kind: 'fault' | 'recovered' | 'hook' }[] = [];
+  for (const v of r.budgets) {
+    if (!v.recovery) continue;
+    out.push({ t: v.recovery.faultMs / 1000, label: `fault (${v.id})`, kind: 'fault' });
+    if (v.recovery.recoveredMs !== null) out.push({ t: v.recovery.recoveredMs / 1000, label: `recovered +${formatDuration(v.recovery.timeToRecoverMs ?? 0)}`, kind: 'recovered' });
+  }
+  for (const h of r.hooks ?? []) if (h.startedMs !== null) out.push({ t: h.startedMs / 1000, label: `hook ${h.id}`, kind: 'hook' });
+  return out;
+}
+
+function hooksRecoverySectionHtml(r: RunResult): string {
+  const recovery = recoveryLines(r);
+  const hooks = hookLines(r);
+  if (recovery.length === 0 && hooks.length === 0) return '';
+  const items = [
+    ...recovery.map((l) => `<li>${esc(l)}</li>`),
+    ...hooks.map((h) => `<li${h.failed ? ' class="fail"' : ''}>${esc(h.text)}${h.output ? ` <code>${esc(h.output)}</code>` : ''}</li>`),
+  ];
+  return `<section><h2>Recovery and hooks</h2>
+<p class="note">Recovery is measured by intended send time from the start of the fault phase; the time charts mark the fault, the recovery and each hook.</p>
+<ul>${items.join('')}</ul></section>
+`;
 }
 
 function serverSectionHtml(r: RunResult): string {
@@ -219,7 +251,7 @@ ${htmlTable(pt.headers, pt.rows.map((row) => row.map((x, i) => td(x, pt.numeric.
 ${capacitySectionHtml(r.capacity)}<section><h2>Budgets</h2>
 ${budgets}
 </section>
-${stagesSectionHtml(stages)}${timeSplitSectionHtml(timeSplit(r))}<section><h2>Latency by percentile</h2>
+${hooksRecoverySectionHtml(r)}${stagesSectionHtml(stages)}${timeSplitSectionHtml(timeSplit(r))}<section><h2>Latency by percentile</h2>
 <p class="note">Each stage over every path and non-warmup phase; the x axis stretches the tail (log of 1/(1−q)).</p>
 <div class="chart" id="chart-percentiles"></div></section>
 <section><h2>Target vs achieved rate</h2>

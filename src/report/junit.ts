@@ -12,6 +12,8 @@ import type { RunResult, Verdict } from '../core/report.js';
 import { failsRun, type PolicyOptions } from '../core/verdict.js';
 import { intervalText, limitText, observedText, percent } from './format.js';
 import { asView, type ReportView } from './view.js';
+import { failsRunHook } from '../core/hooks.js';
+import { describeHookReport } from '../core/hooks.js';
 
 export interface JunitOptions {
   /**
@@ -75,9 +77,11 @@ export function renderJunit(x: RunResult | ReportView, options: JunitOptions = {
   const cases = r.budgets.map((v) => ({ name: `${v.id}: ${v.description}`, v, out: outcome(v, o) }));
   // a run that stopped early is one more failed test: the schedule did not finish
   const interrupted = d.stopped ? [{ name: 'run finished', message: d.reason ?? d.headline, type: d.stopped }] : [];
-  const failures = cases.filter((c) => c.out.kind === 'failure').length + interrupted.length;
-  const skipped = cases.filter((c) => c.out.kind === 'skipped').length;
-  const tests = cases.length + interrupted.length;
+  // each fault hook is a test case too: a failed one (not optional) failed the run
+  const hooks = (r.hooks ?? []).map((h) => ({ name: `hook ${h.id}: ${h.what}`, failed: failsRunHook(h), skipped: h.status === 'skipped', text: `${describeHookReport(h)}${h.output ? `\noutput:\n${h.output}` : ''}`, message: h.error ?? h.status }));
+  const failures = cases.filter((c) => c.out.kind === 'failure').length + interrupted.length + hooks.filter((h) => h.failed).length;
+  const skipped = cases.filter((c) => c.out.kind === 'skipped').length + hooks.filter((h) => h.skipped).length;
+  const tests = cases.length + interrupted.length + hooks.length;
   const time = seconds(r.durationMs);
   const lines: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
   lines.push(`<testsuites${attrs({ name: 'budgetgate', tests, failures, errors: 0, time })}>`);
@@ -100,6 +104,15 @@ export function renderJunit(x: RunResult | ReportView, options: JunitOptions = {
     if (c.out.kind === 'skipped') lines.push(`      <skipped${attrs({ message: c.out.message })}/>`);
     // a failure's body already carries the details; readers show one or the other
     if (c.out.kind !== 'failure') lines.push(`      <system-out>${xmlEscape(details(c.v))}</system-out>`);
+    lines.push('    </testcase>');
+  }
+  for (const h of hooks) {
+    lines.push(`    <testcase${attrs({ name: h.name, classname: suite, time: '0' })}>`);
+    if (h.failed) lines.push(`      <failure${attrs({ message: h.message, type: 'hook failed' })}>${xmlEscape(h.text)}</failure>`);
+    else {
+      if (h.skipped) lines.push(`      <skipped${attrs({ message: 'the run stopped before the hook was due' })}/>`);
+      lines.push(`      <system-out>${xmlEscape(h.text)}</system-out>`);
+    }
     lines.push('    </testcase>');
   }
   for (const c of interrupted) {

@@ -3,6 +3,7 @@
  * RunResult → string and Comparison → string; no I/O.
  */
 import type { Comparison, PercentileChange } from '../core/compare.js';
+import { hookLines, recoveryLines } from './hooks-recovery.js';
 import type { RunResult, Verdict } from '../core/report.js';
 import type { PolicyOptions } from '../core/verdict.js';
 import { intervalText, limitText, ms, observedText, percent, stageValue } from './format.js';
@@ -55,6 +56,10 @@ export function renderMarkdown(x: RunResult | ReportView, policy?: Partial<Polic
     out.push('');
     out.push(`*borderline*: the 95% interval of the observed percentile contains the limit, so the status follows the point estimate but more samples could change it (${borderline} budget${borderline === 1 ? '' : 's'}; \`--strict\` fails a borderline pass).`);
   }
+  const recovery = recoveryLines(r);
+  if (recovery.length > 0) out.push('', '### Recovery', '', 'By intended send time, from the start of the fault phase.', '', ...recovery.map((l) => `- ${l}`));
+  const hooks = hookLines(r);
+  if (hooks.length > 0) out.push('', '### Hooks', '', ...hooks.map((h) => `- ${h.failed ? '**failed**: ' : ''}${h.text}${h.output ? ` — output: \`${h.output.replace(/`/g, "'")}\`` : ''}`));
   out.push('');
   out.push('### Series');
   out.push('');

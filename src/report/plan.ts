@@ -4,6 +4,7 @@ import type { Profile } from '../core/profile-types.js';
 import type { Plan, PlannedPhase } from '../core/schedule.js';
 import { formatDuration } from '../core/units.js';
 import { table } from './table.js';
+import { describeInstant, hookPlan, needsAllowHooks } from '../core/hooks.js';
 
 function arrivalsLine(profile: Profile): string {
   switch (profile.arrivals) {
@@ -66,6 +67,12 @@ export function renderPlan(profile: Profile, plan: Plan, target: string): string
       const what = [m.preset ? `preset ${m.preset}` : '', m.keep.length > 0 ? `keep ${m.keep.join(', ')}` : ''].filter(Boolean).join('; ');
       out.push(`  ${m.name}: ${m.url} every ${formatDuration(m.intervalMs)} (timeout ${formatDuration(m.timeoutMs)})${what ? `, ${what}` : ''}`);
     }
+  }
+  const hooks = hookPlan(profile.phases);
+  if (hooks.length > 0) {
+    out.push('');
+    out.push('Hooks (not run by validate or --dry-run)');
+    for (const h of hooks) out.push(`  ${describeInstant(h)}${needsAllowHooks(h.hook) !== undefined ? ', needs --allow-hooks' : ''}`);
   }
   out.push('');
   out.push('Budgets');

@@ -8,6 +8,7 @@ import { asView, type ReportView } from './view.js';
 import { throughputText } from './throughput.js';
 import { PROMPT_TOKEN_HEADERS, SESSION_HEADERS, TURN_HEADERS, promptTokenRows, sessionRows, turnRows } from './sessions.js';
 import { pathTable, pathsNote } from './paths.js';
+import { hookLines, recoveryLines } from './hooks-recovery.js';
 import { SERVER_HEADERS, TOKEN_HEADERS, scrapeProblems, serverMetricRows, tokenCheckLines, tokenRows, tokenSummary } from './server-metrics.js';
 
 export interface TerminalOptions {
@@ -138,6 +139,13 @@ export function renderTerminal(x: RunResult | ReportView, o: TerminalOptions): s
       ]),
     ),
   );
+  const recovery = recoveryLines(r);
+  if (recovery.length > 0) out.push('', c.bold('Recovery') + c.dim('  (by intended send time, from the start of the fault phase)'), ...recovery.map((l) => `  ${l}`));
+  const hooks = hookLines(r);
+  if (hooks.length > 0) {
+    out.push('', c.bold('Hooks'));
+    for (const h of hooks) out.push(`  ${h.failed ? c.red(h.text) : h.text}${h.output ? c.dim(`  output: ${h.output}`) : ''}`);
+  }
   out.push('');
   const t = r.totals;
   out.push(

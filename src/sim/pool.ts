@@ -28,6 +28,7 @@ export interface Job {
 }
 
 const EWMA_ALPHA = 0.1;
+const WAKE_MS = 250;
 
 /**
  * K workers behind one FIFO queue. `blockedFor(now)` is the stall gate: while it returns > 0 no
@@ -82,10 +83,11 @@ export class WorkerPool {
       if (blocked > 0) {
         if (!this.wakePending) {
           this.wakePending = true;
+          // re-checked at least every WAKE_MS: a stall may be cleared (POST /admin/fault) or endless
           this.timers.set(() => {
             this.wakePending = false;
             this.pump();
-          }, blocked);
+          }, Math.min(blocked, WAKE_MS));
         }
         return;
       }

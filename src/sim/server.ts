@@ -15,6 +15,7 @@ import {
 import { TimerSet, WorkerPool } from './pool.js';
 import { CACHE_REQUEST_HEADER, CACHE_RESPONSE_HEADER, Lru, PrefixCache } from './cache.js';
 import { mulberry32 } from './prng.js';
+import { parseFaultCommand } from './admin.js';
 
 export interface SimStats {
   /** Successful (200) completions, either route. */
@@ -235,6 +236,8 @@ export async function startSim(options?: SimOptions): Promise<SimServer> {
   const now = (): number => performance.now();
   let t0 = now();
   const stalls = o.stalls.filter((s) => s.forMs > 0);
+  // POST /admin/fault (admin.ts): an outage window in the sim's clock (ms since t0); stalls join `stalls`
+  const outage = { fromMs: 0, untilMs: 0 };
   const primary = new WorkerPool(o.workers, timers, now, (t) => (stalls.length === 0 ? 0 : stallRemaining(stalls, t - t0)));
   const fallback = new WorkerPool(o.fallbackWorkers, timers, now);
   const counts = { served: 0, fallback: 0, errors: 0, cacheHits: 0 };
@@ -393,6 +396,8 @@ export async function startSim(options?: SimOptions): Promise<SimServer> {
     if (o.errorRate > 0 && faultRng() < o.errorRate) {
       fault = o.errorKinds[Math.floor(faultRng() * o.errorKinds.length)] ?? '500';
     }
+    const since = arrivedAt - t0;
+    if (since >= outage.fromMs && since < outage.untilMs) fault = '503';
     let onFallback: boolean;
     if (fault !== undefined) {
       if (!(fallbackEnabled && o.fallbackOnError)) {
@@ -465,6 +470,28 @@ export async function startSim(options?: SimOptions): Promise<SimServer> {
       }
       res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 2 });
       res.end(httpReq.method === 'HEAD' ? undefined : 'ok');
+      return;
+    }
+    if (path === '/admin/fault') {
+      if (httpReq.method !== 'POST') {
+        sendError(res, 405, 'invalid_request_error', 'use POST', { allow: 'POST' });
+        return;
+      }
+      readBody(httpReq, res, (raw) => {
+        const c = parseFaultCommand(raw);
+        if ('error' in c) return sendError(res, 400, 'invalid_request_error', c.error);
+        const at = now() - t0;
+        if (c.kind === 'clear') {
+          // every window ends now (a window that began earlier is cut short, later ones dropped)
+          for (const w of stalls) w.forMs = Math.max(0, Math.min(w.forMs, at - w.atMs));
+          outage.untilMs = Math.min(outage.untilMs, at);
+          return sendJson(res, 200, { kind: 'clear', atMs: at });
+        }
+        const untilMs = c.ms === null ? Number.POSITIVE_INFINITY : at + c.ms;
+        if (c.kind === 'stall') stalls.push({ atMs: at, forMs: untilMs - at });
+        else Object.assign(outage, { fromMs: at, untilMs });
+        sendJson(res, 200, { kind: c.kind, fromMs: at, untilMs: Number.isFinite(untilMs) ? untilMs : null });
+      });
       return;
     }
     const endpoint: Endpoint | undefined =

@@ -37,6 +37,9 @@ const placements: Record<Section, [(m: Record<string, unknown>) => Record<string
   metricBudget: [(m) => ({ name: 'p', phases: [phase], metrics: [{ url: 'http://127.0.0.1:1/metrics' }], budgets: [m] }), 'budgets[0]'],
   sessions: [(m) => ({ name: 'p', target: { body: {} }, phases: [{ ...phase, sessions: m }] }), 'phases[0].sessions'],
   tokenizer: [(m) => ({ name: 'p', phases: [phase], tokenizer: m }), 'tokenizer'],
+  hook: [(m) => ({ name: 'p', phases: [{ ...phase, onStart: m }] }), 'phases[0].onStart'],
+  httpHook: [(m) => ({ name: 'p', phases: [{ ...phase, onEnd: { http: m } }] }), 'phases[0].onEnd.http'],
+  recovery: [(m) => ({ name: 'p', phases: [phase], budgets: [{ recovery: m }] }), 'budgets[0].recovery'],
 };
 
 const unknownAt = (doc: unknown, path: string): string[] => {
@@ -78,7 +81,7 @@ describe('ProfileInput: the written shape', () => {
       maxInFlight: 100,
       maxRate: 6000,
       phases: [
-        { name: 'warm', duration: '2s', rate: 5, warmup: true },
+        { name: 'warm', duration: '2s', rate: 5, warmup: true, onStart: { http: { path: '/admin/fault', method: 'POST', body: { kind: 'stall' }, headers: { 'x-a': 1 } }, timeout: '5s', optional: true }, onEnd: [{ exec: ['true'], always: true }] },
         { name: 'users', duration: '2s', concurrency: 2, to: 4 },
         { spike: { base: 10, peak: 5500, at: '1s', hold: '1s', duration: '3s' } },
         { steps: { from: 10, to: 30, step: 10, hold: '1s' } },
@@ -90,6 +93,7 @@ describe('ProfileInput: the written shape', () => {
         { goodput: '>= 95%' },
         { pathShare: 'cache', min: '30%', max: '90%' },
         { promptCacheShare: '>= 50%', path: 'cache' },
+        { recovery: { stage: 'total', p99: '800ms', errorRate: '1%', within: '5s', after: 'users', window: '1s', hold: '3s', path: 'primary' } },
       ],
     };
     const r = parseProfile(doc, () => undefined);

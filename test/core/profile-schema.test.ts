@@ -119,6 +119,9 @@ describe('profile JSON Schema', () => {
       ['path', [...new Set((def('path').anyOf ?? []).flatMap(keys))].sort()],
       ['pathShareBudget', keys(def('pathShareBudget'))],
       ['promptCacheBudget', keys(def('promptCacheBudget'))],
+      ['hook', keys(def('hook'))],
+      ['httpHook', keys(def('httpHook'))],
+      ['recovery', keys(def('recovery'))],
     ];
     for (const [section, fromSchema] of pairs) expect(fromSchema, String(section)).toEqual([...ACCEPTED_KEYS[section]].sort());
     expect(Object.keys(ACCEPTED_KEYS).sort()).toEqual(pairs.map(([s]) => s).sort()); // no section left unchecked

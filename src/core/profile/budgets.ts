@@ -16,6 +16,7 @@ import { checkPathRef, checkScope, checkTurnScope, type BudgetContext } from './
 import { DURATION_EXAMPLE, PERCENT_EXAMPLE, streamOnly } from './fields.js';
 import { ANY_BUDGET_KEYS, BUDGET_KINDS, ERROR_BUDGET_KEYS, FALLBACK_BUDGET_KEYS, GOODPUT_BUDGET_KEYS, LATENCY_BUDGET_KEYS, PATH_SHARE_BUDGET_KEYS, PROMPT_CACHE_BUDGET_KEYS } from './keys.js';
 import { checkMetricBudget } from './metrics.js';
+import { checkRecoveryBudget } from './recovery.js';
 import type { Problems } from './problems.js';
 import { absent, isObj, isStageName, own, type Obj } from './values.js';
 
@@ -59,6 +60,7 @@ function checkBudgetEntry(raw: unknown, path: string, ctx: BudgetContext, p: Pro
   if (kind === 'goodput') return checkGoodputBudget(raw, path, ctx, p);
   if (kind === 'pathShare') return checkPathShareBudget(raw, path, ctx, p);
   if (kind === 'promptCacheShare') return checkPromptCacheBudget(raw, path, ctx, p);
+  if (kind === 'recovery') return checkRecoveryBudget(raw, path, ctx, p);
   if (kind === 'errorRate' || kind === 'fallbackRate') return checkRateBudget(raw, kind, path, ctx, p);
   return checkLatencyBudget(raw, path, ctx, p);
 }
@@ -184,5 +186,6 @@ function baseId(b: UnnamedBudget): string {
   const scope = scopeLabel(b);
   if (b.kind === 'metric') return `${b.metric}${scope} ${b.stat}`;
   if (b.kind === 'pathShare') return `pathShare{path=${b.of}${b.phase !== undefined ? `,phase=${b.phase}` : ''}} ${b.bound}`;
+  if (b.kind === 'recovery') return `recovery{${[...(b.path !== undefined ? [`path=${b.path}`] : []), `after=${b.after}`].join(',')}} ${b.stage}`;
   return b.kind === 'latency' ? `${b.stage}${scope} ${b.key}` : `${b.kind}${scope}`;
 }

@@ -13,6 +13,8 @@ import type {
   FallbackRateBudgetInput,
   FallbackSignalInput,
   GoodputBudgetInput,
+  HookInput,
+  HttpHookInput,
   LatencyBudgetInput,
   MetricBudgetInput,
   MetricSourceInput,
@@ -24,6 +26,7 @@ import type {
   PromptsInput,
   SessionsInput,
   TokenizerFileInput,
+  RecoveryInput,
   SpikeInput,
   StageSourceInput,
   StepsInput,
@@ -46,7 +49,10 @@ export const FALLBACK_KEYS = ['header', 'field', ...FALLBACK_TESTS] as const;
 /** a `paths:` entry: a named route with its signals, or a gateway preset (optionally renamed) */
 export const PATH_KEYS = ['name', 'when', 'preset'] as const;
 export const ARRIVALS: readonly Arrivals[] = ['uniform', 'poisson', 'gamma'];
-export const PHASE_KEYS = ['name', 'duration', 'rate', 'concurrency', 'to', 'warmup', 'sessions'] as const;
+export const PHASE_KEYS = ['name', 'duration', 'rate', 'concurrency', 'to', 'warmup', 'sessions', 'onStart', 'onEnd'] as const;
+/** a phase's fault hook (hooks.ts): one of http or exec */
+export const HOOK_KEYS = ['http', 'exec', 'timeout', 'optional', 'always'] as const;
+export const HTTP_HOOK_KEYS = ['url', 'path', 'method', 'body', 'headers'] as const;
 export const SESSIONS_KEYS = ['file', 'turns', 'thinkTime', 'tokens', 'order'] as const;
 export const TOKENIZER_KEYS = ['file'] as const;
 export const TOKENIZER_NAMES = ['chars4', 'cl100k_base', 'o200k_base'] as const;
@@ -61,7 +67,7 @@ export const TRACE_KEYS = ['file', 'format', 'speed', 'rate', 'window', 'limit',
 export const TRACE_WINDOW_KEYS = ['from', 'to'] as const;
 
 /** the key a budget entry's kind is named by */
-export const BUDGET_KINDS = ['stage', 'errorRate', 'fallbackRate', 'goodput', 'pathShare', 'promptCacheShare'] as const;
+export const BUDGET_KINDS = ['stage', 'errorRate', 'fallbackRate', 'goodput', 'pathShare', 'promptCacheShare', 'recovery'] as const;
 /** early abort: any budget may stop the run when it fails over a sliding window (core/abort.ts) */
 export const ABORT_KEYS = ['abortOnFail', 'window', 'after'] as const;
 export const LATENCY_BUDGET_KEYS = ['stage', 'path', 'phase', 'turn', ...LATENCY_KEYS, ...ABORT_KEYS] as const;
@@ -74,6 +80,8 @@ export const PROMPT_CACHE_BUDGET_KEYS = ['promptCacheShare', 'path', 'phase', ..
 export const METRIC_SOURCE_KEYS = ['url', 'preset', 'interval', 'timeout', 'name', 'keep'] as const;
 export const METRIC_STATS = ['max', 'mean', 'last', 'increase', 'rate', 'p50', 'p90', 'p95', 'p99'] as const;
 export const METRIC_BUDGET_KEYS = ['metric', 'source', 'phase', ...ABORT_KEYS, ...METRIC_STATS] as const;
+/** `{ recovery: { ... } }` (recovery.ts) */
+export const RECOVERY_KEYS = ['stage', ...LATENCY_KEYS, 'errorRate', 'within', 'after', 'window', 'hold', 'path'] as const;
 export const ANY_BUDGET_KEYS: readonly string[] = [...new Set([...LATENCY_BUDGET_KEYS, ...ERROR_BUDGET_KEYS, ...FALLBACK_BUDGET_KEYS, ...GOODPUT_BUDGET_KEYS, ...PATH_SHARE_BUDGET_KEYS, ...PROMPT_CACHE_BUDGET_KEYS])];
 
 /** Every section's keys by name, for generated schemas and docs. */
@@ -88,6 +96,8 @@ export const PROFILE_KEYS = {
   fallback: FALLBACK_KEYS,
   path: PATH_KEYS,
   phase: PHASE_KEYS,
+  hook: HOOK_KEYS,
+  httpHook: HTTP_HOOK_KEYS,
   spike: SPIKE_KEYS,
   steps: STEPS_KEYS,
   tracePhase: TRACE_PHASE_KEYS,
@@ -103,6 +113,7 @@ export const PROFILE_KEYS = {
   metricBudget: METRIC_BUDGET_KEYS,
   sessions: SESSIONS_KEYS,
   tokenizer: TOKENIZER_KEYS,
+  recovery: RECOVERY_KEYS,
 } as const;
 
 // ---------------------------------------------------------------------------------------------------
@@ -139,6 +150,9 @@ export type KeyListsMatchInputTypes = [
   Holds<Same<KeysOf<typeof PROMPT_CACHE_BUDGET_KEYS>, keyof PromptCacheBudgetInput>>,
   Holds<Same<KeysOf<typeof METRIC_SOURCE_KEYS>, keyof MetricSourceInput>>,
   Holds<Same<KeysOf<typeof METRIC_BUDGET_KEYS>, keyof MetricBudgetInput>>,
+  Holds<Same<KeysOf<typeof HOOK_KEYS>, keyof HookInput>>,
+  Holds<Same<KeysOf<typeof HTTP_HOOK_KEYS>, keyof HttpHookInput>>,
+  Holds<Same<KeysOf<typeof RECOVERY_KEYS>, keyof RecoveryInput>>,
   Holds<Same<KeysOf<typeof SESSIONS_KEYS>, keyof SessionsInput>>,
   Holds<Same<KeysOf<typeof TOKENIZER_KEYS>, keyof TokenizerFileInput>>,
   Holds<Same<KeysOf<typeof BUDGET_KINDS>, Exclude<AllKeys<Exclude<BudgetInput, MetricBudgetInput>>, 'path' | 'phase' | 'turn' | 'min' | 'max' | KeysOf<typeof ABORT_KEYS> | (typeof LATENCY_KEYS)[number]>>>,

@@ -7,6 +7,7 @@ import type { Phase } from '../profile-types.js';
 import { checkDuration, checkRate, checkWarmup } from './fields.js';
 import { PHASE_KEYS, SUGAR_KINDS } from './keys.js';
 import { checkSugar, type Expanded } from './phase-sugar.js';
+import { checkHooks } from './hooks.js';
 import type { Problems } from './problems.js';
 import { checkTracePhase } from './trace.js';
 import { checkSessions, type SessionContext } from './sessions.js';
@@ -77,7 +78,9 @@ function checkPlainPhase(raw: Obj, path: string, ctx: PhaseContext, p: Problems)
   const rateRaw = own(raw, 'rate');
   const usersRaw = own(raw, 'concurrency');
   const toRaw = own(raw, 'to');
-  const base = { name: okName, durationMs, warmup };
+  const onStart = checkHooks(own(raw, 'onStart'), `${path}.onStart`, p);
+  const onEnd = checkHooks(own(raw, 'onEnd'), `${path}.onEnd`, p);
+  const base = { name: okName, durationMs, warmup, ...(onStart && onStart.length > 0 ? { onStart } : {}), ...(onEnd && onEnd.length > 0 ? { onEnd } : {}) };
   const expanded = (phase: Phase): Expanded => ({ phases: [phase], namePath: `${path}.name`, ok: okName !== '' });
 
   if (!absent(usersRaw) && absent(rateRaw)) {

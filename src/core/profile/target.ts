@@ -58,7 +58,7 @@ export function checkTarget(v: unknown, p: Problems): Target {
   return target;
 }
 
-function checkStringMap(v: unknown, path: string, p: Problems): Record<string, string> {
+export function checkStringMap(v: unknown, path: string, p: Problems): Record<string, string> {
   if (absent(v)) return {};
   if (!isObj(v)) {
     p.expected(path, 'a mapping of names to strings', v);
@@ -101,7 +101,7 @@ function checkStream(v: Obj, target: Target, p: Problems): void {
   target.stream = stream;
 }
 
-function isHttpUrl(s: string): boolean {
+export function isHttpUrl(s: string): boolean {
   try {
     const u = new URL(s);
     return u.protocol === 'http:' || u.protocol === 'https:';

@@ -58,6 +58,17 @@ export const CLIENT_JS = `
       ctx.fillStyle = '#57606a';
       ctx.fillText(p.name + (p.warmup ? ' (warmup)' : ''), x0 + 4 * devicePixelRatio, top + 4 * devicePixelRatio);
     });
+    // fault, recovery and hook instants (recovery budgets, phase hooks): dashed verticals, labelled
+    (data.marks || []).forEach(function (m, i) {
+      var x = u.valToPos(m.t, 'x', true);
+      ctx.strokeStyle = m.kind === 'fault' ? '#cf222e' : m.kind === 'recovered' ? '#1a7f37' : '#8250df';
+      ctx.lineWidth = 1.5 * devicePixelRatio;
+      ctx.setLineDash([4 * devicePixelRatio, 3 * devicePixelRatio]);
+      ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, top + h); ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.fillStyle = ctx.strokeStyle;
+      ctx.fillText(m.label, x + 3 * devicePixelRatio, top + (18 + 13 * (i % 3)) * devicePixelRatio);
+    });
     ctx.restore();
   }
 
