@@ -302,10 +302,16 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
     watch: watch.active ? watch : undefined,
     ...(o.checkAbort === false ? { checkAbort: false } : {}),
     ...(hooks ? { onStart: (now: () => number) => hooks.start(now) } : {}),
-  }).finally(() => {
-    clearInterval(checkpointTimer);
-    scraper?.stop();
-  });
+  })
+    .catch(async (e: unknown) => {
+      // the run failed to drive: hooks already running are awaited and `always` cleanups still run
+      await hooks?.finish(true);
+      throw e;
+    })
+    .finally(() => {
+      clearInterval(checkpointTimer);
+      scraper?.stop();
+    });
   await scraper?.finish();
   const hookReports = hooks ? await hooks.finish(outcome.interrupted || outcome.aborted !== undefined) : undefined;
 
