@@ -7,7 +7,7 @@ import { LATENCY_KEYS, type Budget, type LatencyKey } from '../profile-types.js'
 import { RECOVERY_BIN_MS } from '../recovery.js';
 import { TOTAL_STAGE } from '../stages.js';
 import { parseDuration, parsePercent } from '../units.js';
-import type { BudgetContext } from './budget-scope.js';
+import { checkPathRef, type BudgetContext } from './budget-scope.js';
 import { DURATION_EXAMPLE, PERCENT_EXAMPLE } from './fields.js';
 import { RECOVERY_KEYS } from './keys.js';
 import { didYouMean, type Problems } from './problems.js';
@@ -57,11 +57,9 @@ export function checkRecoveryBudget(outer: Obj, path: string, ctx: BudgetContext
   const holdMs = binned(own(raw, 'hold'), DEFAULT_HOLD_MS);
   if (holdMs === undefined) bad('hold', `a duration that is a whole multiple of ${RECOVERY_BIN_MS}ms, like "3s"`);
   const pathRaw = own(raw, 'path');
-  if (!absent(pathRaw) && pathRaw !== 'primary' && pathRaw !== 'fallback') bad('path', 'primary or fallback');
-  else if (pathRaw === 'fallback' && !ctx.hasFallbackRule) {
-    p.add(`${at}.path`, "no request can take the fallback path: the profile has no 'fallback' rule");
-    ok = false;
-  }
+  // the same path rule as every scoped budget: primary, or a route the profile names (paths:, fallback:)
+  const pathName = absent(pathRaw) ? undefined : checkPathRef(pathRaw, `${at}.path`, ctx, p);
+  if (!absent(pathRaw) && pathName === undefined) ok = false;
   const after = own(raw, 'after');
   if (typeof after !== 'string' || after === '') bad('after', 'the name of the phase whose start injects the fault');
   else if (ctx.phasesKnown && !ctx.phases.some((ph) => ph.name === after)) {
@@ -73,7 +71,7 @@ export function checkRecoveryBudget(outer: Obj, path: string, ctx: BudgetContext
   return [{
     kind: 'recovery', stage, limits, withinMs, after, windowMs, holdMs,
     ...(maxErrorRate !== undefined ? { maxErrorRate } : {}),
-    ...(pathRaw === 'primary' || pathRaw === 'fallback' ? { path: pathRaw } : {}),
+    ...(pathName !== undefined ? { path: pathName } : {}),
   }];
 }
 
