@@ -22,6 +22,8 @@ const dir = mkdtempSync(join(tmpdir(), 'budgetgate-trace-timing-'));
 const trace = burstyMooncake({ bursts: 40, size: 6, gapMs: 60, seed: 11 });
 writeFileSync(join(dir, 'bursts.jsonl'), trace.text);
 
+const WARMUP_MS = 500;
+
 const quantile = (xs: number[], q: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)] ?? NaN;
@@ -31,7 +33,9 @@ const quantile = (xs: number[], q: number): number => {
 async function replay(speed: number): Promise<{ arrived: number[]; intended: number[] }> {
   const server = await logServer();
   const body = { model: 'm', messages: [{ role: 'user', content: '' }] };
-  const r = parseProfile({ name: 't', target: { url: server.url, body }, phases: [{ name: 'replay', trace: { file: 'bursts.jsonl', format: 'mooncake', speed } }] }, () => undefined);
+  // a warm-up phase first, as a profile would have: connections open and code compiled before the trace
+  const phases = [{ name: 'warmup', duration: `${WARMUP_MS}ms`, rate: 40, warmup: true }, { name: 'replay', trace: { file: 'bursts.jsonl', format: 'mooncake', speed } }];
+  const r = parseProfile({ name: 't', target: { url: server.url, body }, phases }, () => undefined);
   if (!r.ok) throw new Error(JSON.stringify(r.problems));
   const profile = await loadTraces(r.profile, dir, 'test');
   const plan = planSchedule(profile.phases);
@@ -54,7 +58,9 @@ async function replay(speed: number): Promise<{ arrived: number[]; intended: num
     },
     bodyAt: traceBodyAt(plan, body, profile.seed, chars4),
   });
-  return { arrived: server.log.map((l) => l.t - t0).sort((a, b) => a - b), intended: trace.records.map((x) => x.timestamp / speed) };
+  // the trace's requests are the ones with max_tokens (the warm-up sends the profile's body as it is)
+  const replayed = server.log.filter((l) => l.body.includes('"max_tokens"'));
+  return { arrived: replayed.map((l) => l.t - t0).sort((a, b) => a - b), intended: trace.records.map((x) => WARMUP_MS + x.timestamp / speed) };
 }
 
 describe('trace replay timing at the server', { retry: 2 }, () => {
