@@ -13,28 +13,16 @@ import { run } from '../src/api.js';
 import { ProfileError } from '../src/core/errors.js';
 import { chars4 } from '../src/core/tokenizer.js';
 import { burstyMooncake, logServer } from './trace-log-server.js';
+import { commonPrefix, tokenLabels, words4 } from './trace-prefix-oracle.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'budgetgate-trace-'));
-const GAP_MS = 250;
-const trace = burstyMooncake({ bursts: 12, size: 4, gapMs: GAP_MS, seed: 5 });
+const GAP_MS = 500;
+const trace = burstyMooncake({ bursts: 10, size: 4, gapMs: GAP_MS, seed: 5 });
 writeFileSync(join(dir, 'day.jsonl'), trace.text);
 writeFileSync(join(dir, 'bad.jsonl'), `${trace.text}{"timestamp": 5, "input_length": -1, "output_length": 3}\nnope\n`);
 const B = 512;
 
-/** What each token of record i is (its block and offset, or its own tail): the prefix oracle. */
-function labels(r: (typeof trace.records)[number], i: number): string[] {
-  const out: string[] = [];
-  let left = r.input_length;
-  for (const h of r.hash_ids) for (let t = 0; t < B && left > 0; t++, left--) out.push(`b${h}.${t}`);
-  for (let t = 0; left > 0; t++, left--) out.push(`own${i}.${t}`);
-  return out;
-}
-const commonPrefix = <T>(a: readonly T[], b: readonly T[]): number => {
-  let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  return i;
-};
-const words4 = (text: string): string[] => text.match(/.{4}/gs) ?? [];
+const labels = (r: (typeof trace.records)[number], i: number): string[] => tokenLabels(r.hash_ids, r.input_length, B, i);
 
 type Body = { max_tokens: number; messages?: { role: string; content: string }[]; prompt?: string };
 
