@@ -16,8 +16,8 @@ import { burstyMooncake, logServer } from './trace-log-server.js';
 import { commonPrefix, tokenLabels, words4 } from './trace-prefix-oracle.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'budgetgate-trace-'));
-const GAP_MS = 500;
-const trace = burstyMooncake({ bursts: 10, size: 4, gapMs: GAP_MS, seed: 5 });
+const GAP_MS = 800;
+const trace = burstyMooncake({ bursts: 8, size: 4, gapMs: GAP_MS, seed: 5 });
 writeFileSync(join(dir, 'day.jsonl'), trace.text);
 writeFileSync(join(dir, 'bad.jsonl'), `${trace.text}{"timestamp": 5, "input_length": -1, "output_length": 3}\nnope\n`);
 const B = 512;

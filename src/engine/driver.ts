@@ -62,6 +62,8 @@ export interface DriverOptions {
    * set on the connection just before it sends; undefined: `nextBody` or `body` as without it
    */
   bodyAt?: (index: number) => string | undefined;
+  /** called when idle after sending `index`: build the next bodies ahead (core/trace/bodies.ts) */
+  prepareBodies?: (index: number) => void;
   /** early-abort budgets, checked once a second; a failure stops sending as a first Ctrl-C does */
   watch?: AbortWatch;
   /** false: record into `watch` but leave judging it to another thread (workers.ts); default true */
@@ -223,6 +225,9 @@ class Driving implements ClientEventSink {
       const body = this.o.bodyAt(arrival.index) ?? this.o.nextBody?.() ?? this.o.body;
       // autocannon's public Client#setBody rebuilds the request it writes next (one request, no setupRequest)
       if (body !== undefined) (s.client as unknown as { setBody(b: string): void }).setBody(body);
+      const prepare = this.o.prepareBodies;
+      // after the current wake-up's sends (a burst leaves first), while the loop would idle
+      if (prepare && !closed) setImmediate(() => prepare(arrival.index));
     }
     this.inFlight++;
     this.o.recorder.sent(arrival.phase, arrival.t, t, !closed && (waited || t - arrival.t > LATE_AFTER_MS));

@@ -13,12 +13,12 @@ import { Recorder } from '../core/recorder.js';
 import { REPORT_SCHEMA, type RunResult } from '../core/report.js';
 import { arrivals, planSchedule } from '../core/schedule.js';
 import { chars4 } from '../core/tokenizer.js';
-import { traceBodyAt } from '../core/trace/bodies.js';
+import { traceBodies, type TraceBodies } from '../core/trace/bodies.js';
 import { compileTimings } from '../core/timing.js';
 import { BudgetgateError } from '../core/errors.js';
 import { scheduleId, shardArrivals, shardPlan, type Shard } from '../core/shard.js';
 import type { Profile } from '../core/profile-types.js';
-import { drive, type Tick } from './driver.js';
+import { drive, type DriverOptions, type Tick } from './driver.js';
 import { createScraper } from './scraper.js';
 import { ServerMetricsRecorder } from '../core/server-metrics.js';
 import { METRIC_PRESETS } from '../core/metric-presets.js';
@@ -148,6 +148,10 @@ export function bodySource(profile: Profile, items: readonly PromptItem[] | unde
   return () => applyPrompt(profile.target.body, syntheticPrompt(rng, p.tokens));
 }
 
+function bodyOptions(bodies: TraceBodies | undefined): Pick<DriverOptions, 'bodyAt' | 'prepareBodies'> {
+  return bodies ? { bodyAt: (i) => bodies.at(i), prepareBodies: (i) => bodies.prepare(i) } : {};
+}
+
 export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<RunResult> {
   const redact = o.redact ?? ((s: string) => s);
   const nextBody = bodySource(profile, o.promptItems); // before the probe: a missing dataset sends nothing
@@ -239,7 +243,7 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
     requestedModel: requestedModel(profile.target.body),
     nextBody,
     // trace phases: body by global schedule index (the whole plan's), so shards and workers agree
-    bodyAt: traceBodyAt(whole, profile.target.body, profile.seed, chars4),
+    ...bodyOptions(traceBodies(whole, profile.target.body, profile.seed, chars4, o.shard)),
     watch: watch.active ? watch : undefined,
     ...(o.checkAbort === false ? { checkAbort: false } : {}),
   }).finally(() => {

@@ -13,7 +13,7 @@ import { Recorder } from '../../src/core/recorder.js';
 import { arrivals, planSchedule } from '../../src/core/schedule.js';
 import { compileTimings } from '../../src/core/timing.js';
 import { chars4 } from '../../src/core/tokenizer.js';
-import { traceBodyAt } from '../../src/core/trace/bodies.js';
+import { traceBodies } from '../../src/core/trace/bodies.js';
 import { drive } from '../../src/engine/driver.js';
 import { loadTraces } from '../../src/trace-file.js';
 import { burstyMooncake, logServer } from '../trace-log-server.js';
@@ -39,6 +39,7 @@ async function replay(speed: number): Promise<{ arrived: number[]; intended: num
   if (!r.ok) throw new Error(JSON.stringify(r.problems));
   const profile = await loadTraces(r.profile, dir, 'test');
   const plan = planSchedule(profile.phases);
+  const bodies = traceBodies(plan, body, profile.seed, chars4);
   let t0 = 0;
   await drive({
     url: server.url,
@@ -56,7 +57,8 @@ async function replay(speed: number): Promise<{ arrived: number[]; intended: num
       if (t0 === 0) t0 = t;
       return t;
     },
-    bodyAt: traceBodyAt(plan, body, profile.seed, chars4),
+    bodyAt: (i) => bodies?.at(i),
+    prepareBodies: (i) => bodies?.prepare(i),
   });
   // the trace's requests are the ones with max_tokens (the warm-up sends the profile's body as it is)
   const replayed = server.log.filter((l) => l.body.includes('"max_tokens"'));
