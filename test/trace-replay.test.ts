@@ -91,6 +91,11 @@ describe('trace replay at a loopback server', () => {
     expect(server.log).toHaveLength(0);
   });
 
+  it('sad: a trace replayed faster on average than maxRate is refused, as a phase above it would be', async () => {
+    const e = await run({ name: 't', maxRate: 2, target: { url: 'http://127.0.0.1:9/', body: { messages: [] } }, phases: [{ name: 'r', trace: { file: 'day.jsonl', format: 'mooncake' } }] }, { baseDir: dir, skipProbe: true }).catch((x: unknown) => x);
+    expect((e as ProfileError).problems).toEqual([{ path: 'phases[0].trace', message: expect.stringMatching(/^replays at a mean [\d.]+ requests\/s, above maxRate 2: raise maxRate if that is intended$/) }]);
+  });
+
   it('sad: a missing trace file and a body that is no mapping are profile errors', async () => {
     const missing = await run({ name: 't', target: { url: 'http://127.0.0.1:9/', body: { messages: [] } }, phases: [{ name: 'r', trace: { file: 'none.jsonl', format: 'mooncake' } }] }, { baseDir: dir, skipProbe: true }).catch((x: unknown) => x);
     expect((missing as Error).message).toMatch(/phases\[0\]\.trace\.file: cannot read .*none\.jsonl \(ENOENT\)/);
