@@ -11,6 +11,7 @@ BIN="${LLAMA_SERVER:-$ROOT/.cache/real/bin/llama-server}"
 MODEL="${LLAMA_MODEL:-$ROOT/.cache/real/models/tiny-8k.gguf}"
 PORT="${PORT:-18431}"
 OUT="${OUT:-$(mktemp -d)}"
+mkdir -p "$OUT"
 # random weights decode to byte tokens (ids 3–258) that are invalid UTF-8: banned per request (test/real/llama-server.ts)
 BAN="$(python3 -c 'import json; print(json.dumps({str(i): -100 for i in range(3, 259)}))')"
 counters() { curl -s "http://127.0.0.1:$PORT/metrics" | grep -E '^llamacpp:(prompt_tokens_total|prompt_tokens_cached_total|tokens_predicted_total|prompt_seconds_total) ' || true; }
@@ -18,7 +19,7 @@ for kind in shared unshared; do
   cat >"$OUT/$kind.yaml" <<YAML
 name: trace-prefix-$kind
 target:
-  body: { model: tiny, messages: [{ role: user, content: "" }], cache_prompt: true, logit_bias: $BAN }
+  body: { model: tiny, messages: [{ role: user, content: "" }], max_tokens: 1, cache_prompt: true, logit_bias: $BAN }   # max_tokens: the probe's; each trace request sets its own
   timeout: 120s
 phases:
   - name: replay

@@ -28,7 +28,7 @@ async function replay(file: string): Promise<{ prompt: number; cached: number; e
   try {
     const before = { prompt: await metricValue(llama.metrics, 'llamacpp:prompt_tokens_total'), cached: await metricValue(llama.metrics, 'llamacpp:prompt_tokens_cached_total') };
     const r = await run(
-      { name: 'prefix', target: { url: llama.chat, body: { model: MODEL_ALIAS, messages: [{ role: 'user', content: '' }], cache_prompt: true, logit_bias: BYTE_TOKEN_BAN }, timeout: '60s' }, phases: [{ name: 'replay', trace: { file, format: 'mooncake', exactOutput: true } }] },
+      { name: 'prefix', target: { url: llama.chat, body: { model: MODEL_ALIAS, messages: [{ role: 'user', content: '' }], max_tokens: 1, cache_prompt: true, logit_bias: BYTE_TOKEN_BAN }, timeout: '60s' }, phases: [{ name: 'replay', trace: { file, format: 'mooncake', exactOutput: true } }] },
       { baseDir: dir },
     );
     return {
