@@ -69,6 +69,8 @@ export interface DriverOptions {
    * phases' arrivals take their bodies from it, replies are kept for it, next turns launch from it
    */
   sessions?: (launch: (a: TurnArrival) => void, now: () => number) => SessionHooks;
+  /** called when idle after sending `index`: build the next bodies ahead (core/trace/bodies.ts) */
+  prepareBodies?: (index: number) => void;
   /** early-abort budgets, checked once a second; a failure stops sending as a first Ctrl-C does */
   watch?: AbortWatch;
   /** false: record into `watch` but leave judging it to another thread (workers.ts); default true */
@@ -245,6 +247,12 @@ class Driving implements ClientEventSink {
     if (b) {
       s.client.setBody(b.body);
       s.slot.promptTokens = b.promptTokens;
+    }
+    const prepare = this.o.prepareBodies;
+    // after the current wake-up's sends (a burst leaves first), while the loop would idle
+    if (prepare && !closed) {
+      const index = arrival.index;
+      setImmediate(() => prepare(index));
     }
     s.idle = false;
     this.inFlight++;

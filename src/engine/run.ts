@@ -12,12 +12,12 @@ import { createRng, deriveSeed } from '../core/random.js';
 import { Recorder } from '../core/recorder.js';
 import { REPORT_SCHEMA, type RunResult } from '../core/report.js';
 import { arrivals, planSchedule } from '../core/schedule.js';
-import { traceBodyAt } from '../core/trace/bodies.js';
+import { traceBodies, type TraceBodies } from '../core/trace/bodies.js';
 import { compileTimings } from '../core/timing.js';
 import { BudgetgateError } from '../core/errors.js';
 import { scheduleId, shardArrivals, shardPlan, type Shard } from '../core/shard.js';
 import type { Profile } from '../core/profile-types.js';
-import { drive, type Tick } from './driver.js';
+import { drive, type DriverOptions, type Tick } from './driver.js';
 import { createScraper } from './scraper.js';
 import { ServerMetricsRecorder } from '../core/server-metrics.js';
 import { METRIC_PRESETS } from '../core/metric-presets.js';
@@ -172,13 +172,16 @@ export function bodySource(profile: Profile, items: readonly PromptItem[] | unde
  * shards and workers agree); every other send keeps the profile's prompts (or the fixed body).
  */
 export function withTraceBodies(
-  traceBody: ((index: number) => string | undefined) | undefined,
+  traces: TraceBodies | undefined,
   next: ((a: Arrival) => { body: string; promptTokens?: number }) | undefined,
-): ((a: Arrival) => { body: string; promptTokens?: number } | undefined) | undefined {
-  if (!traceBody) return next;
-  return (a) => {
-    const body = traceBody(a.index);
-    return body !== undefined ? { body } : next?.(a);
+): Pick<DriverOptions, 'nextBody' | 'prepareBodies'> {
+  if (!traces) return next ? { nextBody: next } : {};
+  return {
+    nextBody: (a) => {
+      const body = traces.at(a.index);
+      return body !== undefined ? { body } : next?.(a);
+    },
+    prepareBodies: (i) => traces.prepare(i),
   };
 }
 
@@ -297,7 +300,8 @@ export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<
     stream: profile.target.stream ? { kind: streamKind(o.url) } : undefined,
     readBody: Object.keys(profile.timings.body).length > 0 || profile.paths.some((r) => r.signals.some((f) => f.kind === 'modelDiffers' || f.field !== undefined)),
     requestedModel: requestedModel(profile.target.body),
-    nextBody: withTraceBodies(traceBodyAt(whole, profile.target.body, profile.seed, tokenizer), nextBody),
+    // trace phases: body by global schedule index (the whole plan's), so shards and workers agree
+    ...withTraceBodies(traceBodies(whole, profile.target.body, profile.seed, tokenizer, o.shard), nextBody),
     ...(scripts.size > 0 ? { sessions: (launch: (a: Arrival) => void, now: () => number) => new SessionRunner({ scripts, body: profile.target.body, recorder, tokenizer, launch, now }) } : {}),
     watch: watch.active ? watch : undefined,
     ...(o.checkAbort === false ? { checkAbort: false } : {}),

@@ -13,7 +13,7 @@ import { Recorder } from '../../src/core/recorder.js';
 import { arrivals, planSchedule } from '../../src/core/schedule.js';
 import { compileTimings } from '../../src/core/timing.js';
 import { chars4 } from '../../src/core/tokenizer.js';
-import { traceBodyAt } from '../../src/core/trace/bodies.js';
+import { traceBodies } from '../../src/core/trace/bodies.js';
 import { drive } from '../../src/engine/driver.js';
 import { withTraceBodies } from '../../src/engine/run.js';
 import { loadTraces } from '../../src/trace-file.js';
@@ -22,6 +22,8 @@ import { burstyMooncake, logServer } from '../trace-log-server.js';
 const dir = mkdtempSync(join(tmpdir(), 'budgetgate-trace-timing-'));
 const trace = burstyMooncake({ bursts: 40, size: 6, gapMs: 60, seed: 11 });
 writeFileSync(join(dir, 'bursts.jsonl'), trace.text);
+
+const WARMUP_MS = 500;
 
 const quantile = (xs: number[], q: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -32,10 +34,13 @@ const quantile = (xs: number[], q: number): number => {
 async function replay(speed: number): Promise<{ arrived: number[]; intended: number[] }> {
   const server = await logServer();
   const body = { model: 'm', messages: [{ role: 'user', content: '' }] };
-  const r = parseProfile({ name: 't', target: { url: server.url, body }, phases: [{ name: 'replay', trace: { file: 'bursts.jsonl', format: 'mooncake', speed } }] }, () => undefined);
+  // a warm-up phase first, as a profile would have: connections open and code compiled before the trace
+  const phases = [{ name: 'warmup', duration: `${WARMUP_MS}ms`, rate: 40, warmup: true }, { name: 'replay', trace: { file: 'bursts.jsonl', format: 'mooncake', speed } }];
+  const r = parseProfile({ name: 't', target: { url: server.url, body }, phases }, () => undefined);
   if (!r.ok) throw new Error(JSON.stringify(r.problems));
   const profile = await loadTraces(r.profile, dir, 'test');
   const plan = planSchedule(profile.phases);
+  const bodies = traceBodies(plan, body, profile.seed, chars4);
   let t0 = 0;
   await drive({
     url: server.url,
@@ -53,9 +58,11 @@ async function replay(speed: number): Promise<{ arrived: number[]; intended: num
       if (t0 === 0) t0 = t;
       return t;
     },
-    nextBody: withTraceBodies(traceBodyAt(plan, body, profile.seed, chars4), undefined),
+    ...withTraceBodies(bodies, undefined),
   });
-  return { arrived: server.log.map((l) => l.t - t0).sort((a, b) => a - b), intended: trace.records.map((x) => x.timestamp / speed) };
+  // the trace's requests are the ones with max_tokens (the warm-up sends the profile's body as it is)
+  const replayed = server.log.filter((l) => l.body.includes('"max_tokens"'));
+  return { arrived: replayed.map((l) => l.t - t0).sort((a, b) => a - b), intended: trace.records.map((x) => WARMUP_MS + x.timestamp / speed) };
 }
 
 describe('trace replay timing at the server', { retry: 2 }, () => {

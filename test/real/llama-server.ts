@@ -60,9 +60,10 @@ export interface Llama {
  */
 export const BYTE_TOKEN_BAN: Record<string, number> = Object.fromEntries(Array.from({ length: 256 }, (_, i) => [String(i + 3), -100]));
 
-export async function startLlama(o: { slots: number }): Promise<Llama> {
+/** `ctx`: the context in tokens over all slots (default 1,024 a slot) */
+export async function startLlama(o: { slots: number; ctx?: number }): Promise<Llama> {
   const port = await freePort();
-  const args = ['-m', LLAMA_MODEL, '--host', '127.0.0.1', '--port', String(port), '-a', MODEL_ALIAS, '--metrics', '--no-webui', '-c', String(1024 * o.slots), '-np', String(o.slots), '-t', '1'];
+  const args = ['-m', LLAMA_MODEL, '--host', '127.0.0.1', '--port', String(port), '-a', MODEL_ALIAS, '--metrics', '--no-webui', '-c', String(o.ctx ?? 1024 * o.slots), '-np', String(o.slots), '-t', '1'];
   const child: ChildProcess = spawn(LLAMA_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));

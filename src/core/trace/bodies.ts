@@ -3,13 +3,27 @@
  * however the schedule is split (shards, --workers: each sender sends indices ≡ w mod N, and every
  * sender computes the same whole plan). Indices count the open phases' requests in phase order, as
  * `arrivals` (schedule.ts) numbers them: phase j's request k is index first(j) + k.
+ *
+ * Bodies can be built ahead (`prepare`, called by the driver when it is idle after a send), so a
+ * burst of long prompts at one timestamp costs its sends no prompt building: at(i) takes a prepared
+ * body when there is one. At most LOOKAHEAD bodies are held.
  */
 import type { Plan } from '../schedule.js';
+import type { Shard } from '../shard.js';
 import type { Tokenizer } from '../tokenizer.js';
 import { TracePrompts } from './prompt.js';
 
-/** undefined when the plan has no trace phase; else index → body (undefined for a non-trace request). */
-export function traceBodyAt(whole: Plan, body: unknown, seed: number, tokenizer: Tokenizer): ((index: number) => string | undefined) | undefined {
+const LOOKAHEAD = 16;
+
+export interface TraceBodies {
+  /** the body of the request with this index, or undefined when it is no trace request */
+  at(index: number): string | undefined;
+  /** build the bodies of the next few trace requests of this sender after `index` */
+  prepare(index: number): void;
+}
+
+/** undefined when the plan has no trace phase. `shard`: the indices this sender sends (default: all). */
+export function traceBodies(whole: Plan, body: unknown, seed: number, tokenizer: Tokenizer, shard?: Shard): TraceBodies | undefined {
   const spans: { first: number; end: number; build: (k: number, index: number) => string }[] = [];
   let first = 0;
   for (const p of whole.phases) {
@@ -21,8 +35,32 @@ export function traceBodyAt(whole: Plan, body: unknown, seed: number, tokenizer:
     first += p.requests;
   }
   if (spans.length === 0) return undefined;
-  return (index) => {
-    for (const s of spans) if (index >= s.first && index < s.end) return s.build(index - s.first, index);
-    return undefined;
+  const last = spans[spans.length - 1]!.end;
+  const stride = shard?.count ?? 1;
+  const build = (index: number): string | undefined => {
+    const s = spans.find((x) => index >= x.first && index < x.end);
+    return s?.build(index - s.first, index);
+  };
+  const ready = new Map<number, string>();
+  return {
+    at(index) {
+      const b = ready.get(index);
+      if (b === undefined) return build(index);
+      ready.delete(index);
+      return b;
+    },
+    prepare(index) {
+      let i = index + stride;
+      while (i < last && ready.size < LOOKAHEAD) {
+        const s = spans.find((x) => i < x.end);
+        if (!s) break;
+        if (i < s.first) {
+          i += Math.ceil((s.first - i) / stride) * stride; // the class's first index in the next trace phase
+          continue;
+        }
+        if (!ready.has(i)) ready.set(i, s.build(i - s.first, i));
+        i += stride;
+      }
+    },
   };
 }

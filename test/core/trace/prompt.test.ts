@@ -9,29 +9,12 @@ import { describe, expect, it } from 'vitest';
 import type { TraceRequest } from '../../../src/core/profile-types.js';
 import { chars4, type Tokenizer } from '../../../src/core/tokenizer.js';
 import { TracePrompts } from '../../../src/core/trace/prompt.js';
+import { commonPrefix, tokenLabels, words4 } from '../../trace-prefix-oracle.js';
 
 const B = 16;
 const prompts = (tokenizer: Tokenizer = chars4, exactOutput = false, seed = 3): TracePrompts => new TracePrompts({ tokenizer, seed, blockTokens: B, exactOutput });
 
-/** The oracle: what each token of a request is (block id and offset, or its own tail), in order. */
-function labels(req: TraceRequest, index: number): string[] {
-  const out: string[] = [];
-  let left = req.input;
-  for (const h of req.hashIds) {
-    for (let t = 0; t < B && left > 0; t++, left--) out.push(`b${h}.${t}`);
-  }
-  for (let t = 0; left > 0; t++, left--) out.push(`tail${index}.${t}`);
-  return out;
-}
-
-const commonPrefix = <T>(a: readonly T[], b: readonly T[]): number => {
-  let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  return i;
-};
-
-/** chars4's words are 4 characters each: a text's words are its 4-character chunks */
-const words4 = (text: string): string[] => text.match(/.{4}/gs) ?? [];
+const labels = (req: TraceRequest, index: number): string[] => tokenLabels(req.hashIds, req.input, B, index);
 
 const request = fc.record({
   hashIds: fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 6 }),

@@ -1,7 +1,7 @@
 /**
  * replayOf (window, limit, speed, rate → offsets and duration), trace phases in the schedule (every
- * arrival kind sends record i at its offset, bursts together, phases after it start after it), and
- * the trace phase keys of a profile.
+ * arrival kind sends record i at its offset, bursts together, phases after it start after it), the
+ * trace phase keys of a profile, and the bodies by schedule index (prepared ahead or not, any shard).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +10,8 @@ import { parseProfile } from '../../../src/core/profile/index.js';
 import { arrivals, planSchedule, scheduledPerSecond, type Arrival } from '../../../src/core/schedule.js';
 import type { TraceRecord } from '../../../src/core/trace/formats.js';
 import { replayOf, type ReplayPlan } from '../../../src/core/trace/replay.js';
+import { traceBodies } from '../../../src/core/trace/bodies.js';
+import { chars4 } from '../../../src/core/tokenizer.js';
 
 const rec = (timeMs: number, input = 10, output = 5): TraceRecord => ({ line: 1, timeMs, input, output, hashIds: [] });
 const spec = (o: Partial<TraceSpec> = {}): TraceSpec => ({ file: 't', format: 'mooncake', speed: 1, exactOutput: false, ...o });
@@ -126,5 +128,32 @@ describe('trace phase keys in a profile', () => {
   it('sad: a trace phase with a duration or rate of its own is refused (its times are the trace\'s)', () => {
     const r = parseProfile(doc({ file: 't', format: 'mooncake' }, { duration: '10s', rate: 5 }), () => undefined);
     expect(!r.ok && r.problems.map((p) => p.message)).toEqual(['duration', 'rate'].map((k) => `a trace phase takes its times from the trace: '${k}' is not for it (use trace.speed, trace.rate or trace.window)`));
+  });
+});
+
+describe('traceBodies: bodies by global schedule index', () => {
+  const body = { model: 'm', messages: [{ role: 'user', content: '' }] };
+  const phases = [open('before', 1000, 3), tracePhase([0, 10, 20, 30, 40].map((t, i) => rec(t, 8 + i, 100 + i))), open('between', 1000, 2), tracePhase([0, 5].map((t, i) => rec(t, 20 + i, 200 + i)))];
+  const maxTokens = (b: string | undefined): number | undefined => (b === undefined ? undefined : (JSON.parse(b) as { max_tokens: number }).max_tokens);
+
+  it('happy: index i of the whole schedule carries its trace record; other phases\' indices have none', () => {
+    const bodies = traceBodies(planSchedule(phases), body, 1, chars4)!;
+    expect([...Array(13).keys()].map((i) => maxTokens(bodies.at(i)))).toEqual([undefined, undefined, undefined, 100, 101, 102, 103, 104, undefined, undefined, 200, 201, undefined]);
+  });
+
+  it('property: prepared ahead or not, on any shard, at(i) is the same body', () => {
+    const plan = planSchedule(phases);
+    const plain = traceBodies(plan, body, 1, chars4)!;
+    const want = [...Array(12).keys()].map((i) => plain.at(i));
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.nat(3), (count, idx) => {
+        const index = idx % count;
+        const bodies = traceBodies(plan, body, 1, chars4, { index, count })!;
+        for (let i = index; i < 12; i += count) {
+          if (i % 2 === 0) bodies.prepare(i - count);
+          expect(bodies.at(i)).toBe(want[i]);
+        }
+      }),
+    );
   });
 });
