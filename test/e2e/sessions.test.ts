@@ -37,6 +37,20 @@ describe('budgetgate with sessions', () => {
     expect(report.sessions[0]?.completed).toBe(6);
   });
 
+  it('sad: --workers 2 with sessions is exit 2 saying why, and nothing is sent', async () => {
+    const s = await recordingServer();
+    const dir = tempDir();
+    const profile = writeProfile(dir, {
+      name: 'sessions-workers',
+      target: { url: s.url, body: { model: 'm', messages: [] } },
+      phases: [{ name: 'p', duration: '1s', rate: 2, sessions: { turns: 2 } }],
+    });
+    const r = await runCli(['run', profile, '--workers', '2', '--skip-probe', '--out', join(dir, 'out'), '--quiet']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--workers 2: a profile with sessions runs on one sender thread/);
+    expect(s.bodies).toHaveLength(0);
+  });
+
   it.each([['validate'], ['run']])('sad: %s with bad conversation lines is exit 2 naming file:line, nothing sent', async (command) => {
     const s = await recordingServer();
     const dir = tempDir();
