@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { evaluateBudgets, measurementsFromReport } from '../../src/core/budgets.js';
 import type { Budget } from '../../src/core/profile-types.js';
 import { Recorder, type ObservedTimings, type RecorderPhase } from '../../src/core/recorder.js';
+import { mergePromptChecks } from '../../src/core/session-stats.js';
 
 const PHASES: RecorderPhase[] = [{ name: 'chat', warmup: false, model: 'open', startMs: 0, endMs: 10_000, rate: 1, to: 1, concurrency: 0, concurrencyTo: 0, requests: 4 }];
 const turnOf = (turn: number, ttft: number, extra: Partial<ObservedTimings> = {}): ObservedTimings => ({ stages: new Map(), unmeasured: [], path: 'primary', client: new Map([['ttft', ttft]]), turn, ...extra });
@@ -80,5 +81,16 @@ describe('SessionStats through the recorder', () => {
         });
       }),
     );
+  });
+});
+
+describe('mergePromptChecks (shards and worker threads)', () => {
+  it('happy: two shards’ checks are the check of all their requests', () => {
+    const a = { requests: 2, sent: 100, server: 106, meanDifference: 3, minDifference: 2, maxDifference: 4, tokenizer: 'o200k_base' };
+    const b = { requests: 1, sent: 10, server: 19, meanDifference: 9, minDifference: 9, maxDifference: 9, tokenizer: 'o200k_base' };
+    expect(mergePromptChecks([a, undefined, b])).toEqual({ requests: 3, sent: 110, server: 125, meanDifference: 5, minDifference: 2, maxDifference: 9, tokenizer: 'o200k_base' });
+  });
+  it('sad: no shard has a check: none', () => {
+    expect(mergePromptChecks([undefined, undefined])).toBeUndefined();
   });
 });
