@@ -16,6 +16,7 @@
  * ignored, so exports with ids and metadata load as they are.
  */
 import type { ProfileProblem } from './errors.js';
+import { parseJsonl } from './jsonl.js';
 
 export interface ConversationTurn {
   text: string;
@@ -29,9 +30,6 @@ export interface Conversation {
   system?: string;
   turns: ConversationTurn[];
 }
-
-/** Problems past this many are summed up in one line. */
-const MAX_LINE_PROBLEMS = 20;
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -66,30 +64,8 @@ function checkConversation(v: unknown): Conversation | string {
   return { ...(v.session_id !== undefined ? { id: String(v.session_id) } : {}), ...(typeof v.system === 'string' ? { system: v.system } : {}), turns };
 }
 
-/** JSONL text → conversations, and every bad line as a problem at `SOURCE:LINE`. Never throws. */
+/** JSONL text → conversations, and every bad line as a problem at `SOURCE:LINE` (jsonl.ts). Never throws. */
 export function parseConversationsJsonl(text: string, source: string): { conversations: Conversation[]; problems: ProfileProblem[] } {
-  const conversations: Conversation[] = [];
-  const problems: ProfileProblem[] = [];
-  let bad = 0;
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = (lines[i] ?? '').replace(/\r$/, '');
-    if (line.trim() === '') continue;
-    let why: string;
-    try {
-      const c = checkConversation(JSON.parse(line));
-      if (typeof c !== 'string') {
-        conversations.push(c);
-        continue;
-      }
-      why = c;
-    } catch (e) {
-      why = `not valid JSON (${e instanceof Error ? e.message : String(e)})`;
-    }
-    bad++;
-    if (bad <= MAX_LINE_PROBLEMS) problems.push({ path: `${source}:${i + 1}`, message: why });
-  }
-  if (bad > MAX_LINE_PROBLEMS) problems.push({ path: source, message: `${bad - MAX_LINE_PROBLEMS} more bad lines not listed` });
-  if (conversations.length === 0 && bad === 0) problems.push({ path: source, message: 'no conversations: the file has no non-blank lines' });
-  return { conversations, problems };
+  const r = parseJsonl(text, source, checkConversation, 'no conversations: the file has no non-blank lines');
+  return { conversations: r.items, problems: r.problems };
 }

@@ -31,6 +31,7 @@ import type { Budget } from './profile-types.js';
 import type { Counts, PhaseReport, RunResult, SeriesReport, TimelinePoint } from './report.js';
 import type { SeriesData } from './budgets.js';
 import { unionWindows, type WindowsReport } from './windows.js';
+import { mergePromptChecks } from './session-stats.js';
 import { mergeTokenFigures } from './tokens.js';
 import { addPathTallies, copyPathTallies, pathTallies } from './paths.js';
 import { mergeRecoveryTracks } from './recovery.js';
@@ -180,6 +181,8 @@ function mergePhases(inputs: readonly MergeInput[]): PhaseReport[] {
   for (const m of out.values()) {
     const t = mergeTokenFigures(tokens.get(m.name) ?? [], m.completed, m.endMs - m.startMs);
     if (t) Object.assign(m, t);
+    const prompts = mergePromptChecks((tokens.get(m.name) ?? []).map((p) => p.promptTokens));
+    if (prompts) m.promptTokens = prompts;
   }
   return [...out.values()];
 }

@@ -16,6 +16,7 @@
  * `max_tokens` on an item replaces the body's, so a dataset can carry realistic output lengths too.
  */
 import type { ProfileProblem } from './errors.js';
+import { parseJsonl } from './jsonl.js';
 import { createRng } from './random.js';
 import { wordsText, type Tokenizer } from './tokenizer.js';
 
@@ -26,9 +27,6 @@ export interface ChatMessage {
 }
 
 export type PromptItem = ({ prompt: string } | { messages: ChatMessage[] }) & { maxTokens?: number; /** its exact length in the run's tokenizer, when built to one */ tokens?: number };
-
-/** Problems past this many are summed up in one line: a wrong file should not print a million. */
-const MAX_LINE_PROBLEMS = 20;
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -64,34 +62,10 @@ function checkItem(v: unknown): PromptItem | string {
   return 'expected a "prompt" or "messages" key';
 }
 
-/** JSONL text → prompts, and every bad line as a problem at `SOURCE:LINE`. Never throws. */
+/** JSONL text → prompts, and every bad line as a problem at `SOURCE:LINE` (jsonl.ts). Never throws. */
 export function parsePromptsJsonl(text: string, source: string): { prompts: PromptItem[]; problems: ProfileProblem[] } {
-  const prompts: PromptItem[] = [];
-  const problems: ProfileProblem[] = [];
-  let badLines = 0;
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = (lines[i] ?? '').replace(/\r$/, '');
-    if (line.trim() === '') continue;
-    let why: string;
-    try {
-      const item = checkItem(JSON.parse(line));
-      if (typeof item !== 'string') {
-        prompts.push(item);
-        continue;
-      }
-      why = item;
-    } catch (e) {
-      why = `not valid JSON (${e instanceof Error ? e.message : String(e)})`;
-    }
-    badLines++;
-    if (badLines <= MAX_LINE_PROBLEMS) problems.push({ path: `${source}:${i + 1}`, message: why });
-  }
-  if (badLines > MAX_LINE_PROBLEMS) {
-    problems.push({ path: source, message: `${badLines - MAX_LINE_PROBLEMS} more bad lines not listed` });
-  }
-  if (prompts.length === 0 && badLines === 0) problems.push({ path: source, message: 'no prompts: the file has no non-blank lines' });
-  return { prompts, problems };
+  const r = parseJsonl(text, source, checkItem, 'no prompts: the file has no non-blank lines');
+  return { prompts: r.items, problems: r.problems };
 }
 
 /**

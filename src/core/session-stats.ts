@@ -167,3 +167,18 @@ export class SessionStats {
     return out;
   }
 }
+
+/** Shards' prompt-token checks as one: counts and sums add, the extremes are the extremes, the mean is taken again. */
+export function mergePromptChecks(xs: readonly (PromptTokenCheck | undefined)[]): PromptTokenCheck | undefined {
+  const cs = xs.filter((x): x is PromptTokenCheck => x !== undefined);
+  const first = cs[0];
+  if (!first) return undefined;
+  const requests = cs.reduce((n, c) => n + c.requests, 0);
+  const sent = cs.reduce((n, c) => n + c.sent, 0);
+  const server = cs.reduce((n, c) => n + c.server, 0);
+  const ext = (pick: (c: PromptTokenCheck) => number | null, f: (...v: number[]) => number): number | null => {
+    const v = cs.map(pick).filter((x): x is number => x !== null);
+    return v.length > 0 ? f(...v) : null;
+  };
+  return { requests, sent, server, meanDifference: requests > 0 ? (server - sent) / requests : null, minDifference: ext((c) => c.minDifference, Math.min), maxDifference: ext((c) => c.maxDifference, Math.max), tokenizer: first.tokenizer };
+}

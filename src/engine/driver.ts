@@ -318,6 +318,7 @@ class Driving implements ClientEventSink {
     if (turn !== undefined) {
       m.turn = turn;
       this.sessions?.ended(slot.arrival, m.error === undefined, text, done);
+      this.holdDrain();
     }
     if (slot.promptTokens !== undefined) m.sentPromptTokens = slot.promptTokens;
     if (m.error === undefined) {
@@ -350,6 +351,18 @@ class Driving implements ClientEventSink {
     if ((slot.arrival as TurnArrival).turn !== undefined) this.sessions?.ended(slot.arrival, false, undefined, t);
     this.o.recorder.failed(slot.arrival.phase, t, kind, path, slot.arrival.t);
     this.o.watch?.failed(slot.arrival.phase, t, path);
+  }
+
+  /**
+   * A session's next turn is waiting out its think time: the drain deadline (timeout + 1 s after the
+   * schedule's end) is for requests in flight, not for conversations still going. maybeFinish arms it
+   * again once no turn is pending.
+   */
+  private holdDrain(): void {
+    if (this.drainTimer && (this.sessions?.pending ?? 0) > 0) {
+      clearTimeout(this.drainTimer);
+      this.drainTimer = undefined;
+    }
   }
 
   private settled(a: Arrival): void {

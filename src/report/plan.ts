@@ -1,6 +1,6 @@
 /** `budgetgate validate`: the plan a profile describes, before anything is sent. */
 import { describeBudget } from '../core/profile-types.js';
-import type { Profile } from '../core/profile-types.js';
+import type { Profile, Sessions } from '../core/profile-types.js';
 import type { Plan, PlannedPhase } from '../core/schedule.js';
 import { formatDuration } from '../core/units.js';
 import { table } from './table.js';
@@ -38,6 +38,13 @@ function loadCell(p: PlannedPhase): string {
   return p.rate === p.to ? `${p.rate}/s` : `${p.rate}→${p.to}/s (linear ramp)`;
 }
 
+/** "sessions: 3 generated turns, think 2s" / "sessions from c.jsonl (round-robin), think 1s" */
+function sessionWords(s: Sessions | undefined): string {
+  if (!s) return '';
+  const think = `think ${formatDuration(s.thinkTimeMs)}`;
+  return s.kind === 'generated' ? `sessions: ${s.turns} generated turns each, ${think}` : `sessions from ${s.file} (${s.order}), ${think}`;
+}
+
 export function renderPlan(profile: Profile, plan: Plan, target: string): string {
   const out: string[] = [];
   out.push(`profile ${profile.name}: valid`);
@@ -54,12 +61,14 @@ export function renderPlan(profile: Profile, plan: Plan, target: string): string
         formatDuration(p.endMs),
         loadCell(p),
         p.model === 'closed' ? '-' : String(p.requests),
-        p.warmup ? 'warmup: not budgeted' : '',
+        [p.warmup ? 'warmup: not budgeted' : '', sessionWords(profile.phases[p.index]?.sessions)].filter(Boolean).join('; '),
       ]),
     ),
   );
   const closed = plan.phases.some((p) => p.model === 'closed');
-  out.push(`  total ${plan.requests} requests over ${formatDuration(plan.durationMs)}${closed ? ', plus whatever the closed phases send' : ''}`);
+  const sessions = profile.phases.some((p) => p.sessions !== undefined);
+  out.push(`  total ${plan.requests} ${sessions ? 'requests or session starts' : 'requests'} over ${formatDuration(plan.durationMs)}${closed ? ', plus whatever the closed phases send' : ''}`);
+  if (profile.tokenizer !== undefined && profile.tokenizer.kind !== 'chars4') out.push(`tokenizer ${profile.tokenizer.kind === 'file' ? profile.tokenizer.file : profile.tokenizer.encoding}`);
   if (profile.metrics.length > 0) {
     out.push('');
     out.push('Server metrics');

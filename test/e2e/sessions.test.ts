@@ -3,7 +3,7 @@
  * and a conversation file with bad lines is exit 2 naming the file and each bad line's number,
  * before anything is sent.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, tempDir, writeProfile } from './cli.js';
@@ -16,6 +16,39 @@ describe('budgetgate with sessions', () => {
     const r = await runCli(['validate', join(ROOT, 'profiles/sessions.yaml')]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/replay/);
+  });
+
+  it('happy: a run against the embedded endpoint prints the Turns, Sessions and Prompt tokens tables and writes them to report.json', async () => {
+    const dir = tempDir();
+    const profile = writeProfile(dir, {
+      name: 'sessions-sim',
+      target: { body: { model: 'sim', messages: [], max_tokens: 8, stream: true, stream_options: { include_usage: true } } },
+      phases: [{ name: 'chat', duration: '2s', rate: 3, sessions: { turns: 2, thinkTime: '100ms', tokens: { mean: 16 } } }],
+      budgets: [{ stage: 'ttft', max: '5s', turn: 2 }],
+    });
+    const out = join(dir, 'out');
+    const r = await runCli(['run', profile, '--out', out]);
+    expect(r.stdout).toMatch(/Prompt tokens[\s\S]*chat +chars4 +12 /);
+    expect(r.stdout).toMatch(/Turns[\s\S]*chat +1 +ttft[\s\S]*chat +2 +total/);
+    expect(r.stdout).toMatch(/Sessions[\s\S]*chat +6 +6 +0 +0 +12/);
+    expect(r.stdout).toMatch(/ttft\{turn=2\} max/);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { turns: { turn: number; stage: string; count: number }[]; sessions: { completed: number }[] };
+    expect(report.turns.filter((t) => t.stage === 'total').map((t) => [t.turn, t.count])).toEqual([[1, 6], [2, 6]]);
+    expect(report.sessions[0]?.completed).toBe(6);
+  });
+
+  it('sad: --workers 2 with sessions is exit 2 saying why, and nothing is sent', async () => {
+    const s = await recordingServer();
+    const dir = tempDir();
+    const profile = writeProfile(dir, {
+      name: 'sessions-workers',
+      target: { url: s.url, body: { model: 'm', messages: [] } },
+      phases: [{ name: 'p', duration: '1s', rate: 2, sessions: { turns: 2 } }],
+    });
+    const r = await runCli(['run', profile, '--workers', '2', '--skip-probe', '--out', join(dir, 'out'), '--quiet']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--workers 2: a profile with sessions runs on one sender thread/);
+    expect(s.bodies).toHaveLength(0);
   });
 
   it.each([['validate'], ['run']])('sad: %s with bad conversation lines is exit 2 naming file:line, nothing sent', async (command) => {

@@ -39,7 +39,7 @@ interface Server {
 }
 
 /** `failTurn`: answer 500 to every session's turn of that number */
-async function chatServer(o: { stream: boolean; count: (text: string) => number; failTurn?: number }): Promise<Server> {
+async function chatServer(o: { stream: boolean; count: (text: string) => number; failTurn?: number; serviceMs?: number }): Promise<Server> {
   const log: Logged[] = [];
   const server = http.createServer((req, res) => {
     const at = performance.now();
@@ -75,7 +75,7 @@ async function chatServer(o: { stream: boolean; count: (text: string) => number;
           entry.end = performance.now();
           res.end(text);
         }
-      }, SERVICE_MS);
+      }, o.serviceMs ?? SERVICE_MS);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -179,6 +179,22 @@ describe.each([
     });
     const c = result.phases[0]?.promptTokens;
     expect((c?.server ?? 0) - (c?.sent ?? 0)).toBe(TEMPLATE * SESSIONS * TURNS);
+  });
+});
+
+describe('sessions: conversations outlive the drain deadline', () => {
+  it('happy: a session still going when the others end gets all its turns, past timeout + 1 s', async () => {
+    const server = await chatServer({ stream: false, count: (t) => countTokens(t), serviceMs: 300 });
+    servers.push(server);
+    // A (4 turns, 1.2 s apart) starts at 0, B (2 turns) at 0.25 s; B's last reply lands at ~1.65 s,
+    // inside A's turn 2 (1.5–1.8 s in flight), after the schedule's end (0.5 s): the drain deadline
+    // (timeout 1 s + 1 s) must not cut A, whose turn 4 leaves at ~4.5 s
+    const conversations = new Map([[0, [{ turns: [{ text: 'A1' }, { text: 'A2', delayMs: 1200 }, { text: 'A3', delayMs: 1200 }, { text: 'A4', delayMs: 1200 }] }, { turns: [{ text: 'B1' }, { text: 'B2', delayMs: 800 }] }]]]);
+    const p: Record<string, unknown> = { ...profile(false, { budgets: [] }), target: { body: { model: 'm', messages: [] }, timeout: '1s' } };
+    p.phases = [{ name: 'chat', duration: '500ms', rate: 4, sessions: { file: 'given.jsonl' } }];
+    const r = await run(p, { target: server.url, skipProbe: true, conversations });
+    expect(server.log.map((e) => e.messages.at(-1)?.content).sort()).toEqual(['A1', 'A2', 'A3', 'A4', 'B1', 'B2']);
+    expect(r.sessions?.[0]).toMatchObject({ started: 2, completed: 2, cut: 0 });
   });
 });
 
