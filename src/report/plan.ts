@@ -48,6 +48,13 @@ export function renderPlan(profile: Profile, plan: Plan, target: string): string
   );
   const closed = plan.phases.some((p) => p.model === 'closed');
   out.push(`  total ${plan.requests} requests over ${formatDuration(plan.durationMs)}${closed ? ', plus whatever the closed phases send' : ''}`);
+  if (profile.paths.length > 0) {
+    // in match order: the first path whose signals match takes the response
+    out.push('');
+    out.push('Paths (first match wins)');
+    for (const r of profile.paths) out.push(`  ${r.name}: ${r.signals.map((x) => x.id).join(' or ')}${r.preset !== undefined ? ` (preset ${r.preset})` : ''}`);
+    out.push('  primary: every other response');
+  }
   if (profile.metrics.length > 0) {
     out.push('');
     out.push('Server metrics');
