@@ -6,11 +6,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { evaluateBudgets } from '../../src/core/budgets.js';
-import { parseProfile } from '../../src/core/profile/index.js';
-import { Recorder } from '../../src/core/recorder.js';
-import { REPORT_SCHEMA, type RunResult } from '../../src/core/report.js';
+import { pathsReport as report } from './paths-fixture.js';
 import { chartData, renderHtml } from '../../src/report/html.js';
+import { stageCharts } from '../../src/report/html/stages.js';
 import { runSummary } from '../../src/report/json-summary.js';
 import { renderJunit } from '../../src/report/junit.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
@@ -18,25 +16,6 @@ import { renderTerminal } from '../../src/report/terminal.js';
 import { buildView } from '../../src/report/view.js';
 
 const golden = fileURLToPath(new URL('../fixtures/golden/report-paths.md', import.meta.url));
-
-function report(): RunResult {
-  const phases = ['warm', 'steady', 'spike'].map((name, i) => ({ name, warmup: i === 0, model: 'open' as const, startMs: i * 2000, endMs: (i + 1) * 2000, rate: 10, to: 10, concurrency: 0, concurrencyTo: 0, requests: 20 }));
-  const r = new Recorder(phases);
-  // per phase: 8 cache hits (all 100 prompt tokens cached), 10 primary (25 cached), 2 fallback (no details)
-  phases.forEach((ph, i) => {
-    for (let k = 0; k < 20; k++) {
-      const t = ph.startMs + k * 100;
-      const path = k < 8 ? 'cache' : k < 18 ? 'primary' : 'fallback';
-      const cached = path === 'cache' ? 100 : path === 'primary' ? 25 : undefined;
-      r.sent(i, t, t, false);
-      r.completed(i, t, t + (path === 'cache' ? 5 : 40), { stages: new Map(), unmeasured: [], path, tokens: { input: 100, output: 8, source: 'usage', ...(cached !== undefined ? { cached } : {}) } });
-    }
-  });
-  const parsed = parseProfile({ name: 'paths', paths: [{ name: 'cache', when: { header: 'x-sim-cache', equals: 'HIT' } }], fallback: { header: 'x-route', equals: 'fallback' }, phases: [{ name: 'warm', duration: '2s', rate: 10, warmup: true }, { name: 'steady', duration: '2s', rate: 10 }, { name: 'spike', duration: '2s', rate: 10 }], budgets: [{ pathShare: 'cache', min: '30%' }, { promptCacheShare: '>= 50%' }] }, () => undefined);
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
-  const rep = r.report(6000);
-  return { schema: REPORT_SCHEMA, tool: { name: 'budgetgate', version: 'test' }, profile: 'paths', target: 'http://127.0.0.1:1/', arrivals: 'uniform', startedAt: '2026-12-01T00:00:00.000Z', durationMs: 6000, verdict: 'pass', interrupted: false, budgets: evaluateBudgets(parsed.profile.budgets, r.measurements()), ...rep };
-}
 
 describe('each path in every report format', () => {
   const r = report();
@@ -63,6 +42,8 @@ describe('each path in every report format', () => {
     // per second, the cache path's completions: 8 in each of the three 2-second phases' first second
     expect(data.timeline.paths?.cache?.reduce((a, b) => a + b, 0)).toBe(24);
     expect(data.timeline.paths?.fallback).toBeUndefined(); // fallback has its own line
+    // total's stage plot (a budget names it): one curve per path, primary first
+    expect(stageCharts(r)[0]?.paths.map((p) => p.path)).toEqual(['primary', 'cache', 'fallback']);
     const summary = runSummary('run', r, 0, {}) as { headline: { paths: Record<string, { completed: number; share: number | null; promptCacheShare: number | null }> } };
     expect(summary.headline.paths).toEqual({
       cache: { completed: 16, errors: 0, share: 0.4, promptCacheShare: 1 },
