@@ -22,3 +22,6 @@ export { createRedactor } from './core/redact.js';
 export { renderJunit } from './report/junit.js';
 export { renderMarkdown } from './report/markdown.js';
 export { renderHtml } from './report/html.js';
+export type { PathRule, PathInput } from './core/profile-types.js';
+export { PATH_PRESETS } from './core/path-presets.js';
+export { pathTallies, type PathTally, type PromptCacheTally } from './core/paths.js';

@@ -113,8 +113,10 @@ export function program(): Command {
     .option('--error-rate <fraction>', 'fraction of requests the primary fails', number('--error-rate', 0, 1), 0)
     .option('--error-kinds <list>', 'comma-separated: 500, 503, 429, reset', errorKinds, ['500'] as FaultKind[])
     .option('--stall <at:for>', 'pause the primary for FOR ms starting AT ms after start (repeatable)', stall)
+    .option('--response-cache', 'answer a request body seen before from a cache, marked x-sim-cache: HIT (else per request: x-sim-cache-enabled: true)')
+    .option('--prefix-cache', 'report usage.prompt_tokens_details.cached_tokens for prompts sharing a prefix with recent ones')
     .addHelpText('after', '\nExamples:\n  $ budgetgate sim --port 8080\n  $ budgetgate sim --workers 2 --error-rate 0.02 --error-kinds 503,reset --stall 10000:1000')
-    .action(async (o: { port: number; host: string; seed: number; workers: number; fallbackWorkers: number; fallbackDeadline: number; fallback: boolean; decodeMsPerToken: number; errorRate: number; errorKinds: FaultKind[]; stall?: SimOptions['stalls'] }) => {
+    .action(async (o: { port: number; host: string; seed: number; workers: number; fallbackWorkers: number; fallbackDeadline: number; fallback: boolean; decodeMsPerToken: number; errorRate: number; errorKinds: FaultKind[]; stall?: SimOptions['stalls']; responseCache?: boolean; prefixCache?: boolean }) => {
       const sim = await startSim({
         host: o.host,
         port: o.port,
@@ -127,6 +129,8 @@ export function program(): Command {
         errorRate: o.errorRate,
         errorKinds: o.errorKinds,
         stalls: o.stall ?? [],
+        responseCache: o.responseCache === true,
+        prefixCache: o.prefixCache === true,
       });
       io.stdout(`listening on ${sim.url}\n`);
       await new Promise<void>((resolve) => {

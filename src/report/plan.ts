@@ -69,6 +69,13 @@ export function renderPlan(profile: Profile, plan: Plan, target: string): string
   const sessions = profile.phases.some((p) => p.sessions !== undefined);
   out.push(`  total ${plan.requests} ${sessions ? 'requests or session starts' : 'requests'} over ${formatDuration(plan.durationMs)}${closed ? ', plus whatever the closed phases send' : ''}`);
   if (profile.tokenizer !== undefined && profile.tokenizer.kind !== 'chars4') out.push(`tokenizer ${profile.tokenizer.kind === 'file' ? profile.tokenizer.file : profile.tokenizer.encoding}`);
+  if (profile.paths.length > 0) {
+    // in match order: the first path whose signals match takes the response
+    out.push('');
+    out.push('Paths (first match wins)');
+    for (const r of profile.paths) out.push(`  ${r.name}: ${r.signals.map((x) => x.id).join(' or ')}${r.preset !== undefined ? ` (preset ${r.preset})` : ''}`);
+    out.push('  primary: every other response');
+  }
   if (profile.metrics.length > 0) {
     out.push('');
     out.push('Server metrics');

@@ -14,6 +14,7 @@ import { loadChartLib } from '../../src/cli/assets.js';
 import { renderHtml } from '../../src/report/html.js';
 import { findChromium } from './chromium.js';
 import { gateReport, serverReport, stagedReport } from './synthetic.js';
+import { pathsReport } from './paths-fixture.js';
 
 const LOOKUP = findChromium(process.env);
 const SKIP = LOOKUP.kind === 'skip';
@@ -100,6 +101,16 @@ describe.skipIf(SKIP)(`HTML report in headless Chromium${LOOKUP.kind === 'skip' 
     expect(state.rendered).toBe(7);
     expect(state.ids).toContain('chart-server-0');
     expect(state.ids).toContain('chart-server-1');
+  });
+
+  it('happy: named paths: the stage plot and the errors-over-time chart (a line for the cache path) draw with no error', async () => {
+    const { page, errors } = await open('report-paths.html', pathsReport(), 5);
+    const state = (await page.evaluate(`({ rendered: window.__chartsRendered, chartErrors: window.__chartErrors, legend: document.querySelector('#chart-errors').textContent})`)) as { rendered: number; chartErrors: string[]; legend: string };
+    await page.close();
+    expect(errors).toEqual([]);
+    expect(state.chartErrors).toEqual([]);
+    expect(state.rendered).toBe(5);
+    expect(state.legend).toContain('cache');
   });
 
   it('sad: a broken charting library is caught by the page and reported, not silently blank', async () => {

@@ -3,18 +3,14 @@
  * marked x-sim-cache, prefix caching reported as cached_tokens in whole 16-token blocks with less
  * prefill, both off unless asked for.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { startSim, type SimOptions, type SimServer } from '../../src/sim/index.js';
 import { PrefixCache } from '../../src/sim/cache.js';
 
-const open: SimServer[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
-
+/** a sim on 127.0.0.1 that closes when the test ends */
 async function sim(options?: SimOptions): Promise<SimServer> {
   const s = await startSim(options);
-  open.push(s);
+  onTestFinished(() => s.close());
   return s;
 }
 
