@@ -68,6 +68,11 @@ export class ChunkScanner {
   /** OBJECT: the `model` string token (quotes included) when the last `model` is a string; else −1 */
   modelStart = -1;
   modelEnd = -1;
+  /** the last top-level `usage` value's range (any value, null included); −1 when none */
+  usageStart = -1;
+  usageEnd = -1;
+  /** SLOW for a reason other than values needed (an escaped key, deep nesting): only JSON.parse can read it */
+  undecided = false;
   private b: Uint8Array = new Uint8Array(0);
   private end = 0;
   private slow = false;
@@ -88,10 +93,13 @@ export class ChunkScanner {
     this.content = false;
     this.modelStart = -1;
     this.modelEnd = -1;
+    this.usageStart = -1;
+    this.usageEnd = -1;
+    this.undecided = false;
     const p = this.ws(start);
     if (this.at(p) !== OPEN_OBJ) return NOT_OBJECT;
     const q = this.members(p, TOP, 0);
-    if (q < 0) return this.slow ? SLOW : NOT_OBJECT;
+    if (q < 0) return this.undecided ? SLOW : NOT_OBJECT; // invalid, unless the scan stopped undecided (too deep)
     if (this.ws(q) !== end) return NOT_OBJECT;
     return this.slow ? SLOW : OBJECT;
   }
@@ -126,7 +134,7 @@ export class ChunkScanner {
       const ke = this.string(p);
       if (ke < 0) return -1;
       // an escaped key may spell one of the keys read ("mod\u0065l"): JSON.parse decides it
-      if (this.escaped && mode !== SKIP) this.slow = true;
+      if (this.escaped && mode !== SKIP) this.slow = this.undecided = true;
       let v = this.ws(ke);
       if (this.at(v) !== COLON) return -1;
       v = this.ws(v + 1);
@@ -153,7 +161,11 @@ export class ChunkScanner {
     if (this.is(ks, ke, K_MODEL)) {
       this.modelStart = c === QUOTE ? v : -1;
       this.modelEnd = c === QUOTE ? q : -1;
-    } else if ((this.is(ks, ke, K_USAGE) || this.is(ks, ke, K_ERROR)) && !this.isLiteral(v, NULL)) {
+    } else if (this.is(ks, ke, K_USAGE)) {
+      this.usageStart = v;
+      this.usageEnd = q;
+      if (!this.isLiteral(v, NULL)) this.slow = true;
+    } else if (this.is(ks, ke, K_ERROR) && !this.isLiteral(v, NULL)) {
       this.slow = true;
     }
     return q;
@@ -215,7 +227,7 @@ export class ChunkScanner {
     if (c === QUOTE) return this.string(p);
     if (c === OPEN_OBJ || c === OPEN_ARR) {
       if (depth >= MAX_DEPTH) {
-        this.slow = true;
+        this.slow = this.undecided = true;
         return -1;
       }
       return c === OPEN_OBJ ? this.members(p, SKIP, depth) : this.array(p, depth);

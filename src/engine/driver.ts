@@ -18,7 +18,7 @@ import { interpretResponse, unfinishedPath, type ResponseRules } from '../core/r
 import { phaseOfSecondBefore, type ArrivalStream, type Arrival, type Plan, type PlannedPhase } from '../core/schedule.js';
 import type { TimingExtractor } from '../core/timing.js';
 import { hookClient, type HookedClient } from './autocannon-hook.js';
-import { bodyText, listen, type ClientEventSink } from './client-events.js';
+import { bodyForUsage, bodyText, listen, type ClientEventSink } from './client-events.js';
 import { ClosedUsers, isClosedArrival } from './closed-users.js';
 import { ConnectionPool, resendable, type Connection, type Slot } from './connection-pool.js';
 import { Pacer, nodeTimer } from './pacer.js';
@@ -267,7 +267,7 @@ class Driving implements ClientEventSink {
   responded(_s: Connection, slot: Slot, status: number): void {
     this.settled(slot.arrival);
     const done = this.now();
-    const m = interpretResponse(slot, status, done, bodyText(slot), this.rules);
+    const m = interpretResponse(slot, status, done, this.readBody ? bodyText(slot) : bodyForUsage(slot), this.rules);
     const { recorder, watch } = this.o;
     if (m.error === undefined) {
       recorder.completed(slot.arrival.phase, slot.arrival.t, done, m);

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ChunkScanner, NOT_OBJECT, OBJECT, SLOW } from '../../src/core/stream-scan.js';
 import type { StreamKind } from '../../src/core/stream.js';
+import { bodyUsageTokens, usageTokens } from '../../src/core/tokens.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -144,5 +145,42 @@ describe('ChunkScanner agrees with JSON.parse', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe('bodyUsageTokens (a non-streamed body, only its usage parsed)', () => {
+  const parsed = (t: string): unknown => {
+    try {
+      return JSON.parse(t);
+    } catch {
+      return undefined;
+    }
+  };
+  const usageArb = fc.oneof(fc.record({ prompt_tokens: fc.oneof(fc.nat(), fc.constant(-1), fc.constant('x')), completion_tokens: fc.oneof(fc.nat(), fc.double(), fc.constant(null)) }, { requiredKeys: [] }), fc.constant(null), fc.constant('u'));
+  const bodyArb = fc
+    .tuple(fc.record({ model: odd, choices: fc.array(fc.record({ message: fc.record({ content: odd }) })), usage: usageArb, extra: fc.jsonValue({ maxDepth: 3 }) }, { requiredKeys: [] }), fc.boolean())
+    .map(([b, dup]) => {
+      const t = JSON.stringify(b);
+      // a duplicate usage key: JSON.parse keeps the last one
+      return dup && t.length > 2 ? `${t.slice(0, -1)}${t.length > 2 ? ',' : ''}"usage":{"completion_tokens":7}}` : t;
+    });
+
+  it('equals usageTokens(JSON.parse(body)) on bodies, any JSON and broken variants', () => {
+    fc.assert(
+      fc.property(fc.oneof(bodyArb, textArb.map(([t]) => t)), fc.nat(), fc.boolean(), (text, at, cut) => {
+        const t = cut ? text.slice(0, at % (text.length + 1)) : text;
+        expect(bodyUsageTokens(enc.encode(t))).toEqual(usageTokens(parsed(t)));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it.each<[string, string, number | undefined]>([
+    ['happy: the usage of a completion', '{"id":"x","choices":[{"message":{"content":"hi"}}],"usage":{"prompt_tokens":3,"completion_tokens":8}}', 8],
+    ['happy: an escaped key spelling usage is read', '{"us\\u0061ge":{"completion_tokens":4}}', 4],
+    ['sad: no usage', '{"choices":[]}', undefined],
+    ['sad: not JSON', '{"usage":{"completion_tokens":4}', undefined],
+  ])('%s', (_l, text, output) => {
+    expect(bodyUsageTokens(enc.encode(text))?.output).toBe(output);
   });
 });
