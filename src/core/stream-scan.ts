@@ -154,7 +154,7 @@ export class ChunkScanner {
     const c = this.at(v);
     if (this.is(ks, ke, K_CHOICES)) {
       this.content = false;
-      return c === OPEN_ARR ? this.choices(v) : this.value(v, 1);
+      return c === OPEN_ARR ? this.array(v, 1, true) : this.value(v, 1);
     }
     const q = this.value(v, 1);
     if (q < 0) return q;
@@ -169,23 +169,6 @@ export class ChunkScanner {
       this.slow = true;
     }
     return q;
-  }
-
-  /** `choices`: only the first element is read. */
-  private choices(p: number): number {
-    p = this.ws(p + 1);
-    if (this.at(p) === CLOSE_ARR) return p + 1;
-    for (let i = 0; ; i++) {
-      const q = i === 0 && this.at(p) === OPEN_OBJ ? this.members(p, CHOICE, 2) : this.value(p, 2);
-      if (q < 0) return -1;
-      p = this.ws(q);
-      const c = this.at(p);
-      if (c === COMMA) {
-        p = this.ws(p + 1);
-        continue;
-      }
-      return c === CLOSE_ARR ? p + 1 : -1;
-    }
   }
 
   private choiceMember(ks: number, ke: number, v: number): number {
@@ -238,11 +221,12 @@ export class ChunkScanner {
     return this.number(p);
   }
 
-  private array(p: number, depth: number): number {
+  /** An array from its `[` at p; `choices`: its first element, when an object, is read as a choice. */
+  private array(p: number, depth: number, choices = false): number {
     p = this.ws(p + 1);
     if (this.at(p) === CLOSE_ARR) return p + 1;
-    for (;;) {
-      const q = this.value(p, depth + 1);
+    for (let i = 0; ; i++) {
+      const q = choices && i === 0 && this.at(p) === OPEN_OBJ ? this.members(p, CHOICE, depth + 1) : this.value(p, depth + 1);
       if (q < 0) return -1;
       p = this.ws(q);
       const c = this.at(p);
