@@ -23,6 +23,7 @@ import type { RunResult } from '../src/core/report.js';
 import type { SimOptions } from '../src/sim/index.js';
 import { quantile } from './paced.js';
 import { binNodeFlags } from './peer.js';
+import { processCpuMs } from './proc.js';
 import { spawnSim } from './sim-child.js';
 import { fmt, type Row, type Section } from './table.js';
 
@@ -48,6 +49,27 @@ interface Measured {
   itl: Float64Array;
   ttft: Float64Array;
   requests: number;
+  /** CPU µs of the reader per event received in the measured window */
+  cpuUsPerEvent: number;
+}
+
+/**
+ * CPU time per event over the measured window [WARMUP_MS, WARMUP_MS + duration) of a reader: `cpuMs`
+ * read at both ends, divided by the events its measured requests received (ttft and itl samples).
+ * CPU time, unlike wall time, hardly depends on what else the machine runs.
+ */
+function windowCpu(cpuMs: () => number | undefined, durationMs: number): { stop(): void; perEvent(events: number): number } {
+  let at0: number | undefined;
+  let at1: number | undefined;
+  const t0 = setTimeout(() => (at0 = cpuMs()), WARMUP_MS);
+  const t1 = setTimeout(() => (at1 = cpuMs()), WARMUP_MS + durationMs);
+  return {
+    stop() {
+      clearTimeout(t0);
+      clearTimeout(t1);
+    },
+    perEvent: (events) => (at0 !== undefined && at1 !== undefined && events > 0 ? ((at1 - at0) * 1000) / events : Number.NaN),
+  };
 }
 
 /** C sockets, each a closed loop of streamed requests, for warmup + duration. */
@@ -58,6 +80,10 @@ export function rawReader(url: string, concurrency: number, durationMs: number):
   const itl: number[] = [];
   const ttft: number[] = [];
   let requests = 0;
+  const cpu = windowCpu(() => {
+    const c = process.cpuUsage();
+    return (c.user + c.system) / 1000;
+  }, durationMs);
   const t0 = performance.now();
   const measureFrom = t0 + WARMUP_MS;
   const endAt = measureFrom + durationMs;
@@ -95,7 +121,10 @@ export function rawReader(url: string, concurrency: number, durationMs: number):
       });
       socket.on('error', reject);
       socket.on('close', () => {
-        if (--open === 0) resolve({ itl: Float64Array.from(itl).sort(), ttft: Float64Array.from(ttft).sort(), requests });
+        if (--open === 0) {
+          cpu.stop();
+          resolve({ itl: Float64Array.from(itl).sort(), ttft: Float64Array.from(ttft).sort(), requests, cpuUsPerEvent: cpu.perEvent(itl.length + ttft.length) });
+        }
       });
     };
     for (let c = 0; c < concurrency; c++) one();
@@ -103,7 +132,7 @@ export function rawReader(url: string, concurrency: number, durationMs: number):
 }
 
 /** budgetgate's CLI with C closed-model users streaming; its report's itl/ttft of the measured phase. */
-async function budgetgateStreams(url: string, concurrency: number, durationMs: number, workers: number): Promise<{ itl: RunResult['series'][number] | undefined; ttft: RunResult['series'][number] | undefined; requests: number }> {
+async function budgetgateStreams(url: string, concurrency: number, durationMs: number, workers: number): Promise<{ itl: RunResult['series'][number] | undefined; ttft: RunResult['series'][number] | undefined; requests: number; cpuUsPerEvent: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'bg-streams-'));
   try {
     const profile = join(dir, 'streams.json');
@@ -122,15 +151,21 @@ async function budgetgateStreams(url: string, concurrency: number, durationMs: n
     );
     const cli = [...binNodeFlags(), join(ROOT, 'bin/budgetgate.js')];
     const out = join(dir, 'report');
+    let cpu: ReturnType<typeof windowCpu> | undefined;
     const code = await new Promise<number | null>((resolve, reject) => {
       const child = spawn(process.execPath, [...cli, 'run', profile, '--quiet', '--skip-probe', '--out', out, ...(workers > 1 ? ['--workers', String(workers)] : [])], { stdio: ['ignore', 'ignore', 'inherit'] });
+      // the CLI's phases start a moment after spawning (loading, parsing): the window starts a little early, which adds startup CPU to budgetgate, never removes its own
+      cpu = windowCpu(() => processCpuMs(child.pid), durationMs);
       child.once('error', reject);
       child.once('exit', resolve);
     });
+    cpu?.stop();
     if (code !== 0 && code !== 1) throw new Error(`budgetgate exited ${code}`);
     const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunResult;
     const pick = (stage: string): RunResult['series'][number] | undefined => r.series.find((s) => s.stage === stage && s.phase === 'streams' && s.path === 'primary');
-    return { itl: pick('itl'), ttft: pick('ttft'), requests: r.phases.find((p) => p.name === 'streams')?.completed ?? 0 };
+    const itl = pick('itl');
+    const ttft = pick('ttft');
+    return { itl, ttft, requests: r.phases.find((p) => p.name === 'streams')?.completed ?? 0, cpuUsPerEvent: cpu?.perEvent((itl?.count ?? 0) + (ttft?.count ?? 0)) ?? Number.NaN };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -156,6 +191,7 @@ export async function measureStreams(o: StreamsOptions): Promise<{ section: Sect
         itlP99: quantile(raw.itl, 0.99) - ITL_MS,
         ttftP50: quantile(raw.ttft, 0.5) - TTFT_MS,
         ttftP99: quantile(raw.ttft, 0.99) - TTFT_MS,
+        cpuPerEvent: raw.cpuUsPerEvent,
       };
       process.stderr.write(`  (g) ${c} streams: budgetgate…\n`);
       const bg = await budgetgateStreams(url, c, o.durationMs, o.workers ?? 1);
@@ -167,10 +203,11 @@ export async function measureStreams(o: StreamsOptions): Promise<{ section: Sect
         itlP99: err(bg.itl?.p99, ITL_MS),
         ttftP50: err(bg.ttft?.p50, TTFT_MS),
         ttftP99: err(bg.ttft?.p99, TTFT_MS),
+        cpuPerEvent: bg.cpuUsPerEvent,
       };
       rows.push(rawRow, bgRow);
       const ratio = (k: string): number => Math.abs(bgRow[k] as number) / Math.max(Math.abs(rawRow[k] as number), 0.05);
-      ratios.push({ streams: c, itlP50: ratio('itlP50'), itlP99: ratio('itlP99'), ttftP50: ratio('ttftP50'), ttftP99: ratio('ttftP99') });
+      ratios.push({ streams: c, itlP50: ratio('itlP50'), itlP99: ratio('itlP99'), ttftP50: ratio('ttftP50'), ttftP99: ratio('ttftP99'), cpuPerEvent: bg.cpuUsPerEvent / raw.cpuUsPerEvent });
     }
   } finally {
     await sim.stop();
@@ -188,9 +225,12 @@ export async function measureStreams(o: StreamsOptions): Promise<{ section: Sect
         { key: 'itlP99', label: 'itl p99 err', ...ms },
         { key: 'ttftP50', label: 'ttft p50 err', ...ms },
         { key: 'ttftP99', label: 'ttft p99 err', ...ms },
+        { key: 'cpuPerEvent', label: 'cpu/event', format: (v) => (typeof v === 'number' && Number.isFinite(v) ? `${v.toFixed(2)}µs` : '—') },
       ],
       rows,
-      notes: [`ratios (|budgetgate error| ÷ max(|raw error|, 0.05 ms)): ${ratios.map((r) => `${r.streams} streams itl p50 ${(r.itlP50 as number).toFixed(2)}, p99 ${(r.itlP99 as number).toFixed(2)}, ttft p50 ${(r.ttftP50 as number).toFixed(2)}, p99 ${(r.ttftP99 as number).toFixed(2)}`).join('; ')}`],
+      notes: [`ratios (|budgetgate error| ÷ max(|raw error|, 0.05 ms)): ${ratios.map((r) => `${r.streams} streams itl p50 ${(r.itlP50 as number).toFixed(2)}, p99 ${(r.itlP99 as number).toFixed(2)}, ttft p50 ${(r.ttftP50 as number).toFixed(2)}, p99 ${(r.ttftP99 as number).toFixed(2)}, cpu/event ${(r.cpuPerEvent as number).toFixed(2)}`).join('; ')}`,
+        'cpu/event: CPU time of the reader\'s process over the measured window ÷ the events its measured requests received (load-independent, unlike the errors)',
+      ],
     },
     ratios,
   };

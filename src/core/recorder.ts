@@ -165,7 +165,17 @@ export class Recorder {
     return p;
   }
 
+  /** The hot path's index of `series`: stage → [phase · 2 + (fallback ? 1 : 0)], so no key string is built per value. */
+  private readonly byStage = new Map<string, (LiveSeries | undefined)[]>();
+
   private hist(stage: string, path: PathName, phase: number): LiveSeries {
+    let row = this.byStage.get(stage);
+    if (row === undefined) this.byStage.set(stage, (row = []));
+    const i = phase * 2 + (path === 'fallback' ? 1 : 0);
+    return (row[i] ??= this.newSeries(stage, path, phase));
+  }
+
+  private newSeries(stage: string, path: PathName, phase: number): LiveSeries {
     const key = `${stage}|${path}|${phase}`;
     let s = this.series.get(key);
     if (!s) {

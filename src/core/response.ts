@@ -16,7 +16,7 @@ import type { ObservedTimings } from './recorder.js';
 import { ITL_STAGE, TOKENS_PER_S_STAGE, TPOT_STAGE, TTFT_STAGE } from './stages.js';
 import { tokensPerSecond, tpotMs, type StreamMeter } from './stream.js';
 import type { TimingExtractor } from './timing.js';
-import { usageTokens, type RequestTokens } from './tokens.js';
+import { bodyUsageTokens, usageTokens, type RequestTokens } from './tokens.js';
 
 /** What the engine kept of one request while it was in flight (its per-request slot has these). */
 export interface ResponseFacts {
@@ -43,10 +43,11 @@ export interface ResponseMeaning extends ObservedTimings {
 }
 
 /**
- * `status` and `doneMs` (the run's clock) of the finished response; `bodyText` the kept body of a
- * non-streamed response, when a rule reads it (text that is not JSON gives body rules nothing).
+ * `status` and `doneMs` (the run's clock) of the finished response; `body` the kept body of a
+ * non-streamed response: its text when a rule reads it (text that is not JSON gives body rules
+ * nothing), or its undecoded bytes when only its `usage` is wanted (then nothing else is parsed).
  */
-export function interpretResponse(f: ResponseFacts, status: number, doneMs: number, bodyText: string | undefined, rules: ResponseRules): ResponseMeaning {
+export function interpretResponse(f: ResponseFacts, status: number, doneMs: number, body: string | Uint8Array | undefined, rules: ResponseRules): ResponseMeaning {
   let json: unknown;
   let client: Map<string, number> | undefined;
   let samples: Map<string, number[]> | undefined;
@@ -71,9 +72,11 @@ export function interpretResponse(f: ResponseFacts, status: number, doneMs: numb
       if (rate !== undefined) client.set(TOKENS_PER_S_STAGE, rate);
       samples = new Map([[ITL_STAGE, r.itl]]);
     }
-  } else if (bodyText !== undefined) {
-    json = parseJson(bodyText);
+  } else if (typeof body === 'string') {
+    json = parseJson(body);
     counted = usageTokens(json);
+  } else if (body !== undefined) {
+    counted = bodyUsageTokens(body);
   }
   const t = rules.extractor.extract(f.headers ?? [], f.trailers, { json, requestedModel: rules.requestedModel });
   const error = status >= 200 && status < 300 ? streamError : `http ${status}`;

@@ -34,6 +34,8 @@
  */
 import { cachedTokens } from './tokens.js';
 
+import { ChunkScanner, NOT_OBJECT, SLOW } from './stream-scan.js';
+
 export type StreamKind = 'chat' | 'completions';
 
 export interface StreamUsage {
@@ -127,14 +129,54 @@ function streamError(e: unknown): string {
   return `stream error${code}${msg}`;
 }
 
+/** chunk → its bytes; the `ENCODER` of string chunks */
+const ENCODER = new TextEncoder();
+const BOM = [0xef, 0xbb, 0xbf];
+/** A chunk this large is copied rather than kept when it holds the last JSON event (bounded memory per stream). */
+const KEEP_CHUNK_BYTES = 16 * 1024;
+
+/** `dst` with room for `need` bytes, its first `keep` bytes kept. */
+function room(dst: Uint8Array, need: number, keep: number): Uint8Array {
+  if (dst.length >= need) return dst;
+  const grown = new Uint8Array(Math.max(need, dst.length * 2));
+  grown.set(dst.subarray(0, keep));
+  return grown;
+}
+
+/** where the last JSON object event is: none yet or parsed (`lastJson`), copied (`lastBuf`), or a range of a pushed chunk */
+const LAST_VALUE = 0;
+const LAST_COPIED = 1;
+const LAST_IN_CHUNK = 2;
+
+/**
+ * The meter works on bytes: line ends (CR, LF) are ASCII and never occur inside a UTF-8 sequence,
+ * so framing bytes is framing the decoded text. An event's data is a range of the pushed chunk when
+ * it is one line of that chunk (the common case: nothing is copied), else it is copied into the
+ * meter's own buffer. Each event is read by ChunkScanner (stream-scan.ts) without JSON.parse;
+ * only the rare events it cannot answer alone (usage, errors, tool calls) are decoded and parsed.
+ * The last JSON object is kept as its bytes and parsed in finish(). push() may keep a reference to
+ * a pushed chunk until finish(): do not modify a chunk after pushing it.
+ */
 export function createStreamMeter(kind: StreamKind): StreamMeter {
-  const decoder = new TextDecoder('utf-8', { fatal: false });
-  let line = ''; // the current line, not yet ended
-  let afterCR = false; // the last character seen was a CR: a LF right after it ends nothing
+  const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+  const scanner = new ChunkScanner(kind);
+  // framing
+  let carry: Uint8Array = new Uint8Array(256); // the current line, when it began in an earlier chunk
+  let carryLen = 0;
+  let afterCR = false; // the last byte seen was a CR: a LF right after it ends nothing
   let atStart = true; // a BOM is only stripped at the very start
-  let data = ''; // the open event's data buffer
+  let head: Uint8Array | undefined; // the first bytes, while they may be a BOM split across chunks
+  let highSurrogate = ''; // a string chunk's last code unit, when it opens a surrogate pair
+  // the open event: its data is view[vs, ve) (one line of the chunk being pushed) or evBuf[0, evLen)
   let hasData = false;
   let overflow = false;
+  let dataChars = 0; // data buffer length as the spec counts it: each line's value and a LF
+  let viewed = false;
+  let view: Uint8Array = carry;
+  let vs = 0;
+  let ve = 0;
+  let evBuf: Uint8Array = new Uint8Array(256);
+  let evLen = 0;
 
   let firstTokenMs: number | undefined;
   let lastTokenMs = 0;
@@ -142,15 +184,27 @@ export function createStreamMeter(kind: StreamKind): StreamMeter {
   let contentEvents = 0;
   let usage: StreamUsage | undefined;
   let lastJson: unknown;
+  let last = LAST_VALUE;
+  let lastBuf: Uint8Array = new Uint8Array(0);
+  let lastLen = 0;
+  let lastChunk: Uint8Array = lastBuf;
+  let lastS = 0;
+  let lastE = 0;
   let model: string | undefined;
+  let modelToken: Uint8Array = new Uint8Array(0); // the raw string token `model` came from (empty: set by a parsed event)
+  let modelTokenLen = 0;
   let done = false;
   let error: string | undefined;
 
-  function onData(text: string, tMs: number): void {
-    if (text === '[DONE]') {
-      done = true;
-      return;
-    }
+  function contentAt(tMs: number): void {
+    if (firstTokenMs === undefined) firstTokenMs = tMs;
+    else itl.push(tMs - lastTokenMs);
+    lastTokenMs = tMs;
+    contentEvents++;
+  }
+
+  /** an event the scanner cannot answer alone: parsed in full */
+  function onParsed(text: string, tMs: number): void {
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -160,81 +214,202 @@ export function createStreamMeter(kind: StreamKind): StreamMeter {
     if (!isObj(json)) return;
     if (json.error !== undefined && json.error !== null && error === undefined) error = streamError(json.error);
     lastJson = json;
-    if (nonEmpty(json.model)) model = json.model as string;
+    last = LAST_VALUE;
+    if (nonEmpty(json.model)) {
+      model = json.model as string;
+      modelTokenLen = 0;
+    }
     const u = readUsage(json.usage);
     if (u !== undefined) usage = u;
     const choice = firstChoice(json);
     if (choice === undefined) return;
-    const content = kind === 'chat' ? chatContent(choice) : nonEmpty(choice.text);
-    if (!content) return;
-    if (firstTokenMs === undefined) firstTokenMs = tMs;
-    else itl.push(tMs - lastTokenMs);
-    lastTokenMs = tMs;
-    contentEvents++;
+    if (kind === 'chat' ? chatContent(choice) : nonEmpty(choice.text)) contentAt(tMs);
   }
 
-  function onLine(l: string, tMs: number): void {
-    if (l === '') {
-      if (hasData && !overflow) onData(data.endsWith('\n') ? data.slice(0, -1) : data, tMs);
-      data = '';
-      hasData = false;
-      overflow = false;
+  function sameModel(src: Uint8Array, s: number, e: number): boolean {
+    if (e - s !== modelTokenLen) return false;
+    for (let i = 0; i < modelTokenLen; i++) if (modelToken[i] !== src[s + i]) return false;
+    return true;
+  }
+
+  /** one event's data, src[s, e); `inChunk`: a range of the chunk being pushed, else the meter's own buffer */
+  function onData(src: Uint8Array, s: number, e: number, inChunk: boolean, tMs: number): void {
+    // [DONE]
+    if (e - s === 6 && src[s] === 0x5b && src[s + 1] === 0x44 && src[s + 2] === 0x4f && src[s + 3] === 0x4e && src[s + 4] === 0x45 && src[s + 5] === 0x5d) {
+      done = true;
       return;
     }
-    if (l.charCodeAt(0) === 0x3a) return; // ":" comment (keep-alives)
-    const colon = l.indexOf(':');
-    const field = colon === -1 ? l : l.slice(0, colon);
-    if (field !== 'data') return;
-    let value = colon === -1 ? '' : l.slice(colon + 1);
-    if (value.charCodeAt(0) === 0x20) value = value.slice(1);
+    const verdict = scanner.scan(src, s, e);
+    if (verdict === NOT_OBJECT) return;
+    if (verdict === SLOW) return onParsed(decoder.decode(src.subarray(s, e)), tMs);
+    if (inChunk) {
+      last = LAST_IN_CHUNK;
+      lastChunk = src;
+      lastS = s;
+      lastE = e;
+    } else {
+      lastBuf = room(lastBuf, e - s, 0);
+      lastBuf.set(src.subarray(s, e));
+      lastLen = e - s;
+      last = LAST_COPIED;
+    }
+    const ms = scanner.modelStart;
+    const me = scanner.modelEnd;
+    if (ms >= 0 && me - ms > 2 && !sameModel(src, ms, me)) {
+      model = JSON.parse(decoder.decode(src.subarray(ms, me))) as string;
+      modelToken = room(modelToken, me - ms, 0);
+      modelToken.set(src.subarray(ms, me));
+      modelTokenLen = me - ms;
+    }
+    if (scanner.content) contentAt(tMs);
+  }
+
+  function dispatch(tMs: number): void {
+    if (hasData && !overflow) {
+      if (viewed) onData(view, vs, ve, true, tMs);
+      else onData(evBuf, 0, evLen, false, tMs);
+    }
+    hasData = false;
+    overflow = false;
+    viewed = false;
+    evLen = 0;
+    dataChars = 0;
+  }
+
+  /** the open event's data, copied out of the chunk (it continues past this line or this chunk) */
+  function materialize(): void {
+    if (!viewed) return;
+    viewed = false;
+    evBuf = room(evBuf, ve - vs, 0);
+    evBuf.set(view.subarray(vs, ve));
+    evLen = ve - vs;
+  }
+
+  /** one line, src[s, e) without its end; `inChunk` as for onData */
+  function onLine(src: Uint8Array, s: number, e: number, inChunk: boolean, tMs: number): void {
+    if (s === e) return dispatch(tMs);
+    if (src[s] === 0x3a) return; // ":" comment (keep-alives)
+    // the field must be exactly `data`: "data" alone, or "data:" and its value
+    if (e - s < 4 || src[s] !== 0x64 || src[s + 1] !== 0x61 || src[s + 2] !== 0x74 || src[s + 3] !== 0x61) return;
+    if (e - s > 4 && src[s + 4] !== 0x3a) return;
+    let v = Math.min(s + 5, e);
+    if (v < e && src[v] === 0x20) v++;
     if (overflow) return;
-    if (data.length + value.length + 1 > MAX_EVENT_CHARS) {
+    if (dataChars + (e - v) + 1 > MAX_EVENT_CHARS) {
       overflow = true;
-      data = '';
+      viewed = false;
+      evLen = 0;
       return;
     }
-    data += `${value}\n`;
+    dataChars += e - v + 1;
+    if (!hasData && inChunk) {
+      hasData = viewed = true;
+      view = src;
+      vs = v;
+      ve = e;
+      return;
+    }
+    materialize();
+    const at = hasData ? evLen + 1 : 0;
+    evBuf = room(evBuf, at + (e - v), evLen);
+    if (hasData) evBuf[evLen] = LF;
+    evBuf.set(src.subarray(v, e), at);
+    evLen = at + (e - v);
     hasData = true;
   }
 
-  function pushText(text: string, tMs: number): void {
-    let s = text;
-    if (atStart && s.length > 0) {
+  function pushBytes(chunk: Uint8Array, tMs: number): void {
+    let b: Uint8Array = chunk;
+    if (atStart) {
+      if (head) {
+        const joined = new Uint8Array(head.length + b.length);
+        joined.set(head);
+        joined.set(b, head.length);
+        b = joined;
+        head = undefined;
+      }
+      let i = 0;
+      while (i < 3 && i < b.length && b[i] === BOM[i]) i++;
+      if (i === b.length && i < 3) {
+        head = b.slice(); // all BOM so far: wait for more
+        return;
+      }
       atStart = false;
-      if (s.charCodeAt(0) === 0xfeff) s = s.slice(1);
+      if (i === 3) b = b.subarray(3);
     }
+    const n = b.length;
     let start = 0;
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c !== LF && c !== CR) continue;
-      if (c === LF && afterCR && i === start && line === '') {
+    // line ends found with indexOf (native, far cheaper than a byte loop); CR is rare: one search
+    let cr = b.indexOf(CR);
+    let lf = b.indexOf(LF);
+    for (;;) {
+      if (cr !== -1 && cr < start) cr = b.indexOf(CR, start);
+      if (lf !== -1 && lf < start) lf = b.indexOf(LF, start);
+      const i = cr === -1 ? lf : lf === -1 ? cr : Math.min(cr, lf);
+      if (i === -1) break;
+      const c = b[i];
+      if (c === LF && afterCR && i === start && carryLen === 0) {
         // the LF of a CR LF whose CR ended the previous line
         afterCR = false;
         start = i + 1;
         continue;
       }
-      const whole = line === '' ? s.slice(start, i) : line + s.slice(start, i);
-      line = '';
       afterCR = c === CR;
+      if (carryLen === 0) onLine(b, start, i, true, tMs);
+      else {
+        carry = room(carry, carryLen + (i - start), carryLen);
+        carry.set(b.subarray(start, i), carryLen);
+        const len = carryLen + (i - start);
+        carryLen = 0;
+        onLine(carry, 0, len, false, tMs);
+      }
       start = i + 1;
-      onLine(whole, tMs);
     }
-    if (start < s.length) {
+    materialize();
+    if (last === LAST_IN_CHUNK && lastChunk.buffer.byteLength > KEEP_CHUNK_BYTES) {
+      lastBuf = room(lastBuf, lastE - lastS, 0);
+      lastBuf.set(lastChunk.subarray(lastS, lastE));
+      lastLen = lastE - lastS;
+      last = LAST_COPIED;
+    }
+    if (start < n) {
       afterCR = false;
-      line += s.slice(start);
-      if (line.length > MAX_EVENT_CHARS) {
+      carry = room(carry, carryLen + (n - start), carryLen);
+      carry.set(b.subarray(start, n), carryLen);
+      carryLen += n - start;
+      if (carryLen > MAX_EVENT_CHARS) {
         // an endless line: drop it and whatever event it belongs to
-        line = '';
+        carryLen = 0;
         overflow = true;
+        viewed = false;
+        evLen = 0;
       }
     }
+  }
+
+  function pushText(text: string, tMs: number): void {
+    let s = highSurrogate + text;
+    highSurrogate = '';
+    const lastUnit = s.charCodeAt(s.length - 1);
+    if (lastUnit >= 0xd800 && lastUnit <= 0xdbff) {
+      // encoded alone it would be U+FFFD; with the next chunk's low surrogate it is one character
+      highSurrogate = s.slice(-1);
+      s = s.slice(0, -1);
+    }
+    if (s.length > 0) pushBytes(ENCODER.encode(s), tMs);
+  }
+
+  function lastObject(): unknown {
+    if (last === LAST_VALUE) return lastJson;
+    const bytes = last === LAST_COPIED ? lastBuf.subarray(0, lastLen) : lastChunk.subarray(lastS, lastE);
+    return JSON.parse(decoder.decode(bytes)); // the scanner found it valid
   }
 
   return {
     push(chunk, tMs) {
       try {
         if (typeof chunk === 'string') pushText(chunk, tMs);
-        else if (chunk instanceof Uint8Array) pushText(decoder.decode(chunk, { stream: true }), tMs);
+        else if (chunk instanceof Uint8Array) pushBytes(chunk, tMs);
       } catch {
         // defensive: a meter must never take the load generator down
       }
@@ -250,7 +425,13 @@ export function createStreamMeter(kind: StreamKind): StreamMeter {
       };
       if (usage !== undefined) result.usage = usage;
       if (error !== undefined) result.error = error;
-      if (lastJson !== undefined) result.lastJson = lastJson;
+      let json: unknown;
+      try {
+        json = lastObject();
+      } catch {
+        json = undefined;
+      }
+      if (json !== undefined) result.lastJson = json;
       if (model !== undefined) result.model = model;
       return result;
     },

@@ -239,7 +239,10 @@ export function compileTimings(
     let headerValues: (string | null | undefined)[] | undefined;
     let fired: boolean[] | undefined;
 
-    const scan = (list: RawHeaders): void => {
+    // headers, then trailers; a plain loop (no closure per response: this runs for every response)
+    for (let pass = 0; pass < 2; pass++) {
+      const list = pass === 0 ? raw : trailers;
+      if (list === undefined) continue;
       for (let k = 0; k + 1 < list.length; k += 2) {
         const name = list[k];
         const value = list[k + 1];
@@ -269,35 +272,30 @@ export function compileTimings(
           }
         }
       }
-    };
-    scan(raw);
-    if (trailers !== undefined) scan(trailers);
+    }
 
     if (garbled !== undefined) for (const stage of garbled) st.delete(stage);
 
     // Server-Timing values are already in; the first PRESENT named source overrides them (or, when
     // garbled, removes them), and later named sources for the same stage are ignored.
     const stages = st;
-    const decided = new Set<string>();
-    const decide = (stage: string, ms: number): void => {
-      if (decided.has(stage)) return;
-      decided.add(stage);
-      if (Number.isNaN(ms)) stages.delete(stage);
-      else stages.set(stage, ms);
-    };
-    if (headerValues !== undefined) {
-      for (let hi = 0; hi < headerCount; hi++) {
-        const value = headerValues[hi];
-        if (value === undefined) continue;
-        const r = headerRules[hi]!;
-        decide(r.stage, value === null ? Number.NaN : parseHeaderNumber(value) * r.factor);
-      }
-    }
     const json = body?.json;
-    if (json !== undefined && bodyRules.length > 0) {
-      for (const r of bodyRules) {
-        const ms = bodyValueMs(readPath(json, r.segments), r.factor);
-        if (ms !== undefined) decide(r.stage, ms);
+    const bodyNamed = json !== undefined && bodyRules.length > 0;
+    if (headerValues !== undefined || bodyNamed) {
+      const decided = new Set<string>();
+      if (headerValues !== undefined) {
+        for (let hi = 0; hi < headerCount; hi++) {
+          const value = headerValues[hi];
+          if (value === undefined) continue;
+          const r = headerRules[hi]!;
+          decide(stages, decided, r.stage, value === null ? Number.NaN : parseHeaderNumber(value) * r.factor);
+        }
+      }
+      if (bodyNamed) {
+        for (const r of bodyRules) {
+          const ms = bodyValueMs(readPath(json, r.segments), r.factor);
+          if (ms !== undefined) decide(stages, decided, r.stage, ms);
+        }
       }
     }
 
@@ -341,6 +339,14 @@ function asPaths(routes: readonly PathRule[] | readonly FallbackRule[]): readonl
   if (routes.length === 0) return [];
   const first = routes[0]!;
   return 'signals' in first ? (routes as readonly PathRule[]) : [{ name: 'fallback', signals: routes as FallbackRule[] }];
+}
+
+/** The first PRESENT named source of a stage decides it: its value, or (garbled: NaN) no value. */
+function decide(stages: Map<string, number>, decided: Set<string>, stage: string, ms: number): void {
+  if (decided.has(stage)) return;
+  decided.add(stage);
+  if (Number.isNaN(ms)) stages.delete(stage);
+  else stages.set(stage, ms);
 }
 
 function stageOf(source: StageSource | string): { stage: string; factor: number } {

@@ -14,6 +14,7 @@
 import type { MetricSource } from './profile/metrics.js';
 import { METRIC_PRESETS } from './metric-presets.js';
 import type { ServerMetricReport } from './server-metrics.js';
+import { ChunkScanner, NOT_OBJECT } from './stream-scan.js';
 
 export type TokenSource = 'usage' | 'events';
 
@@ -89,6 +90,26 @@ export function cachedTokens(usage: unknown, promptTokens: number): number | und
   if (typeof d !== 'object' || d === null) return undefined;
   const n = (d as { cached_tokens?: unknown }).cached_tokens;
   return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= promptTokens ? n : undefined;
+}
+
+const scanner = new ChunkScanner('completions');
+const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+
+/**
+ * usageTokens of a JSON body given as UTF-8 bytes, without parsing all of it: ChunkScanner checks
+ * the whole text is one JSON object (anything else has no usage, as JSON.parse would say) and finds
+ * its last top-level `usage`, and only that value is parsed. Where the scanner cannot judge alone
+ * (an escaped key, deep nesting), the whole body is parsed.
+ */
+export function bodyUsageTokens(body: Uint8Array): RequestTokens | undefined {
+  if (scanner.scan(body, 0, body.length) === NOT_OBJECT) return undefined;
+  try {
+    if (scanner.undecided) return usageTokens(JSON.parse(decoder.decode(body)));
+    if (scanner.usageStart < 0) return undefined;
+    return usageTokens({ usage: JSON.parse(decoder.decode(body.subarray(scanner.usageStart, scanner.usageEnd))) as unknown });
+  } catch {
+    return undefined;
+  }
 }
 
 export function tokenFigures(t: TokenTally, completed: number, durationMs: number): TokenFigures {

@@ -6,7 +6,7 @@
 import { createStreamMeter, type StreamKind } from '../core/stream.js';
 import type { HookedClient } from './autocannon-hook.js';
 import { keepAliveTimeoutMs, wantsClose, type Connection, type Slot } from './connection-pool.js';
-import { decodeBody } from './body-decode.js';
+import { contentEncodings, decodeBody } from './body-decode.js';
 
 /** Bodies are kept only when a rule reads them, and only this much: bounded memory per request. */
 export const MAX_BODY_BYTES = 1 << 20;
@@ -53,8 +53,10 @@ export function listen(client: HookedClient, s: Connection, sink: ClientEventSin
     const slot = s.slot;
     if (!slot) return;
     if (slot.meter) slot.meter.push(chunk, sink.now());
+    // a stream's body is kept beside its meter only when a session needs the reply (keepsReply)
     if (slot.body && (slot.bodyBytes ?? 0) + chunk.length <= MAX_BODY_BYTES) {
-      slot.body.push(Buffer.from(chunk));
+      // no copy: the chunk is a view of the socket's read buffer, which Node allocates anew for every read
+      slot.body.push(chunk);
       slot.bodyBytes = (slot.bodyBytes ?? 0) + chunk.length;
     }
   });
@@ -67,6 +69,17 @@ export function listen(client: HookedClient, s: Connection, sink: ClientEventSin
 /** The kept body as text (content-encoding undone, body-decode.ts), for interpretResponse; undefined when none was kept or it cannot be decoded. */
 export function bodyText(slot: Slot): string | undefined {
   return slot.body && slot.body.length > 0 ? decodeBody(slot.headers ?? [], slot.body) : undefined;
+}
+
+/**
+ * The kept body for `usage` alone (no rule reads it): its bytes as they came when they need no
+ * decoding (interpretResponse then parses nothing but the usage), else its decoded text.
+ */
+export function bodyForUsage(slot: Slot): string | Uint8Array | undefined {
+  const body = slot.body;
+  if (!body || body.length === 0) return undefined;
+  if (contentEncodings(slot.headers ?? []).length > 0) return bodyText(slot);
+  return body.length === 1 ? body[0] : Buffer.concat(body);
 }
 
 function contentType(h: string[]): string {

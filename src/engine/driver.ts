@@ -18,7 +18,7 @@ import { interpretResponse, unfinishedPath, type ResponseRules } from '../core/r
 import { phaseOfSecondBefore, type ArrivalStream, type Arrival, type Plan, type PlannedPhase } from '../core/schedule.js';
 import type { TimingExtractor } from '../core/timing.js';
 import { hookClient, type HookedClient } from './autocannon-hook.js';
-import { bodyText, listen, type ClientEventSink } from './client-events.js';
+import { bodyForUsage, bodyText, listen, type ClientEventSink } from './client-events.js';
 import { ClosedUsers, isClosedArrival } from './closed-users.js';
 import { ConnectionPool, resendable, type Connection, type Slot } from './connection-pool.js';
 import { Pacer, nodeTimer } from './pacer.js';
@@ -311,10 +311,11 @@ class Driving implements ClientEventSink {
   responded(_s: Connection, slot: Slot, status: number): void {
     this.settled(slot.arrival);
     const done = this.now();
-    const text = bodyText(slot);
-    const m = interpretResponse(slot, status, done, text, this.rules);
-    const { recorder, watch } = this.o;
     const turn = (slot.arrival as TurnArrival).turn;
+    // the text only when a rule reads the body or a session continues from the reply; else bytes for usage
+    const text = this.readBody || turn !== undefined ? bodyText(slot) : undefined;
+    const m = interpretResponse(slot, status, done, text ?? bodyForUsage(slot), this.rules);
+    const { recorder, watch } = this.o;
     if (turn !== undefined) {
       m.turn = turn;
       this.sessions?.ended(slot.arrival, m.error === undefined, text, done);

@@ -171,3 +171,109 @@ describe('tpot and tokens/s', () => {
     expect(decodeTokensPerSecond(100, 100, 11)).toBeUndefined();
   });
 });
+
+/**
+ * The spec read literally, as the reference: decode the whole stream, split it into lines and
+ * events, JSON.parse every event's data. The meter (bytes, a scanner, parsing only rare events)
+ * must give the same counts, model, usage, done, error and last JSON object.
+ */
+function reference(kind: StreamKind, whole: string): Omit<StreamResult, 'firstTokenMs' | 'itl'> {
+  const text = whole.charCodeAt(0) === 0xfeff ? whole.slice(1) : whole;
+  const lines = text.split(/\r\n|\r|\n/);
+  lines.pop(); // the unterminated rest
+  const out: Omit<StreamResult, 'firstTokenMs' | 'itl'> = { tokens: 0, contentEvents: 0, done: false };
+  let data: string[] = [];
+  const obj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const str = (v: unknown): boolean => typeof v === 'string' && v.length > 0;
+  for (const line of lines) {
+    if (line !== '') {
+      const colon = line.indexOf(':');
+      if ((colon === -1 ? line : line.slice(0, colon)) === 'data') data.push(colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, ''));
+      continue;
+    }
+    const d = data.join('\n');
+    const had = data.length > 0;
+    data = [];
+    if (!had) continue;
+    if (d === '[DONE]') {
+      out.done = true;
+      continue;
+    }
+    let j: unknown;
+    try {
+      j = JSON.parse(d);
+    } catch {
+      continue;
+    }
+    if (!obj(j)) continue;
+    out.lastJson = j;
+    if (j.error !== undefined && j.error !== null && out.error === undefined) out.error = 'error';
+    if (str(j.model)) out.model = j.model as string;
+    if (obj(j.usage) && Number.isInteger(j.usage.completion_tokens) && (j.usage.completion_tokens as number) >= 0) {
+      const p = j.usage.prompt_tokens;
+      out.usage = { prompt_tokens: typeof p === 'number' && Number.isFinite(p) && p >= 0 ? p : 0, completion_tokens: j.usage.completion_tokens as number };
+    }
+    const c = Array.isArray(j.choices) ? (j.choices[0] as unknown) : undefined;
+    if (!obj(c)) continue;
+    const delta = c.delta;
+    const tool = obj(delta) && Array.isArray(delta.tool_calls) && delta.tool_calls.some((t: unknown) => obj(t) && obj(t.function) && str(t.function.arguments));
+    const content = kind === 'completions' ? str(c.text) : obj(delta) && (str(delta.content) || str(delta.reasoning_content) || str(delta.reasoning) || tool);
+    if (content) out.contentEvents++;
+  }
+  out.tokens = out.usage ? out.usage.completion_tokens : out.contentEvents;
+  return out;
+}
+
+describe('stream meter against the reference', () => {
+  const value = fc.oneof(fc.constantFrom('', 'a', 'é😀', '\n'), fc.integer(), fc.constant(null));
+  const eventArb = fc.oneof(
+    fc.record({ model: fc.constantFrom('a', 'b', '', 'a\\"'), choices: fc.constant([{ delta: {} }]) }, { requiredKeys: [] }).map((o) => JSON.stringify(o)),
+    fc.tuple(fc.constantFrom('a', 'b'), value, fc.constantFrom('content', 'reasoning', 'text', 'tool_calls')).map(([model, v, k]) =>
+      JSON.stringify({ model, choices: [k === 'text' ? { text: v } : { delta: k === 'tool_calls' ? { tool_calls: [{ function: { arguments: v } }] } : { [k]: v } }] }),
+    ),
+    fc.record({ prompt_tokens: fc.nat(9), completion_tokens: fc.oneof(fc.nat(99), fc.constant(-1)) }).map((u) => JSON.stringify({ model: 'u', choices: [], usage: u })),
+    fc.constantFrom('[DONE]', '{"error":{"code":500}}', '{"error":null}', 'not json', '{"choices":[{"delta":{"content":"x"}}]', '{"a":1}\ndata: {"b":2}', '[1]'),
+  );
+  const streamOf = fc.tuple(fc.array(fc.tuple(eventArb, fc.constantFrom('\n', '\r\n', '\r'), fc.boolean()), { maxLength: 10 }), fc.boolean()).map(([events, bom]) => {
+    let s = bom ? '\uFEFF' : '';
+    for (const [e, eol, comment] of events) s += `${comment ? `: ping${eol}` : ''}data: ${e}${eol}${eol}`;
+    return s;
+  });
+
+  it('any stream, any split into byte chunks, either kind: the reference figures', () => {
+    fc.assert(
+      fc.property(streamOf, fc.array(fc.nat(), { maxLength: 6 }), fc.constantFrom<StreamKind>('chat', 'completions'), (s, cuts, kind) => {
+        const bytes = new TextEncoder().encode(s);
+        const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+        const m = createStreamMeter(kind);
+        let from = 0;
+        for (const to of [...points, bytes.length]) {
+          m.push(bytes.slice(from, to), from);
+          from = to;
+        }
+        const { firstTokenMs: _f, itl, error, ...got } = m.finish(from);
+        const { error: wantError, ...want } = reference(kind, s);
+        expect(got).toEqual(want);
+        expect(error !== undefined).toBe(wantError !== undefined);
+        expect(itl.length).toBe(Math.max(0, want.contentEvents - 1));
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('happy: a model set by a parsed event, then the earlier model again from a scanned one', () => {
+    const r = meter('chat', [ev(chatChunk('a')), ev(JSON.stringify({ model: 'n', choices: [], usage: { prompt_tokens: 1, completion_tokens: 1 } })), ev(chatChunk('b'))]);
+    expect(r.model).toBe('m');
+  });
+
+  it('happy: the last JSON object is a scanned content event, kept from a large chunk too', () => {
+    const big = ev(JSON.stringify({ model: 'm', choices: [], pad: 'x'.repeat(40_000) }));
+    const r = meter('chat', [new TextEncoder().encode(big + ev(chatChunk('z'))), ev('[DONE]')]);
+    expect((r.lastJson as { choices: { delta: { content: string } }[] }).choices[0]?.delta.content).toBe('z');
+  });
+
+  it('happy: a BOM split across chunks is still stripped', () => {
+    const bytes = new TextEncoder().encode(`\uFEFF${ev(chatChunk('a'))}`);
+    expect(meter('chat', [bytes.slice(0, 1), bytes.slice(1, 2), bytes.slice(2)]).contentEvents).toBe(1);
+  });
+});
