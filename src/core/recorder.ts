@@ -165,13 +165,19 @@ export class Recorder {
     return p;
   }
 
-  /** The hot path's index of `series`: stage → [phase · 2 + (fallback ? 1 : 0)], so no key string is built per value. */
+  /**
+   * The hot path's index of `series`: stage → [pathId · phases + phase], with pathId the order in
+   * which paths (primary, fallback, any `paths:` name) first appear, so no key string is built per value.
+   */
   private readonly byStage = new Map<string, (LiveSeries | undefined)[]>();
+  private readonly pathIds = new Map<PathName, number>();
 
   private hist(stage: string, path: PathName, phase: number): LiveSeries {
     let row = this.byStage.get(stage);
     if (row === undefined) this.byStage.set(stage, (row = []));
-    const i = phase * 2 + (path === 'fallback' ? 1 : 0);
+    let id = this.pathIds.get(path);
+    if (id === undefined) this.pathIds.set(path, (id = this.pathIds.size));
+    const i = id * this.phases.length + phase;
     return (row[i] ??= this.newSeries(stage, path, phase));
   }
 
