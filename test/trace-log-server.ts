@@ -57,3 +57,50 @@ export function burstyMooncake(o: { bursts: number; size: number; gapMs: number;
   }
   return { text: `${records.map((r) => JSON.stringify(r)).join('\n')}\n`, records };
 }
+
+/**
+ * The same logging server in a child process (its own event loop, so on a machine with two cores its
+ * own core): arrival times are not held back by the sender's loop, as they would be in-process. Times
+ * are epoch milliseconds (performance.timeOrigin + performance.now(), sub-millisecond) on both sides;
+ * `collect()` fetches the log once the run is over.
+ */
+export async function logServerProcess(): Promise<{ url: string; collect: () => Promise<Logged[]> }> {
+  const { spawn } = await import('node:child_process');
+  const source = `
+    const http = require('node:http');
+    const log = [];
+    const server = http.createServer((req, res) => {
+      if (req.url === '/__log') { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify(log)); return; }
+      const entry = { t: performance.timeOrigin + performance.now(), body: '' };
+      log.push(entry);
+      req.setEncoding('utf8');
+      req.on('data', (c) => (entry.body += c));
+      req.on('end', () => {
+        res.setHeader('content-type', 'application/json');
+        res.end(${JSON.stringify(JSON.stringify({ model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' } }], usage: { prompt_tokens: 1, completion_tokens: 1 } }))});
+      });
+    });
+    server.keepAliveTimeout = 65000;
+    server.listen(0, '127.0.0.1', () => console.log('listening ' + server.address().port));
+    setTimeout(() => process.exit(0), 120000).unref();
+  `;
+  const child = spawn(process.execPath, ['-e', source], { stdio: ['ignore', 'pipe', 'inherit'] });
+  onTestFinished(() => {
+    child.kill('SIGKILL');
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (c: string) => {
+      out += c;
+      const m = /listening (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.on('exit', (code) => reject(new Error(`log server exited (${code})`)));
+  });
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    url: `${base}/v1/chat/completions`,
+    collect: async () => (await (await fetch(`${base}/__log`)).json()) as Logged[],
+  };
+}
