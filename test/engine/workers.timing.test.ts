@@ -2,6 +2,8 @@
  * Sender threads (engine/workers.ts) against loopback servers the test starts: N workers together
  * send exactly the single-thread schedule, their merged percentiles are those of one histogram of
  * every value, and an abort budget failing in one worker's share stops every worker.
+ * A timing file (one at a time, after the rest): the per-second counts it checks are the server's wall
+ * clock, which two other test files on the same two cores skew by more than the 2% it allows.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
