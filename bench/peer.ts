@@ -29,6 +29,8 @@ export interface PeerOptions {
   vegeta?: string;
   /** budgetgate's `--workers` (default 1) */
   workers?: number;
+  /** another budgetgate checkout (built), run in every pair too: before/after figures in one run */
+  baseline?: string;
 }
 
 /** The node flags bin/budgetgate.js's shebang gives the installed command (`#!/usr/bin/env -S node FLAGS`). */
@@ -38,6 +40,7 @@ export function binNodeFlags(): string[] {
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+type Tool = 'vegeta' | 'baseline' | 'budgetgate';
 const BODY = { model: 'peer', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] };
 
 /** The vegeta binary to use, or undefined (with where it looked). */
@@ -64,7 +67,7 @@ interface ArrivalServer {
   stop(): Promise<void>;
 }
 
-async function startArrivalServer(): Promise<ArrivalServer> {
+export async function startArrivalServer(): Promise<ArrivalServer> {
   const script = fileURLToPath(new URL('./arrivals-process.ts', import.meta.url));
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
   process.once('exit', () => child.exitCode === null && child.kill('SIGKILL'));
@@ -103,7 +106,7 @@ function runProcess(cmd: string, argv: string[], input?: string): Promise<{ code
 }
 
 /** One tool's run at `rate` for the duration; resolves when the process has exited. */
-async function runTool(tool: 'vegeta' | 'budgetgate', vegeta: string, url: string, rate: number, durationMs: number, dir: string, workers = 1): Promise<void> {
+export async function runTool(tool: Tool, vegeta: string, url: string, rate: number, durationMs: number, dir: string, workers = 1, baseline?: string): Promise<void> {
   const seconds = `${durationMs / 1000}s`;
   if (tool === 'vegeta') {
     const bodyFile = join(dir, 'body.json');
@@ -125,7 +128,8 @@ async function runTool(tool: 'vegeta' | 'budgetgate', vegeta: string, url: strin
       budgets: [{ errorRate: '100%' }],
     }),
   );
-  const cli = existsSync(join(ROOT, 'dist/cli/main.js')) ? [join(ROOT, 'bin/budgetgate.js')] : ['--import', 'tsx', join(ROOT, 'src/cli/main.ts')];
+  const root = tool === 'baseline' && baseline ? baseline : ROOT;
+  const cli = existsSync(join(root, 'dist/cli/main.js')) ? [join(root, 'bin/budgetgate.js')] : ['--import', 'tsx', join(root, 'src/cli/main.ts')];
   // --skip-probe: the probe request would be one more arrival, before the schedule
   // run as the installed command runs (its shebang's node flags), with the bench's --peer-workers
   const r = await runProcess(process.execPath, [...binNodeFlags(), ...cli, 'run', profile, '--quiet', '--skip-probe', '--out', join(dir, 'report'), ...(workers > 1 ? ['--workers', String(workers)] : [])]);
@@ -147,13 +151,14 @@ export async function measurePeer(o: PeerOptions): Promise<{ sections: Section[]
   const ratios: Row[] = [];
   try {
     for (const rate of o.rates) {
-      const pooled: Record<string, Float64Array[]> = { vegeta: [], budgetgate: [] };
-      const delivered: Record<string, number[]> = { vegeta: [], budgetgate: [] };
+      const pooled: Record<string, Float64Array[]> = { vegeta: [], baseline: [], budgetgate: [] };
+      const delivered: Record<string, number[]> = { vegeta: [], baseline: [], budgetgate: [] };
+      const tools: Tool[] = o.baseline ? ['vegeta', 'baseline', 'budgetgate'] : ['vegeta', 'budgetgate'];
       for (let pair = 1; pair <= o.pairs; pair++) {
-        for (const tool of ['vegeta', 'budgetgate'] as const) {
+        for (const tool of tools) {
           process.stderr.write(`  (f) ${rate}/s ${tool} run ${pair}/${o.pairs}…\n`);
           await server.reset();
-          await runTool(tool, found.path, server.url, rate, o.durationMs, dir, o.workers ?? 1);
+          await runTool(tool, found.path, server.url, rate, o.durationMs, dir, o.workers ?? 1, o.baseline);
           const arrivals = await server.dump();
           const late = arrivalLateness(arrivals, rate);
           const row = statsRow(tool, rate, o.durationMs, late, arrivals.length);
@@ -167,6 +172,11 @@ export async function measurePeer(o: PeerOptions): Promise<{ sections: Section[]
       const b = pool('budgetgate');
       const vMax = Math.max(...(pooled.vegeta ?? []).map((x) => quantile(x, 1)));
       const bMax = Math.max(...(pooled.budgetgate ?? []).map((x) => quantile(x, 1)));
+      const base = pool('baseline');
+      const baseMax = Math.max(...(pooled.baseline ?? []).map((x) => quantile(x, 1)));
+      const baseline: Row = o.baseline
+        ? { baselineP99: quantile(base, 0.99), baselineP99Ratio: quantile(base, 0.99) / quantile(v, 0.99), baselineMax: baseMax, baselineMaxRatio: baseMax / vMax, baselineDelivered: Math.min(...(delivered.baseline ?? [])) }
+        : {};
       ratios.push({
         rate,
         vegetaP99: quantile(v, 0.99),
@@ -177,6 +187,7 @@ export async function measurePeer(o: PeerOptions): Promise<{ sections: Section[]
         maxRatio: bMax / vMax,
         vegetaDelivered: Math.min(...(delivered.vegeta ?? [])),
         budgetgateDelivered: Math.min(...(delivered.budgetgate ?? [])),
+        ...baseline,
       });
     }
   } finally {
@@ -215,9 +226,19 @@ export async function measurePeer(o: PeerOptions): Promise<{ sections: Section[]
           { key: 'maxRatio', label: 'max ratio', format: fmt.fixed(2) },
           { key: 'vegetaDelivered', label: 'vegeta delivered', format: share },
           { key: 'budgetgateDelivered', label: 'budgetgate delivered', format: share },
+          ...(o.baseline
+            ? [
+                { key: 'baselineP99Ratio', label: 'baseline p99 ratio', format: fmt.fixed(2) },
+                { key: 'baselineMaxRatio', label: 'baseline max ratio', format: fmt.fixed(2) },
+                { key: 'baselineDelivered', label: 'baseline delivered', format: share },
+              ]
+            : []),
         ],
         rows: ratios,
-        notes: ['both tools run as their own processes (budgetgate: the CLI, one phase at the rate, maxRate raised to 20000 for the bench only)'],
+        notes: [
+          'both tools run as their own processes (budgetgate: the CLI, one phase at the rate, maxRate raised to 20000 for the bench only)',
+          ...(o.baseline ? [`baseline: the budgetgate checkout at ${o.baseline}, run in every pair beside this one (before/after in one run)`] : []),
+        ],
       },
     ],
   };

@@ -23,6 +23,7 @@
  *   npm run bench -- --long                # also 20 min vs 1 min RSS (adds ~20 min)
  *   npm run bench -- --only f --vegeta PATH --peer-rates 2000,5000
  *   npm run bench -- --only f --peer-workers 2       # budgetgate with --workers 2 beside vegeta
+ *   npm run bench -- --only f --peer-baseline DIR    # also an older built checkout in every pair (before/after)
  *   npm run bench -- --only g --streams 500,1000      # streamed itl/ttft beside a raw SSE reader
  *
  * Results: a table per section and a target summary with PASS/FAIL on stdout, and
@@ -71,6 +72,8 @@ interface Args {
   peerPairs: number;
   /** budgetgate's --workers in the peer part */
   peerWorkers: number;
+  /** (f): another built budgetgate checkout, run in every pair (before/after) */
+  peerBaseline?: string;
   /** (g): concurrent streams */
   streams: number[];
   /** (g): budgetgate's --workers */
@@ -142,11 +145,13 @@ function parseArgs(argv: readonly string[]): Args {
     } else if (k === '--peer-workers') {
       a.peerWorkers = Number(v());
       if (!Number.isSafeInteger(a.peerWorkers) || a.peerWorkers < 1) throw new Error('--peer-workers: a whole number ≥ 1');
+    } else if (k === '--peer-baseline') {
+      a.peerBaseline = v();
     } else if (k === '--peer-rates') {
       a.peerRates = v().split(',').map(Number);
       if (a.peerRates.some((r) => !(r > 0 && r <= 20_000))) throw new Error('--peer-rates: comma-separated numbers in (0, 20000]');
     } else {
-      throw new Error(`unknown argument ${k} (use --quick, --duration 5s, --rates 200,1000,2000, --only a,b,c,d,e,f, --aab-runs 6, --aab-reports DIR, --long, --rss-serial, --vegeta PATH, --peer-rates 2000,5000,10000, --peer-workers 2, --streams 500,1000, --stream-workers 2, --out file)`);
+      throw new Error(`unknown argument ${k} (use --quick, --duration 5s, --rates 200,1000,2000, --only a,b,c,d,e,f, --aab-runs 6, --aab-reports DIR, --long, --rss-serial, --vegeta PATH, --peer-rates 2000,5000,10000, --peer-workers 2, --peer-baseline DIR, --streams 500,1000, --stream-workers 2, --out file)`);
     }
   }
   if (a.quick) {
@@ -476,7 +481,7 @@ async function aab(args: Args): Promise<Section[]> {
 
 /** (f): the peer section and its targets; says so when vegeta is absent. */
 async function peerPart(args: Args, sections: Section[]): Promise<void> {
-  const r = await measurePeer({ rates: args.peerRates, durationMs: args.durationMs, pairs: args.peerPairs, workers: args.peerWorkers, ...(args.vegeta ? { vegeta: args.vegeta } : {}) });
+  const r = await measurePeer({ rates: args.peerRates, durationMs: args.durationMs, pairs: args.peerPairs, workers: args.peerWorkers, ...(args.vegeta ? { vegeta: args.vegeta } : {}), ...(args.peerBaseline ? { baseline: args.peerBaseline } : {}) });
   if ('skipped' in r) {
     process.stdout.write(`\n${r.skipped}\n`);
     return;

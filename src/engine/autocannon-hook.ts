@@ -11,7 +11,8 @@
  *
  * and one of its queue's: `pipelinedRequests.addBody`, which appends every response body to a string
  * (memory grows with body size); budgetgate reads bodies from the client's 'body' chunks instead, only
- * as far as its timing rules need.
+ * as far as its timing rules need. With `beforeRead`, the client's parser's `execute` (autocannon's
+ * socket 'data' handler calls it once per read) is wrapped so the driver can send what fell due first.
  *
  * On every (re)connect the response parser is reset: autocannon reuses one parser across sockets, so
  * a socket that died mid-response would corrupt the next one; and a body delimited by the end of the
@@ -32,8 +33,11 @@ export interface HookedClient {
   _connect(): void;
   _destroyConnection(): void;
   conn?: unknown;
-  parser: { state: string; type: string; finish(): unknown; reinitialize(type: string): void };
+  parser: { state: string; type: string; finish(): unknown; reinitialize(type: string): void; execute(chunk: Buffer): unknown };
   pipelinedRequests: { clear(): void; addBody(data: Buffer): void };
+  requestIterator?: { resetContext(): void };
+  listeners(event: string): Function[];
+  removeListener(event: string, fn: (...args: never[]) => void): this;
   destroyed: boolean;
   destroy(): void;
   /** autocannon's public per-client body setter (pipelining 1): the next request written carries it */
@@ -47,6 +51,8 @@ export interface HookedClient {
 export interface ClientHooks {
   /** the client may send: hand it a token or park it */
   ready(client: HookedClient, send: () => void): void;
+  /** a socket read is about to be parsed (its responses handled): sends due go first (pacer.ts poll) */
+  beforeRead?(): void;
 }
 
 export const REQUIRED_METHODS = ['_doRequest', '_connect', '_destroyConnection'] as const;
@@ -89,6 +95,19 @@ export function hookClient(client: HookedClient, hooks: ClientHooks): ClientCont
     else client.pipelinedRequests.clear();
   };
   client.pipelinedRequests.addBody = () => {};
+  // autocannon deep-clones the (empty) request context before every request, for setupRequest
+  // hooks, which budgetgate never gives it
+  if (client.requestIterator) client.requestIterator.resetContext = () => {};
+  const before = hooks.beforeRead;
+  if (before) {
+    // autocannon's socket 'data' handler is `this.parser.execute(chunk)`: the one call per read
+    const parser = client.parser;
+    const execute = parser.execute;
+    parser.execute = (chunk: Buffer) => {
+      before();
+      return execute.call(parser, chunk);
+    };
+  }
   return {
     connect() {
       if (live) return;
@@ -102,4 +121,24 @@ export function hookClient(client: HookedClient, hooks: ClientHooks): ClientCont
       live = false;
     },
   };
+}
+
+/** Events on which autocannon's own run loop keeps statistics budgetgate never reads. */
+const STATS_EVENTS = ['response', 'request'] as const;
+const own = new WeakMap<HookedClient, Set<Function>>();
+
+/** Call once our listeners are on the client (in setupClient): they are the ones kept by dropAutocannonStats. */
+export function markOwnListeners(client: HookedClient): void {
+  own.set(client, new Set(STATS_EVENTS.flatMap((e) => client.listeners(e))));
+}
+
+/**
+ * Removes the 'response' and 'request' listeners autocannon's run loop added after setupClient: per
+ * response they record into autocannon's own latency histogram (a WebAssembly call) and status
+ * tallies, and budgetgate records every response itself (core/recorder.ts). Ours stay.
+ */
+export function dropAutocannonStats(client: HookedClient): void {
+  const mine = own.get(client);
+  if (!mine) return;
+  for (const e of STATS_EVENTS) for (const fn of client.listeners(e)) if (!mine.has(fn)) client.removeListener(e, fn as (...args: never[]) => void);
 }

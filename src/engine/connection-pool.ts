@@ -102,17 +102,33 @@ export class ConnectionPool {
    * the server's keep-alive timeout (at run time `nowMs`) reconnects rather than race its close.
    */
   take(nowMs: number): Connection | undefined {
+    return this.takeWarm(nowMs) ?? this.takeCold();
+  }
+
+  /** The hottest warm connection (see take), or undefined when none is free. */
+  takeWarm(nowMs: number): Connection | undefined {
     while (this.warm.length > 0) {
       const s = this.warm.pop() as Connection;
       if (!s.idle || s.slot) continue;
       if (s.keepAliveMs !== undefined && nowMs - s.idleSince >= s.keepAliveMs - KEEP_ALIVE_MARGIN_MS) s.control.park();
       return s;
     }
+    return undefined;
+  }
+
+  /** The longest-cold free connection (its socket opens when it is dispatched), or undefined. */
+  takeCold(): Connection | undefined {
     while (this.cold.length > 0) {
       const s = this.cold.shift() as Connection;
       if (s.idle && !s.slot && !s.reserved) return s;
     }
     return undefined;
+  }
+
+  /** whether a cold connection is free (without taking it) */
+  hasCold(): boolean {
+    for (const s of this.cold) if (s.idle && !s.slot && !s.reserved) return true;
+    return false;
   }
 
   /** Free with its socket open, from run time `nowMs`. */

@@ -10,7 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Recorder } from '../../src/core/recorder.js';
 import { arrivals, planSchedule } from '../../src/core/schedule.js';
 import { compileTimings } from '../../src/core/timing.js';
-import { REQUIRED_METHODS, hookClient, type HookedClient } from '../../src/engine/autocannon-hook.js';
+import { EventEmitter } from 'node:events';
+import { REQUIRED_METHODS, dropAutocannonStats, hookClient, markOwnListeners, type HookedClient } from '../../src/engine/autocannon-hook.js';
 import { drive } from '../../src/engine/driver.js';
 import { listen, type TestServer } from '../e2e/servers.js';
 
@@ -51,6 +52,30 @@ describe('autocannon hook', () => {
   it('happy: the Client prototype still has every method the hook replaces', () => {
     const Client = require('autocannon/lib/httpClient.js') as { prototype: Record<string, unknown> };
     for (const m of REQUIRED_METHODS) expect(typeof Client.prototype[m], m).toBe('function');
+  });
+
+  it('happy: autocannon\'s own per-response statistics listeners go, ours stay, other events are untouched', () => {
+    const client = new EventEmitter() as unknown as HookedClient;
+    const ours = (): void => {};
+    const theirs = (): void => {};
+    const onTimeout = (): void => {};
+    client.on('response', ours);
+    markOwnListeners(client);
+    client.on('response', theirs); // autocannon's run loop adds its listeners after setupClient
+    client.on('request', theirs);
+    client.on('timeout', onTimeout);
+    dropAutocannonStats(client);
+    expect(client.listeners('response')).toEqual([ours]);
+    expect(client.listeners('request')).toEqual([]);
+    expect(client.listeners('timeout')).toEqual([onTimeout]);
+  });
+
+  it('happy: autocannon\'s run loop still listens on the events dropAutocannonStats removes (else it is dead code after an upgrade)', () => {
+    const source = readFileSync(require.resolve('autocannon/lib/run.js'), 'utf8');
+    expect(source).toMatch(/client\.on\('response', onResponse\)/);
+    expect(source).toMatch(/client\.on\('request',/);
+    const iterator = readFileSync(require.resolve('autocannon/lib/requestIterator.js'), 'utf8');
+    expect(iterator).toMatch(/this\.resetContext\(\)/);
   });
 
   it('sad: a client without those methods is refused with a message naming the upgrade', () => {

@@ -10,7 +10,7 @@ import type { Phase } from '../../src/core/profile-types.js';
 import { Recorder } from '../../src/core/recorder.js';
 import { arrivals, planSchedule } from '../../src/core/schedule.js';
 import { compileTimings } from '../../src/core/timing.js';
-import { drive } from '../../src/engine/driver.js';
+import { OPENS_PER_TURN, drive } from '../../src/engine/driver.js';
 import { listen, type TestServer } from '../e2e/servers.js';
 
 const open = (name: string, durationMs: number, rate: number, to = rate): Phase => ({ name, durationMs, model: 'open', rate, to, concurrency: 0, concurrencyTo: 0, warmup: false });
@@ -105,6 +105,29 @@ describe('phase edges', () => {
     };
     const { report } = await run(s.url, [open('open', 1000, 50), closed('closed', 1000, 4)], 100, 5000, clock);
     expect(report.phases[1]?.sent).toBeGreaterThan(100);
+  });
+});
+
+describe('opening sockets for a burst', () => {
+  // 40 arrivals within 2 ms against a server that holds each request 200 ms: every one needs a
+  // socket of its own. Sockets open OPENS_PER_TURN a loop turn; the rest wait in the due queue for
+  // the next turn's openings, not for a response (which would take 200 ms).
+  it('happy: a burst that needs 40 new sockets is at the server within 50 ms, none counted late', async () => {
+    const s = await concurrencyServer(200);
+    const { report } = await run(s.url, [open('burst', 2, 20_000)]);
+    expect(OPENS_PER_TURN).toBeLessThan(40);
+    expect(s.arrivals).toHaveLength(40);
+    expect(s.arrivals[39]! - s.arrivals[0]!).toBeLessThan(50);
+    expect(s.peak()).toBe(40);
+    expect(report.phases[0]).toMatchObject({ sent: 40, late: 0 });
+  });
+
+  it('sad: with maxInFlight 10, the 30 that waited for a busy socket count late; the 10 sockets carry all 40', async () => {
+    const s = await concurrencyServer(50);
+    const { report } = await run(s.url, [open('burst', 2, 20_000)], 10);
+    expect(s.arrivals).toHaveLength(40);
+    expect(s.peak()).toBe(10);
+    expect(report.phases[0]).toMatchObject({ sent: 40, late: 30 });
   });
 });
 

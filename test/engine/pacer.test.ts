@@ -101,3 +101,45 @@ describe('Pacer', () => {
     expect(pacer.nextQueued()).toBeUndefined();
   });
 });
+
+describe('Pacer.poll (between wake-ups, before each socket read)', () => {
+  /** a pacer on a clock moved by hand, with a timer that never fires by itself */
+  function manual(rate: number) {
+    const plan = planSchedule([open('a', 1000, rate)]);
+    let clock = 0;
+    let armed: (() => void) | undefined;
+    const released: [number, number][] = [];
+    const timer: Timer = { after: (_ms, fn) => ((armed = fn), fn), cancel: () => (armed = undefined) };
+    const hooks: PacerHooks = { due: () => {}, release: (a) => (released.push([a.t, clock]), true), fillClosed: () => {}, exhausted: () => {} };
+    const pacer = new Pacer(plan, arrivals(plan, 'uniform', 1), () => clock, timer, hooks);
+    return { pacer, released, set: (t: number) => (clock = t), fire: () => armed?.() };
+  }
+
+  it('happy: a poll releases what fell due while the loop was busy, no earlier than EARLY_MS before it', () => {
+    const m = manual(1000); // one arrival a millisecond
+    m.pacer.start(); // releases t = 0 (and what is due within EARLY_MS)
+    const before = m.released.length;
+    m.set(3.2); // the timer (armed for ~0.5 ms) is late: the loop was busy with reads
+    m.pacer.poll();
+    const polled = m.released.slice(before);
+    expect(polled.map(([t]) => t)).toEqual([1, 2, 3]);
+    for (const [t, at] of polled) expect(at).toBeGreaterThanOrEqual(t - EARLY_MS);
+    m.fire(); // the stale wake-up finds nothing more due, and re-arms
+    expect(m.released).toHaveLength(before + 3);
+  });
+
+  it('sad: a poll with nothing due releases nothing; before start and after stop it does nothing', () => {
+    const m = manual(1000);
+    m.pacer.poll();
+    expect(m.released).toHaveLength(0); // not started
+    m.pacer.start();
+    const n = m.released.length;
+    m.set(0.2);
+    m.pacer.poll();
+    expect(m.released).toHaveLength(n); // next arrival at 1 ms: not within EARLY_MS of 0.2
+    m.pacer.stop();
+    m.set(10);
+    m.pacer.poll();
+    expect(m.released).toHaveLength(n);
+  });
+});
