@@ -9,7 +9,7 @@
  *   start differ between tools, a constant offset says nothing about pacing),
  *   delivered = min(n, R · D) / (R · D).
  *
- * Reported per run and pooled per (rate, tool), with the ratios budgetgate ÷ vegeta of p99 and max
+ * Before each rate's pairs an unmeasured 2 s budgetgate run warms the server. Reported per run and pooled per (rate, tool), with the ratios budgetgate ÷ vegeta of p99 and max
  * lateness. vegeta is looked up at --vegeta, then ../shared/tools/vegeta, then on the PATH; absent,
  * the section says so and is skipped.
  */
@@ -151,6 +151,12 @@ export async function measurePeer(o: PeerOptions): Promise<{ sections: Section[]
   const ratios: Row[] = [];
   try {
     for (const rate of o.rates) {
+      // unmeasured: the server's own code is compiled before the first pair, so whichever tool goes
+      // first does not pay for the server's warm-up. budgetgate warms it: vegeta's 2,000 workers open
+      // hundreds of sockets at once, and right after another vegeta run at 10,000/s the server's
+      // listen backlog overflowed (SYNs dropped and resent 1 s later: arrivals up to 3 s late)
+      process.stderr.write(`  (f) ${rate}/s server warm-up (budgetgate, 2 s, not measured)…\n`);
+      await runTool('budgetgate', found.path, server.url, rate, 2000, dir, o.workers ?? 1);
       const pooled: Record<string, Float64Array[]> = { vegeta: [], baseline: [], budgetgate: [] };
       const delivered: Record<string, number[]> = { vegeta: [], baseline: [], budgetgate: [] };
       const tools: Tool[] = o.baseline ? ['vegeta', 'baseline', 'budgetgate'] : ['vegeta', 'budgetgate'];

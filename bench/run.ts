@@ -145,13 +145,16 @@ function parseArgs(argv: readonly string[]): Args {
     } else if (k === '--peer-workers') {
       a.peerWorkers = Number(v());
       if (!Number.isSafeInteger(a.peerWorkers) || a.peerWorkers < 1) throw new Error('--peer-workers: a whole number ≥ 1');
+    } else if (k === '--peer-pairs') {
+      a.peerPairs = Number(v());
+      if (!Number.isSafeInteger(a.peerPairs) || a.peerPairs < 1) throw new Error('--peer-pairs: a whole number ≥ 1');
     } else if (k === '--peer-baseline') {
       a.peerBaseline = v();
     } else if (k === '--peer-rates') {
       a.peerRates = v().split(',').map(Number);
       if (a.peerRates.some((r) => !(r > 0 && r <= 20_000))) throw new Error('--peer-rates: comma-separated numbers in (0, 20000]');
     } else {
-      throw new Error(`unknown argument ${k} (use --quick, --duration 5s, --rates 200,1000,2000, --only a,b,c,d,e,f, --aab-runs 6, --aab-reports DIR, --long, --rss-serial, --vegeta PATH, --peer-rates 2000,5000,10000, --peer-workers 2, --peer-baseline DIR, --streams 500,1000, --stream-workers 2, --out file)`);
+      throw new Error(`unknown argument ${k} (use --quick, --duration 5s, --rates 200,1000,2000, --only a,b,c,d,e,f, --aab-runs 6, --aab-reports DIR, --long, --rss-serial, --vegeta PATH, --peer-rates 2000,5000,10000, --peer-workers 2, --peer-baseline DIR, --peer-pairs 3, --streams 500,1000, --stream-workers 2, --out file)`);
     }
   }
   if (a.quick) {

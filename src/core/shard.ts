@@ -12,7 +12,7 @@
  * (shardUsers). Pure: no I/O, no clock.
  */
 import { BudgetgateError } from './errors.js';
-import type { Arrivals, Phase } from './profile-types.js';
+import type { Arrivals, Phase, TraceSpec } from './profile-types.js';
 import { peekable, type ArrivalStream, type Plan } from './schedule.js';
 
 export interface Shard {
@@ -126,12 +126,23 @@ export interface ScheduleInputs {
 export function scheduleId(s: ScheduleInputs): string {
   const canonical = JSON.stringify([
     s.name,
-    s.phases.map((p) => [p.name, p.durationMs, p.model, p.rate, p.to, p.concurrency, p.concurrencyTo, p.warmup]),
+    // a trace phase adds its replay (what decides its send times); other phases keep the ids they had
+    s.phases.map((p) => [p.name, p.durationMs, p.model, p.rate, p.to, p.concurrency, p.concurrencyTo, p.warmup, ...(p.trace ? [traceKey(p.trace)] : [])]),
     s.arrivals,
     s.seed,
     s.arrivals === 'gamma' ? s.burstiness : 1,
   ]);
   return `fnv1a64:${fnv1a64(canonical)}`;
+}
+
+/**
+ * A trace phase's part of the id: its format, scaling and selection, and the replayed offsets
+ * themselves (once the file is read), so another trace file, or the same file edited, is another
+ * schedule even when the phase's duration comes out the same.
+ */
+function traceKey(t: TraceSpec): unknown[] {
+  const offsets = t.replay ? fnv1a64(t.replay.offsetsMs.join(',')) : null;
+  return [t.format, t.speed, t.rate ?? null, t.fromMs ?? null, t.toMs ?? null, t.limit ?? null, offsets];
 }
 
 const FNV_OFFSET = 0xcbf29ce484222325n;

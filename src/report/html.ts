@@ -22,6 +22,7 @@ import { STAGE_CLIENT_JS } from './html/stage-client.js';
 import { throughputText } from './throughput.js';
 import { SERVER_HEADERS, scrapeProblems, serverMetricRows, tokenCheckLines } from './server-metrics.js';
 import { pathTable, pathsNote } from './paths.js';
+import { sessionTables } from './sessions.js';
 
 export interface ChartLib {
   /** uPlot's IIFE build (defines the global `uPlot`) */
@@ -232,6 +233,15 @@ export function renderHtml(x: RunResult | ReportView, o: HtmlOptions): string {
 ${htmlTable(pt.headers, pt.rows.map((row) => row.map((x, i) => td(x, pt.numeric.has(i) ? 'num' : ''))))}
 </section>
 `;
+  const sessions = sessionTables(r)
+    .map(
+      (t) => `<section><h2>${esc(t.title)}</h2>
+<p class="note">${esc(t.note)}</p>
+${htmlTable(t.headers, t.rows.map((row) => row.map((x, i) => td(x, t.numeric.has(i) ? 'num' : ''))))}
+</section>
+`,
+    )
+    .join('');
   const title = `budgetgate ${verdict}: ${r.profile}`;
   return `<!doctype html>
 <html lang="en">
@@ -269,7 +279,7 @@ ${series}
 <section><h2>Phases</h2>
 ${phases}
 </section>
-${paths}<footer>${esc(r.tool.name)} ${esc(r.tool.version)} · charts by uPlot (MIT)</footer>
+${paths}${sessions}<footer>${esc(r.tool.name)} ${esc(r.tool.version)} · charts by uPlot (MIT)</footer>
 <script type="application/json" id="budgetgate-data">${scriptJson(chartData(view, stages))}</script>
 <script>${inlineScript(o.chartLib.js)}</script>
 <script>${inlineScript(CLIENT_JS)}</script>

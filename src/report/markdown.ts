@@ -8,7 +8,7 @@ import type { RunResult, Verdict } from '../core/report.js';
 import type { PolicyOptions } from '../core/verdict.js';
 import { intervalText, limitText, ms, observedText, percent, stageValue } from './format.js';
 import { asView, type ReportView } from './view.js';
-import { PROMPT_TOKEN_HEADERS, SESSION_HEADERS, TURN_HEADERS, promptTokenRows, sessionRows, turnRows } from './sessions.js';
+import { sessionTables } from './sessions.js';
 import { SERVER_HEADERS, TOKEN_HEADERS, scrapeProblems, serverMetricRows, tokenCheckLines, tokenRows, tokenSummary } from './server-metrics.js';
 import { pathTable, pathsNote } from './paths.js';
 
@@ -103,20 +103,9 @@ export function renderMarkdown(x: RunResult | ReportView, policy?: Partial<Polic
     out.push('', '### Tokens', '', 'From each response’s `usage`, else its counted content events; rates over the phase, the total over the run.', '');
     out.push(mdTable(TOKEN_HEADERS, tokens, new Set([1, 2, 4, 5, 6])));
   }
-  const prompts = promptTokenRows(r);
-  if (prompts.length > 0) {
-    out.push('', '### Prompt tokens', '', 'Sent, as the tokenizer counts the messages, beside the server’s `usage.prompt_tokens`; diff = server − sent (the chat template adds a few per request).', '');
-    out.push(mdTable(PROMPT_TOKEN_HEADERS, prompts, new Set([2, 3, 4, 5, 6, 7])));
-  }
-  const turns = turnRows(r);
-  if (turns.length > 0) {
-    out.push('', '### Turns', '', 'Session turns by number; ms from each turn’s intended send time (its previous reply plus the think time).', '');
-    out.push(mdTable(TURN_HEADERS, turns, new Set([1, 4, 5, 6, 7, 8])));
-  }
-  const sessions = sessionRows(r);
-  if (sessions.length > 0) {
-    out.push('', '### Sessions', '', 'Abandoned: a turn failed; cut: the run ended first; durations of completed sessions.', '');
-    out.push(mdTable(SESSION_HEADERS, sessions, new Set([1, 2, 3, 4, 5, 6, 7, 8])));
+  for (const t of sessionTables(r)) {
+    out.push('', `### ${t.title}`, '', t.note, '');
+    out.push(mdTable(t.headers, t.rows, t.numeric));
   }
   if (r.serverMetrics !== undefined) {
     out.push('', '### Server metrics', '');

@@ -181,6 +181,23 @@ describe('scheduleId', () => {
     expect(scheduleId({ ...base, ...change })).not.toBe(scheduleId(base));
   });
 
+  it('happy: a profile without trace phases keeps the id it had (baselines and shards of older runs still match)', () => {
+    // the id of `base` before trace phases were part of it
+    expect(scheduleId(base)).toBe(`fnv1a64:${fnv1a64(JSON.stringify(['p', [['a', 1000, 'open', 10, 10, 0, 0, false]], 'uniform', 1, 1]))}`);
+  });
+
+  it.each([
+    ['another replayed offset', { offsetsMs: [0, 5, 11] }, {}],
+    ['another speed', {}, { speed: 2 }],
+    ['a window', {}, { fromMs: 100 }],
+    ['a limit', {}, { limit: 2 }],
+    ['another format', {}, { format: 'bailian' as const }],
+  ])('sad: a trace phase with %s is another schedule, with the same duration', (_what, replay, spec) => {
+    const trace = (r: object, t: object) => ({ name: 'p', phases: [{ ...open('t', 1000, 0), trace: { file: 'a.jsonl', format: 'mooncake' as const, speed: 1, exactOutput: false, replay: { offsetsMs: [0, 5, 10], requests: [], blockTokens: 512, ...r }, ...t } }], arrivals: 'uniform' as Arrivals, seed: 1, burstiness: 1 });
+    expect(scheduleId(trace(replay, spec))).not.toBe(scheduleId(trace({}, {})));
+    expect(scheduleId(trace({}, {}))).toBe(scheduleId(trace({}, {})));
+  });
+
   it('ignores burstiness unless arrivals are gamma (it changes no send time)', () => {
     expect(scheduleId({ ...base, burstiness: 3 })).toBe(scheduleId(base));
   });

@@ -27,8 +27,13 @@ describe('budgetgate with sessions', () => {
       budgets: [{ stage: 'ttft', max: '5s', turn: 2 }],
     });
     const out = join(dir, 'out');
-    const r = await runCli(['run', profile, '--out', out]);
+    const r = await runCli(['run', profile, '--out', out, '--format', 'json,md,html']);
     expect(r.stdout).toMatch(/Prompt tokens[\s\S]*chat +chars4 +12 /);
+    for (const file of ['report.md', 'report.html']) {
+      const text = readFileSync(join(out, file), 'utf8');
+      expect(text, file).toMatch(/Prompt tokens[\s\S]*Turns[\s\S]*Sessions/);
+      expect(text, file).toMatch(file.endsWith('html') ? /<td>chat<\/td><td class="num">2<\/td><td>total<\/td>/ : /\| chat +\| +2 \| total/);
+    }
     expect(r.stdout).toMatch(/Turns[\s\S]*chat +1 +ttft[\s\S]*chat +2 +total/);
     expect(r.stdout).toMatch(/Sessions[\s\S]*chat +6 +6 +0 +0 +12/);
     expect(r.stdout).toMatch(/ttft\{turn=2\} max/);
