@@ -68,6 +68,8 @@ export interface ClientControl {
   connected(): boolean;
   /** drop the socket and stay cold until the next `connect()` */
   park(): void;
+  /** after connect(): settles when the socket has connected, failed or closed (never rejects) */
+  opened(): Promise<void>;
 }
 
 export function hookClient(client: HookedClient, hooks: ClientHooks): ClientControl {
@@ -117,6 +119,12 @@ export function hookClient(client: HookedClient, hooks: ClientHooks): ClientCont
       proto._connect.call(client);
     },
     connected: () => live,
+    opened: () =>
+      new Promise<void>((resolve) => {
+        const conn = client.conn as { connecting?: boolean; once(e: string, fn: () => void): void } | undefined;
+        if (!conn || conn.connecting !== true) return resolve();
+        for (const e of ['connect', 'error', 'close']) conn.once(e, resolve);
+      }),
     park() {
       live = false;
     },

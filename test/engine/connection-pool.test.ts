@@ -3,7 +3,7 @@ import type { ClientControl, HookedClient } from '../../src/engine/autocannon-ho
 import { ConnectionPool, wantsClose } from '../../src/engine/connection-pool.js';
 
 const control = (): ClientControl & { parked: number } => {
-  const c = { parked: 0, connect() {}, connected: () => true, park() { c.parked++; } };
+  const c = { parked: 0, connect() {}, connected: () => true, park() { c.parked++; }, opened: async () => {} };
   return c;
 };
 const client = (): HookedClient => ({}) as HookedClient;

@@ -10,7 +10,8 @@ import type { Phase } from '../../src/core/profile-types.js';
 import { Recorder } from '../../src/core/recorder.js';
 import { arrivals, planSchedule } from '../../src/core/schedule.js';
 import { compileTimings } from '../../src/core/timing.js';
-import { OPENS_PER_TURN, drive } from '../../src/engine/driver.js';
+import { createServer as createHttpServer } from 'node:http';
+import { OPENS_PER_TURN, PREOPEN_MAX, drive, preopenCount } from '../../src/engine/driver.js';
 import { listen, type TestServer } from '../e2e/servers.js';
 
 const open = (name: string, durationMs: number, rate: number, to = rate): Phase => ({ name, durationMs, model: 'open', rate, to, concurrency: 0, concurrencyTo: 0, warmup: false });
@@ -128,6 +129,37 @@ describe('opening sockets for a burst', () => {
     expect(s.arrivals).toHaveLength(40);
     expect(s.peak()).toBe(10);
     expect(report.phases[0]).toMatchObject({ sent: 40, late: 30 });
+  });
+});
+
+describe('sockets opened before t = 0', () => {
+  it.each([
+    ['happy: 10,000 req/s opens 100', [open('a', 5000, 10_000)], 2000, 100],
+    ['happy: 20 req/s opens 1', [open('a', 5000, 20)], 2000, 1],
+    ['happy: a ramp from 0 counts its first second only', [open('a', 10_000, 0, 10_000)], 2000, 5],
+    ['happy: a closed phase first opens none', [closed('c', 1000, 50), open('a', 1000, 10_000)], 2000, 0],
+    ['sad: never more than maxInFlight', [open('a', 5000, 10_000)], 30, 30],
+    ['sad: never more than PREOPEN_MAX', [open('a', 5000, 100_000)], 5000, PREOPEN_MAX],
+  ])('%s', (_label, phases, maxInFlight, expected) => {
+    expect(preopenCount(planSchedule(phases as Phase[]), maxInFlight)).toBe(expected);
+  });
+
+  it('happy: at 2,000 req/s the 20 sockets are open before the first request arrives, and carry the first requests', async () => {
+    const accepted: number[] = [];
+    const requests: number[] = [];
+    const server = createHttpServer((req, res) => {
+      requests.push(performance.now());
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    server.on('connection', () => accepted.push(performance.now()));
+    server.keepAliveTimeout = 65_000;
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))));
+    const { report } = await run(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, [open('a', 300, 2000)]);
+    expect(report.totals.completed).toBe(600);
+    const before = accepted.filter((t) => t < requests[0]!).length;
+    expect(before).toBeGreaterThanOrEqual(20);
   });
 });
 
