@@ -261,7 +261,7 @@ describe('sessions on 2 worker threads and on 2 shards', () => {
     expect(one.sessions?.map((s) => [s.phase, s.started, s.completed])).toEqual([['chat', SESSIONS, SESSIONS], ['replay', REPLAY, REPLAY]]);
   });
 
-  it('happy: --workers 2: the same turn and session counts; every session's turns in order, each carrying the replies so far', async () => {
+  it('happy: --workers 2: the same turn and session counts; every session’s turns in order, each carrying the replies so far', async () => {
     const server = await chatServer({ stream: true, count: (t) => countTokens(t) });
     servers.push(server);
     const r = await run(twoPhases(), { target: server.url, skipProbe: true, conversations, workers: 2 });
