@@ -8,7 +8,12 @@
  *    matched by stage × path × phase. Each input is decoded with the exact max kept beside it and
  *    the merged max is max(maxᵢ), so quantiles stay capped at the true maximum as they are live;
  *  - counts (phases, totals, per-second timeline counts, error kinds, fallback signals, goodput,
- *    per-path tallies of any path name, prompt-cache tokens): sums. Closed phases' virtual users are summed too (shards split them, see shard.ts).
+ *    per-path tallies of any path name, prompt-cache tokens): sums. Closed phases' virtual users are summed too (shards split them, see shard.ts);
+ *  - sessions (each runs whole on the sender that owns its first turn's index, see shard.ts): the
+ *    per-turn series (`turns[]`, matched by stage × path × phase × turn) and the completed sessions'
+ *    durations (`sessions[].duration`) are histograms, added as above; sessions started, completed,
+ *    abandoned, cut and turns answered are sums; the prompt-token check adds its counts and sums and
+ *    takes the extremes of the extremes (session-stats.ts mergePromptChecks).
  *
  * What cannot: the timeline's per-second p50/p99 are stored as numbers, not histograms, and the
  * p50 of a union is not a function of the parts' p50s (it lies between their min and max, no
@@ -31,7 +36,7 @@ import type { Budget } from './profile-types.js';
 import type { Counts, PhaseReport, RunResult, SeriesReport, TimelinePoint } from './report.js';
 import type { SeriesData } from './budgets.js';
 import { unionWindows, type WindowsReport } from './windows.js';
-import { mergePromptChecks } from './session-stats.js';
+import { compareTurns, mergePromptChecks, sessionReport, turnSeriesReport, type SessionReport, type TurnSeriesReport } from './session-stats.js';
 import { mergeTokenFigures } from './tokens.js';
 import { addPathTallies, copyPathTallies, pathTallies } from './paths.js';
 import { mergeRecoveryTracks } from './recovery.js';
@@ -134,8 +139,7 @@ function mergeSeries(inputs: readonly MergeInput[]): SeriesReport[] {
     stage: g.stage,
     path: g.path,
     phase: g.phase,
-    // re-read through the encoding with the exact max, so the summary equals what `check` sees later
-    hist: decodeHistogram(encodeHistogram(mergeHistograms(g.hists)), maxOf(g.maxes)),
+    hist: settled(g.hists, g.maxes),
     unmeasured: g.unmeasured,
     // shards start together (--start-at), so their windows align by index; a shard without them drops them
     windows: () => {
@@ -147,6 +151,60 @@ function mergeSeries(inputs: readonly MergeInput[]): SeriesReport[] {
     },
   }));
   return seriesReports(data);
+}
+
+/** a merged histogram re-read through its encoding with the exact max, so its summary equals what `check` sees later */
+function settled(hists: readonly Histogram[], maxes: readonly (number | null)[]): Histogram {
+  return decodeHistogram(encodeHistogram(mergeHistograms(hists)), maxOf(maxes));
+}
+
+/** rank of a phase name in the merged phases (an unknown name last) */
+function phaseRanker(phaseOrder: readonly string[]): (name: string) => number {
+  const rank = new Map(phaseOrder.map((name, i) => [name, i]));
+  return (name) => rank.get(name) ?? phaseOrder.length;
+}
+
+/** The per-turn series with the same stage × path × phase × turn, added; undefined when no input has any. */
+function mergeTurns(inputs: readonly MergeInput[], phaseOrder: readonly string[]): TurnSeriesReport[] | undefined {
+  const groups = new Map<string, { stage: string; path: TurnSeriesReport['path']; phase: string; turn: number; hists: Histogram[]; maxes: (number | null)[]; unmeasured: number }>();
+  for (const { source, report } of inputs) {
+    for (const t of report.turns ?? []) {
+      const key = `${t.stage}|${t.path}|${t.phase}|${t.turn}`;
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { stage: t.stage, path: t.path, phase: t.phase, turn: t.turn, hists: [], maxes: [], unmeasured: 0 }));
+      g.hists.push(decode(source, `turns ${key}`, t.hdr, t.max));
+      g.maxes.push(t.max);
+      g.unmeasured += t.unmeasured;
+    }
+  }
+  if (groups.size === 0) return undefined;
+  const rank = phaseRanker(phaseOrder);
+  return [...groups.values()]
+    .sort((a, b) => compareTurns(a, b, (g) => rank(g.phase)))
+    .map((g) => turnSeriesReport({ stage: g.stage, path: g.path, phase: g.phase, turn: g.turn, hist: settled(g.hists, g.maxes), unmeasured: g.unmeasured }));
+}
+
+/** Each phase's session figures added: counts summed, completed sessions' durations merged; undefined when no input has any. */
+function mergeSessions(inputs: readonly MergeInput[], phaseOrder: readonly string[]): SessionReport[] | undefined {
+  const groups = new Map<string, { started: number; completed: number; abandoned: number; cut: number; turns: number; hists: Histogram[]; maxes: (number | null)[] }>();
+  for (const { source, report } of inputs) {
+    for (const s of report.sessions ?? []) {
+      let g = groups.get(s.phase);
+      if (!g) groups.set(s.phase, (g = { started: 0, completed: 0, abandoned: 0, cut: 0, turns: 0, hists: [], maxes: [] }));
+      g.started += s.started;
+      g.completed += s.completed;
+      g.abandoned += s.abandoned;
+      g.cut += s.cut;
+      g.turns += s.turns;
+      g.hists.push(decode(source, `sessions ${s.phase} duration`, s.duration.hdr, s.duration.max));
+      g.maxes.push(s.duration.max);
+    }
+  }
+  if (groups.size === 0) return undefined;
+  const rank = phaseRanker(phaseOrder);
+  return [...groups]
+    .sort(([a], [b]) => rank(a) - rank(b))
+    .map(([phase, g]) => sessionReport(phase, { started: g.started, completed: g.completed, abandoned: g.abandoned, cut: g.cut, turns: g.turns, duration: settled(g.hists, g.maxes) }));
 }
 
 function mergePhases(inputs: readonly MergeInput[]): PhaseReport[] {
@@ -249,6 +307,9 @@ export function mergeReports(inputs: readonly MergeInput[], o: MergeOptions): Me
   const targets = [...new Set(inputs.map((x) => x.report.target))];
   const startedAt = inputs.map((x) => x.report.startedAt).sort()[0] ?? first.startedAt;
 
+  const phases = mergePhases(inputs);
+  const turns = mergeTurns(inputs, phases.map((p) => p.name));
+  const sessions = mergeSessions(inputs, phases.map((p) => p.name));
   const base: RunResult = {
     schema: first.schema,
     tool: first.tool,
@@ -265,13 +326,15 @@ export function mergeReports(inputs: readonly MergeInput[], o: MergeOptions): Me
     ...(inputs.some((x) => x.report.checkpoint === true) ? { checkpoint: true } : {}),
     budgets: [],
     series: mergeSeries(inputs),
-    phases: mergePhases(inputs),
+    phases,
     timeline: mergeTimelines(inputs.map((x, i) => ({ offsetS: offsetsS[i] ?? 0, points: x.report.timeline }))),
     totals: (() => {
       const t = mergeTokenFigures(inputs.map((x) => x.report.totals), totals.completed, Math.max(...inputs.map((x) => offsetMs(x.report.startEpochMs) + x.report.durationMs)));
       return t ? { ...totals, ...t } : totals;
     })(),
     lateness: latenessReport(lateness.totalCount > 0 ? decodeHistogram(encodeHistogram(lateness), latenessMax) : createHistogram()),
+    ...(turns ? { turns } : {}),
+    ...(sessions ? { sessions } : {}),
     // recovery bins are by intended (schedule) time, the same on every shard: added by index, no offset
     ...(() => {
       const recovery = mergeRecoveryTracks(inputs.map((x) => x.report.recovery));

@@ -56,7 +56,8 @@ export interface PromptTokenCheck {
   tokenizer: string;
 }
 
-interface SessionTally {
+/** one phase's session figures as kept live (and, decoded, as merged) */
+export interface SessionTally {
   started: number;
   completed: number;
   abandoned: number;
@@ -73,9 +74,32 @@ interface PromptTally {
   max: number;
 }
 
-export type SessionEnd = 'completed' | 'abandoned' | 'cut';
-
 const orNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+/**
+ * The order reports keep per-turn series in: phase (as `phaseRank` places it), turn, ttft before
+ * total, then path. The same for one sender's report and a merged one, so they compare line by line.
+ */
+export function compareTurns<T extends { turn: number; stage: string; path: string }>(a: T, b: T, phaseRank: (s: T) => number): number {
+  return phaseRank(a) - phaseRank(b) || a.turn - b.turn || Number(a.stage === TOTAL_STAGE) - Number(b.stage === TOTAL_STAGE) || a.path.localeCompare(b.path);
+}
+
+/** A per-turn series as report.json keeps it: the summary and the encoded histogram it came from (mergeable). */
+export function turnSeriesReport(d: TurnSeriesData): TurnSeriesReport {
+  const x = summarize(d.hist);
+  return { stage: d.stage, path: d.path, phase: d.phase, turn: d.turn, count: x.count, unmeasured: d.unmeasured, mean: orNull(x.mean), p50: orNull(x.p50), p90: orNull(x.p90), p95: orNull(x.p95), p99: orNull(x.p99), p999: orNull(x.p999), max: orNull(x.max), hdr: encodeHistogram(d.hist) };
+}
+
+/** A phase's session figures as report.json keeps them: counts, and the durations' summary beside their encoded histogram. */
+export function sessionReport(phase: string, t: SessionTally): SessionReport {
+  const s = summarize(t.duration);
+  return {
+    phase, started: t.started, completed: t.completed, abandoned: t.abandoned, cut: t.cut, turns: t.turns,
+    duration: { count: s.count, mean: orNull(s.mean), p50: orNull(s.p50), p90: orNull(s.p90), p99: orNull(s.p99), max: orNull(s.max), hdr: encodeHistogram(t.duration) },
+  };
+}
+
+export type SessionEnd = 'completed' | 'abandoned' | 'cut';
 
 export class SessionStats {
   private readonly turnSeries = new Map<string, TurnSeriesData & { phaseIndex: number }>();
@@ -140,22 +164,12 @@ export class SessionStats {
 
   /** by phase order, then turn, ttft before total */
   turnReports(): TurnSeriesReport[] {
-    return [...this.turnSeries.values()]
-      .sort((a, b) => a.phaseIndex - b.phaseIndex || a.turn - b.turn || Number(a.stage === TOTAL_STAGE) - Number(b.stage === TOTAL_STAGE) || a.path.localeCompare(b.path))
-      .map((d): TurnSeriesReport => {
-        const x = summarize(d.hist);
-        return { stage: d.stage, path: d.path, phase: d.phase, turn: d.turn, count: x.count, unmeasured: d.unmeasured, mean: orNull(x.mean), p50: orNull(x.p50), p90: orNull(x.p90), p95: orNull(x.p95), p99: orNull(x.p99), p999: orNull(x.p999), max: orNull(x.max), hdr: encodeHistogram(d.hist) };
-      });
+    return [...this.turnSeries.values()].sort((a, b) => compareTurns(a, b, (s) => s.phaseIndex)).map(turnSeriesReport);
   }
 
+  /** by phase order */
   sessionReports(): SessionReport[] {
-    return [...this.sessions].map(([phase, t]) => {
-      const s = summarize(t.duration);
-      return {
-        phase: this.phaseName(phase), started: t.started, completed: t.completed, abandoned: t.abandoned, cut: t.cut, turns: t.turns,
-        duration: { count: s.count, mean: orNull(s.mean), p50: orNull(s.p50), p90: orNull(s.p90), p99: orNull(s.p99), max: orNull(s.max), hdr: encodeHistogram(t.duration) },
-      };
-    });
+    return [...this.sessions].sort(([a], [b]) => a - b).map(([phase, t]) => sessionReport(this.phaseName(phase), t));
   }
 
   /** phase index → its prompt-token check */

@@ -70,7 +70,8 @@ export interface EngineRunOptions {
   checkpointMs?: number;
   /**
    * Sender threads (workers.ts): N > 1 runs the schedule on N worker threads, worker w sending the
-   * requests of index ≡ w (mod N), merged exactly here. 1 (the default) drives on this thread.
+   * requests of index ≡ w (mod N), merged exactly here. 1 (the default) drives on this thread. A
+   * session runs whole on the worker that owns its first turn's index (it holds the conversation).
    */
   workers?: number;
   /**
@@ -205,10 +206,6 @@ export function sessionScripts(profile: Profile, conversations: ReadonlyMap<numb
 
 export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<RunResult> {
   const redact = o.redact ?? ((s: string) => s);
-  const hasSessions = profile.phases.some((ph) => ph.sessions !== undefined);
-  if (hasSessions && ((o.workers ?? 1) > 1 || o.shard !== undefined)) {
-    throw new BudgetgateError('usage', `${(o.workers ?? 1) > 1 ? `--workers ${o.workers}` : '--shard'}: a profile with sessions runs on one sender thread (--workers 1, no shards): per-turn series and session figures are not merged across senders yet`);
-  }
   const tokenizer = o.tokenizer ?? (await loadTokenizer(profile.tokenizer, o.baseDir ?? '.'));
   const nextBody = bodySource(profile, o.promptItems, tokenizer); // before the probe: a missing dataset sends nothing
   const scripts = sessionScripts(profile, o.conversations, tokenizer);

@@ -68,6 +68,7 @@ async function go(startAt: number): Promise<void> {
       hardSignal: hard.signal,
       checkAbort: false,
       ...(input.promptItems ? { promptItems: input.promptItems } : {}),
+      ...(input.conversations ? { conversations: new Map(input.conversations) } : {}),
       ...(input.baseDir !== undefined ? { baseDir: input.baseDir } : {}),
       live: (r, w) => {
         recorder = r;

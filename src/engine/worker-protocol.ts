@@ -1,5 +1,6 @@
 /** The messages between the main thread (workers.ts) and a sender thread (worker-main.ts): plain data. */
 import type { EncodedSlice } from '../core/abort.js';
+import type { Conversation } from '../core/conversations.js';
 import type { ErrorKind } from '../core/errors.js';
 import type { Profile } from '../core/profile-types.js';
 import type { PromptItem } from '../core/prompts.js';
@@ -17,6 +18,8 @@ export interface WorkerInput {
   allowInconclusive: boolean;
   strict: boolean;
   promptItems?: readonly PromptItem[];
+  /** phase index → the conversations of its `sessions: { file }` (as entries: plain data); each worker runs the sessions its share starts */
+  conversations?: readonly (readonly [number, readonly Conversation[]])[];
   /** where the profile's tokenizer file is read from (each worker loads its own tokenizer) */
   baseDir?: string;
   /** 0: no checkpoints */

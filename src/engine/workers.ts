@@ -3,7 +3,9 @@
  * one core; N worker threads (worker-main.ts) each drive their own autocannon instance on their own
  * loop. Worker w sends the requests whose schedule index ≡ w (mod N), the shard rule of
  * core/shard.ts, so the workers together send exactly the single-thread schedule; closed-model users
- * and maxInFlight are split as shards split users. Under `--shard I/M` worker w of shard I takes
+ * and maxInFlight are split as shards split users. A session phase's arrival k starts session k on
+ * the worker that owns k, and its later turns stay there (that worker holds the conversation and
+ * the live replies it carries). Under `--shard I/M` worker w of shard I takes
  *
  *   k ≡ I + M·w (mod M·N)
  *
@@ -13,7 +15,8 @@
  * workers' encoded total histograms), early abort (the workers' abort windows adopted into one watch
  * and judged here once a second; a failure stops every worker), Ctrl-C (stop / hard stop passed on),
  * checkpoints (the workers' snapshots merged), and the final report, merged exactly by core/merge.ts
- * (HDR addition: a merged percentile is the percentile of one histogram of every value).
+ * (HDR addition: a merged percentile is the percentile of one histogram of every value; per-turn
+ * series, session figures and prompt-token checks included).
  */
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
@@ -132,6 +135,7 @@ class Fleet {
         allowInconclusive: o.allowInconclusive === true,
         strict: o.strict === true,
         ...(o.promptItems ? { promptItems: o.promptItems } : {}),
+        ...(o.conversations ? { conversations: [...o.conversations] } : {}),
         ...(o.baseDir !== undefined ? { baseDir: o.baseDir } : {}),
         checkpointMs,
       };

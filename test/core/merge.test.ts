@@ -209,3 +209,98 @@ describe('mergeReports: per-window histograms', () => {
     expect(mergeReports([input(a), input(old)], opts).report.series.every((s) => s.windows === undefined)).toBe(true);
   });
 });
+
+/**
+ * Sessions across senders: each session runs whole on the sender owning its first turn's index
+ * (index ≡ shard mod count), so a split of sessions over shards, merged, must be the one-sender run.
+ */
+describe('mergeReports: sessions (per-turn series, session figures, prompt tokens)', () => {
+  interface Turn { ttft: number; total: number; sent: number; server: number }
+  interface Sess { turns: Turn[]; end: 'completed' | 'abandoned' | 'cut'; durationMs: number }
+  const sessionBudgets: Budget[] = [
+    { kind: 'latency', id: 'ttft{turn=1} max', stage: 'ttft', key: 'max', limitMs: 100, turns: { from: 1, to: 1 } },
+    { kind: 'latency', id: 'total{turn=2+} max', stage: 'total', key: 'max', limitMs: 500, turns: { from: 2 } },
+    { kind: 'latency', id: 'total{turn=2+} p99', stage: 'total', key: 'p99', limitMs: 500, turns: { from: 2 } },
+  ];
+  const sessOpts = { budgets: sessionBudgets, allowInconclusive: true };
+
+  /** the report of a sender that ran `sessions` (one request per turn, in order) */
+  function sessionReport(sessions: readonly Sess[], shard: { index: number; count: number }): RunResult {
+    const base = shardReport([], shard);
+    const rec = new Recorder(planSchedule(phases).phases.map((p) => ({ ...p, requests: sessions.length })), { tokenizer: 'cl100k_base' });
+    for (const s of sessions) {
+      rec.sessions.sessionStarted(0);
+      s.turns.forEach((t, k) => {
+        rec.sent(0, 0, 0, false);
+        rec.completed(0, 0, t.total, { stages: new Map(), unmeasured: [], path: 'primary', client: new Map([['ttft', t.ttft]]), turn: k + 1, sentPromptTokens: t.sent, tokens: { input: t.server, output: 1, source: 'usage' } });
+      });
+      rec.sessions.sessionEnded(0, s.end, s.turns.length, s.durationMs);
+    }
+    const { timeline: _t, ...parts } = rec.report();
+    return { ...base, ...parts, timeline: [] };
+  }
+
+  const turn = fc.record({ ttft: fc.double({ min: 0.001, max: 5000, noNaN: true }), total: fc.double({ min: 0.001, max: 60_000, noNaN: true }), sent: fc.integer({ min: 1, max: 4000 }), server: fc.integer({ min: 1, max: 4100 }) });
+  const session = fc.record({ turns: fc.array(turn, { minLength: 1, maxLength: 4 }), end: fc.constantFrom('completed' as const, 'abandoned' as const, 'cut' as const), durationMs: fc.double({ min: 1, max: 120_000, noNaN: true }) });
+
+  it('happy: property: any split of sessions over 1–4 shards merges to the one-sender report: turns, sessions, prompt tokens, turn budgets (live and in check)', () => {
+    fc.assert(
+      fc.property(fc.array(session, { minLength: 1, maxLength: 24 }), fc.integer({ min: 1, max: 4 }), (all, n) => {
+        const whole = sessionReport(all, { index: 0, count: 1 });
+        const shards = Array.from({ length: n }, (_, i) => sessionReport(all.filter((_s, k) => k % n === i), { index: i, count: n }));
+        const { report: m } = mergeReports(shards.map((r) => input(r)), sessOpts);
+        // exact: the same summaries and the same encoded histograms as one recorder of every value
+        expect(m.turns).toEqual(whole.turns);
+        expect(m.sessions).toEqual(whole.sessions);
+        expect(m.phases[0]?.promptTokens).toEqual(whole.phases[0]?.promptTokens);
+        // turn budgets judged on the merged data, and again offline from its JSON (`check`)
+        const judged = mergeReports([input(whole)], sessOpts).report.budgets;
+        expect(m.budgets).toEqual(judged);
+        const saved = JSON.parse(JSON.stringify(m)) as RunResult;
+        expect(mergeReports([input({ ...saved, shard: { index: 0, count: 1 } })], sessOpts).report.budgets).toEqual(judged);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('happy: merged turn percentiles equal one histogram of all that turn’s values; counts sum', () => {
+    const t = (ttft: number, total: number): Turn => ({ ttft, total, sent: 10, server: 13 });
+    const a: Sess[] = [{ turns: [t(5, 50), t(7, 70)], end: 'completed', durationMs: 900 }, { turns: [t(9, 90)], end: 'abandoned', durationMs: 0 }];
+    const b: Sess[] = [{ turns: [t(250.5, 400), t(3, 30), t(4, 40)], end: 'completed', durationMs: 1500.25 }, { turns: [t(11, 110)], end: 'cut', durationMs: 0 }];
+    const { report: m } = mergeReports([input(sessionReport(a, { index: 0, count: 2 })), input(sessionReport(b, { index: 1, count: 2 }))], sessOpts);
+    const one = createHistogram();
+    for (const v of [5, 9, 250.5, 11]) recordMs(one, v);
+    const ttft1 = m.turns?.find((x) => x.stage === 'ttft' && x.turn === 1);
+    expect(ttft1?.count).toBe(4);
+    expect(ttft1?.max).toBe(250.5);
+    for (const [key, q] of [['p50', 0.5], ['p90', 0.9], ['p99', 0.99], ['p999', 0.999]] as const) expect(ttft1?.[key]).toBe(quantileMs(one, q));
+    expect(m.turns?.map((x) => [x.turn, x.stage, x.count])).toEqual([[1, 'ttft', 4], [1, 'total', 4], [2, 'ttft', 2], [2, 'total', 2], [3, 'ttft', 1], [3, 'total', 1]]);
+    expect(m.sessions).toEqual([expect.objectContaining({ phase: 'steady', started: 4, completed: 2, abandoned: 1, cut: 1, turns: 7, duration: expect.objectContaining({ count: 2, max: 1500.25 }) })]);
+    expect(m.phases[0]?.promptTokens).toMatchObject({ requests: 7, sent: 70, server: 91, meanDifference: 3 });
+    expect(m.budgets.map((v) => [v.id, v.status, v.samples])).toEqual([['ttft{turn=1} max', 'fail', 4], ['total{turn=2+} max', 'pass', 3], ['total{turn=2+} p99', 'inconclusive', 3], ['load delivered', 'pass', 4]]);
+  });
+
+  it.each([
+    ['happy', 'a shard whose share started no session merges to the other’s figures', () => [sessionReport([], { index: 0, count: 2 }), sessionReport([{ turns: [{ ttft: 5, total: 9, sent: 1, server: 2 }], end: 'completed', durationMs: 9 }], { index: 1, count: 2 })], (m: RunResult) => {
+      expect(m.turns?.map((x) => x.count)).toEqual([1, 1]);
+      expect(m.sessions?.[0]).toMatchObject({ started: 1, completed: 1 });
+    }],
+    ['happy', 'reports without sessions merge to a report without turns or sessions', () => [shardReport([5], { index: 0, count: 2 }), shardReport([6], { index: 1, count: 2 })], (m: RunResult) => {
+      expect('turns' in m).toBe(false);
+      expect('sessions' in m).toBe(false);
+    }],
+  ] as const)('%s: %s', (_label, _what, reports, check) => {
+    check(mergeReports(reports().map((r) => input(r)), sessOpts).report);
+  });
+
+  it.each([
+    ['sad', 'a corrupt per-turn histogram', (r: RunResult) => ({ ...r, turns: r.turns?.map((x) => ({ ...x, hdr: '!!!' })) }), /bad\.json: turns ttft\|primary\|steady\|1: cannot decode/],
+    ['sad', 'a corrupt session duration histogram', (r: RunResult) => ({ ...r, sessions: r.sessions?.map((x) => ({ ...x, duration: { ...x.duration, hdr: '!!!' } })) }), /bad\.json: sessions steady duration: cannot decode/],
+  ] as const)('%s: %s is refused naming the file (exit 2)', (_label, _what, corrupt, re) => {
+    const ok = sessionReport([{ turns: [{ ttft: 5, total: 9, sent: 1, server: 2 }], end: 'completed', durationMs: 9 }], { index: 0, count: 2 });
+    const bad = corrupt(sessionReport([{ turns: [{ ttft: 6, total: 8, sent: 1, server: 2 }], end: 'completed', durationMs: 8 }], { index: 1, count: 2 }));
+    const run = (): unknown => mergeReports([input(ok), input(bad, 'bad.json')], sessOpts);
+    expect(run).toThrow(re);
+    expect(run).toThrow(BudgetgateError);
+  });
+});

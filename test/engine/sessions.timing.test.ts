@@ -18,6 +18,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
 import { run } from '../../src/api.js';
 import type { RunResult } from '../../src/core/report.js';
+import { mergeReports } from '../../src/core/merge.js';
+import { parseProfile } from '../../src/core/profile/index.js';
 
 const SERVICE_MS = 40;
 const THINK_MS = 150;
@@ -207,5 +209,80 @@ describe('sessions: a failing turn', () => {
     expect(server.log.filter((e) => e.turn === 2)).toHaveLength(SESSIONS);
     expect(r.phases[0]?.errors).toBe(SESSIONS);
     expect(r.sessions).toEqual([expect.objectContaining({ started: SESSIONS, completed: 0, abandoned: SESSIONS, turns: SESSIONS })]);
+  });
+});
+
+/**
+ * Sessions split over senders: each worker thread (or shard) runs the sessions whose first turn's
+ * schedule index it owns, whole. The server still sees every session's turns in order, each after
+ * the previous reply plus the think time and carrying it; the merged counts are the one-sender run's.
+ */
+describe('sessions on 2 worker threads and on 2 shards', () => {
+  const REPLAY = 4;
+  // one conversation per replay session (global indices 8–11 → conversations 0–3), so each first turn names its session
+  const conversations = new Map([[1, Array.from({ length: REPLAY }, (_, i) => ({ turns: [{ text: `R${i} first` }, { text: `R${i} second`, delayMs: THINK_MS }] }))]]);
+  const twoPhases = (): Record<string, unknown> => {
+    const p = profile(true);
+    p.phases = [...(p.phases as unknown[]), { name: 'replay', duration: '1s', rate: REPLAY, sessions: { file: 'given.jsonl' } }];
+    return p;
+  };
+
+  /** every session's turns 1…n in order, each after the previous reply + think time, carrying the replies so far */
+  function expectConversations(log: readonly Logged[]): void {
+    for (const [id, turns] of bySession(log)) {
+      expect(turns.map((t) => t.turn), id).toEqual(Array.from({ length: turns.length }, (_, k) => k + 1));
+      expect(turns.length, id).toBe(id.startsWith('R') ? 2 : TURNS);
+      for (let k = 1; k < turns.length; k++) {
+        const prev = turns[k - 1] as Logged;
+        const cur = turns[k] as Logged;
+        expect(cur.at, `${id} turn ${cur.turn}`).toBeGreaterThanOrEqual(prev.end + THINK_MS - 2);
+        expect(cur.messages.filter((m) => m.role === 'assistant').map((m) => m.content), `${id} turn ${cur.turn}`).toEqual(turns.slice(0, k).map((t) => t.reply));
+        expect(cur.messages.slice(0, -2)).toEqual(prev.messages);
+      }
+    }
+  }
+
+  /** what must not depend on how many senders ran the sessions */
+  const counts = (r: RunResult): unknown => ({
+    phases: r.phases.map((p) => [p.name, p.scheduled, p.sent, p.completed, p.errors, p.promptTokens?.requests, p.promptTokens?.minDifference, p.promptTokens?.maxDifference]),
+    turns: (r.turns ?? []).map((t) => [t.phase, t.turn, t.stage, t.count]),
+    sessions: (r.sessions ?? []).map((s) => [s.phase, s.started, s.completed, s.abandoned, s.cut, s.turns, s.duration.count]),
+    budgets: r.budgets.map((b) => [b.id, b.status, b.samples]),
+  });
+
+  let one: RunResult;
+
+  it('happy: one sender: the reference counts', async () => {
+    const server = await chatServer({ stream: true, count: (t) => countTokens(t) });
+    servers.push(server);
+    one = await run(twoPhases(), { target: server.url, skipProbe: true, conversations });
+    expectConversations(server.log);
+    expect(bySession(server.log).size).toBe(SESSIONS + REPLAY);
+    expect(one.sessions?.map((s) => [s.phase, s.started, s.completed])).toEqual([['chat', SESSIONS, SESSIONS], ['replay', REPLAY, REPLAY]]);
+  });
+
+  it('happy: --workers 2: the same turn and session counts; every session’s turns in order, each carrying the replies so far', async () => {
+    const server = await chatServer({ stream: true, count: (t) => countTokens(t) });
+    servers.push(server);
+    const r = await run(twoPhases(), { target: server.url, skipProbe: true, conversations, workers: 2 });
+    expect(r.workers).toBe(2);
+    expectConversations(server.log);
+    expect(bySession(server.log).size).toBe(SESSIONS + REPLAY);
+    expect(counts(r)).toEqual(counts(one));
+    expect(r.verdict).toBe(one.verdict);
+  });
+
+  it('happy: --shard 0/2 and 1/2 merged: the same counts as one run', async () => {
+    const server = await chatServer({ stream: true, count: (t) => countTokens(t) });
+    servers.push(server);
+    const startAt = Date.now() + 2000;
+    const shards = await Promise.all([0, 1].map((index) => run(twoPhases(), { target: server.url, skipProbe: true, conversations, shard: { index, count: 2 }, startAt })));
+    expectConversations(server.log);
+    // each shard ran whole sessions of its own: no session's turns came from both
+    expect(shards.map((s) => s.sessions?.reduce((n, x) => n + x.started, 0))).toEqual([(SESSIONS + REPLAY) / 2, (SESSIONS + REPLAY) / 2]);
+    const parsed = parseProfile(twoPhases(), () => undefined);
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const { report: merged } = mergeReports(shards.map((report, i) => ({ source: `shard-${i}`, report })), { budgets: parsed.profile.budgets, allowInconclusive: true });
+    expect(counts(merged)).toEqual(counts(one));
   });
 });
