@@ -30,10 +30,10 @@ export function listen(client: HookedClient, s: Connection, sink: ClientEventSin
   client.on('headers', (info) => {
     const slot = s.slot;
     s.closing = wantsClose(info);
-    s.keepAliveMs = keepAliveTimeoutMs(info.headers);
+    const { keepAlive, type } = scanHeaders(info.headers);
+    s.keepAliveMs = keepAlive === undefined ? undefined : keepAliveTimeoutMs(['keep-alive', keepAlive]);
     if (!slot) return;
     slot.headers = info.headers;
-    const type = contentType(info.headers);
     // a JSON body is kept (bounded) for its `usage` too: token accounting (core/tokens.ts)
     if (sink.stream && type.includes('text/event-stream')) slot.meter = createStreamMeter(sink.stream.kind);
     if ((!slot.meter && (sink.readBody || type.includes('json'))) || sink.keepsReply?.(slot) === true) {
@@ -82,9 +82,18 @@ export function bodyForUsage(slot: Slot): string | Uint8Array | undefined {
   return body.length === 1 ? body[0] : Buffer.concat(body);
 }
 
-function contentType(h: string[]): string {
+/**
+ * The two headers every response's handling reads, in one pass (this runs for every response): the
+ * first Content-Type (lower-cased, '' when absent) and Keep-Alive. A name is lower-cased only when
+ * its length matches.
+ */
+function scanHeaders(h: string[]): { keepAlive: string | undefined; type: string } {
+  let keepAlive: string | undefined;
+  let type: string | undefined;
   for (let i = 0; i + 1 < h.length; i += 2) {
-    if ((h[i] as string).toLowerCase() === 'content-type') return (h[i + 1] as string).toLowerCase();
+    const name = h[i] as string;
+    if (name.length === 12 && type === undefined && name.toLowerCase() === 'content-type') type = (h[i + 1] as string).toLowerCase();
+    else if (name.length === 10 && keepAlive === undefined && name.toLowerCase() === 'keep-alive') keepAlive = h[i + 1] as string;
   }
-  return '';
+  return { keepAlive, type: type ?? '' };
 }
