@@ -1,6 +1,6 @@
 /**
  * A streamed run against the simulated endpoint (in this process; the CLI is its own process): the
- * client-measured ttft, itl and tpot must match the server's token pacing within 1 ms at p50 (ttft within 1.5 ms of the server's first token).
+ * client-measured ttft, itl and tpot must match the server's token pacing within 1 ms at p50 (ttft within 1 ms of the server's first token).
  * Deterministic sim: no jitter, 2 ms per token, 32 tokens, fallback off, so
  *   itl = tpot = 2 ms, and ttft = the sim's measured time to its first token (Server-Timing trailer
  *   `first_token`: queue + prefill + one token interval, plus its own timers' overshoot).
@@ -20,7 +20,7 @@ afterEach(async () => {
 const p50 = (ss: SeriesReport[], stage: string): number => ss.filter((s) => s.stage === stage && s.phase === 'steady').map((s) => s.p50 ?? Number.NaN)[0] ?? Number.NaN;
 
 describe('streaming', { retry: 2 }, () => {
-  it('happy: ttft, itl and tpot match the sim\'s token pacing within 1 ms at p50 (ttft within 1.5 ms of the server\'s first token)', async () => {
+  it('happy: ttft, itl and tpot match the sim\'s token pacing within 1 ms at p50 (ttft within 1 ms of the server\'s first token)', async () => {
     sim = await startSim({ workers: 64, jitter: 0, decodeMsPerToken: 2, fallbackOff: true, seed: 3 });
     const dir = tempDir();
     const profile = writeProfile(dir, {
@@ -45,10 +45,12 @@ describe('streaming', { retry: 2 }, () => {
     expect(Math.abs(itl - 2), `itl p50 ${itl}`).toBeLessThanOrEqual(1);
     expect(Math.abs(tpot - 2), `tpot p50 ${tpot}`).toBeLessThanOrEqual(1);
     const late = lateness.p50 ?? Number.NaN;
+    console.log(`ttft p50 ${ttft} − send lateness p50 ${late} − server first_token p50 ${server} = ${(ttft - late - server).toFixed(3)} ms`);
     // client ttft − send lateness − the server's first_token = loopback + both sides' parsing. Measured
-    // calm: 0.59–0.77 ms before this session's merges, 1.02–1.21 ms in CI after them (0.4 ms more,
-    // not yet explained: issue 13's notes). 1.5 ms bounds it; a timer or meter fault costs whole ms.
-    expect(Math.abs(ttft - late - server), `ttft p50 ${ttft} − lateness p50 ${late} vs the server's first_token p50 ${server}`).toBeLessThanOrEqual(1.5);
+    // on a quiet 2-core machine: 0.59–0.77 ms, and 0.61–0.70 ms again after the sender changes of
+    // issue 13 (the 1.02–1.21 ms once seen in CI came with other test files sharing the cores). 1 ms
+    // bounds it; a timer or meter fault costs whole milliseconds.
+    expect(Math.abs(ttft - late - server), `ttft p50 ${ttft} − lateness p50 ${late} vs the server's first_token p50 ${server}`).toBeLessThanOrEqual(1);
     // and the server's pacing itself: queue + prefill + one token interval, plus its timers' overshoot
     expect(server).toBeGreaterThanOrEqual(p50(series, 'queue') + p50(series, 'prefill') + 2 - 0.01);
     expect(series.find((s) => s.stage === 'tokens_per_s' && s.phase === 'steady')?.count).toBe(120);
