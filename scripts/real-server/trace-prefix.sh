@@ -12,6 +12,14 @@ MODEL="${LLAMA_MODEL:-$ROOT/.cache/real/models/tiny-8k.gguf}"
 PORT="${PORT:-18431}"
 OUT="${OUT:-$(mktemp -d)}"
 mkdir -p "$OUT"
+if [ ! -f "$MODEL" ]; then
+  # the 8k-context twin of build.sh's model (the same random weights' recipe; the trace prompts are
+  # a few thousand llama tokens, past tiny-llama.gguf's 2,048), made from build.sh's llama.cpp source
+  src="$ROOT/.cache/real/work/llama.cpp"
+  [ -d "$src/gguf-py" ] || { echo "trace-prefix.sh: $MODEL is missing and $src is not there: run scripts/real-server/build.sh first" >&2; exit 2; }
+  python3 "$ROOT/scripts/real-server/make-model.py" --gguf-py "$src/gguf-py" --vocab "$src/models/ggml-vocab-llama-spm.gguf" --ctx 8192 --out "$MODEL.tmp"
+  mv "$MODEL.tmp" "$MODEL"
+fi
 # random weights decode to byte tokens (ids 3–258) that are invalid UTF-8: banned per request (test/real/llama-server.ts)
 BAN="$(python3 -c 'import json; print(json.dumps({str(i): -100 for i in range(3, 259)}))')"
 counters() { curl -s "http://127.0.0.1:$PORT/metrics" | grep -E '^llamacpp:(prompt_tokens_total|prompt_tokens_cached_total|tokens_predicted_total|prompt_seconds_total) ' || true; }
