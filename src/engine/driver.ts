@@ -301,7 +301,11 @@ class Driving implements ClientEventSink {
       if (this.stopping || this.finished) return;
       while (this.pacer.queued > 0 && this.opened < OPENS_PER_TURN) {
         const s = this.pool.takeCold();
-        if (!s) return;
+        if (!s) {
+          // every socket is busy (maxInFlight): what waited a turn for its new socket now waits for a busy one
+          this.pacer.forEachQueued((a) => this.starved.add(a));
+          return;
+        }
         this.opened++;
         const a = this.pacer.nextQueued() as Arrival;
         this.dispatch(s, a, this.starved.has(a));

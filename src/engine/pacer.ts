@@ -73,6 +73,11 @@ export class Pacer {
     return this.waiting.size;
   }
 
+  /** every arrival waiting in the due queue, oldest first (it stays queued) */
+  forEachQueued(fn: (a: Arrival) => void): void {
+    this.waiting.forEach(fn);
+  }
+
   /** The longest-waiting due arrival, for a connection that just became free. */
   nextQueued(): Arrival | undefined {
     return this.waiting.shift();

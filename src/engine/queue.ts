@@ -18,6 +18,10 @@ export class Queue<T> {
     }
     return x;
   }
+  /** every item still queued, oldest first */
+  forEach(fn: (x: T) => void): void {
+    for (let i = this.head; i < this.items.length; i++) fn(this.items[i] as T);
+  }
   clear(): void {
     this.items = [];
     this.head = 0;

@@ -123,6 +123,26 @@ describe('opening sockets for a burst', () => {
     expect(report.phases[0]).toMatchObject({ sent: 40, late: 0 });
   });
 
+  it('sad: 40 due at once with maxInFlight 12: the 28 beyond it count late, whether they first waited a turn for a new socket or not', async () => {
+    // the clock runs 3 ms ahead after its first read (t = 0), so the first pump finds all 40 due: 8
+    // sockets open that turn and the rest wait for the next turn's openings; that turn opens the last
+    // sockets and finds maxInFlight reached, so those still waiting now wait for a busy socket
+    let first = true;
+    const clock = (): number => {
+      const real = performance.now();
+      if (first) {
+        first = false;
+        return real;
+      }
+      return real + 3;
+    };
+    const s = await concurrencyServer(1);
+    const { report } = await run(s.url, [open('burst', 2, 20_000)], 12, 5000, clock);
+    expect(s.arrivals).toHaveLength(40);
+    expect(s.peak()).toBeLessThanOrEqual(12);
+    expect(report.phases[0]).toMatchObject({ sent: 40, late: 28 });
+  });
+
   it('sad: with maxInFlight 10, the 30 that waited for a busy socket count late; the 10 sockets carry all 40', async () => {
     const s = await concurrencyServer(50);
     const { report } = await run(s.url, [open('burst', 2, 20_000)], 10);
