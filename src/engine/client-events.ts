@@ -5,7 +5,7 @@
  */
 import { createStreamMeter, type StreamKind } from '../core/stream.js';
 import type { HookedClient } from './autocannon-hook.js';
-import { keepAliveTimeoutMs, wantsClose, type Connection, type Slot } from './connection-pool.js';
+import { keepAliveValueMs, wantsClose, type Connection, type Slot } from './connection-pool.js';
 import { contentEncodings, decodeBody } from './body-decode.js';
 
 /** Bodies are kept only when a rule reads them, and only this much: bounded memory per request. */
@@ -31,7 +31,7 @@ export function listen(client: HookedClient, s: Connection, sink: ClientEventSin
     const slot = s.slot;
     s.closing = wantsClose(info);
     const { keepAlive, type } = scanHeaders(info.headers);
-    s.keepAliveMs = keepAlive === undefined ? undefined : keepAliveTimeoutMs(['keep-alive', keepAlive]);
+    s.keepAliveMs = keepAlive === undefined ? undefined : keepAliveValueMs(keepAlive);
     if (!slot) return;
     slot.headers = info.headers;
     // a JSON body is kept (bounded) for its `usage` too: token accounting (core/tokens.ts)

@@ -45,14 +45,10 @@ export function resendable(slot: Pick<Slot, 'reused' | 'resent' | 'headers'>): b
   return slot.reused && slot.resent !== true && slot.headers === undefined;
 }
 
-/** `Keep-Alive: timeout=5, max=100` → 5000; undefined without the header or a timeout in it. */
-export function keepAliveTimeoutMs(h: string[]): number | undefined {
-  for (let i = 0; i + 1 < h.length; i += 2) {
-    if ((h[i] as string).toLowerCase() !== 'keep-alive') continue;
-    const m = /(?:^|[,\s])timeout\s*=\s*(\d+(?:\.\d+)?)/i.exec(h[i + 1] as string);
-    return m ? Number(m[1]) * 1000 : undefined;
-  }
-  return undefined;
+/** A Keep-Alive header's value, `timeout=5, max=100` → 5000; undefined without a timeout in it. */
+export function keepAliveValueMs(value: string): number | undefined {
+  const m = /(?:^|[,\s])timeout\s*=\s*(\d+(?:\.\d+)?)/i.exec(value);
+  return m ? Number(m[1]) * 1000 : undefined;
 }
 
 export interface Connection {
@@ -120,15 +116,14 @@ export class ConnectionPool {
   takeCold(): Connection | undefined {
     while (this.cold.length > 0) {
       const s = this.cold.shift() as Connection;
-      if (s.idle && !s.slot && !s.reserved) return s;
+      if (freeCold(s)) return s;
     }
     return undefined;
   }
 
   /** whether a cold connection is free (without taking it) */
   hasCold(): boolean {
-    for (const s of this.cold) if (s.idle && !s.slot && !s.reserved) return true;
-    return false;
+    return this.cold.some(freeCold);
   }
 
   /** Free with its socket open, from run time `nowMs`. */
@@ -148,6 +143,11 @@ export class ConnectionPool {
       this.cold.push(s);
     }
   }
+}
+
+/** a cold list entry that may be taken: nothing in flight on it and no arrival reserved for it */
+function freeCold(s: Connection): boolean {
+  return s.idle && !s.slot && !s.reserved;
 }
 
 /** HTTP/1.0 without keep-alive, or `Connection: close`: the server ends the socket after this response. */
