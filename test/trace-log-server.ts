@@ -61,7 +61,9 @@ export function burstyMooncake(o: { bursts: number; size: number; gapMs: number;
 /**
  * The same logging server in a child process (its own event loop, so on a machine with two cores its
  * own core): arrival times are not held back by the sender's loop, as they would be in-process. Times
- * are epoch milliseconds (performance.timeOrigin + performance.now(), sub-millisecond) on both sides;
+ * are CLOCK_MONOTONIC milliseconds (process.hrtime, sub-millisecond; the engine's sharedClock), one
+ * clock in both processes. Not timeOrigin + performance.now(): each process's timeOrigin is the wall
+ * clock at its start, and a CI machine whose NTP was slewing it put 5 ms/s of drift between them;
  * `collect()` fetches the log once the run is over.
  */
 export async function logServerProcess(): Promise<{ url: string; collect: () => Promise<Logged[]> }> {
@@ -71,7 +73,7 @@ export async function logServerProcess(): Promise<{ url: string; collect: () => 
     const log = [];
     const server = http.createServer((req, res) => {
       if (req.url === '/__log') { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify(log)); return; }
-      const entry = { t: performance.timeOrigin + performance.now(), body: '' };
+      const entry = { t: Number(process.hrtime.bigint()) / 1e6, body: '' };
       log.push(entry);
       req.setEncoding('utf8');
       req.on('data', (c) => (entry.body += c));

@@ -11,7 +11,7 @@ import { encodeHistogram, maxMs, mergeHistograms } from '../core/histograms.js';
 import type { Recorder } from '../core/recorder.js';
 import { TOTAL_STAGE } from '../core/stages.js';
 import { runEngine, waitUntil } from './run.js';
-import { preciseEpoch, type FromWorker, type ToWorker, type WorkerInput } from './worker-protocol.js';
+import { sharedClock, type FromWorker, type ToWorker, type WorkerInput } from './worker-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('worker-main.ts runs only as a worker thread');
@@ -21,7 +21,7 @@ const hard = new AbortController();
 const post = (m: FromWorker): void => port.postMessage(m);
 
 port.on('message', (m: ToWorker) => {
-  if (m.kind === 'go') void go(m.startAt);
+  if (m.kind === 'go') void go(m.startAt, m.startEpochMs);
   else if (m.kind === 'stop') soft.abort();
   else {
     soft.abort();
@@ -39,19 +39,19 @@ function totalState(recorder: Recorder): { hdr: string; max: number } | undefine
 }
 
 /**
- * Begins at startAt on the shared epoch clock: a timer to within 2 ms, then a short setImmediate
+ * Begins at startAt on the shared monotonic clock: a timer to within 2 ms, then a short setImmediate
  * wait, so the workers' t = 0 agree to well under a millisecond (the schedule's own send precision).
  */
 async function startAtPrecisely(startAt: number): Promise<void> {
   try {
-    await waitUntil(startAt - 2, preciseEpoch, [soft.signal]);
+    await waitUntil(startAt - 2, sharedClock, [soft.signal]);
   } catch {
     return; // stopped before the start: runEngine sees the aborted signal and sends nothing
   }
-  while (preciseEpoch() < startAt && !soft.signal.aborted) await new Promise<void>((r) => setImmediate(r));
+  while (sharedClock() < startAt && !soft.signal.aborted) await new Promise<void>((r) => setImmediate(r));
 }
 
-async function go(startAt: number): Promise<void> {
+async function go(startAt: number, startEpochMs: number): Promise<void> {
   let recorder: Recorder | undefined;
   let watch: AbortWatch | undefined;
   try {
@@ -63,7 +63,8 @@ async function go(startAt: number): Promise<void> {
       allowInconclusive: input.allowInconclusive,
       strict: input.strict,
       shard: input.shard,
-      epochClock: preciseEpoch,
+      // every worker reports the main thread's start instant: their timelines merge aligned exactly
+      epochClock: () => startEpochMs,
       signal: soft.signal,
       hardSignal: hard.signal,
       checkAbort: false,

@@ -27,8 +27,8 @@ export interface WorkerInput {
 }
 
 export type ToWorker =
-  /** begin at this time on preciseEpoch's clock */
-  | { kind: 'go'; startAt: number }
+  /** begin at startAt on sharedClock; startEpochMs is the wall-clock time of that instant, the same for every worker */
+  | { kind: 'go'; startAt: number; startEpochMs: number }
   /** stop sending (Ctrl-C, or the merged window failed an abort budget) */
   | { kind: 'stop' }
   /** stop at once, cancelling requests in flight */
@@ -42,7 +42,9 @@ export type FromWorker =
   | { kind: 'error'; errorKind: ErrorKind | undefined; message: string };
 
 /**
- * ms since the epoch at sub-ms resolution, the same on every thread: each thread's performance.now()
- * counts from its own timeOrigin, and timeOrigin + now() puts them on one clock.
+ * ms on CLOCK_MONOTONIC (process.hrtime), sub-ms, one clock for every thread and process on the
+ * machine. Not timeOrigin + performance.now(): each thread's timeOrigin is the wall clock read when the
+ * thread started, so while NTP slews the wall clock (a fresh CI machine: measured 5 ms/s) two threads'
+ * "epochs" drift apart by the slew times the gap between their starts.
  */
-export const preciseEpoch = (): number => performance.timeOrigin + performance.now();
+export const sharedClock = (): number => Number(process.hrtime.bigint()) / 1e6;

@@ -37,7 +37,7 @@ import { reevaluate } from '../core/verdict.js';
 import { waitUntil, type EngineRunOptions } from './run.js';
 import type { HookRunner } from './hooks.js';
 import type { HookReport } from '../core/hooks.js';
-import { preciseEpoch, type FromWorker, type ToWorker, type WorkerInput } from './worker-protocol.js';
+import { sharedClock, type FromWorker, type ToWorker, type WorkerInput } from './worker-protocol.js';
 
 /** The largest --workers accepted: far above the cores of any machine this runs on. */
 export const MAX_WORKERS = 256;
@@ -198,10 +198,10 @@ class Fleet {
     this.failIfNoneReported();
     const { signal, hardSignal } = this.o;
     if (this.o.startAt !== undefined) await waitUntil(this.o.startAt, this.o.epochClock ?? Date.now, [signal, hardSignal]);
-    this.startAt = preciseEpoch() + 20;
-    this.post({ kind: 'go', startAt: this.startAt });
+    this.startAt = sharedClock() + 20;
+    this.post({ kind: 'go', startAt: this.startAt, startEpochMs: (this.o.epochClock ?? Date.now)() + 20 });
     // fault hooks run here, once, on the workers' shared clock (t = 0 at startAt)
-    this.o.hooks?.start(() => preciseEpoch() - this.startAt);
+    this.o.hooks?.start(() => sharedClock() - this.startAt);
     signal?.addEventListener('abort', () => this.stopAll('stop'), { once: true });
     hardSignal?.addEventListener('abort', () => this.stopAll('hard'), { once: true });
     if (signal?.aborted === true) this.stopAll('stop');
@@ -226,7 +226,7 @@ class Fleet {
 
   private scheduleTick(k: number): void {
     const at = this.startAt + k * 1000 + TICK_LAG_MS;
-    this.timers.push(setTimeout(() => this.tick(k), Math.max(0, at - preciseEpoch())));
+    this.timers.push(setTimeout(() => this.tick(k), Math.max(0, at - sharedClock())));
   }
 
   /** Once a second: the merged progress line, and the early-abort check over every worker's window. */

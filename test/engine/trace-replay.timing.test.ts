@@ -15,6 +15,7 @@ import { compileTimings } from '../../src/core/timing.js';
 import { chars4 } from '../../src/core/tokenizer.js';
 import { traceBodies } from '../../src/core/trace/bodies.js';
 import { drive } from '../../src/engine/driver.js';
+import { sharedClock } from '../../src/engine/worker-protocol.js';
 import { withTraceBodies } from '../../src/engine/run.js';
 import { loadTraces } from '../../src/trace-file.js';
 import { burstyMooncake, logServerProcess } from '../trace-log-server.js';
@@ -34,7 +35,7 @@ const quantile = (xs: number[], q: number): number => {
   return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)] ?? NaN;
 };
 
-/** Replays the trace at `speed`; the server's arrival offsets (from the driver's t = 0, both on the epoch clock), sorted. */
+/** Replays the trace at `speed`; the server's arrival offsets (from the driver's t = 0, both on sharedClock), sorted. */
 async function replay(speed: number): Promise<{ arrived: number[]; intended: number[] }> {
   // the server in its own process, as a real one is: its arrival stamps do not wait for the sender's loop
   const server = await logServerProcess();
@@ -61,14 +62,13 @@ async function replay(speed: number): Promise<{ arrived: number[]; intended: num
     clock: () => performance.now(),
     // the driver's own t = 0 (after its warm-up of the heap), not its first clock read
     onStart: (now) => {
-      t0 = performance.now() - now();
+      t0 = sharedClock() - now();
     },
     ...withTraceBodies(bodies, undefined),
   });
   // the trace's requests are the ones with max_tokens (the warm-up sends the profile's body as it is)
   const replayed = (await server.collect()).filter((l) => l.body.includes('"max_tokens"'));
-  const t0Epoch = performance.timeOrigin + t0;
-  return { arrived: replayed.map((l) => l.t - t0Epoch).sort((a, b) => a - b), intended: trace.records.map((x) => WARMUP_MS + x.timestamp / speed) };
+  return { arrived: replayed.map((l) => l.t - t0).sort((a, b) => a - b), intended: trace.records.map((x) => WARMUP_MS + x.timestamp / speed) };
 }
 
 describe('trace replay timing at the server', { retry: 2 }, () => {
