@@ -251,10 +251,7 @@ export class Recorder {
     if (t.stages.size > 0) record(this.hist(UNATTRIBUTED_STAGE, t.path, phase), doneMs, Math.max(0, total - reported));
     if (t.client) for (const [stage, v] of t.client) record(this.hist(stage, t.path, phase), doneMs, v);
     if (t.samples) {
-      for (const [stage, vs] of t.samples) {
-        const h = this.hist(stage, t.path, phase);
-        for (const v of vs) record(h, doneMs, v);
-      }
+      for (const [stage, vs] of t.samples) this.hist(stage, t.path, phase).set.recordMany(doneMs, vs);
     }
     for (const stage of t.unmeasured) this.hist(stage, t.path, phase).unmeasured++;
     countTokens(p.tokens, t.tokens);

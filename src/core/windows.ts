@@ -78,6 +78,14 @@ export class WindowSet {
     recordMs(this.open, ms);
   }
 
+  /** `record(tMs, v)` for each of `values` (a stream's itl gaps): the window is found once. */
+  recordMany(tMs: number, values: readonly number[]): void {
+    const t = Math.max(0, tMs);
+    if (this.widthMs !== this.clock.widthMs || Math.floor(t / this.clock.widthMs) > this.openAt) this.roll(t);
+    const h = this.open;
+    for (let i = 0; i < values.length; i++) recordMs(h, values[i] as number);
+  }
+
   private roll(tMs: number): void {
     const openStartMs = this.openAt >= 0 ? this.openAt * this.widthMs : 0;
     if (this.openAt >= 0 && this.open.totalCount > 0) {

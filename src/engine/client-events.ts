@@ -3,7 +3,7 @@
  * connection must close after this response), the body (metered when it is a stream being timed,
  * kept up to MAX_BODY_BYTES when a rule reads it, else ignored), the trailers, and the end.
  */
-import { createStreamMeter, type StreamKind } from '../core/stream.js';
+import { createStreamMeter, type StreamKind, type StreamMeter } from '../core/stream.js';
 import type { HookedClient } from './autocannon-hook.js';
 import { keepAliveValueMs, wantsClose, type Connection, type Slot } from './connection-pool.js';
 import { contentEncodings, decodeBody } from './body-decode.js';
@@ -35,7 +35,7 @@ export function listen(client: HookedClient, s: Connection, sink: ClientEventSin
     if (!slot) return;
     slot.headers = info.headers;
     // a JSON body is kept (bounded) for its `usage` too: token accounting (core/tokens.ts)
-    if (sink.stream && type.includes('text/event-stream')) slot.meter = createStreamMeter(sink.stream.kind);
+    if (sink.stream && type.includes('text/event-stream')) slot.meter = freshMeter(s, sink.stream.kind);
     if ((!slot.meter && (sink.readBody || type.includes('json'))) || sink.keepsReply?.(slot) === true) {
       slot.body = [];
       slot.bodyBytes = 0;
@@ -64,6 +64,13 @@ export function listen(client: HookedClient, s: Connection, sink: ClientEventSin
     if (s.slot) s.slot.trailers = raw;
   });
   client.on('connError', (err) => sink.connError(s, err));
+}
+
+/** The connection's meter, reset: the previous stream on it was finished with its response (responses on a connection are sequential). */
+function freshMeter(s: Connection, kind: StreamKind): StreamMeter {
+  if (s.meter) s.meter.reset();
+  else s.meter = createStreamMeter(kind);
+  return s.meter;
 }
 
 /** The kept body as text (content-encoding undone, body-decode.ts), for interpretResponse; undefined when none was kept or it cannot be decoded. */

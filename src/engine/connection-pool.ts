@@ -70,6 +70,8 @@ export interface Connection {
   onSocket: number;
   /** the last call of ready() followed a response on this socket (else: a new socket) */
   afterResponse: boolean;
+  /** the connection's stream meter, reset for each stream it carries (StreamMeter.reset) */
+  meter?: StreamMeter;
 }
 
 export class ConnectionPool {

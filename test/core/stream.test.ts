@@ -261,6 +261,32 @@ describe('stream meter against the reference', () => {
     );
   });
 
+  it('a reset meter is a new one: any stream after any other (cut anywhere, even mid-event) gives what a fresh meter gives', () => {
+    const feed = (m: ReturnType<typeof createStreamMeter>, s: string, cuts: number[], t0: number): void => {
+      const bytes = new TextEncoder().encode(s);
+      const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+      let from = 0;
+      for (const to of [...points, bytes.length]) {
+        m.push(bytes.slice(from, to), t0 + from);
+        from = to;
+      }
+    };
+    fc.assert(
+      fc.property(streamOf, fc.nat(400), streamOf, fc.array(fc.nat(), { maxLength: 4 }), fc.constantFrom<StreamKind>('chat', 'completions'), (a, cutA, b, cuts, kind) => {
+        const reused = createStreamMeter(kind);
+        // the first stream may end anywhere (a timeout, a dropped connection): half an event, a BOM, a CR
+        feed(reused, a.slice(0, cutA), [cutA >> 1], 0);
+        reused.finish(1);
+        reused.reset();
+        feed(reused, b, cuts, 1000);
+        const fresh = createStreamMeter(kind);
+        feed(fresh, b, cuts, 1000);
+        expect(reused.finish(5000)).toEqual(fresh.finish(5000));
+      }),
+      { numRuns: 800 },
+    );
+  });
+
   it('happy: a model set by a parsed event, then the earlier model again from a scanned one', () => {
     const r = meter('chat', [ev(chatChunk('a')), ev(JSON.stringify({ model: 'n', choices: [], usage: { prompt_tokens: 1, completion_tokens: 1 } })), ev(chatChunk('b'))]);
     expect(r.model).toBe('m');
