@@ -198,6 +198,15 @@ export class Recorder {
   }
 
   /** A request's intended time has come (it is due, sent or not). */
+  /**
+   * Settles one series' closed window (windows.ts): the engine calls it between socket reads so the
+   * windows closed at a second's first samples are encoded one at a time, not all at once. Whether
+   * any is left. Reading never needs it: every read settles what it reads.
+   */
+  settleWindows(): boolean {
+    return this.clock.settleOne();
+  }
+
   due(intendedMs: number): void {
     this.second(intendedMs).scheduled++;
   }

@@ -14,7 +14,7 @@
 import type { PathName } from './profile-types.js';
 import type { ObservedTimings } from './recorder.js';
 import { ITL_STAGE, TOKENS_PER_S_STAGE, TPOT_STAGE, TTFT_STAGE } from './stages.js';
-import { tokensPerSecond, tpotMs, type StreamMeter } from './stream.js';
+import { tokensPerSecond, tpotMs, type StreamMeter, type StreamResult } from './stream.js';
 import type { TimingExtractor } from './timing.js';
 import { bodyUsageTokens, usageTokens, type RequestTokens } from './tokens.js';
 
@@ -26,6 +26,8 @@ export interface ResponseFacts {
   trailers?: string[];
   /** set when the response was an event stream being timed */
   meter?: StreamMeter;
+  /** the meter's result, when it was finished already (its meter serves the connection's next stream) */
+  finished?: StreamResult;
 }
 
 /** The rules that read a response, fixed for a run. */
@@ -54,8 +56,8 @@ export function interpretResponse(f: ResponseFacts, status: number, doneMs: numb
   let tokens = 0;
   let counted: RequestTokens | undefined;
   let streamError: string | undefined;
-  if (f.meter) {
-    const r = f.meter.finish(doneMs);
+  const r = f.finished ?? f.meter?.finish(doneMs);
+  if (r) {
     json = r.lastJson;
     tokens = r.tokens;
     // an `error` event after the 200 (OpenAI's and llama.cpp's way to fail a stream) fails the request

@@ -4,8 +4,11 @@
  *
  * Time is cut into windows of width w = 1 s · 2ᵏ from the run's start; a sample belongs to the window
  * of its completion time, ⌊t / w⌋. The hot path records into the open window's histogram only; when a
- * later window opens, the closed one is added to the series' running total and encoded (≈ 0.3 ms,
- * once per window per series) and the open histogram is reset and reused. The whole series is the
+ * later window opens, the closed one is set aside and a spare histogram takes its place; settling it
+ * (adding it to the series' running total and encoding it, ≈ 0.3 ms per window per series) waits for
+ * `WindowClock.settleOne()`, which the engine calls between socket reads, one series at a time, or
+ * for the first read of the series (whole(), report()). Otherwise every series would settle on the
+ * first sample of each second, a few ms of the sender's loop at once. The whole series is the
  * total plus the open window, merged when read (`whole()`): reading is rare, recording is not. Memory is bounded: when a series holds more than 2·MAX_WINDOWS closed
  * windows, the width doubles and neighbours are merged (HDR addition is exact), and the report keeps
  * at most MAX_WINDOWS per series (width doubled until the run's span fits). All series of one
@@ -34,6 +37,17 @@ export interface Window {
 /** The width every series of a run shares; it only grows, by doubling. */
 export class WindowClock {
   widthMs = BASE_WINDOW_MS;
+  /** series with a closed window not yet settled, oldest first */
+  private readonly unsettled: WindowSet[] = [];
+  /** a series closed a window (WindowSet.roll): it waits here to be settled */
+  closedOne(set: WindowSet): void {
+    this.unsettled.push(set);
+  }
+  /** Settles one series' closed window (a no-op for one a read settled already); whether any is left. */
+  settleOne(): boolean {
+    this.unsettled.shift()?.settle();
+    return this.unsettled.length > 0;
+  }
   /** widens (doubles) until `windows` of the current width cover at most `limit` */
   fit(spanMs: number, limit: number): void {
     while (Math.ceil(spanMs / this.widthMs) > limit) this.widthMs *= 2;
@@ -57,8 +71,12 @@ export function coarsen(windows: readonly { at: number; hdr: string }[], fromMs:
 export class WindowSet {
   private closed: { at: number; hdr: string }[] = [];
   private widthMs: number;
-  private readonly open: Histogram = createHistogram();
-  /** every closed window's samples */
+  private open: Histogram = createHistogram();
+  /** the window closed last, not yet in `closed` and `total` (settle) */
+  private pending: { at: number; hist: Histogram } | undefined;
+  /** a settled window's histogram, reset, for the next window to open */
+  private spare: Histogram | undefined;
+  /** every settled window's samples */
   private readonly total: Histogram = createHistogram();
   private openAt = -1;
 
@@ -86,22 +104,39 @@ export class WindowSet {
     for (let i = 0; i < values.length; i++) recordMs(h, values[i] as number);
   }
 
+  /** The closed window, if one waits: encoded into `closed`, added to `total`, its histogram kept as the spare. */
+  settle(): void {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = undefined;
+    this.closed.push({ at: p.at, hdr: encodeHistogram(p.hist) });
+    this.total.add(p.hist);
+    p.hist.reset();
+    this.spare = p.hist;
+  }
+
   private roll(tMs: number): void {
     const openStartMs = this.openAt >= 0 ? this.openAt * this.widthMs : 0;
+    this.settle(); // two windows closed before the engine settled the first: it is settled now
     if (this.openAt >= 0 && this.open.totalCount > 0) {
-      this.closed.push({ at: this.openAt, hdr: encodeHistogram(this.open) });
-      this.total.add(this.open);
-    }
-    this.open.reset();
-    if (this.widthMs !== this.clock.widthMs) this.rebin();
-    if (this.closed.length > 2 * MAX_WINDOWS) {
-      this.clock.widthMs *= 2;
-      this.rebin();
+      this.pending = { at: this.openAt, hist: this.open };
+      this.open = this.spare ?? createHistogram();
+      this.spare = undefined;
+      this.clock.closedOne(this);
+    } else this.open.reset();
+    if (this.widthMs !== this.clock.widthMs || this.closed.length + (this.pending ? 1 : 0) > 2 * MAX_WINDOWS) {
+      // re-binning (rare: the window count doubled) works on settled windows only
+      this.settle();
+      if (this.widthMs !== this.clock.widthMs) this.rebin();
+      if (this.closed.length > 2 * MAX_WINDOWS) {
+        this.clock.widthMs *= 2;
+        this.rebin();
+      }
     }
     this.openAt = Math.max(Math.floor(tMs / this.clock.widthMs), Math.floor(openStartMs / this.clock.widthMs));
     // a window already closed at this index (after a re-bin) is reopened, so no index appears twice
     const last = this.closed[this.closed.length - 1];
-    if (last !== undefined && last.at === this.openAt) {
+    if (this.pending === undefined && last !== undefined && last.at === this.openAt) {
       this.closed.pop();
       const back = decodeHistogram(last.hdr);
       this.open.add(back);
@@ -111,6 +146,7 @@ export class WindowSet {
 
   /** Every sample so far: the closed windows' total plus the open window (a new histogram unless it is empty). */
   whole(): Histogram {
+    this.settle();
     if (this.open.totalCount === 0) return this.total;
     return mergeHistograms([this.total, this.open]);
   }
@@ -122,6 +158,7 @@ export class WindowSet {
 
   /** The windows so far at the clock's current width (the open one included), without disturbing state. */
   report(): WindowsReport {
+    this.settle();
     const all = this.open.totalCount > 0 && this.openAt >= 0 ? [...this.closed, { at: this.openAt, hdr: encodeHistogram(this.open) }] : this.closed;
     const fine = this.widthMs;
     const merged = coarsen(all, fine, Math.max(fine, this.clock.widthMs));

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { reevaluate } from '../../src/core/verdict.js';
 import { compareRuns } from '../../src/core/compare.js';
@@ -47,6 +48,36 @@ describe('windows in the report', () => {
     expect(decodeWindows(w)?.windows.reduce((n, x) => n + countOf(x.hist), 0)).toBe(3000);
     // the whole series (closed windows' total + the open one) counts each sample once, re-bins included
     expect(countOf(set.whole())).toBe(3000);
+  });
+
+  it('property: settling closed windows late (settleOne between records, or only on reading) gives the windows and totals of settling at once', () => {
+    // records at growing times (some out of order), on three series that share a clock, past the
+    // 2·MAX_WINDOWS re-bin; `settle` k: after each record, k calls of settleOne (0: reading settles)
+    const step = fc.record({ dt: fc.integer({ min: -300, max: 4000 }), series: fc.nat(2), v: fc.integer({ min: 0, max: 5000 }), settle: fc.nat(2) });
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 400 }), (steps) => {
+        const eagerClock = new WindowClock();
+        const lazyClock = new WindowClock();
+        const eager = [0, 1, 2].map(() => new WindowSet(eagerClock));
+        const lazy = [0, 1, 2].map(() => new WindowSet(lazyClock));
+        let t = 0;
+        for (const s of steps) {
+          t = Math.max(0, t + s.dt);
+          eager[s.series]!.record(t, s.v / 10);
+          while (eagerClock.settleOne());
+          lazy[s.series]!.record(t, s.v / 10);
+          for (let i = 0; i < s.settle; i++) lazyClock.settleOne();
+        }
+        expect(lazyClock.widthMs).toBe(eagerClock.widthMs);
+        for (let i = 0; i < 3; i++) {
+          // whole() first: each read must settle on its own
+          const [a, b] = [lazy[i]!.whole(), eager[i]!.whole()];
+          expect([countOf(a), a.maxValue, a.getValueAtPercentile(50)]).toEqual([countOf(b), b.maxValue, b.getValueAtPercentile(50)]);
+          expect(lazy[i]!.report()).toEqual(eager[i]!.report());
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('happy: shards\' windows merge by index (union) and fit to one width', () => {

@@ -242,3 +242,52 @@ describe('timeouts', () => {
     expect(report.phases[0]?.errorKinds).toEqual({ timeout: 10 });
   });
 });
+
+describe('reading responses after the wake-up', () => {
+  /** A recorder that logs, in order, each request sent and each completion recorded (by intended time). */
+  function loggingRecorder(phases: ReturnType<typeof planSchedule>['phases']) {
+    const log: string[] = [];
+    const r = new Recorder(phases);
+    const sent = r.sent.bind(r);
+    const completed = r.completed.bind(r);
+    r.sent = (phase, intendedMs, sentMs, late) => {
+      log.push('sent');
+      sent(phase, intendedMs, sentMs, late);
+    };
+    r.completed = (phase, intendedMs, doneMs, t) => {
+      log.push('completed');
+      completed(phase, intendedMs, doneMs, t);
+    };
+    return { r, log };
+  }
+
+  it('happy: a closed user\'s next request leaves before its last response is recorded; streams on reused sockets are each counted exactly', async () => {
+    // three content events per response, written at once: a stream ends in the read that carries it
+    const s = await listen((_q, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const ev = (c: string) => `data: {"choices":[{"delta":{"content":"${c}"}}]}\n\n`;
+      res.end(`${ev('a')}${ev('b')}${ev('c')}data: [DONE]\n\n`);
+    });
+    cleanups.push(() => s.close());
+    const plan = planSchedule([closed('users', 800, 1)]);
+    const { r, log } = loggingRecorder(plan.phases);
+    await drive({
+      url: s.url, method: 'POST', headers: {}, body: '{}', timeoutMs: 5000, maxInFlight: 1, plan,
+      arrivals: arrivals(plan, 'uniform', 1), recorder: r, stream: { kind: 'chat' },
+      extractor: compileTimings({ serverTiming: true, headers: {} }, undefined), clock: () => performance.now(),
+    });
+    const report = r.report();
+    expect(report.totals.completed).toBe(report.totals.sent);
+    expect(report.totals.sent).toBeGreaterThan(20);
+    // sent, sent, completed, sent, completed, …: request k+1 went out before response k was read
+    // (recorded first, it would read sent, completed, sent, completed, …)
+    expect(log.slice(0, 3)).toEqual(['sent', 'sent', 'completed']);
+    expect(log.filter((e) => e === 'completed')).toHaveLength(report.totals.completed);
+    // one connection's meter serves every stream: each one's 3 events, 2 gaps, whatever came after
+    const itl = report.series.find((x) => x.stage === 'itl');
+    const ttft = report.series.find((x) => x.stage === 'ttft');
+    expect(ttft?.count).toBe(report.totals.completed);
+    expect(itl?.count).toBe(2 * report.totals.completed);
+    expect(r.tokenTotals().outputTokens).toBe(3 * report.totals.completed);
+  });
+});
