@@ -72,15 +72,21 @@ export async function logServerProcess(): Promise<{ url: string; collect: () => 
     const http = require('node:http');
     const log = [];
     const server = http.createServer((req, res) => {
-      if (req.url === '/__log') { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify(log)); return; }
-      const entry = { t: Number(process.hrtime.bigint()) / 1e6, body: '' };
+      if (req.url === '/__log') {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify(log.map((e) => ({ t: e.t, body: Buffer.concat(e.chunks).toString('utf8') }))));
+        return;
+      }
+      const entry = { t: Number(process.hrtime.bigint()) / 1e6, chunks: [] };
       log.push(entry);
-      req.setEncoding('utf8');
-      req.on('data', (c) => (entry.body += c));
-      req.on('end', () => {
+      // bytes kept as they come (decoded once, at collect) and the answer written after this wake-up's
+      // reads: a burst's later requests are stamped before the earlier ones are answered, so the stamps
+      // hold the sender's lateness, not this server's own work on the requests ahead of them
+      req.on('data', (c) => entry.chunks.push(c));
+      req.on('end', () => setImmediate(() => {
         res.setHeader('content-type', 'application/json');
         res.end(${JSON.stringify(JSON.stringify({ model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' } }], usage: { prompt_tokens: 1, completion_tokens: 1 } }))});
-      });
+      }));
     });
     server.keepAliveTimeout = 65000;
     server.listen(0, '127.0.0.1', () => console.log('listening ' + server.address().port));

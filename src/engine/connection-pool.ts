@@ -72,6 +72,8 @@ export interface Connection {
   afterResponse: boolean;
   /** the connection's stream meter, reset for each stream it carries (StreamMeter.reset) */
   meter?: StreamMeter;
+  /** its client's request bytes carry a request's own body (driver send), not the profile's */
+  ownBody?: boolean;
 }
 
 export class ConnectionPool {

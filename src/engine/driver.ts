@@ -17,7 +17,7 @@ import type { Tick } from '../core/tick.js';
 import { interpretResponse, unfinishedPath, type ResponseRules } from '../core/response.js';
 import { phaseOfSecondBefore, scheduledBefore, type ArrivalStream, type Arrival, type Plan, type PlannedPhase } from '../core/schedule.js';
 import type { TimingExtractor } from '../core/timing.js';
-import { dropAutocannonStats, hookClient, markOwnListeners, type HookedClient } from './autocannon-hook.js';
+import { dropAutocannonStats, hookClient, markOwnListeners, requestFramer, setRequestBytes, type HookedClient, type RequestFramer } from './autocannon-hook.js';
 import { bodyForUsage, bodyText, listen, type ClientEventSink } from './client-events.js';
 import { ClosedUsers, isClosedArrival } from './closed-users.js';
 import { ConnectionPool, resendable, type Connection, type Slot } from './connection-pool.js';
@@ -134,6 +134,8 @@ class Driving implements ClientEventSink {
   /** responses ended and not yet recorded (responded → flushResponses) */
   private unread: { slot: Slot; status: number; done: number }[] = [];
   private flushArmed = false;
+  /** frames a request's own body (nextBody, sessions); from the first client, as all share one request */
+  private framer: RequestFramer | undefined;
   private settleArmed = false;
   private drainTimer: NodeJS.Timeout | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
@@ -258,6 +260,7 @@ class Driving implements ClientEventSink {
         // read when autocannon arms each request's timer, which happens after setupClient
         (client as unknown as { timeout: number }).timeout = o.timeoutMs;
         listen(client, this.pool.add(client, hookClient(client, hooks)), this);
+        this.framer ??= requestFramer(client);
         markOwnListeners(client);
       },
     } as autocannon.Options;
@@ -353,8 +356,13 @@ class Driving implements ClientEventSink {
     s.slot = { arrival, sentMs: t, headers: undefined, reused: s.onSocket > 0 };
     const b = this.sessions?.handles(arrival) === true ? this.sessions.body(arrival) : this.o.nextBody?.(arrival);
     if (b) {
-      s.client.setBody(b.body);
+      setRequestBytes(s.client, this.framer!.frame(b.body));
+      s.ownBody = true;
       s.slot.promptTokens = b.promptTokens;
+    } else if (s.ownBody) {
+      // the profile's request again: the last body this connection sent was a request's own
+      setRequestBytes(s.client, this.framer!.base);
+      s.ownBody = false;
     }
     const prepare = this.o.prepareBodies;
     // after the current wake-up's sends (a burst leaves first), while the loop would idle

@@ -11,7 +11,7 @@ import { Recorder } from '../../src/core/recorder.js';
 import { arrivals, planSchedule } from '../../src/core/schedule.js';
 import { compileTimings } from '../../src/core/timing.js';
 import { EventEmitter } from 'node:events';
-import { REQUIRED_METHODS, dropAutocannonStats, hookClient, markOwnListeners, type HookedClient } from '../../src/engine/autocannon-hook.js';
+import { REQUIRED_METHODS, dropAutocannonStats, hookClient, markOwnListeners, requestFramer, setRequestBytes, type HookedClient } from '../../src/engine/autocannon-hook.js';
 import { drive } from '../../src/engine/driver.js';
 import { listen, type TestServer } from '../e2e/servers.js';
 
@@ -41,6 +41,35 @@ function driveConstant(url: string, rate: number, durationMs: number, maxInFligh
   });
   return { plan, recorder, started, done };
 }
+
+describe('request bytes of a request\'s own body', () => {
+  type Iterator = { setBody(b: string): void; currentRequest: { requestBuffer: Buffer } };
+  const RequestIterator = require('autocannon/lib/requestIterator.js') as new (o: object) => Iterator;
+  const base = { method: 'POST', path: '/v1/chat/completions?x=1', hostname: '127.0.0.1', port: 8080 };
+  it.each([
+    ['happy: JSON headers, a UTF-8 body', { headers: { 'content-type': 'application/json', authorization: 'Bearer k' }, body: '{"a":1}' }, '{"prompt":"é ✓ 𝄞 text"}'],
+    ['happy: a profile without a body (no Content-Length in the base)', { headers: {} }, 'x'.repeat(5000)],
+    ['happy: a Host header of the profile\'s own', { headers: { Host: 'api.example', 'x-a': 'b' }, body: 'p' }, '{"k":2}'],
+  ])('%s: byte for byte what autocannon\'s setBody builds', (_l, opts, body) => {
+    const it = new RequestIterator({ ...base, ...opts });
+    const framer = requestFramer({ requestIterator: it } as unknown as HookedClient);
+    expect(framer.base.equals(it.currentRequest.requestBuffer)).toBe(true);
+    it.setBody(body);
+    expect(framer.frame(body).toString('latin1')).toBe(it.currentRequest.requestBuffer.toString('latin1'));
+    // and it is what the client writes next
+    const client = { requestIterator: it } as unknown as HookedClient;
+    setRequestBytes(client, framer.base);
+    expect(it.currentRequest.requestBuffer).toBe(framer.base);
+  });
+
+  it('sad: an empty body says Content-Length: 0 (autocannon\'s setBody(\'\') keeps the last length, and the server waits for it)', () => {
+    const it = new RequestIterator({ ...base, headers: { 'content-type': 'application/json' }, body: 'p' });
+    const framer = requestFramer({ requestIterator: it } as unknown as HookedClient);
+    expect(framer.frame('').toString('latin1')).toBe('POST /v1/chat/completions?x=1 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nConnection: keep-alive\r\ncontent-type: application/json\r\nContent-Length: 0\r\n\r\n');
+    it.setBody('');
+    expect(it.currentRequest.requestBuffer.toString('latin1')).toContain('Content-Length: 1\r\n\r\n');
+  });
+});
 
 describe('autocannon hook', () => {
   it('happy: autocannon is pinned exactly to the version the hook was written against', () => {

@@ -291,3 +291,32 @@ describe('reading responses after the wake-up', () => {
     expect(r.tokenTotals().outputTokens).toBe(3 * report.totals.completed);
   });
 });
+
+describe('per-request bodies', () => {
+  it('sad: a request the body source leaves alone carries the profile\'s body, not the last body its connection sent', async () => {
+    const bodies: string[] = [];
+    const server = createHttpServer((q, res) => {
+      let b = '';
+      q.setEncoding('utf8');
+      q.on('data', (c: string) => (b += c));
+      q.on('end', () => {
+        bodies.push(b);
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+    const s = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
+    // 20 requests on one connection: the first 10 carry their own bodies (a trace phase), the rest none
+    const plan = planSchedule([open('trace', 500, 20), open('plain', 500, 20)]);
+    await drive({
+      url: s.url, method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"profile":true}', timeoutMs: 5000, maxInFlight: 1, plan,
+      arrivals: arrivals(plan, 'uniform', 1), recorder: new Recorder(plan.phases),
+      nextBody: (a) => (a.index < 10 ? { body: `{"record":${a.index},"text":"é ${'x'.repeat(a.index * 500)}"}` } : undefined),
+      extractor: compileTimings({ serverTiming: true, headers: {} }, undefined), clock: () => performance.now(),
+    });
+    expect(bodies).toHaveLength(20);
+    bodies.slice(0, 10).forEach((b, i) => expect(JSON.parse(b)).toMatchObject({ record: i }));
+    for (const b of bodies.slice(10)) expect(b).toBe('{"profile":true}');
+  });
+});

@@ -20,6 +20,8 @@ export interface TraceBodies {
   at(index: number): string | undefined;
   /** build the bodies of the next few trace requests of this sender after `index` */
   prepare(index: number): void;
+  /** bodies at() found built ahead, and those it had to build on the send path */
+  readonly counts: { ahead: number; onSend: number };
 }
 
 /** undefined when the plan has no trace phase. `shard`: the indices this sender sends (default: all). */
@@ -42,15 +44,30 @@ export function traceBodies(whole: Plan, body: unknown, seed: number, tokenizer:
     return s?.build(index - s.first, index);
   };
   const ready = new Map<number, string>();
+  // the highest index asked for: a body at or below it is never asked again. A burst sends several
+  // requests before the first one's prepare runs; without this, that prepare would build again the
+  // bodies its burst had just taken, they would stay in `ready` for good, and after LOOKAHEAD of them
+  // nothing more would be prepared: every later body would be built on the send path.
+  let asked = -1;
+  const counts = { ahead: 0, onSend: 0 };
   return {
+    counts,
     at(index) {
+      if (index > asked) asked = index;
       const b = ready.get(index);
-      if (b === undefined) return build(index);
+      if (b === undefined) {
+        const built = build(index);
+        if (built !== undefined) counts.onSend++;
+        return built;
+      }
       ready.delete(index);
+      counts.ahead++;
       return b;
     },
     prepare(index) {
-      let i = index + stride;
+      for (const k of ready.keys()) if (k <= asked) ready.delete(k);
+      // this sender's next index above both (indices of one sender are ≡ mod stride)
+      let i = Math.max(index, asked - ((asked - index) % stride + stride) % stride) + stride;
       while (i < last && ready.size < LOOKAHEAD) {
         const s = spans.find((x) => i < x.end);
         if (!s) break;

@@ -141,6 +141,21 @@ describe('traceBodies: bodies by global schedule index', () => {
     expect([...Array(13).keys()].map((i) => maxTokens(bodies.at(i)))).toEqual([undefined, undefined, undefined, 100, 101, 102, 103, 104, undefined, undefined, 200, 201, undefined]);
   });
 
+  it('sad: bursts take their bodies before their prepares run (at 0..5, then prepare 0..5): every later body is still built ahead', () => {
+    // 40 bursts of 6 at one timestamp each, as the driver sends them: six at(), then six prepare()
+    const burst = tracePhase([...Array(240).keys()].map((k) => rec(Math.floor(k / 6) * 60, 20, 5)));
+    const bodies = traceBodies(planSchedule([burst]), body, 1, chars4)!;
+    const plain = traceBodies(planSchedule([burst]), body, 1, chars4)!;
+    bodies.prepare(-1);
+    for (let b = 0; b < 40; b++) {
+      const idx = [0, 1, 2, 3, 4, 5].map((j) => b * 6 + j);
+      for (const i of idx) expect(bodies.at(i)).toBe(plain.at(i));
+      for (const i of idx) bodies.prepare(i);
+    }
+    // the lookahead (16) covers a burst of 6: the send path built none
+    expect(bodies.counts).toEqual({ ahead: 240, onSend: 0 });
+  });
+
   it('property: prepared ahead or not, on any shard, at(i) is the same body', () => {
     const plan = planSchedule(phases);
     const plain = traceBodies(plan, body, 1, chars4)!;
