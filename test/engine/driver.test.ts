@@ -11,7 +11,8 @@ import { Recorder } from '../../src/core/recorder.js';
 import { arrivals, planSchedule } from '../../src/core/schedule.js';
 import { compileTimings } from '../../src/core/timing.js';
 import { createServer as createHttpServer } from 'node:http';
-import { OPENS_PER_TURN, PREOPEN_MAX, drive, preopenCount } from '../../src/engine/driver.js';
+import { LATE_AFTER_MS, OPENS_PER_TURN, PREOPEN_MAX, drive, preopenCount } from '../../src/engine/driver.js';
+import { countAtOrBelowMs, decodeHistogram } from '../../src/core/histograms.js';
 import { listen, type TestServer } from '../e2e/servers.js';
 
 const open = (name: string, durationMs: number, rate: number, to = rate): Phase => ({ name, durationMs, model: 'open', rate, to, concurrency: 0, concurrencyTo: 0, warmup: false });
@@ -120,7 +121,14 @@ describe('opening sockets for a burst', () => {
     expect(s.arrivals).toHaveLength(40);
     expect(s.arrivals[39]! - s.arrivals[0]!).toBeLessThan(50);
     expect(s.peak()).toBe(40);
-    expect(report.phases[0]).toMatchObject({ sent: 40, late: 0 });
+    // none is counted late for having waited a turn for its new socket: the late ones are exactly
+    // those that left more than LATE_AFTER_MS after their time (none on a warm, quiet machine; on a
+    // loaded one, or with the connect path not yet compiled, opening 40 sockets can take longer)
+    const leftLate = 40 - countAtOrBelowMs(decodeHistogram(report.lateness.hdr), LATE_AFTER_MS);
+    console.log(`burst of 40: ${report.phases[0]?.late} counted late, ${leftLate} left > ${LATE_AFTER_MS} ms late, lateness max ${report.lateness.max?.toFixed(2)} ms`);
+    expect(report.phases[0]?.sent).toBe(40);
+    // ±1 for the histogram's resolution at the 10 ms edge
+    expect(Math.abs((report.phases[0]?.late ?? -99) - leftLate)).toBeLessThanOrEqual(1);
   });
 
   it('sad: 40 due at once with maxInFlight 12: the 28 beyond it count late, whether they first waited a turn for a new socket or not', async () => {
