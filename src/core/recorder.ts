@@ -197,7 +197,6 @@ export class Recorder {
     return s;
   }
 
-  /** A request's intended time has come (it is due, sent or not). */
   /**
    * Settles one series' closed window (windows.ts): the engine calls it between socket reads so the
    * windows closed at a second's first samples are encoded one at a time, not all at once. Whether
@@ -207,6 +206,7 @@ export class Recorder {
     return this.clock.settleOne();
   }
 
+  /** A request's intended time has come (it is due, sent or not). */
   due(intendedMs: number): void {
     this.second(intendedMs).scheduled++;
   }

@@ -66,8 +66,8 @@ export function traceBodies(whole: Plan, body: unknown, seed: number, tokenizer:
     },
     prepare(index) {
       for (const k of ready.keys()) if (k <= asked) ready.delete(k);
-      // this sender's next index above both (indices of one sender are ≡ mod stride)
-      let i = Math.max(index, asked - ((asked - index) % stride + stride) % stride) + stride;
+      // this sender's next index above both (at() and prepare() see only this sender's indices, ≡ mod stride)
+      let i = Math.max(index, asked) + stride;
       while (i < last && ready.size < LOOKAHEAD) {
         const s = spans.find((x) => i < x.end);
         if (!s) break;
