@@ -16,6 +16,8 @@ export interface FloorOptions {
   rate: number;
   warmupMs: number;
   durationMs: number;
+  /** at most this many connections (as budgetgate's maxInFlight and vegeta's -max-workers): a send due when all are busy waits for one; default no limit */
+  maxConnections?: number;
 }
 
 export interface FloorResult {
@@ -50,6 +52,8 @@ export async function measureFloor(o: FloorOptions): Promise<FloorResult> {
   const idle: Conn[] = [];
   const all: Conn[] = [];
   let completed = 0;
+  /** sends due while every allowed connection was busy: each goes out on the next that frees */
+  let waiting = 0;
   let next = 0;
   let resolveDone: () => void = () => {};
   const done = new Promise<void>((r) => (resolveDone = r));
@@ -64,9 +68,14 @@ export async function measureFloor(o: FloorOptions): Promise<FloorResult> {
       const len = m ? Number(m[1]) : 0;
       if (c.buf.length < end + 4 + len) return;
       c.buf = c.buf.subarray(end + 4 + len);
-      c.busy = false;
-      idle.push(c);
       completed++;
+      if (waiting > 0) {
+        waiting--;
+        c.socket.write(request);
+      } else {
+        c.busy = false;
+        idle.push(c);
+      }
       if (completed === total) resolveDone();
     }
   };
@@ -93,6 +102,8 @@ export async function measureFloor(o: FloorOptions): Promise<FloorResult> {
     if (c) {
       c.busy = true;
       c.socket.write(request);
+    } else if (all.length >= (o.maxConnections ?? Infinity)) {
+      waiting++;
     } else {
       void open().then((fresh) => {
         fresh.busy = true;

@@ -40,7 +40,7 @@ export function binNodeFlags(): string[] {
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-type Tool = 'vegeta' | 'baseline' | 'budgetgate';
+type Tool = 'vegeta' | 'baseline' | 'budgetgate' | 'node-floor';
 const BODY = { model: 'peer', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] };
 
 /** The vegeta binary to use, or undefined (with where it looked). */
@@ -115,6 +115,12 @@ export async function runTool(tool: Tool, vegeta: string, url: string, rate: num
     if (r.code !== 0) throw new Error(`vegeta exited ${r.code}: ${r.stderr}`);
     return;
   }
+  if (tool === 'node-floor') {
+    const script = fileURLToPath(new URL('./floor-process.ts', import.meta.url));
+    const r = await runProcess(process.execPath, ['--import', 'tsx', script, url, String(rate), String(durationMs)]);
+    if (r.code !== 0) throw new Error(`node floor exited ${r.code}: ${r.stderr}`);
+    return;
+  }
   const profile = join(dir, 'peer.json');
   writeFileSync(
     profile,
@@ -157,9 +163,9 @@ export async function measurePeer(o: PeerOptions): Promise<{ sections: Section[]
       // listen backlog overflowed (SYNs dropped and resent 1 s later: arrivals up to 3 s late)
       process.stderr.write(`  (f) ${rate}/s server warm-up (budgetgate, 2 s, not measured)…\n`);
       await runTool('budgetgate', found.path, server.url, rate, 2000, dir, o.workers ?? 1);
-      const pooled: Record<string, Float64Array[]> = { vegeta: [], baseline: [], budgetgate: [] };
-      const delivered: Record<string, number[]> = { vegeta: [], baseline: [], budgetgate: [] };
-      const tools: Tool[] = o.baseline ? ['vegeta', 'baseline', 'budgetgate'] : ['vegeta', 'budgetgate'];
+      const pooled: Record<string, Float64Array[]> = { vegeta: [], baseline: [], budgetgate: [], 'node-floor': [] };
+      const delivered: Record<string, number[]> = { vegeta: [], baseline: [], budgetgate: [], 'node-floor': [] };
+      const tools: Tool[] = o.baseline ? ['vegeta', 'node-floor', 'baseline', 'budgetgate'] : ['vegeta', 'node-floor', 'budgetgate'];
       for (let pair = 1; pair <= o.pairs; pair++) {
         for (const tool of tools) {
           process.stderr.write(`  (f) ${rate}/s ${tool} run ${pair}/${o.pairs}…\n`);
@@ -183,8 +189,15 @@ export async function measurePeer(o: PeerOptions): Promise<{ sections: Section[]
       const baseline: Row = o.baseline
         ? { baselineP99: quantile(base, 0.99), baselineP99Ratio: quantile(base, 0.99) / quantile(v, 0.99), baselineMax: baseMax, baselineMaxRatio: baseMax / vMax, baselineDelivered: Math.min(...(delivered.baseline ?? [])) }
         : {};
+      const f = pool('node-floor');
+      const fMax = Math.max(...(pooled['node-floor'] ?? []).map((x) => quantile(x, 1)));
       ratios.push({
         rate,
+        floorP99: quantile(f, 0.99),
+        floorP99Ratio: quantile(f, 0.99) / quantile(v, 0.99),
+        floorMax: fMax,
+        floorMaxRatio: fMax / vMax,
+        overFloorP99: quantile(b, 0.99) / quantile(f, 0.99),
         vegetaP99: quantile(v, 0.99),
         budgetgateP99: quantile(b, 0.99),
         p99Ratio: quantile(b, 0.99) / quantile(v, 0.99),
@@ -206,7 +219,7 @@ export async function measurePeer(o: PeerOptions): Promise<{ sections: Section[]
     sections: [
       {
         name: 'peer-runs',
-        title: `(f) arrivals at one logging server, ${o.durationMs / 1000}s per run, interleaved vegeta/budgetgate pairs; lateness = arrival − ideal uniform schedule, aligned on its 1st percentile`,
+        title: `(f) arrivals at one logging server, ${o.durationMs / 1000}s per run, interleaved vegeta / node floor / budgetgate runs; lateness = arrival − ideal uniform schedule, aligned on its 1st percentile`,
         columns: [
           { key: 'rate', label: 'rate' },
           { key: 'run', label: 'run' },
@@ -232,6 +245,9 @@ export async function measurePeer(o: PeerOptions): Promise<{ sections: Section[]
           { key: 'maxRatio', label: 'max ratio', format: fmt.fixed(2) },
           { key: 'vegetaDelivered', label: 'vegeta delivered', format: share },
           { key: 'budgetgateDelivered', label: 'budgetgate delivered', format: share },
+          { key: 'floorP99Ratio', label: 'node floor p99 ÷ vegeta', format: fmt.fixed(2) },
+          { key: 'floorMaxRatio', label: 'node floor max ÷ vegeta', format: fmt.fixed(2) },
+          { key: 'overFloorP99', label: 'budgetgate p99 ÷ node floor', format: fmt.fixed(2) },
           ...(o.baseline
             ? [
                 { key: 'baselineP99Ratio', label: 'baseline p99 ratio', format: fmt.fixed(2) },
@@ -242,7 +258,8 @@ export async function measurePeer(o: PeerOptions): Promise<{ sections: Section[]
         ],
         rows: ratios,
         notes: [
-          'both tools run as their own processes (budgetgate: the CLI, one phase at the rate, maxRate raised to 20000 for the bench only)',
+          'every tool runs as its own process (budgetgate: the CLI, one phase at the rate, maxRate raised to 20000 for the bench only)',
+          'node floor: bench/floor.ts\'s raw-socket sender (sockets opened before t = 0, nothing parsed or recorded): what any Node.js sender could do here, in every pair',
           ...(o.baseline ? [`baseline: the budgetgate checkout at ${o.baseline}, run in every pair beside this one (before/after in one run)`] : []),
         ],
       },

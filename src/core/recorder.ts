@@ -363,17 +363,21 @@ export class Recorder {
     return this.recovery.active ? { recovery: this.recovery.report() } : {};
   }
 
-  /** The second before `tMs` and the run so far, for the live progress line. */
-  progress(tMs: number): Progress {
+  /** The progress line's counts: cheap (a sum over phases), unlike its p99. */
+  progressCounts(tMs: number): Omit<Progress, 'p99'> {
     const s = Math.floor(tMs / 1000) - 1;
     const last = s >= 0 && s < this.seconds.length ? (this.seconds[s] as Second) : zeroSecond();
     const totals = this.totals();
+    return { scheduled: last.scheduled, sent: last.sent, completed: totals.completed, errors: totals.errors, fallback: totals.fallback };
+  }
+
+  /** p99 of total over every completion so far (ms, NaN when none): a walk of the whole-run histogram. */
+  totalP99(): number {
     const totalHists: Histogram[] = [];
     for (const x of this.series.values()) if (x.stage === TOTAL_STAGE) totalHists.push(x.hist);
-    let p99 = Number.NaN;
-    if (totalHists.length === 1) p99 = quantileMs(totalHists[0] as Histogram, 0.99);
-    else if (totalHists.length > 1) p99 = quantileMs(mergeHistograms(totalHists), 0.99);
-    return { scheduled: last.scheduled, sent: last.sent, completed: totals.completed, errors: totals.errors, fallback: totals.fallback, p99 };
+    if (totalHists.length === 1) return quantileMs(totalHists[0] as Histogram, 0.99);
+    if (totalHists.length > 1) return quantileMs(mergeHistograms(totalHists), 0.99);
+    return Number.NaN;
   }
 
   latenessMs(q: number): number {

@@ -7,5 +7,6 @@ export interface Tick {
   /** the phase of the second the tick reports (the one just ended); undefined after the run */
   phase: PlannedPhase | undefined;
   inFlight: number;
+  /** the counts are taken at the tick, its p99 when first read (the driver computes it lazily): read it inside the callback */
   progress: Progress;
 }

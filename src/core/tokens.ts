@@ -15,6 +15,7 @@ import type { MetricSource } from './profile/metrics.js';
 import { METRIC_PRESETS } from './metric-presets.js';
 import type { ServerMetricReport } from './server-metrics.js';
 import { ChunkScanner, NOT_OBJECT } from './stream-scan.js';
+import { readUsage, SLOW_USAGE } from './usage-read.js';
 
 export type TokenSource = 'usage' | 'events';
 
@@ -98,14 +99,17 @@ const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 /**
  * usageTokens of a JSON body given as UTF-8 bytes, without parsing all of it: ChunkScanner checks
  * the whole text is one JSON object (anything else has no usage, as JSON.parse would say) and finds
- * its last top-level `usage`, and only that value is parsed. Where the scanner cannot judge alone
- * (an escaped key, deep nesting), the whole body is parsed.
+ * its last top-level `usage`, and only that value is read: from its bytes when it has the usual shape
+ * (usage-read.ts), else parsed. Where the scanner cannot judge alone (an escaped key, deep nesting),
+ * the whole body is parsed.
  */
 export function bodyUsageTokens(body: Uint8Array): RequestTokens | undefined {
   if (scanner.scan(body, 0, body.length) === NOT_OBJECT) return undefined;
   try {
     if (scanner.undecided) return usageTokens(JSON.parse(decoder.decode(body)));
     if (scanner.usageStart < 0) return undefined;
+    const read = readUsage(body, scanner.usageStart, scanner.usageEnd);
+    if (read !== SLOW_USAGE) return read;
     return usageTokens({ usage: JSON.parse(decoder.decode(body.subarray(scanner.usageStart, scanner.usageEnd))) as unknown });
   } catch {
     return undefined;

@@ -78,7 +78,10 @@ async function go(startAt: number, startEpochMs: number): Promise<void> {
       onTick: ({ tMs, inFlight, progress }) => {
         const total = recorder ? totalState(recorder) : undefined;
         // the phase (it holds functions, which cannot cross threads) is the main thread's to look up
-        post({ kind: 'tick', tick: { tMs, inFlight, progress }, ...(total ? { total } : {}), slices: watch?.active === true ? watch.exportSlices() : [] });
+        // its p99 is the main thread's to take, from every worker's total (mergedTick): not read here
+        const { scheduled, sent, completed, errors, fallback } = progress;
+        const counts = { scheduled, sent, completed, errors, fallback, p99: Number.NaN };
+        post({ kind: 'tick', tick: { tMs, inFlight, progress: counts }, ...(total ? { total } : {}), slices: watch?.active === true ? watch.exportSlices() : [] });
       },
       ...(input.checkpointMs > 0 ? { checkpointMs: input.checkpointMs, onCheckpoint: (partial) => post({ kind: 'checkpoint', report: partial }) } : {}),
     });

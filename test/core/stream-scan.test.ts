@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ChunkScanner, NOT_OBJECT, OBJECT, SLOW } from '../../src/core/stream-scan.js';
 import type { StreamKind } from '../../src/core/stream.js';
 import { bodyUsageTokens, usageTokens } from '../../src/core/tokens.js';
+import { readUsage, SLOW_USAGE } from '../../src/core/usage-read.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -156,13 +157,27 @@ describe('bodyUsageTokens (a non-streamed body, only its usage parsed)', () => {
       return undefined;
     }
   };
-  const usageArb = fc.oneof(fc.record({ prompt_tokens: fc.oneof(fc.nat(), fc.constant(-1), fc.constant('x')), completion_tokens: fc.oneof(fc.nat(), fc.double(), fc.constant(null)) }, { requiredKeys: [] }), fc.constant(null), fc.constant('u'));
+  // counts as servers send them and as they should not: big, negative, -0, fractions, exponents, strings
+  const countArb = fc.oneof(fc.nat(), fc.nat(), fc.constant(-1), fc.constant(-0), fc.constant('x'), fc.constant(null), fc.double(), fc.constant(3.5), fc.constant(1e21), fc.constant(2 ** 53 + 2), fc.constant(123456789012345), fc.constant(1234567890123456));
+  const detailsArb = fc.oneof(fc.record({ cached_tokens: countArb, audio_tokens: fc.nat(), nested: fc.jsonValue({ maxDepth: 2 }) }, { requiredKeys: [] }), fc.constant(null), fc.constant([1]), fc.constant('d'));
+  const usageArb = fc.oneof(
+    fc.record({ prompt_tokens: countArb, completion_tokens: countArb, total_tokens: fc.nat(), prompt_tokens_details: detailsArb, completion_tokens_details: fc.jsonValue({ maxDepth: 2 }), note: odd }, { requiredKeys: [] }),
+    fc.constant(null),
+    fc.constant('u'),
+    fc.constant([1, 2]),
+  );
+  // JSON.stringify's number spellings are one of several: these are others a server may write
+  const respell = (t: string, k: number): string => (k % 4 === 1 ? t.replace(/"completion_tokens":(\d+)/, '"completion_tokens":$1.0') : k % 4 === 2 ? t.replace(/"prompt_tokens":(\d+)/, '"prompt_tokens":$1e0') : k % 4 === 3 ? t.replace(/"cached_tokens":(\d+)/, '"cached_tokens" : $1 ') : t);
   const bodyArb = fc
-    .tuple(fc.record({ model: odd, choices: fc.array(fc.record({ message: fc.record({ content: odd }) })), usage: usageArb, extra: fc.jsonValue({ maxDepth: 3 }) }, { requiredKeys: [] }), fc.boolean())
-    .map(([b, dup]) => {
-      const t = JSON.stringify(b);
+    .tuple(fc.record({ model: odd, choices: fc.array(fc.record({ message: fc.record({ content: odd }) })), usage: usageArb, extra: fc.jsonValue({ maxDepth: 3 }) }, { requiredKeys: [] }), fc.nat(5), fc.nat())
+    .map(([b, variant, k]) => {
+      const t = respell(JSON.stringify(b, null, variant === 4 ? 2 : undefined), k);
       // a duplicate usage key: JSON.parse keeps the last one
-      return dup && t.length > 2 ? `${t.slice(0, -1)}${t.length > 2 ? ',' : ''}"usage":{"completion_tokens":7}}` : t;
+      if (variant === 1 && t.length > 2) return `${t.slice(0, -1)},"usage":{"completion_tokens":7}}`;
+      // duplicate keys inside usage, and an escaped key that spells one of them
+      if (variant === 2) return t.replace('"usage":{', '"usage":{"completion_tokens":1,"prompt_tokens":2,"prompt_tokens_details":{"cached_tokens":2},');
+      if (variant === 3) return t.replace('"usage":{', '"usage":{"completion_tok\\u0065ns":5,');
+      return t;
     });
 
   it('equals usageTokens(JSON.parse(body)) on bodies, any JSON and broken variants', () => {
@@ -180,7 +195,20 @@ describe('bodyUsageTokens (a non-streamed body, only its usage parsed)', () => {
     ['happy: an escaped key spelling usage is read', '{"us\\u0061ge":{"completion_tokens":4}}', 4],
     ['sad: no usage', '{"choices":[]}', undefined],
     ['sad: not JSON', '{"usage":{"completion_tokens":4}', undefined],
+    ['happy: a string in usage holding an escaped quote and a brace is skipped whole', '{"usage":{"note":"x\\"}","completion_tokens":1}}', 1],
+    ['happy: a nested array of objects in usage is skipped whole', '{"usage":{"x":[{"completion_tokens":9},"]"],"completion_tokens":2}}', 2],
   ])('%s', (_l, text, output) => {
     expect(bodyUsageTokens(enc.encode(text))?.output).toBe(output);
+  });
+
+  it.each<[string, string, ReturnType<typeof readUsage>]>([
+    ['happy: OpenAI\'s shape, details and all, is read from the bytes', '{"prompt_tokens":19,"completion_tokens":10,"total_tokens":29,"prompt_tokens_details":{"cached_tokens":16,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"accepted_prediction_tokens":0}}', { output: 10, input: 19, source: 'usage', cached: 16 }],
+    ['happy: no prompt count: output only', '{ "completion_tokens" : 8 }', { output: 8, source: 'usage' }],
+    ['sad: a fraction is JSON.parse\'s to read', '{"completion_tokens":8.0}', SLOW_USAGE],
+    ['sad: an escaped key is JSON.parse\'s to read', '{"completion_tok\\u0065ns":8}', SLOW_USAGE],
+    ['sad: not an object: no usage', 'null', undefined],
+  ])('readUsage: %s', (_l, text, want) => {
+    const b = enc.encode(text);
+    expect(readUsage(b, 0, b.length)).toEqual(want);
   });
 });

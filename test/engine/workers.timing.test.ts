@@ -3,7 +3,7 @@
  * send exactly the single-thread schedule, their merged percentiles are those of one histogram of
  * every value, and an abort budget failing in one worker's share stops every worker.
  * A timing file (one at a time, after the rest): the per-second counts it checks are the server's wall
- * clock, which two other test files on the same two cores skew by more than the 2% it allows.
+ * clock, which two other test files on the same two cores skew by more than the 6% it allows.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -14,6 +14,9 @@ import type { Profile } from '../../src/core/profile-types.js';
 import { runEngine } from '../../src/engine/run.js';
 import { arrivals, planSchedule } from '../../src/core/schedule.js';
 import { workerCount, workerShard } from '../../src/engine/workers.js';
+
+/** how far one second's server-logged count may differ between the 1-worker and the 2-worker run */
+const SECOND_TOLERANCE = 0.06;
 
 interface Logged {
   url: string;
@@ -101,7 +104,7 @@ describe('workerShard / workerCount', () => {
 });
 
 describe('run with worker threads', () => {
-  it('happy: 2 workers send exactly the single-thread schedule (server-logged: same count, per-second within ±2%)', async () => {
+  it('happy: 2 workers send exactly the single-thread schedule (server-logged: same count, per-second within ±6%)', { retry: 2, timeout: 30_000 }, async () => {
     const p = profile({ phases: [{ name: 'ramp', duration: '3s', rate: 200, to: 600 }] });
     const runs: number[][] = [];
     for (const workers of [1, 2]) {
@@ -115,8 +118,13 @@ describe('run with worker threads', () => {
     }
     const [one, two] = runs as [number[], number[]];
     expect(two.reduce((a, b) => a + b, 0)).toBe(one.reduce((a, b) => a + b, 0));
-    for (let i = 0; i < 3; i++) expect(Math.abs((two[i] ?? 0) - (one[i] ?? 0))).toBeLessThanOrEqual(Math.ceil(0.02 * (one[i] ?? 0)));
-  }, 30_000);
+    // Each run's stalls move the sends near a second's edge into the next: quiet, the two runs' seconds
+    // differed by ≤ 2%; on CI by 12 where 2% allowed 11, and by 27 of 533 (5.1%) on a host taking a
+    // quarter of the CPU time. A worker that paced its share on its own index (k/N for k) or lost the
+    // ramp moves whole seconds' counts by 10-50%: 6% holds the one and fails the other; a stall that
+    // moves more than that is the machine's, hence `retry: 2`.
+    for (let i = 0; i < 3; i++) expect(Math.abs((two[i] ?? 0) - (one[i] ?? 0)), `second ${i}: ${one[i]} vs ${two[i]}`).toBeLessThanOrEqual(Math.ceil(SECOND_TOLERANCE * (one[i] ?? 0)));
+  });
 
   it('happy: the merged percentiles equal one histogram of every value the server reported', async () => {
     const durs: number[] = [];
