@@ -34,11 +34,17 @@ const K_CACHED = bytes('cached_tokens');
 /** a number read, or one of: ABSENT (key not seen / value not a number), SLOW (needs JSON.parse) */
 const ABSENT = -1;
 const SLOW = -2;
+/** which object `members` walks: usage itself, or its prompt_tokens_details */
+const USAGE = 0;
+const DETAILS = 1;
 
 class UsageReader {
   private b: Uint8Array = new Uint8Array(0);
   private p = 0;
   private end = 0;
+  private prompt = ABSENT;
+  private completion = ABSENT;
+  private cached = ABSENT;
 
   read(b: Uint8Array, start: number, end: number): RequestTokens | undefined | typeof SLOW_USAGE {
     this.b = b;
@@ -46,27 +52,34 @@ class UsageReader {
     this.end = end;
     this.ws();
     if (this.b[this.p] !== OPEN_OBJ) return undefined; // null, a string, an array…: no usage object
-    let prompt = ABSENT;
-    let completion = ABSENT;
-    let cached = ABSENT;
-    const r = this.members((ks, ke) => {
-      if (this.is(ks, ke, K_PROMPT)) return (prompt = this.count());
-      if (this.is(ks, ke, K_COMPLETION)) return (completion = this.count());
-      if (this.is(ks, ke, K_DETAILS)) {
-        cached = ABSENT;
-        if (this.b[this.p] !== OPEN_OBJ) return this.skip();
-        return this.members((cs, ce) => (this.is(cs, ce, K_CACHED) ? (cached = this.count()) : this.skip()));
-      }
-      return this.skip();
-    });
+    this.prompt = ABSENT;
+    this.completion = ABSENT;
+    this.cached = ABSENT;
+    const r = this.members(USAGE);
+    const { prompt, completion, cached } = this;
     if (r === SLOW || prompt === SLOW || completion === SLOW || cached === SLOW) return SLOW_USAGE;
     if (completion === ABSENT) return undefined;
     if (prompt === ABSENT) return { output: completion, source: 'usage' };
     return { output: completion, input: prompt, source: 'usage', ...(cached !== ABSENT && cached <= prompt ? { cached } : {}) };
   }
 
-  /** An object's members from its `{` at p, each value handed to `member` (at its first byte); SLOW or 0. */
-  private members(member: (ks: number, ke: number) => number): number {
+  /**
+   * One member's value at p (its key token [ks, ke)), read into the fields or skipped; SLOW or 0.
+   * A method, not a closure per object: one read a response, on the hot path.
+   */
+  private member(level: typeof USAGE | typeof DETAILS, ks: number, ke: number): number {
+    if (level === DETAILS) return this.is(ks, ke, K_CACHED) ? (this.cached = this.count()) : this.skip();
+    if (this.is(ks, ke, K_PROMPT)) return (this.prompt = this.count());
+    if (this.is(ks, ke, K_COMPLETION)) return (this.completion = this.count());
+    if (this.is(ks, ke, K_DETAILS)) {
+      this.cached = ABSENT;
+      return this.b[this.p] === OPEN_OBJ ? this.members(DETAILS) : this.skip();
+    }
+    return this.skip();
+  }
+
+  /** An object's members from its `{` at p, each value handed to `member` (at its first byte) at this level; SLOW or 0. */
+  private members(level: typeof USAGE | typeof DETAILS): number {
     const b = this.b;
     this.p++;
     for (;;) {
@@ -91,7 +104,7 @@ class UsageReader {
       this.ws();
       this.p++; // the colon
       this.ws();
-      if (member(ks, ke) === SLOW) return SLOW;
+      if (this.member(level, ks, ke) === SLOW) return SLOW;
       if (this.p >= this.end) return SLOW;
     }
   }
