@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, tempDir, writeProfile } from './cli.js';
+import { expectVerdict, readReport, runCli, tempDir, writeProfile } from './cli.js';
 import { recordingServer } from './servers.js';
 
 describe('budgetgate run with target.dataset', () => {
@@ -20,7 +20,9 @@ describe('budgetgate run with target.dataset', () => {
       phases: [{ name: 'p', duration: '1s', rate: 6 }],
     });
     const r = await runCli(['run', profile, '--out', join(dir, 'out'), '--quiet']);
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/internal error/);
+    // 6 sends: one left > 10 ms late by a stalled machine fails load delivered (5/6), which is not what this tests
+    expectVerdict(r.code, readReport(join(dir, 'out')), ['load delivered']);
     const sent = s.bodies.slice(1).map((b) => JSON.parse(b) as { messages: { content: string }[]; max_tokens: number });
     expect(sent).toHaveLength(6);
     expect(new Set(sent.map((b) => `${b.messages.at(-1)?.content}/${b.max_tokens}`))).toEqual(new Set(['north/3', 'south/8']));

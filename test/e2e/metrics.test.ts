@@ -20,10 +20,11 @@ afterAll(async () => {
 const profile = () => ({
   name: 'e2e-metrics',
   target: { body: { model: 'sim', messages: [{ role: 'user', content: 'hi' }], max_tokens: 8 } },
-  metrics: [{ url: fake.url, name: 'fake', interval: '250ms', keep: ['fake_queue', 'fake_tokens_total', 'fake_latency_seconds'] }],
+  // every 500 ms (the scrape's deadline is its interval: two processes' stalls in series passed 250 ms once)
+  metrics: [{ url: fake.url, name: 'fake', interval: '500ms', keep: ['fake_queue', 'fake_tokens_total', 'fake_latency_seconds'] }],
   // closed (users, not a rate): what this file tests is the metrics, and an open phase's implicit
   // load-delivered verdict belongs to the machine's run queue while two test files share two cores (CI: 35 of 40 on time)
-  phases: [{ name: 'steady', duration: '2s', concurrency: 2 }],
+  phases: [{ name: 'steady', duration: '5s', concurrency: 2 }],
   budgets: [{ metric: 'fake_queue', max: 10 }, { metric: 'fake_tokens_total', rate: 1000 }],
 });
 
@@ -60,7 +61,7 @@ describe('budgetgate run with metrics: (end to end)', () => {
     const dir = tempDir();
     const r = await runCli(['validate', writeProfile(dir, profile())]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`fake: ${fake.url} every 250ms (timeout 250ms), keep fake_queue, fake_tokens_total, fake_latency_seconds`);
+    expect(r.stdout).toContain(`fake: ${fake.url} every 500ms (timeout 500ms), keep fake_queue, fake_tokens_total, fake_latency_seconds`);
     expect(r.stdout).toMatch(/fake_queue max\s+max of fake_queue ≤ 10/);
     expect(existsSync(dir)).toBe(true);
   });

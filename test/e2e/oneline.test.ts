@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../src/core/report.js';
 import { startSim, type SimServer } from '../../src/sim/index.js';
-import { ROOT, readReport, runCli, tempDir } from './cli.js';
+import { ROOT, expectVerdict, readReport, runCli, tempDir } from './cli.js';
 import { listen, type TestServer } from './servers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -62,16 +62,15 @@ describe('budgetgate run with one-line flags (end to end)', () => {
     const s = track(await chatServer(5));
     const out = tempDir();
     const r = await runCli(['run', '--url', s.url, '--rate', '20', '--warmup', '2s', '--duration', '2s', '--prompt', 'Hi', '--budget', 'total p50 < 2s', '--budget', 'errorRate < 1%', '--out', out, '--quiet']);
-    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stderr).not.toMatch(/internal error/);
     const rep = readReport(out);
+    // the flags' budgets pass; load delivered is the machine's (80 sends, warmup included: 5 sends
+    // more than 10 ms late on a starved host fail it), and exit 0 exactly when it passed too
+    expectVerdict(r.code, rep, ['load delivered']);
     expect(rep.profile).toBe('adhoc');
-    expect(rep.totals.sent).toBe(80); // 20/s × 2 s warmup (which absorbs a cold start) + 20/s × 2 s
+    expect(rep.totals.sent).toBe(80); // 20/s × 2 s warmup + 20/s × 2 s
     expect(s.arrivals.length).toBe(81); // and the probe
-    expect(rep.budgets.map((v) => [v.id, v.status])).toEqual([
-      ['total p50', 'pass'],
-      ['errorRate', 'pass'],
-      ['load delivered', 'pass'],
-    ]);
+    expect(rep.budgets.map((v) => v.id)).toEqual(['total p50', 'errorRate', 'load delivered']);
     expect(r.stdout).toMatch(/throughput: 20\.0 req\/s achieved/);
   }, 60_000);
 
@@ -181,15 +180,20 @@ describe('--json (end to end)', () => {
     const profile = join(dir, 'p.yaml');
     writeFileSync(profile, 'name: adhoc\nphases: [{ name: load, duration: 2s, rate: 20 }]\nbudgets: [{ stage: total, p50: 2s }]\n');
     const c = await runCli(['check', join(out, 'report.json'), '--profile', profile, '--json', '--out', join(dir, 'check')]);
-    expect(c.code, c.stderr).toBe(0);
+    // check re-derives load delivered from the saved totals: pass and exit 0 unless the machine made
+    // > 5% of the 60 open sends late (then compare calls the run unfit to compare: exit 5)
+    const delivered = rep.budgets.find((v) => v.id === 'load delivered')?.status === 'pass';
+    expect(c.code, c.stderr).toBe(delivered ? 0 : 1);
     const cj = onlyJson(c.stdout);
     const checked = readReport(join(dir, 'check'));
-    expect(cj).toMatchObject({ command: 'check', verdict: 'pass', exitCode: 0, files: { json: join(dir, 'check', 'report.json') } });
+    expect(cj).toMatchObject({ command: 'check', verdict: delivered ? 'pass' : 'fail', exitCode: delivered ? 0 : 1, files: { json: join(dir, 'check', 'report.json') } });
     expect(cj.budgets).toEqual(checked.budgets);
 
     const cmp = await runCli(['compare', join(out, 'report.json'), join(out, 'report.json'), '--json']);
-    expect(cmp.code, cmp.stderr).toBe(0);
-    expect(onlyJson(cmp.stdout)).toMatchObject({ command: 'compare', verdict: 'pass', exitCode: 0, regressions: 0 });
+    if (delivered) {
+      expect(cmp.code, cmp.stderr).toBe(0);
+      expect(onlyJson(cmp.stdout)).toMatchObject({ command: 'compare', verdict: 'pass', exitCode: 0, regressions: 0 });
+    } else expect(cmp.code, cmp.stderr).toBe(5);
   }, 90_000);
 
   it('happy: merge and capacity --json print one JSON object matching their report.json', async () => {

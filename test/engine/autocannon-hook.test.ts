@@ -119,9 +119,9 @@ describe('autocannon hook', () => {
     expect(out.interrupted).toBe(false);
     const t = server.arrivals.map((a) => a - (server?.arrivals[0] ?? 0));
     expect(t).toHaveLength(200);
-    // autocannon's own overallRate would put each second's 100 requests within ~25-45 ms
-    const firstSecondSpan = (t[99] ?? 0) - (t[0] ?? 0);
-    expect(firstSecondSpan).toBeGreaterThan(900);
+    // autocannon's own overallRate would put each second's 100 requests within ~25-45 ms: all 200
+    // within ~1,045 ms; paced, they span ~1,990 ms (a stall after the first send shortens it by its length)
+    expect((t[199] ?? 0) - (t[0] ?? 0)).toBeGreaterThan(1500);
     // autocannon's burst puts all 100 in one window; a paced run holds ~10 per 100 ms. The bound
     // leaves room for a shared machine's event-loop stalls, which release due tokens together.
     let worst = 0;
@@ -129,7 +129,7 @@ describe('autocannon hook', () => {
       while ((t[i] ?? 0) - (t[j] ?? 0) >= 100) j++;
       worst = Math.max(worst, i - j + 1);
     }
-    expect(worst).toBeLessThanOrEqual(30);
+    expect(worst).toBeLessThanOrEqual(45);
     expect(run.recorder.totals()).toMatchObject({ scheduled: 200, sent: 200, completed: 200, errors: 0 });
   });
 

@@ -110,16 +110,30 @@ describe('phase edges', () => {
   });
 });
 
+/** 3 ms ahead after its first read (t = 0), then a twentieth of real speed (see the maxInFlight 12 test) */
+function aheadThenSlow(): () => number {
+  let start = Number.NaN;
+  return () => {
+    const real = performance.now();
+    if (Number.isNaN(start)) {
+      start = real;
+      return real;
+    }
+    return start + 3 + (real - start) / 20;
+  };
+}
+
 describe('opening sockets for a burst', () => {
-  // 40 arrivals within 2 ms against a server that holds each request 200 ms: every one needs a
+  // 40 arrivals within 2 ms against a server that holds each request 1 s: every one needs a
   // socket of its own. Sockets open OPENS_PER_TURN a loop turn; the rest wait in the due queue for
-  // the next turn's openings, not for a response (which would take 200 ms).
-  it('happy: a burst that needs 40 new sockets is at the server within 50 ms, none counted late', async () => {
-    const s = await concurrencyServer(200);
+  // the next turn's openings, not for a response (which would take 1 s). Quiet machine: all 40 at the
+  // server within 20 ms; the bound is half the hold, so a stalled machine's slower openings pass.
+  it('happy: a burst that needs 40 new sockets is at the server long before any response, none counted late', async () => {
+    const s = await concurrencyServer(1000);
     const { report } = await run(s.url, [open('burst', 2, 20_000)]);
     expect(OPENS_PER_TURN).toBeLessThan(40);
     expect(s.arrivals).toHaveLength(40);
-    expect(s.arrivals[39]! - s.arrivals[0]!).toBeLessThan(50);
+    expect(s.arrivals[39]! - s.arrivals[0]!).toBeLessThan(500);
     expect(s.peak()).toBe(40);
     // none is counted late for having waited a turn for its new socket: the late ones are exactly
     // those that left more than LATE_AFTER_MS after their time (none on a warm, quiet machine; on a
@@ -138,25 +152,17 @@ describe('opening sockets for a burst', () => {
     // After t = 0 it runs at a twentieth of real speed: a machine that stalls the opening turns by
     // 30 ms (CI: 3 of the first 12 left > 10 ms late on a host taking a quarter of the CPU) moves
     // them by 1.5 ms, so only the wait for a busy socket can make one late, and the count is exact.
-    let start = Number.NaN;
-    const clock = (): number => {
-      const real = performance.now();
-      if (Number.isNaN(start)) {
-        start = real;
-        return real;
-      }
-      return start + 3 + (real - start) / 20;
-    };
     const s = await concurrencyServer(1);
-    const { report } = await run(s.url, [open('burst', 2, 20_000)], 12, 5000, clock);
+    const { report } = await run(s.url, [open('burst', 2, 20_000)], 12, 5000, aheadThenSlow());
     expect(s.arrivals).toHaveLength(40);
     expect(s.peak()).toBeLessThanOrEqual(12);
     expect(report.phases[0]).toMatchObject({ sent: 40, late: 28 });
   });
 
   it('sad: with maxInFlight 10, the 30 that waited for a busy socket count late; the 10 sockets carry all 40', async () => {
+    // the same clock: the first 10 sends wait for cold connects, which a stalled machine made > 10 ms late
     const s = await concurrencyServer(50);
-    const { report } = await run(s.url, [open('burst', 2, 20_000)], 10);
+    const { report } = await run(s.url, [open('burst', 2, 20_000)], 10, 5000, aheadThenSlow());
     expect(s.arrivals).toHaveLength(40);
     expect(s.peak()).toBe(10);
     expect(report.phases[0]).toMatchObject({ sent: 40, late: 30 });
@@ -226,8 +232,8 @@ describe('servers that close connections', () => {
 
 describe('a target that dies mid-run', () => {
   it('sad: every request after the death is an error of its own, and the run ends on schedule', async () => {
-    const s = await listen((_q, res) => res.end('ok'));
-    setTimeout(() => void s.close(), 1000);
+    // it dies after its 50th answer, not at a time: a stall before t = 0 moved a timer's death (CI: 44 of 45 errors)
+    const s = await listen((_q, res, n) => (n === 50 ? res.end('ok', () => void s.close()) : res.end('ok')));
     const started = performance.now();
     const { report, outcome } = await run(s.url, [open('p', 2000, 50)]);
     const took = performance.now() - started;

@@ -53,12 +53,13 @@ describe('POST /admin/fault', () => {
 
   it('happy: a stall holds the primary for its length (then serves), and clear releases it early', async () => {
     const s = await sim({ fallbackOff: true });
+    // t before the fault: a stall of this process between the two only makes the wait look longer
+    const t = performance.now();
     const body = (await (await fault(s, { kind: 'stall', ms: 600 })).json()) as { kind: string; fromMs: number; untilMs: number };
     expect(body.kind).toBe('stall');
     expect(body.untilMs - body.fromMs).toBe(600);
-    const t = performance.now();
     expect((await chat(s)).status).toBe(200);
-    expect(performance.now() - t).toBeGreaterThanOrEqual(500);
+    expect(performance.now() - t).toBeGreaterThanOrEqual(590);
     await fault(s, { kind: 'stall' }); // until cleared
     const held = chat(s);
     await new Promise((r) => setTimeout(r, 300));
