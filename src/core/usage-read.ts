@@ -17,6 +17,9 @@ import type { RequestTokens } from './tokens.js';
 
 export const SLOW_USAGE = 'slow';
 
+// The bytes are this module's own constants, as in stream-scan.ts, not imported from one shared
+// module: V8 reads an imported binding through its module cell, and 1M reads of OpenAI's usage shape
+// took 1.05–1.15× as long (10 interleaved rounds, 2026-12-04) with the constants imported.
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const OPEN_OBJ = 0x7b;
