@@ -142,7 +142,8 @@ describe('autocannon hook', () => {
     const run = driveConstant(server.url, 20, 1000, 500);
     await run.done;
     expect(server.arrivals).toHaveLength(20);
-    // a fast server at 20 req/s needs one connection or two, never the 500 allowed
-    expect(sockets.size).toBeLessThanOrEqual(3);
+    // a fast server at 20 req/s needs one connection or two, never the 500 allowed (a 150 ms stall
+    // of a starved machine releases 3–4 arrivals at once, each on a socket of its own: 6 bounds that)
+    expect(sockets.size).toBeLessThanOrEqual(6);
   });
 });
