@@ -71,17 +71,25 @@ describe.skipIf(nginx.kind === 'skip')('recovery behind nginx with a backup upst
     const rec = loose?.recovery;
     expect(rec?.faultMs).toBe(FAULT_MS);
     expect(rec?.affected).toBeGreaterThan(0);
-    // the timeline (by completion second): the last second after the fault in which most completions
-    // broke the limit (p50 over it) holds the requests the failover delayed; they were sent about
-    // their latency (that second's p50) earlier, so by intended time the slow stretch ends near
-    // end − p50, and the recovery instant must lie within one window of it
-    const bad = rep.timeline.filter((p) => p.t >= FAULT_MS - 1000 && p.t < FAULT_MS + 8000 && (p.p50 ?? 0) > LIMIT_MS);
-    expect(bad.length, JSON.stringify(rep.timeline.map((p) => [p.t, p.p50, p.p99]))).toBeGreaterThan(0);
-    const last = bad[bad.length - 1] as (typeof bad)[number];
-    const slowEndsAt = last.t + 1000 - (last.p50 ?? 0);
+    // the timeline (by completion second): the seconds after the fault whose slowest completions broke
+    // the limit (p99 over it), from the first in a row, hold the requests the failover delayed; they
+    // were sent about their latency (that second's p99) earlier, so by intended time the slow stretch
+    // ends within [t − p99, t + 1 s − p99] of the last such second t (its slowest completed somewhere in
+    // it), and the recovery instant must lie within one window of that interval. Not p50: the
+    // ~150 requests delayed by nginx's 1 s timeout complete in the same second as the ~150 sent after
+    // it straight to the backup, so that second's p50 falls on either side (CI: 1,002 ms once, 11.9 ms once)
+    const slow = (p: (typeof rep.timeline)[number] | undefined): boolean => (p?.p99 ?? 0) > LIMIT_MS;
+    const around = rep.timeline.filter((p) => p.t >= FAULT_MS - 1000 && p.t < FAULT_MS + 8000);
+    let end = around.findIndex(slow);
+    expect(end, JSON.stringify(rep.timeline.map((p) => [p.t, p.p50, p.p99]))).toBeGreaterThanOrEqual(0);
+    while (slow(around[end + 1])) end++;
+    const last = around[end] as (typeof around)[number];
+    const slowEndsFrom = last.t - (last.p99 ?? 0);
+    const slowEndsAt = slowEndsFrom + 1000;
     const recoveredAt = rec?.recoveredMs as number;
     expect(recoveredAt).toBeGreaterThan(FAULT_MS);
-    expect(Math.abs(recoveredAt - slowEndsAt), `recovered at ${recoveredAt} ms; the timeline's slow stretch ends near ${slowEndsAt} ms`).toBeLessThanOrEqual(WINDOW_MS);
-    console.log(`nginx failover: time-to-recover ${ttr} ms (recovered at ${recoveredAt} ms; ${rec?.affected} requests affected; timeline: slow until ~${Math.round(slowEndsAt)} ms)`);
+    const outside = Math.max(0, slowEndsFrom - recoveredAt, recoveredAt - slowEndsAt);
+    expect(outside, `recovered at ${recoveredAt} ms; the timeline's slow stretch ends in [${slowEndsFrom}, ${slowEndsAt}] ms`).toBeLessThanOrEqual(WINDOW_MS);
+    console.log(`nginx failover: time-to-recover ${ttr} ms (recovered at ${recoveredAt} ms; ${rec?.affected} requests affected; timeline: slow until ${Math.round(slowEndsFrom)}–${Math.round(slowEndsAt)} ms)`);
   }, 90_000);
 });
