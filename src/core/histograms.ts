@@ -124,3 +124,29 @@ export function countAtOrBelowMs(h: Histogram, ms: number): number {
   }
   return c;
 }
+
+/**
+ * Runs the histogram code a run first calls at its first second boundary (encode, add, two
+ * quantiles, reset: windows.ts settles a closed window, the recorder closes a second) on scratch
+ * histograms, so that those first calls are not also the slowest. Cold, they held the sender's loop
+ * 4–6 ms at t = 1 s and 2–3 ms at t = 2 s (measured on one window of 10,000 values: encode 1.7 ms,
+ * add 1.1 ms, two quantiles 1.4 ms; warm 0.3, 0.05 and 0.07 ms): at 10,000 req/s that put 50 sends
+ * 3–6 ms late every run. The driver calls it before t = 0. Pure (fixed values); returns a checksum
+ * so that no call is dead code.
+ */
+export function warmHistogramCode(rounds = WARM_ROUNDS): number {
+  let sum = 0;
+  const total = createHistogram();
+  const window = createHistogram();
+  for (let r = 0; r < rounds; r++) {
+    // 0.05–50 ms, spread over the buckets a loopback or an inference run fills
+    for (let i = 0; i < 2000; i++) recordMs(window, 0.05 + ((i * 7919 + r * 104729) % 50_000) / 1000);
+    total.add(window);
+    sum += encodeHistogram(window).length + quantileMs(window, 0.5) + quantileMs(total, 0.99);
+    window.reset();
+  }
+  return sum;
+}
+
+/** 4 calls (≈ 10 ms) left the first real ones as fast as the 12th; 3 already did */
+const WARM_ROUNDS = 4;

@@ -12,6 +12,7 @@
  */
 import autocannon from 'autocannon';
 import type { AbortDecision, AbortWatch } from '../core/abort.js';
+import { warmHistogramCode } from '../core/histograms.js';
 import type { Recorder } from '../core/recorder.js';
 import type { Tick } from '../core/tick.js';
 import { interpretResponse, unfinishedPath, type ResponseRules } from '../core/response.js';
@@ -241,6 +242,7 @@ class Driving implements ClientEventSink {
 
   private begin(): void {
     if (this.finished) return; // stopped (Ctrl-C) while the sockets opened
+    warmHistogramCode(); // what t = 1 s calls first runs compiled (core/histograms.ts); its garbage goes next
     settleHeap(); // the major collection building the run made due happens now, before any send (heap.ts)
     this.t0 = this.o.clock();
     this.o.onStart?.(() => this.now());
