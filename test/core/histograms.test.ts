@@ -12,6 +12,7 @@ import {
   quantileMs,
   recordMs,
   summarize,
+  WARM_WINDOW,
   warmHistogramCode,
 } from '../../src/core/histograms.js';
 
@@ -240,6 +241,12 @@ describe('warmHistogramCode (run before t = 0 so the first second boundary runs 
     expect(Number.isFinite(a) && a > 0).toBe(true);
     expect(warmHistogramCode()).toBe(a);
     expect({ enc: encodeHistogram(h), p50: quantileMs(h, 0.5), p99: quantileMs(h, 0.99) }).toEqual(before);
+  });
+
+  it('happy: its fixed window is what its comment says (2,000 values, 0.05 + (7919·i mod 50,000)/1000 ms)', () => {
+    const h = createHistogram();
+    for (let i = 0; i < 2000; i++) recordMs(h, 0.05 + ((i * 7919) % 50_000) / 1000);
+    expect(WARM_WINDOW).toBe(encodeHistogram(h));
   });
 
   it('sad: zero rounds do nothing and return 0', () => {
