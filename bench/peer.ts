@@ -52,25 +52,30 @@ export function findVegeta(explicit?: string): { path?: string; looked: string[]
   return { looked: [...looked, 'PATH'] };
 }
 
+/**
+ * Each arrival's lateness against the ideal uniform schedule at `rate`, in schedule order (the k-th
+ * arrival against k / rate), aligned on the 1st percentile (ms).
+ */
+function alignedLateness(arrivals: readonly number[], rate: number): Float64Array {
+  const l = Float64Array.from(arrivals).sort().map((a, k) => a - (k * 1000) / rate);
+  const offset = quantile(l.slice().sort(), 0.01);
+  return l.map((x) => x - offset);
+}
+
 /** Lateness of arrivals against the ideal uniform schedule at `rate`, aligned on its 1st percentile (ms, ascending). */
 export function arrivalLateness(arrivals: readonly number[], rate: number): Float64Array {
-  const sorted = Float64Array.from(arrivals).sort();
-  const l = sorted.map((a, k) => a - (k * 1000) / rate).sort();
-  const offset = quantile(l, 0.01);
-  return l.map((x) => x - offset);
+  return alignedLateness(arrivals, rate).sort();
 }
 
 /**
  * The same lateness split at `atMs` of the schedule: arrivals k < rate·atMs/1000 (the start: the
  * sender's code not yet compiled, its sockets new) and the rest, both ascending, on the alignment of
- * the whole run (arrivalLateness). Where a tool's p99 comes from, not a target.
+ * the whole run. Where a tool's p99 comes from, not a target.
  */
 export function splitLateness(arrivals: readonly number[], rate: number, atMs: number): { start: Float64Array; rest: Float64Array } {
-  const sorted = Float64Array.from(arrivals).sort();
-  const l = sorted.map((a, k) => a - (k * 1000) / rate);
-  const offset = quantile(l.slice().sort(), 0.01);
+  const l = alignedLateness(arrivals, rate);
   const cut = Math.min(l.length, Math.round((rate * atMs) / 1000));
-  return { start: l.slice(0, cut).map((x) => x - offset).sort(), rest: l.slice(cut).map((x) => x - offset).sort() };
+  return { start: l.slice(0, cut).sort(), rest: l.slice(cut).sort() };
 }
 
 /** where the start ends in splitLateness's rows */
@@ -158,10 +163,8 @@ export async function runTool(tool: Tool, vegeta: string, url: string, rate: num
   if (r.code !== 0 && r.code !== 1) throw new Error(`budgetgate exited ${r.code}: ${r.stderr}`);
 }
 
-function statsRow(tool: string, rate: number, durationMs: number, late: Float64Array, arrivals: readonly number[]): Row {
-  const n = arrivals.length;
+function statsRow(tool: string, rate: number, durationMs: number, late: Float64Array, n: number, { start, rest }: ReturnType<typeof splitLateness>): Row {
   const expected = Math.round((rate * durationMs) / 1000);
-  const { start, rest } = splitLateness(arrivals, rate, START_MS);
   return { rate, tool, arrived: n, delivered: Math.min(n, expected) / expected, p50: quantile(late, 0.5), p99: quantile(late, 0.99), max: quantile(late, 1), startP99: quantile(start, 0.99), restP99: quantile(rest, 0.99) };
 }
 
@@ -192,8 +195,9 @@ export async function measurePeer(o: PeerOptions): Promise<{ sections: Section[]
           await runTool(tool, found.path, server.url, rate, o.durationMs, dir, o.workers ?? 1, o.baseline);
           const arrivals = await server.dump();
           const late = arrivalLateness(arrivals, rate);
-          const row = statsRow(tool, rate, o.durationMs, late, arrivals);
-          restPooled[tool]?.push(splitLateness(arrivals, rate, START_MS).rest);
+          const split = splitLateness(arrivals, rate, START_MS);
+          const row = statsRow(tool, rate, o.durationMs, late, arrivals.length, split);
+          restPooled[tool]?.push(split.rest);
           runs.push({ ...row, run: pair });
           pooled[tool]?.push(late);
           delivered[tool]?.push(row.delivered as number);
