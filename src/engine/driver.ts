@@ -62,6 +62,9 @@ export function preopenCount(plan: Plan, maxInFlight: number): number {
 /** The longest the run waits for its pre-opened sockets before it starts anyway. */
 const PREOPEN_WAIT_MS = 2000;
 
+/** warmHistogramCode ran in this thread (preopen) */
+let histogramCodeWarm = false;
+
 /** a response that ended, waiting to be read and recorded (flushResponses) */
 interface Unread {
   slot: Slot;
@@ -228,7 +231,11 @@ class Driving implements ClientEventSink {
     // what t = 1 s first calls runs compiled (core/histograms.ts). Here, not in begin(): V8 compiles
     // it optimised on a helper thread, and right before t = 0 that compile shared the cores with the
     // run's first sends; the sockets' connects give it time. begin()'s collection takes its garbage.
-    warmHistogramCode();
+    // Once per thread: compiled code stays, so a capacity search's later steps need none.
+    if (!histogramCodeWarm) {
+      warmHistogramCode();
+      histogramCodeWarm = true;
+    }
     const n = preopenCount(this.o.plan, this.o.maxInFlight);
     const opening: Promise<void>[] = [];
     for (let i = 0; i < n; i++) {
