@@ -474,7 +474,7 @@ export function createStreamMeter(kind: StreamKind): StreamMeter {
       // An open event (no blank line yet) is discarded, as the spec says for end of stream.
       const result: StreamResult = {
         firstTokenMs,
-        itl: Array.from(itl.subarray(0, itlN)),
+        itl: gapsOf(itl, itlN),
         tokens: usage !== undefined ? usage.completion_tokens : contentEvents,
         contentEvents,
         done,
@@ -526,4 +526,11 @@ export function tokensPerSecond(tokens: number, totalMs: number): number | undef
 export function decodeTokensPerSecond(totalMs: number, ttftMs: number, tokens: number): number | undefined {
   const tpot = tpotMs(totalMs, ttftMs, tokens);
   return tpot === undefined || tpot === 0 ? undefined : 1000 / tpot;
+}
+
+/** The first n gaps as an array, copied by index: Array.from(subarray) allocates an iterator result per gap. */
+function gapsOf(itl: Float64Array, n: number): number[] {
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = itl[i] as number;
+  return out;
 }

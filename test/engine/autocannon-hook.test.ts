@@ -10,8 +10,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Recorder } from '../../src/core/recorder.js';
 import { arrivals, planSchedule } from '../../src/core/schedule.js';
 import { compileTimings } from '../../src/core/timing.js';
-import { EventEmitter } from 'node:events';
-import { REQUIRED_METHODS, dropAutocannonStats, hookClient, markOwnListeners, requestFramer, setRequestBytes, type HookedClient } from '../../src/engine/autocannon-hook.js';
+import { EventEmitter, once } from 'node:events';
+import { connect, createServer, type AddressInfo } from 'node:net';
+import { REQUIRED_METHODS, dropAutocannonStats, hookClient, markOwnListeners, noReadAheadTicks, requestFramer, setRequestBytes, type HookedClient } from '../../src/engine/autocannon-hook.js';
 import { drive } from '../../src/engine/driver.js';
 import { listen, type TestServer } from '../e2e/servers.js';
 
@@ -145,5 +146,91 @@ describe('autocannon hook', () => {
     // a fast server at 20 req/s needs one connection or two, never the 500 allowed (a 150 ms stall
     // of a starved machine releases 3–4 arrivals at once, each on a socket of its own: 6 bounds that)
     expect(sockets.size).toBeLessThanOrEqual(6);
+  });
+});
+
+describe('socket reads without a read-ahead tick (noReadAheadTicks)', () => {
+  /** a loopback server that writes `total` bytes in 16 KB writes, a few ms apart, then ends */
+  async function writer(total: number): Promise<{ port: number; close(): Promise<void> }> {
+    const srv = createServer((sock) => {
+      let left = total;
+      const step = (): void => {
+        const n = Math.min(left, 16_384);
+        left -= n;
+        if (left === 0) sock.end(Buffer.alloc(n, 0x61));
+        else sock.write(Buffer.alloc(n, 0x61), () => setTimeout(step, 1));
+      };
+      step();
+    });
+    srv.listen(0, '127.0.0.1');
+    await once(srv, 'listening');
+    return { port: (srv.address() as AddressInfo).port, close: () => new Promise((r) => srv.close(() => r())) };
+  }
+
+  it('happy: every byte arrives, through a pause and a resume, and no read-ahead tick ran (it would have cleared the flag)', async () => {
+    const total = 1_000_000;
+    const srv = await writer(total);
+    try {
+      const sock = connect(srv.port, '127.0.0.1');
+      noReadAheadTicks(sock);
+      let got = 0;
+      let reads = 0;
+      sock.on('data', (b: Buffer) => {
+        got += b.length;
+        // one pause mid-stream: the bytes buffered meanwhile must come out on resume
+        if (++reads === 3) {
+          sock.pause();
+          setTimeout(() => sock.resume(), 30);
+        }
+      });
+      await once(sock, 'end');
+      expect(got).toBe(total);
+      expect(reads).toBeGreaterThan(3);
+      expect((sock as unknown as { _readableState: { readingMore: boolean } })._readableState.readingMore).toBe(true);
+      sock.destroy();
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('happy: without it, Node schedules the read-ahead tick this removes (the flag is cleared after reads), so the hook is not dead code', async () => {
+    const srv = await writer(200_000);
+    try {
+      const sock = connect(srv.port, '127.0.0.1');
+      let sawSet = false;
+      sock.on('data', () => {
+        // Node schedules its read-ahead tick after this handler returns; a tick queued here runs
+        // just before it, while the flag says one is scheduled
+        process.nextTick(() => {
+          if ((sock as unknown as { _readableState: { readingMore: boolean } })._readableState.readingMore) sawSet = true;
+        });
+      });
+      await once(sock, 'end');
+      expect(sawSet).toBe(true);
+      expect((sock as unknown as { _readableState: { readingMore: boolean } })._readableState.readingMore).toBe(false);
+      sock.destroy();
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it.each([
+    ['no socket', undefined],
+    ['an object without a readable state', {}],
+    ['a readable state without the flag', { _readableState: {} }],
+  ])('sad: %s is left as it is', (_label, conn) => {
+    const before = JSON.stringify(conn);
+    expect(() => noReadAheadTicks(conn)).not.toThrow();
+    expect(JSON.stringify(conn)).toBe(before);
+  });
+
+  it('happy: http-parser-js hands every body chunk to kOnBody as (slice, 0, length), which the hook\'s body handler relies on', () => {
+    const source = readFileSync(require.resolve('http-parser-js/http-parser.js'), 'utf8');
+    const calls = [...source.matchAll(/this\[kOnBody\]\(([^;]*)\);/g)].map((m) => m[1] ?? '');
+    expect(calls.length).toBeGreaterThanOrEqual(3);
+    for (const c of calls) expect(c).toMatch(/^this\.chunk\.slice\([^)]*\), 0, /);
+    const client = readFileSync(require.resolve('autocannon/lib/httpClient.js'), 'utf8');
+    // autocannon's own handler: the queue's addBody (a no-op under the hook) and the 'body' event
+    expect(client).toMatch(/this\.parser\[HTTPParser\.kOnBody\] = \(body, start, len\) => \{\s*this\.pipelinedRequests\.addBody\(body\.slice\(start, start \+ len\)\)\s*this\.emit\('body', body\)\s*\}/);
   });
 });
