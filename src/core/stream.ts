@@ -138,8 +138,6 @@ function streamError(e: unknown): string {
 /** chunk → its bytes; the `ENCODER` of string chunks */
 const ENCODER = new TextEncoder();
 const BOM = [0xef, 0xbb, 0xbf];
-/** A chunk this large is copied rather than kept when it holds the last JSON event (bounded memory per stream). */
-const KEEP_CHUNK_BYTES = 16 * 1024;
 /** reset() keeps a buffer up to this size; a larger one (a huge event) is dropped, so an idle meter stays small */
 const KEEP_BUFFER_BYTES = 64 * 1024;
 
@@ -159,11 +157,12 @@ const LAST_IN_CHUNK = 2;
 /**
  * The meter works on bytes: line ends (CR, LF) are ASCII and never occur inside a UTF-8 sequence,
  * so framing bytes is framing the decoded text. An event's data is a range of the pushed chunk when
- * it is one line of that chunk (the common case: nothing is copied), else it is copied into the
+ * it is one line of that chunk (the common case: scanned where it lies), else it is copied into the
  * meter's own buffer. Each event is read by ChunkScanner (stream-scan.ts) without JSON.parse;
  * only the rare events it cannot answer alone (usage, errors, tool calls) are decoded and parsed.
- * The last JSON object is kept as its bytes and parsed in finish(). push() may keep a reference to
- * a pushed chunk until finish(): do not modify a chunk after pushing it.
+ * The last JSON object is kept as its bytes and parsed in finish(): while a push runs, as a range of
+ * its chunk (a read of 8 events copies one of them, not 8), copied out when the push returns. push()
+ * keeps nothing of a chunk after it returns: the engine reads every socket into one reused buffer.
  */
 export function createStreamMeter(kind: StreamKind): StreamMeter {
   const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
@@ -383,11 +382,12 @@ export function createStreamMeter(kind: StreamKind): StreamMeter {
       start = i + 1;
     }
     materialize();
-    if (last === LAST_IN_CHUNK && lastChunk.buffer.byteLength > KEEP_CHUNK_BYTES) {
+    if (last === LAST_IN_CHUNK) {
       lastBuf = room(lastBuf, lastE - lastS, 0);
       lastBuf.set(lastChunk.subarray(lastS, lastE));
       lastLen = lastE - lastS;
       last = LAST_COPIED;
+      lastChunk = lastBuf;
     }
     if (start < n) {
       afterCR = false;

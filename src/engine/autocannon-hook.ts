@@ -11,8 +11,11 @@
  *
  * and one of its queue's: `pipelinedRequests.addBody`, which appends every response body to a string
  * (memory grows with body size); budgetgate reads bodies from the client's 'body' chunks instead, only
- * as far as its timing rules need. With `beforeRead`, the client's parser's `execute` (autocannon's
- * socket 'data' handler calls it once per read) is wrapped so the driver can send what fell due first.
+ * as far as its timing rules need. With `beforeRead`, the client's parser's `execute` (the socket's
+ * read handler calls it once per read) is wrapped so the driver can send what fell due first.
+ *
+ * A plain-TCP client's socket is opened here rather than by autocannon's `_connect` (connectPlain):
+ * the same socket and handlers, but reading into one buffer this thread reuses for every read.
  *
  * On every (re)connect the response parser is reset: autocannon reuses one parser across sockets, so
  * a socket that died mid-response would corrupt the next one; and a body delimited by the end of the
@@ -27,6 +30,8 @@
  * test/engine/autocannon-hook.test.ts fails loudly if any of this stops working after an upgrade.
  */
 
+import { connect as netConnect } from 'node:net';
+
 /** The slice of autocannon's Client we depend on. */
 export interface HookedClient {
   _doRequest(): void;
@@ -34,7 +39,11 @@ export interface HookedClient {
   _destroyConnection(): void;
   conn?: unknown;
   parser: { state: string; type: string; finish(): unknown; reinitialize(type: string): void; execute(chunk: Buffer): unknown };
-  pipelinedRequests: { clear(): void; addBody(data: Buffer): void };
+  pipelinedRequests: { clear(): void; addBody(data: Buffer): void; addByteCount?(n: number): void };
+  /** https: or a Unix socket: autocannon's own `_connect` opens those */
+  secure?: boolean;
+  ipc?: boolean;
+  opts?: { port?: number | string; hostname?: string; pipelining?: number };
   requestIterator?: { resetContext(): void; currentRequest?: { requestBuffer?: Buffer } };
   listeners(event: string): Function[];
   emit(event: string, ...args: unknown[]): boolean;
@@ -82,6 +91,14 @@ export function hookClient(client: HookedClient, hooks: ClientHooks): ClientCont
   const proto = Object.getPrototypeOf(client) as HookedClient;
   let live = false;
   const send = (): void => proto._doRequest.call(client);
+  const plain = plainTarget(client);
+  const open = (): void => {
+    if (plain) connectPlain(client, plain);
+    else {
+      proto._connect.call(client);
+      noReadAheadTicks(client.conn);
+    }
+  };
   client._doRequest = () => hooks.ready(client, send);
   const resetParser = (): void => {
     const p = client.parser;
@@ -91,10 +108,7 @@ export function hookClient(client: HookedClient, hooks: ClientHooks): ClientCont
   client._connect = () => {
     if (!live) return;
     resetParser();
-    if (live) {
-      proto._connect.call(client);
-      noReadAheadTicks(client.conn);
-    }
+    if (live) open();
   };
   client._destroyConnection = () => {
     if (client.conn) proto._destroyConnection.call(client);
@@ -124,8 +138,7 @@ export function hookClient(client: HookedClient, hooks: ClientHooks): ClientCont
       live = true;
       if (client.conn) proto._destroyConnection.call(client);
       client.parser.reinitialize(client.parser.type);
-      proto._connect.call(client);
-      noReadAheadTicks(client.conn);
+      open();
     },
     connected: () => live,
     opened: () =>
@@ -141,7 +154,8 @@ export function hookClient(client: HookedClient, hooks: ClientHooks): ClientCont
 }
 
 /**
- * Turns off one stream read-ahead tick per socket read. After every read a flowing net.Socket
+ * For the sockets autocannon opens itself (https:, Unix sockets; plain TCP reads through onread,
+ * which has no read-ahead): turns off one stream read-ahead tick per socket read. After every read a flowing net.Socket
  * schedules `maybeReadMore` with process.nextTick (node:internal/streams/readable), which for a
  * socket whose handle is already reading only calls read(0); the tick makes Node drain its tick
  * queue, and Node 20's `processPromiseRejections` allocates a Map on every drain. At 1,000 streams
@@ -153,6 +167,59 @@ export function hookClient(client: HookedClient, hooks: ClientHooks): ClientCont
 export function noReadAheadTicks(conn: unknown): void {
   const state = (conn as { _readableState?: { readingMore?: unknown } } | undefined)?._readableState;
   if (state && typeof state.readingMore === 'boolean') state.readingMore = true;
+}
+
+/**
+ * The one buffer every plain-TCP socket of this thread reads into. A read is parsed to the end before
+ * the next read begins (the callback below runs the parser synchronously), so one buffer serves all
+ * sockets: Node then allocates no 64 KB store, resizes it, or wraps it in a new Buffer per read, and
+ * the stream machinery that would emit each read as 'data' is skipped. At 1,000 streams that was
+ * 50,000 reads a second. Whatever outlives a read is copied out of it: the body chunks a rule or a
+ * session keeps (client-events.ts) and the stream meter's last event (core/stream.ts).
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
+interface PlainTarget {
+  port: number | string;
+  host: string;
+  pipelining: number;
+}
+
+/** The port and host of a plain-TCP client (not https:, not a Unix socket), if autocannon's fields are as 9.0.0 has them. */
+function plainTarget(client: HookedClient): PlainTarget | undefined {
+  const o = client.opts;
+  if (client.secure !== false || client.ipc !== false || !o || typeof o.hostname !== 'string' || o.port === undefined) return undefined;
+  if (typeof client.pipelinedRequests.addByteCount !== 'function') return undefined;
+  return { port: o.port, host: o.hostname, pipelining: o.pipelining ?? 1 };
+}
+
+/**
+ * autocannon 9.0.0's `Client.prototype._connect` for plain TCP, with `onread` instead of a 'data'
+ * listener: the socket, its 'error' and 'end' handlers (both reconnect unless destroyed), the byte
+ * count and the parser call per read, then the pipelined first requests.
+ */
+function connectPlain(client: HookedClient, t: PlainTarget): void {
+  const conn = netConnect({
+    port: Number(t.port),
+    host: t.host,
+    onread: {
+      buffer: READ_BUFFER,
+      callback: (n: number, buf: Buffer): boolean => {
+        client.pipelinedRequests.addByteCount?.(n);
+        client.parser.execute(buf.subarray(0, n));
+        return true;
+      },
+    },
+  });
+  client.conn = conn;
+  conn.on('error', (error: Error) => {
+    client.emit('connError', error);
+    if (!client.destroyed) client._connect();
+  });
+  conn.on('end', () => {
+    if (!client.destroyed) client._connect();
+  });
+  for (let i = 0; i < t.pipelining; i++) client._doRequest();
 }
 
 /**

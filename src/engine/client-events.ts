@@ -55,8 +55,8 @@ export function listen(client: HookedClient, s: Connection, sink: ClientEventSin
     if (slot.meter) slot.meter.push(chunk, sink.now());
     // a stream's body is kept beside its meter only when a session needs the reply (keepsReply)
     if (slot.body && (slot.bodyBytes ?? 0) + chunk.length <= MAX_BODY_BYTES) {
-      // no copy: the chunk is a view of the socket's read buffer, which Node allocates anew for every read
-      slot.body.push(chunk);
+      // a copy: the chunk is a view of the read buffer the next read overwrites (autocannon-hook.ts)
+      slot.body.push(Buffer.from(chunk));
       slot.bodyBytes = (slot.bodyBytes ?? 0) + chunk.length;
     }
   });

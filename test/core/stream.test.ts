@@ -43,6 +43,26 @@ describe('createStreamMeter', () => {
     expect(r.lastJson).toEqual(last);
   });
 
+  it.each([
+    ['happy: one event per read', 1],
+    ['happy: 8 events in one read (the last of them kept)', 8],
+  ])('%s: push() keeps nothing of the chunk: the engine overwrites its read buffer, lastJson and model stay', (_label, perRead) => {
+    // one reused buffer, as the engine's socket reads (autocannon-hook.ts READ_BUFFER)
+    const buffer = new Uint8Array(4096);
+    const m = createStreamMeter('chat');
+    const enc = new TextEncoder();
+    const reads = [0, 1, 2].map((r) => Array.from({ length: perRead }, (_, i) => ev(chatChunk(`t${r}.${i}`, { model: `model-${r}` }))).join(''));
+    reads.forEach((text, r) => {
+      const n = enc.encodeInto(text, buffer).written;
+      m.push(buffer.subarray(0, n), r * 10);
+      buffer.fill(0x20); // the next read, of another socket, lands here
+    });
+    const res = m.finish(30);
+    expect(res.contentEvents).toBe(3 * perRead);
+    expect(res.model).toBe('model-2');
+    expect(res.lastJson).toEqual(JSON.parse(chatChunk(`t2.${perRead - 1}`, { model: 'model-2' })));
+  });
+
   it('happy: reasoning and tool-call deltas are generated tokens', () => {
     const reasoning = JSON.stringify({ choices: [{ delta: { reasoning_content: 'hmm' } }] });
     const tool = JSON.stringify({ choices: [{ delta: { tool_calls: [{ function: { arguments: '{"a"' } }] } }] });

@@ -149,6 +149,27 @@ describe('autocannon hook', () => {
   });
 });
 
+describe('plain-TCP sockets opened by the hook (connectPlain)', () => {
+  it('happy: autocannon\'s _connect for plain TCP is still the one connectPlain repeats with onread (else an upgrade changed it)', () => {
+    const source = readFileSync(require.resolve('autocannon/lib/httpClient.js'), 'utf8');
+    const start = source.indexOf('Client.prototype._connect = function () {');
+    const end = source.indexOf('Client.prototype._doRequest');
+    expect(start).toBeGreaterThan(0);
+    const body = source.slice(start, end).replace(/\s+/g, ' ');
+    // the socket, then its three handlers, then the pipelined first requests: connectPlain in order
+    expect(body).toContain("} else { this.conn = net.connect(this.opts.port, this.opts.hostname) } }");
+    expect(body).toContain(
+      "this.conn.on('error', (error) => { this.emit('connError', error) if (!this.destroyed) this._connect() }) " +
+        "this.conn.on('data', (chunk) => { this.pipelinedRequests.addByteCount(chunk.length) this.parser.execute(chunk) }) " +
+        "this.conn.on('end', () => { if (!this.destroyed) this._connect() }) " +
+        'for (let i = 0; i < this.opts.pipelining; i++) { this._doRequest() } }',
+    );
+    // and the fields connectPlain reads to tell plain TCP from https: and Unix sockets
+    expect(source).toContain("this.ipc = !!this.opts.socketPath");
+    expect(source).toContain("this.secure = this.opts.protocol === 'https:'");
+  });
+});
+
 describe('socket reads without a read-ahead tick (noReadAheadTicks)', () => {
   /** a loopback server that writes `total` bytes in 16 KB writes, a few ms apart, then ends */
   async function writer(total: number): Promise<{ port: number; close(): Promise<void> }> {

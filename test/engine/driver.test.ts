@@ -309,6 +309,30 @@ describe('reading responses after the wake-up', () => {
   });
 });
 
+describe('one read buffer for every socket', () => {
+  it('happy: JSON bodies that span reads, 8 connections reading in between, each keep their own bytes (usage tokens add up exactly)', async () => {
+    // each response's body in two writes 3 ms apart: its first part is kept while other sockets'
+    // reads (and its own second part) go through the one buffer (autocannon-hook.ts READ_BUFFER)
+    let k = 0;
+    let expected = 0;
+    const s = await listen((_q, res) => {
+      const n = ++k;
+      expected += n;
+      const body = JSON.stringify({ id: `r${n}`, pad: 'x'.repeat(200 + (n % 7) * 50), usage: { prompt_tokens: 1, completion_tokens: n, total_tokens: n + 1 } });
+      const cut = 40 + (n % 60);
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.write(body.slice(0, cut));
+      setTimeout(() => res.end(body.slice(cut)), 3);
+    });
+    cleanups.push(() => s.close());
+    const { report, recorder } = await run(s.url, [closed('users', 700, 8)], 8);
+    expect(report.totals.errors).toBe(0);
+    expect(report.totals.completed).toBe(k);
+    expect(k).toBeGreaterThan(50);
+    expect(recorder.tokenTotals().outputTokens).toBe(expected);
+  });
+});
+
 describe('per-request bodies', () => {
   it('sad: a request the body source leaves alone carries the profile\'s body, not the last body its connection sent', async () => {
     const bodies: string[] = [];
