@@ -155,8 +155,8 @@ export function hookClient(client: HookedClient, hooks: ClientHooks): ClientCont
 
 /**
  * For the sockets autocannon opens itself (https:, Unix sockets; plain TCP reads through onread,
- * which has no read-ahead): turns off one stream read-ahead tick per socket read. After every read a flowing net.Socket
- * schedules `maybeReadMore` with process.nextTick (node:internal/streams/readable), which for a
+ * which has no read-ahead): turns off one stream read-ahead tick per socket read. After every read
+ * a flowing net.Socket schedules `maybeReadMore` with process.nextTick (node:internal/streams/readable), which for a
  * socket whose handle is already reading only calls read(0); the tick makes Node drain its tick
  * queue, and Node 20's `processPromiseRejections` allocates a Map on every drain. At 1,000 streams
  * (100,000 reads/s) the two were 38% of what the sender allocated. `readingMore` is the readable
