@@ -418,8 +418,8 @@ export function createStreamMeter(kind: StreamKind): StreamMeter {
 
   function lastObject(): unknown {
     if (last === LAST_VALUE) return lastJson;
-    const bytes = last === LAST_COPIED ? lastBuf.subarray(0, lastLen) : lastChunk.subarray(lastS, lastE);
-    return JSON.parse(decoder.decode(bytes)); // the scanner found it valid
+    // every push ends by copying a last event still in its chunk, so between pushes it is LAST_COPIED
+    return JSON.parse(decoder.decode(lastBuf.subarray(0, lastLen))); // the scanner found it valid
   }
 
   const small = (b: Uint8Array): Uint8Array => (b.length > KEEP_BUFFER_BYTES ? new Uint8Array(256) : b);
