@@ -79,6 +79,42 @@ function isTchar(c: number): boolean {
 /** See `number` in the grammar above. Anchored, so `12ms`, `0x10`, `Infinity` and `` all fail. */
 const DECIMAL_MS = /^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
+/** POW10[k] = 10^k, exact in binary64 for k ≤ 22 */
+const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+/**
+ * s[start, end) as a `number` of the grammar, read from its characters without a slice or a regex for
+ * the common form `[-] digits [. digits]` of at most 15 digits; NaN when it is not a number; the
+ * regex and Number() for anything else (an exponent, more digits).
+ *
+ * Exact: with the digits read as the integer M (M < 10^15 < 2^53, so exact) and k of them after the
+ * point, the value is M ÷ 10^k, both operands exact (10^k is for k ≤ 22), and IEEE division rounds
+ * the quotient once, correctly: the same double Number() gives the decimal string (Clinger's fast path).
+ */
+function durNumber(s: string, start: number, end: number): number {
+  let i = start;
+  const neg = i < end && s.charCodeAt(i) === 0x2d;
+  if (neg) i++;
+  let m = 0;
+  let digits = 0;
+  let frac = -1; // digits after the point, once one is seen
+  for (; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) {
+      m = m * 10 + (c - 0x30);
+      digits++;
+      if (frac >= 0) frac++;
+    } else if (c === 0x2e && frac < 0) frac = 0;
+    else break;
+  }
+  if (i === end && digits > 0 && digits <= 15) {
+    const v = frac > 0 ? m / (POW10[frac] as number) : m;
+    return neg ? -v : v;
+  }
+  const text = s.slice(start, end);
+  return DECIMAL_MS.test(text) ? Number(text) : Number.NaN;
+}
+
 function skipOws(s: string, i: number): number {
   const n = s.length;
   while (i < n) {
@@ -187,16 +223,19 @@ export function parseServerTimingDetailed(value: string): ParsedMetric[] {
       const pEnd = i;
       i = skipOws(s, i);
       const c = i < n ? s.charCodeAt(i) : -1;
-      let pvalue: string;
+      // the value: a quoted string (pvalue), or a token [vStart, vEnd) sliced only when it is read as text
+      let pvalue: string | undefined;
+      let vStart = i;
+      let vEnd = i;
       if (c === EQ) {
         i = skipOws(s, i + 1);
         if (i < n && s.charCodeAt(i) === DQUOTE) {
           pvalue = readQuoted(s, i);
           i = quotedEnd;
         } else {
-          const vStart = i;
+          vStart = i;
           while (i < n && isTchar(s.charCodeAt(i))) i++;
-          pvalue = s.slice(vStart, i);
+          vEnd = i;
         }
         i = skipJunk(s, i, true);
       } else if (c === SEMI || c === COMMA || c === -1) {
@@ -207,7 +246,7 @@ export function parseServerTimingDetailed(value: string): ParsedMetric[] {
       }
       if (!metric.hasDur && isParam(s, pStart, pEnd, 'dur')) {
         metric.hasDur = true;
-        const num = DECIMAL_MS.test(pvalue) ? Number(pvalue) : Number.NaN;
+        const num = pvalue === undefined ? durNumber(s, vStart, vEnd) : DECIMAL_MS.test(pvalue) ? Number(pvalue) : Number.NaN;
         if (Number.isFinite(num)) {
           // -0 would survive `>= 0` and then print as "-0" in reports.
           metric.dur = num === 0 ? 0 : num;
@@ -215,7 +254,7 @@ export function parseServerTimingDetailed(value: string): ParsedMetric[] {
         }
       } else if (!hasDesc && isParam(s, pStart, pEnd, 'desc')) {
         hasDesc = true;
-        metric.desc = pvalue;
+        metric.desc = pvalue ?? s.slice(vStart, vEnd);
       }
     }
     out.push(metric);

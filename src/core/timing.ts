@@ -231,6 +231,7 @@ export function compileTimings(
   });
   const modelSignals = signals.flatMap((s, i) => (s.kind === 'modelDiffers' ? [i] : []));
   const headerCount = headerRules.length;
+  const readsHeaders = headerCount > 0 || signalHeaders.size > 0;
 
   function extract(raw: RawHeaders, trailers?: RawHeaders, body?: ResponseBody): ResponseTimings {
     const st = new Map<string, number>();
@@ -247,9 +248,8 @@ export function compileTimings(
         const name = list[k];
         const value = list[k + 1];
         if (typeof name !== 'string' || typeof value !== 'string') continue;
-        const key = name.toLowerCase();
 
-        if (useServerTiming && key === 'server-timing') {
+        if (useServerTiming && name.length === 13 && (name === 'server-timing' || name.toLowerCase() === 'server-timing')) {
           // Line by line rather than joined: an unterminated quote then cannot swallow the next line.
           for (const m of parseServerTimingDetailed(value)) {
             if (!m.hasDur) continue;
@@ -258,6 +258,9 @@ export function compileTimings(
           }
         }
 
+        // no named header and no header signal: no other header is read, and none is lower-cased
+        if (!readsHeaders) continue;
+        const key = name.toLowerCase();
         const hi = headerIndex.get(key);
         if (hi !== undefined) {
           headerValues ??= new Array<string | null | undefined>(headerCount);

@@ -118,6 +118,28 @@ describe('parseServerTiming properties', () => {
     fc.assert(fc.property(stish, invariantsHold), { numRuns: 12_000 });
   });
 
+  it('reads every dur exactly as the grammar and Number() do (the no-regex path included; seed printed on failure)', () => {
+    const GRAMMAR = /^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+    const reference = (v: string): number => (GRAMMAR.test(v) ? Number(v) : Number.NaN);
+    const digits = fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: 0, maxLength: 18 });
+    const numberish = fc.oneof(
+      fc.tuple(fc.constantFrom('', '-', '+', '--'), digits, fc.constantFrom('', '.', '..'), digits, fc.constantFrom('', 'e3', 'E-2', 'ms', 'x')).map((p) => p.join('')),
+      fc.double({ noNaN: true }).map(String),
+      fc.string({ unit: fc.constantFrom(...'0123456789.-eE+'), maxLength: 20 }),
+    );
+    fc.assert(
+      fc.property(numberish, (v) => {
+        const want = reference(v);
+        const [m] = parseServerTimingDetailed(`m;dur=${v}`);
+        if (!m?.hasDur) return false;
+        if (!Number.isFinite(want)) return !m.durValid && m.dur === 0;
+        // -0 is reported as 0 (see the parser); a valid dur is the reference's double, bit for bit
+        return m.dur === (want === 0 ? 0 : want) && Object.is(m.dur, want === 0 ? 0 : want) && m.durValid === want >= 0;
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
   interface Gen {
     name: string;
     dur: number | undefined;
