@@ -82,7 +82,9 @@ export function interpretResponse(f: ResponseFacts, status: number, doneMs: numb
   }
   const t = rules.extractor.extract(f.headers ?? [], f.trailers, { json, requestedModel: rules.requestedModel });
   const error = status >= 200 && status < 300 ? streamError : `http ${status}`;
-  return { stages: t.stages, unmeasured: t.unmeasured, path: t.path, signals: t.signals, client, samples, error, streamTokens: tokens, ...(counted ? { tokens: counted } : {}) };
+  const m: ResponseMeaning = { stages: t.stages, unmeasured: t.unmeasured, path: t.path, signals: t.signals, client, samples, error, streamTokens: tokens };
+  if (counted) m.tokens = counted; // an assignment, not a spread: this runs once per response
+  return m;
 }
 
 /** The path of a request that ended without a response (timeout, socket error): what its headers said, if any came. */

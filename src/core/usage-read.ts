@@ -63,7 +63,9 @@ class UsageReader {
     if (r === SLOW || prompt === SLOW || completion === SLOW || cached === SLOW) return SLOW_USAGE;
     if (completion === ABSENT) return undefined;
     if (prompt === ABSENT) return { output: completion, source: 'usage' };
-    return { output: completion, input: prompt, source: 'usage', ...(cached !== ABSENT && cached <= prompt ? { cached } : {}) };
+    const t: RequestTokens = { output: completion, input: prompt, source: 'usage' };
+    if (cached !== ABSENT && cached <= prompt) t.cached = cached;
+    return t;
   }
 
   /**

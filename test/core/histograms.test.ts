@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import * as hdrBuild from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
 import {
   type Histogram,
@@ -6,6 +7,7 @@ import {
   createHistogram,
   decodeHistogram,
   encodeHistogram,
+  FAST_RECORD,
   maxMs,
   meanMs,
   mergeHistograms,
@@ -67,6 +69,57 @@ describe('recordMs', () => {
       fc.property(latency, fc.constantFrom(...QS), (v, q) => close(quantileMs(histOf([v]), q), v)),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('recordMs without the library arithmetic (FAST_RECORD)', () => {
+  /** what recordValue leaves behind: every count, the total, min non-zero and max */
+  const state = (h: Histogram): unknown => {
+    const f = h as unknown as { _counts: Uint32Array; _totalCount: number; maxValue: number; minNonZeroValue: number; countsArrayLength: number };
+    return { counts: Array.from(f._counts.subarray(0, f.countsArrayLength)), total: f._totalCount, max: f.maxValue, min: f.minNonZeroValue, len: f.countsArrayLength, encoded: encodeHistogram(h) };
+  };
+  const viaLibrary = (ms: readonly number[]): Histogram => {
+    const h = createHistogram();
+    for (const v of ms) {
+      const us = Math.round(v * 1000);
+      h.recordValue(us < 0 ? 0 : us > 3_600_000_000 ? 3_600_000_000 : us);
+    }
+    return h;
+  };
+
+  it('happy: the layout it relies on is the installed library\'s (else it falls back, and this says so)', () => {
+    expect(FAST_RECORD).toBe(true);
+  });
+
+  // 0, bucket edges 2^k − 1, 2^k, 2^k + 1 for every bucket, 2^31 ± 1 (the fallback's edge), one hour
+  const edges = [0, 1, 2047, 2048, 2049, ...Array.from({ length: 22 }, (_, k) => [2 ** (k + 11) - 1, 2 ** (k + 11), 2 ** (k + 11) + 1]).flat(), 3_600_000_000];
+  it.each(edges)('happy: %i µs lands where recordValue puts it', (us) => {
+    expect(state(histOf([us / 1000]))).toEqual(state(viaLibrary([us / 1000])));
+  });
+
+  it('property: any sequence of values (resizes and the > 2^31 µs fallback included) leaves the same state as recordValue (seed printed on failure)', () => {
+    const value = fc.oneof(
+      fc.integer({ min: 0, max: 20_000 }).map((us) => us / 1000),
+      fc.double({ min: -1, max: 3_700_000_000 / 1000, noNaN: true, noDefaultInfinity: true }),
+      fc.integer({ min: 0, max: 31 }).chain((k) => fc.integer({ min: -2, max: 2 }).map((d) => Math.max(0, 2 ** k + d) / 1000)),
+    );
+    fc.assert(
+      fc.property(fc.array(value, { maxLength: 60 }), (ms) => {
+        expect(state(histOf(ms))).toEqual(state(viaLibrary(ms)));
+      }),
+      { numRuns: 600 },
+    );
+  });
+
+  it('happy: a decoded histogram with other magnitudes (2 digits) records through the library, the same as recordValue', () => {
+    const { build } = hdrBuild;
+    const h2 = build({ useWebAssembly: false, bitBucketSize: 32, autoResize: true, lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 2 });
+    const ref = build({ useWebAssembly: false, bitBucketSize: 32, autoResize: true, lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 2 });
+    for (const ms of [0.5, 3, 17.25, 4000]) {
+      recordMs(h2, ms);
+      ref.recordValue(Math.round(ms * 1000));
+    }
+    expect(state(h2)).toEqual(state(ref));
   });
 });
 
