@@ -28,6 +28,8 @@ export interface ResponseFacts {
   meter?: StreamMeter;
   /** the meter's result, when it was finished already (its meter serves the connection's next stream) */
   finished?: StreamResult;
+  /** the body's `usage`, read already when the response ended (null: it has none); then no body is passed */
+  bodyTokens?: RequestTokens | null;
 }
 
 /** The rules that read a response, fixed for a run. */
@@ -77,6 +79,8 @@ export function interpretResponse(f: ResponseFacts, status: number, doneMs: numb
   } else if (typeof body === 'string') {
     json = parseJson(body);
     counted = usageTokens(json);
+  } else if (f.bodyTokens !== undefined) {
+    counted = f.bodyTokens ?? undefined;
   } else if (body !== undefined) {
     counted = bodyUsageTokens(body);
   }

@@ -7,6 +7,7 @@ import { createStreamMeter, type StreamKind, type StreamMeter } from '../core/st
 import type { HookedClient } from './autocannon-hook.js';
 import { keepAliveValueMs, wantsClose, type Connection, type Slot } from './connection-pool.js';
 import { contentEncodings, decodeBody } from './body-decode.js';
+import { bodyUsageTokens } from '../core/tokens.js';
 
 /** Bodies are kept only when a rule reads them, and only this much: bounded memory per request. */
 export const MAX_BODY_BYTES = 1 << 20;
@@ -30,15 +31,19 @@ export function listen(client: HookedClient, s: Connection, sink: ClientEventSin
   client.on('headers', (info) => {
     const slot = s.slot;
     s.closing = wantsClose(info);
-    const { keepAlive, type } = scanHeaders(info.headers);
+    const { keepAlive, type, length, encoded } = scanHeaders(info.headers);
     s.keepAliveMs = keepAlive === undefined ? undefined : keepAliveValueMs(keepAlive);
     if (!slot) return;
     slot.headers = info.headers;
     // a JSON body is kept (bounded) for its `usage` too: token accounting (core/tokens.ts)
     if (sink.stream && type.includes('text/event-stream')) slot.meter = freshMeter(s, sink.stream.kind);
-    if ((!slot.meter && (sink.readBody || type.includes('json'))) || sink.keepsReply?.(slot) === true) {
+    const json = !slot.meter && type.includes('json');
+    const keeps = sink.keepsReply?.(slot) === true;
+    if ((!slot.meter && sink.readBody) || json || keeps) {
       slot.body = [];
       slot.bodyBytes = 0;
+      // for its usage alone (no rule, no session reads its text): read where it lies if it comes in one read
+      if (json && !sink.readBody && !keeps && !encoded && length !== undefined && length <= MAX_BODY_BYTES) slot.usageBytes = length;
     }
   });
   client.on('response', (status: number) => {
@@ -47,12 +52,23 @@ export function listen(client: HookedClient, s: Connection, sink: ClientEventSin
     const slot = s.slot;
     if (!slot) return;
     s.slot = undefined;
+    if (slot.usageChunk) {
+      // still the read that carried it: the parser emits 'response' in the call that read the body's last byte
+      slot.bodyTokens = bodyUsageTokens(slot.usageChunk) ?? null;
+      slot.usageChunk = undefined;
+    }
     sink.responded(s, slot, status);
   });
   client.on('body', (chunk: Buffer) => {
     const slot = s.slot;
     if (!slot) return;
     if (slot.meter) slot.meter.push(chunk, sink.now());
+    if (slot.usageBytes === chunk.length && slot.bodyBytes === 0) {
+      // the whole body in this read: no copy; its usage is read at 'response', before the next read
+      slot.usageChunk = chunk;
+      slot.bodyBytes = chunk.length;
+      return;
+    }
     // a stream's body is kept beside its meter only when a session needs the reply (keepsReply)
     if (slot.body && (slot.bodyBytes ?? 0) + chunk.length <= MAX_BODY_BYTES) {
       // a copy: the chunk is a view of the read buffer the next read overwrites (autocannon-hook.ts)
@@ -90,17 +106,26 @@ export function bodyForUsage(slot: Slot): string | Uint8Array | undefined {
 }
 
 /**
- * The two headers every response's handling reads, in one pass (this runs for every response): the
- * first Content-Type (lower-cased, '' when absent) and Keep-Alive. A name is lower-cased only when
- * its length matches.
+ * The headers every response's handling reads, in one pass (this runs for every response): the first
+ * Content-Type (lower-cased, '' when absent), Keep-Alive, the Content-Length when there is one valid
+ * one, and whether any Content-Encoding is named. A name is lower-cased only when its length matches.
  */
-function scanHeaders(h: string[]): { keepAlive: string | undefined; type: string } {
+function scanHeaders(h: string[]): { keepAlive: string | undefined; type: string; length: number | undefined; encoded: boolean } {
   let keepAlive: string | undefined;
   let type: string | undefined;
+  let length: number | undefined;
+  let lengths = 0;
+  let encoded = false;
   for (let i = 0; i + 1 < h.length; i += 2) {
     const name = h[i] as string;
-    if (name.length === 12 && type === undefined && name.toLowerCase() === 'content-type') type = (h[i + 1] as string).toLowerCase();
-    else if (name.length === 10 && keepAlive === undefined && name.toLowerCase() === 'keep-alive') keepAlive = h[i + 1] as string;
+    const n = name.length;
+    if (n === 12 && type === undefined && name.toLowerCase() === 'content-type') type = (h[i + 1] as string).toLowerCase();
+    else if (n === 10 && keepAlive === undefined && name.toLowerCase() === 'keep-alive') keepAlive = h[i + 1] as string;
+    else if (n === 14 && name.toLowerCase() === 'content-length') {
+      lengths++;
+      const v = h[i + 1] as string;
+      length = /^\d{1,15}$/.test(v) ? Number(v) : undefined;
+    } else if (n === 16 && name.toLowerCase() === 'content-encoding') encoded = true;
   }
-  return { keepAlive, type: type ?? '' };
+  return { keepAlive, type: type ?? '', length: lengths === 1 ? length : undefined, encoded };
 }

@@ -17,6 +17,10 @@ export interface Slot extends ResponseFacts {
   /** the kept body chunks (only when a rule reads the body) */
   body?: Buffer[];
   bodyBytes?: number;
+  /** a JSON body read for its usage alone, no encoding: its Content-Length (client-events.ts reads it in its one read) */
+  usageBytes?: number;
+  /** that body, whole in one read: a view of the read buffer, valid until 'response' in the same parser call */
+  usageChunk?: Buffer;
   /** it went out on a socket that had already carried a response (see resendable) */
   reused: boolean;
   /** it was sent again on a fresh connection once already */

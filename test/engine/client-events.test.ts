@@ -1,0 +1,94 @@
+import { EventEmitter } from 'node:events';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { interpretResponse } from '../../src/core/response.js';
+import { compileTimings } from '../../src/core/timing.js';
+import type { HookedClient } from '../../src/engine/autocannon-hook.js';
+import { bodyForUsage, listen, type ClientEventSink } from '../../src/engine/client-events.js';
+import type { Connection, Slot } from '../../src/engine/connection-pool.js';
+
+const BODY = JSON.stringify({ id: 'x', choices: [{ message: { content: 'hi' } }], usage: { prompt_tokens: 3, completion_tokens: 8, total_tokens: 11 } });
+const USAGE = { output: 8, input: 3, source: 'usage' };
+const extractor = compileTimings({ serverTiming: true, headers: {} }, undefined);
+
+/**
+ * One connection's events as autocannon emits them, through listen(), with each body chunk a view of
+ * one buffer that is overwritten once the parser call that carried it has returned (as the shared
+ * read buffer is, autocannon-hook.ts): `reads` are the parser calls, each a list of events.
+ */
+function replay(opts: { readBody?: boolean; headers: string[]; reads: ('response' | Buffer)[][] }): { slot: Slot; tokens: unknown } {
+  const client = new EventEmitter() as unknown as HookedClient;
+  const slot: Slot = { arrival: { t: 0, phase: 0, index: 0 } as Slot['arrival'], headers: undefined, sentMs: 0, reused: false };
+  const s = { slot, closing: false, keepAliveMs: undefined, afterResponse: false, onSocket: 0 } as unknown as Connection;
+  let done: Slot | undefined;
+  const sink: ClientEventSink = { now: () => 0, stream: undefined, readBody: opts.readBody ?? false, responded: (_s, sl) => (done = sl), connError: () => {} };
+  listen(client, s, sink);
+  client.emit('headers', { headers: opts.headers, statusCode: 200 });
+  const readBuffer = Buffer.alloc(64 * 1024);
+  for (const read of opts.reads) {
+    let at = 0;
+    for (const e of read) {
+      if (e === 'response') client.emit('response', 200);
+      else {
+        e.copy(readBuffer, at);
+        client.emit('body', readBuffer.subarray(at, at + e.length));
+        at += e.length;
+      }
+    }
+    readBuffer.fill(0x7b); // the next read overwrites the buffer
+  }
+  if (!done) throw new Error('no response');
+  const m = interpretResponse(done, 200, 1, bodyForUsage(done), { extractor });
+  return { slot: done, tokens: m.tokens };
+}
+
+const json = (n: number): string[] => ['Content-Type', 'application/json', 'Content-Length', String(n)];
+
+describe('a JSON body read for its usage alone', () => {
+  it('happy: whole in one read, its usage is read where it lies: nothing copied, tokens exact after the buffer is overwritten', () => {
+    const { slot, tokens } = replay({ headers: json(BODY.length), reads: [[Buffer.from(BODY), 'response']] });
+    expect(slot.bodyTokens).toEqual(USAGE);
+    expect(slot.body).toEqual([]);
+    expect(tokens).toEqual(USAGE);
+  });
+
+  it('happy: over two reads, the first part is copied before its read buffer is overwritten', () => {
+    const b = Buffer.from(BODY);
+    const { slot, tokens } = replay({ headers: json(b.length), reads: [[b.subarray(0, 40)], [b.subarray(40), 'response']] });
+    expect(slot.bodyTokens).toBeUndefined();
+    expect(Buffer.concat(slot.body ?? []).toString()).toBe(BODY);
+    expect(tokens).toEqual(USAGE);
+  });
+
+  it('happy: a body without usage, whole in one read, reads as read with none (null), not as unread', () => {
+    const b = Buffer.from('{"id":"x"}');
+    const { slot, tokens } = replay({ headers: json(b.length), reads: [[b, 'response']] });
+    expect(slot.bodyTokens).toBeNull();
+    expect(tokens).toBeUndefined();
+  });
+
+  it.each([
+    ['sad: chunked (no Content-Length)', ['Content-Type', 'application/json', 'Transfer-Encoding', 'chunked']],
+    ['sad: two Content-Length headers', [...json(BODY.length), 'Content-Length', String(BODY.length)]],
+    ['sad: a Content-Length that is not digits', ['Content-Type', 'application/json', 'Content-Length', `+${BODY.length}`]],
+  ])('%s: the body is copied and read when it is recorded, with the same tokens', (_name, headers) => {
+    const { slot, tokens } = replay({ headers, reads: [[Buffer.from(BODY), 'response']] });
+    expect(slot.bodyTokens).toBeUndefined();
+    expect(slot.body).toHaveLength(1);
+    expect(tokens).toEqual(USAGE);
+  });
+
+  it('sad: a gzipped body is kept for decoding, not scanned as it came', () => {
+    const z = gzipSync(BODY);
+    const { slot, tokens } = replay({ headers: [...json(z.length), 'Content-Encoding', 'gzip'], reads: [[z, 'response']] });
+    expect(slot.bodyTokens).toBeUndefined();
+    expect(slot.body).toHaveLength(1);
+    expect(tokens).toEqual(USAGE);
+  });
+
+  it('sad: when a rule reads the body, the body is kept whole (its text is parsed later), not read for usage at once', () => {
+    const { slot } = replay({ readBody: true, headers: json(BODY.length), reads: [[Buffer.from(BODY), 'response']] });
+    expect(slot.bodyTokens).toBeUndefined();
+    expect(Buffer.concat(slot.body ?? []).toString()).toBe(BODY);
+  });
+});
