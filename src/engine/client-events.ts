@@ -32,7 +32,11 @@ export function listen(client: HookedClient, s: Connection, sink: ClientEventSin
     const slot = s.slot;
     s.closing = wantsClose(info);
     const { keepAlive, type, length, encoded } = scanHeaders(info.headers);
-    s.keepAliveMs = keepAlive === undefined ? undefined : keepAliveValueMs(keepAlive);
+    // a server sends the same Keep-Alive on every response: its regex runs when the text changes
+    if (keepAlive !== s.keepAliveText) {
+      s.keepAliveText = keepAlive;
+      s.keepAliveMs = keepAlive === undefined ? undefined : keepAliveValueMs(keepAlive);
+    }
     if (!slot) return;
     slot.headers = info.headers;
     // a JSON body is kept (bounded) for its `usage` too: token accounting (core/tokens.ts)

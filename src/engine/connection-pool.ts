@@ -68,6 +68,8 @@ export interface Connection {
   idle: boolean;
   /** the server's advertised keep-alive timeout (ms), from the last response's Keep-Alive header */
   keepAliveMs: number | undefined;
+  /** the Keep-Alive header keepAliveMs was read from (undefined: none) */
+  keepAliveText?: string | undefined;
   /** run time the connection last became idle */
   idleSince: number;
   /** responses completed on the current socket */
@@ -87,7 +89,7 @@ export class ConnectionPool {
 
   /** A new client, cold until it is first given an arrival. */
   add(client: HookedClient, control: ClientControl): Connection {
-    const s: Connection = { client, send: () => {}, control, closing: false, slot: undefined, reserved: undefined, idle: true, keepAliveMs: undefined, idleSince: 0, onSocket: 0, afterResponse: false };
+    const s: Connection = { client, send: () => {}, control, closing: false, slot: undefined, reserved: undefined, idle: true, keepAliveMs: undefined, keepAliveText: undefined, idleSince: 0, onSocket: 0, afterResponse: false };
     this.byClient.set(client, s);
     this.cold.push(s);
     return s;
