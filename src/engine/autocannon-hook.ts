@@ -90,6 +90,7 @@ export function hookClient(client: HookedClient, hooks: ClientHooks): ClientCont
   }
   const proto = Object.getPrototypeOf(client) as HookedClient;
   let live = false;
+  let bodyHooked = false;
   const send = (): void => proto._doRequest.call(client);
   const plain = plainTarget(client);
   const open = (): void => {
@@ -106,6 +107,8 @@ export function hookClient(client: HookedClient, hooks: ClientHooks): ClientCont
     p.reinitialize(p.type);
   };
   client._connect = () => {
+    // the first call is the one that ends autocannon's constructor, after it set the parser's callbacks
+    if (!bodyHooked) bodyHooked = ownBodyHandler(client);
     if (!live) return;
     resetParser();
     if (live) open();
@@ -118,10 +121,6 @@ export function hookClient(client: HookedClient, hooks: ClientHooks): ClientCont
   // autocannon deep-clones the (empty) request context before every request, for setupRequest
   // hooks, which budgetgate never gives it
   if (client.requestIterator) client.requestIterator.resetContext = () => {};
-  // autocannon's body handler slices every body chunk a second time, for that addBody; the chunk it
-  // then emits is the parser's own slice. One Buffer per streamed token event less to allocate.
-  const kOnBody = (client.parser.constructor as { kOnBody?: unknown }).kOnBody;
-  if (typeof kOnBody === 'number') (client.parser as unknown as Record<number, unknown>)[kOnBody] = (body: Buffer) => void client.emit('body', body);
   const before = hooks.beforeRead;
   if (before) {
     // autocannon's socket 'data' handler is `this.parser.execute(chunk)`: the one call per read
@@ -151,6 +150,21 @@ export function hookClient(client: HookedClient, hooks: ClientHooks): ClientCont
       live = false;
     },
   };
+}
+
+/**
+ * autocannon's body handler slices every body chunk a second time, for the addBody the hook turns
+ * off, then emits the parser's own slice: one Buffer per response (per streamed event) for nothing.
+ * Replaced by one that emits the chunk. autocannon writes its parser callbacks after setupClient
+ * (where hookClient runs), so this runs from the first `_connect`, the constructor's last call;
+ * whether it was put in place (a handler of another shape is left alone).
+ */
+export function ownBodyHandler(client: HookedClient): boolean {
+  const kOnBody = (client.parser.constructor as { kOnBody?: unknown }).kOnBody;
+  const parser = client.parser as unknown as Record<number, unknown>;
+  if (typeof kOnBody !== 'number' || typeof parser[kOnBody] !== 'function') return false;
+  parser[kOnBody] = (body: Buffer) => void client.emit('body', body);
+  return true;
 }
 
 /**

@@ -6,13 +6,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { afterEach, describe, expect, it } from 'vitest';
+import autocannon from 'autocannon';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Recorder } from '../../src/core/recorder.js';
 import { arrivals, planSchedule } from '../../src/core/schedule.js';
 import { compileTimings } from '../../src/core/timing.js';
 import { EventEmitter, once } from 'node:events';
 import { connect, createServer, type AddressInfo } from 'node:net';
-import { REQUIRED_METHODS, dropAutocannonStats, hookClient, markOwnListeners, noReadAheadTicks, requestFramer, setRequestBytes, type HookedClient } from '../../src/engine/autocannon-hook.js';
+import { REQUIRED_METHODS, dropAutocannonStats, hookClient, markOwnListeners, noReadAheadTicks, ownBodyHandler, requestFramer, setRequestBytes, type HookedClient } from '../../src/engine/autocannon-hook.js';
 import { drive } from '../../src/engine/driver.js';
 import { listen, type TestServer } from '../e2e/servers.js';
 
@@ -243,6 +244,32 @@ describe('socket reads without a read-ahead tick (noReadAheadTicks)', () => {
     const before = JSON.stringify(conn);
     expect(() => noReadAheadTicks(conn)).not.toThrow();
     expect(JSON.stringify(conn)).toBe(before);
+  });
+
+  it('happy: once autocannon\'s constructor has run, the parser\'s body callback is the hook\'s: the chunk is emitted with no slice for the queue', () => {
+    let client: HookedClient | undefined;
+    const instance = autocannon({ url: 'http://127.0.0.1:9/', connections: 1, duration: 1, setupClient: (c: unknown) => void hookClient((client = c as HookedClient), { ready: () => {} }) } as autocannon.Options);
+    try {
+      const c = client as HookedClient;
+      const kOnBody = (c.parser.constructor as { kOnBody: number }).kOnBody;
+      const addBody = vi.fn();
+      c.pipelinedRequests.addBody = addBody;
+      const emitted: Buffer[] = [];
+      c.on('body', (b: Buffer) => emitted.push(b));
+      const chunk = Buffer.from('hello');
+      (c.parser as unknown as Record<number, (b: Buffer, s: number, l: number) => void>)[kOnBody]?.(chunk, 0, chunk.length);
+      expect(emitted).toEqual([chunk]);
+      expect(emitted[0]).toBe(chunk);
+      // autocannon's own handler would have sliced the chunk for its queue's addBody
+      expect(addBody).not.toHaveBeenCalled();
+    } finally {
+      instance.stop();
+    }
+  });
+
+  it('sad: a parser without a body callback slot is left alone', () => {
+    const parser = { constructor: {} } as unknown as HookedClient['parser'];
+    expect(ownBodyHandler({ parser } as HookedClient)).toBe(false);
   });
 
   it('happy: http-parser-js hands every body chunk to kOnBody as (slice, 0, length), which the hook\'s body handler relies on', () => {
