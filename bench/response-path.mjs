@@ -1,7 +1,7 @@
 /**
  * CPU per response of budgetgate's own response path, without sockets, in the compiled code the CLI
  * runs (dist/: `npm run build` first): Server-Timing extraction, interpretResponse with the body as
- * bytes (usage only) and as text (full parse), Recorder.completed and .sent. Plain node, no tsx.
+ * bytes (usage only) and as text (full parse), Recorder.completed and .sent, the JSON scans. Plain node, no tsx.
  * ROOT picks the checkout, so two builds can be measured one after the other:
  *
  *   node bench/response-path.mjs
@@ -37,6 +37,8 @@ if (bodyUsageTokens) {
   const { ChunkScanner } = await import(`${ROOT}/dist/core/stream-scan.js`);
   const sc = new ChunkScanner('completions');
   run('scan only', () => sc.scan(body, 0, body.length));
+  const bodyScan = await import(`${ROOT}/dist/core/body-scan.js`).catch(() => undefined);
+  if (bodyScan) run('body scan only', () => bodyScan.scanBody(body, 0, body.length));
   const u8 = new Uint8Array(body);
   run('scan only (Uint8Array)', () => sc.scan(u8, 0, u8.length));
 }

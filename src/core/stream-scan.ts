@@ -14,6 +14,7 @@
  * longer than its two quotes (every escape decodes to at least one character). Bytes that are not
  * valid UTF-8 decode to U+FFFD, which is legal inside a string and illegal outside one, as here.
  */
+import { literalEnd, numberEnd, stringEnd, stringEscaped } from './json-lex.js';
 import type { StreamKind } from './stream.js';
 
 export const NOT_OBJECT = 0;
@@ -23,7 +24,6 @@ export const SLOW = 2;
 const MAX_DEPTH = 64;
 
 const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 const OPEN_OBJ = 0x7b;
@@ -43,18 +43,6 @@ const K_REASONING_CONTENT = bytes('reasoning_content');
 const K_REASONING = bytes('reasoning');
 const K_TOOL_CALLS = bytes('tool_calls');
 const NULL = bytes('null');
-const TRUE = bytes('true');
-const FALSE = bytes('false');
-
-/** hex digit → true (0-9, A-F, a-f) */
-const HEX = new Uint8Array(256);
-for (const c of '0123456789abcdefABCDEF') HEX[c.charCodeAt(0)] = 1;
-/** a byte that stands for itself inside a string: not a control character, quote or backslash */
-const PLAIN = new Uint8Array(256);
-for (let c = 0x20; c < 256; c++) PLAIN[c] = c === QUOTE || c === BACKSLASH ? 0 : 1;
-/** the characters allowed after a backslash besides u */
-const ESCAPES = new Uint8Array(256);
-for (const c of '"\\/bfnrt') ESCAPES[c.charCodeAt(0)] = 1;
 
 /** what `members` does with an object's members */
 const TOP = 0;
@@ -215,10 +203,8 @@ export class ChunkScanner {
       }
       return c === OPEN_OBJ ? this.members(p, SKIP, depth) : this.array(p, depth);
     }
-    if (c === 0x74) return this.isLiteral(p, TRUE) ? p + 4 : -1;
-    if (c === 0x66) return this.isLiteral(p, FALSE) ? p + 5 : -1;
-    if (c === 0x6e) return this.isLiteral(p, NULL) ? p + 4 : -1;
-    return this.number(p);
+    if (c === 0x74 || c === 0x66 || c === 0x6e) return literalEnd(this.b, p, this.end);
+    return numberEnd(this.b, p, this.end);
   }
 
   /** An array from its `[` at p; `choices`: its first element, when an object, is read as a choice. */
@@ -238,59 +224,10 @@ export class ChunkScanner {
     }
   }
 
-  /** A string token from its opening quote at p: the position after its closing quote, or −1. */
+  /** A string token from its opening quote at p: the position after its closing quote, or −1; `escaped` says whether it had an escape. */
   private string(p: number): number {
-    const b = this.b;
-    const end = this.end;
-    this.escaped = false;
-    for (p++; p < end; ) {
-      const c = b[p] as number;
-      if (PLAIN[c] === 1) {
-        p++;
-        continue;
-      }
-      if (c === QUOTE) return p + 1;
-      if (c !== BACKSLASH) return -1; // a control character
-      this.escaped = true;
-      const n = this.at(p + 1);
-      if (n === 0x75) {
-        if (!HEX[this.at(p + 2) & 0xff] || !HEX[this.at(p + 3) & 0xff] || !HEX[this.at(p + 4) & 0xff] || !HEX[this.at(p + 5) & 0xff]) return -1;
-        p += 6;
-      } else if (n >= 0 && ESCAPES[n]) p += 2;
-      else return -1;
-    }
-    return -1;
-  }
-
-  private digits(p: number): number {
-    for (;;) {
-      const c = this.at(p);
-      if (c < 0x30 || c > 0x39) return p;
-      p++;
-    }
-  }
-
-  /** -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
-  private number(p: number): number {
-    if (this.at(p) === 0x2d) p++;
-    const c = this.at(p);
-    if (c === 0x30) p++;
-    else if (c > 0x30 && c <= 0x39) p = this.digits(p);
-    else return -1;
-    if (this.at(p) === 0x2e) {
-      const q = this.digits(p + 1);
-      if (q === p + 1) return -1;
-      p = q;
-    }
-    const e = this.at(p);
-    if (e === 0x65 || e === 0x45) {
-      p++;
-      const s = this.at(p);
-      if (s === 0x2b || s === 0x2d) p++;
-      const q = this.digits(p);
-      if (q === p) return -1;
-      p = q;
-    }
-    return p;
+    const q = stringEnd(this.b, p, this.end);
+    this.escaped = stringEscaped();
+    return q;
   }
 }

@@ -14,7 +14,7 @@
 import type { MetricSource } from './profile/metrics.js';
 import { METRIC_PRESETS } from './metric-presets.js';
 import type { ServerMetricReport } from './server-metrics.js';
-import { ChunkScanner, NOT_OBJECT } from './stream-scan.js';
+import { NOT_OBJECT, scanBody, UNDECIDED, usageRange } from './body-scan.js';
 import { readUsage, SLOW_USAGE } from './usage-read.js';
 
 export type TokenSource = 'usage' | 'events';
@@ -93,24 +93,25 @@ export function cachedTokens(usage: unknown, promptTokens: number): number | und
   return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= promptTokens ? n : undefined;
 }
 
-const scanner = new ChunkScanner('completions');
 const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
 /**
- * usageTokens of a JSON body given as UTF-8 bytes, without parsing all of it: ChunkScanner checks
- * the whole text is one JSON object (anything else has no usage, as JSON.parse would say) and finds
- * its last top-level `usage`, and only that value is read: from its bytes when it has the usual shape
- * (usage-read.ts), else parsed. Where the scanner cannot judge alone (an escaped key, deep nesting),
+ * usageTokens of a JSON body given as UTF-8 bytes, without parsing all of it: scanBody checks the
+ * whole text is one JSON object (anything else has no usage, as JSON.parse would say) and finds its
+ * last top-level `usage`, and only that value is read: from its bytes when it has the usual shape
+ * (usage-read.ts), else parsed. Where the scan cannot judge alone (an escaped key, deep nesting),
  * the whole body is parsed.
  */
 export function bodyUsageTokens(body: Uint8Array): RequestTokens | undefined {
-  if (scanner.scan(body, 0, body.length) === NOT_OBJECT) return undefined;
+  const scanned = scanBody(body, 0, body.length);
+  if (scanned === NOT_OBJECT) return undefined;
   try {
-    if (scanner.undecided) return usageTokens(JSON.parse(decoder.decode(body)));
-    if (scanner.usageStart < 0) return undefined;
-    const read = readUsage(body, scanner.usageStart, scanner.usageEnd);
+    if (scanned === UNDECIDED) return usageTokens(JSON.parse(decoder.decode(body)));
+    const { start, end } = usageRange;
+    if (start < 0) return undefined;
+    const read = readUsage(body, start, end);
     if (read !== SLOW_USAGE) return read;
-    return usageTokens({ usage: JSON.parse(decoder.decode(body.subarray(scanner.usageStart, scanner.usageEnd))) as unknown });
+    return usageTokens({ usage: JSON.parse(decoder.decode(body.subarray(start, end))) as unknown });
   } catch {
     return undefined;
   }
