@@ -31,7 +31,7 @@ export function listen(client: HookedClient, s: Connection, sink: ClientEventSin
   client.on('headers', (info) => {
     const slot = s.slot;
     s.closing = wantsClose(info);
-    const { keepAlive, type, length, encoded } = scanHeaders(info.headers);
+    const { keepAlive, type, length, encoded } = scanHeaders(info.headers, seen);
     // a server sends the same Keep-Alive on every response: its regex runs when the text changes
     if (keepAlive !== s.keepAliveText) {
       s.keepAliveText = keepAlive;
@@ -44,10 +44,11 @@ export function listen(client: HookedClient, s: Connection, sink: ClientEventSin
     const json = !slot.meter && type.includes('json');
     const keeps = sink.keepsReply?.(slot) === true;
     if ((!slot.meter && sink.readBody) || json || keeps) {
-      slot.body = [];
       slot.bodyBytes = 0;
-      // for its usage alone (no rule, no session reads its text): read where it lies if it comes in one read
+      // for its usage alone (no rule, no session reads its text): read where it lies if it comes in one
+      // read; its chunk list is made only if it does not
       if (json && !sink.readBody && !keeps && !encoded && length !== undefined && length <= MAX_BODY_BYTES) slot.usageBytes = length;
+      else slot.body = [];
     }
   });
   client.on('response', (status: number) => {
@@ -74,9 +75,9 @@ export function listen(client: HookedClient, s: Connection, sink: ClientEventSin
       return;
     }
     // a stream's body is kept beside its meter only when a session needs the reply (keepsReply)
-    if (slot.body && (slot.bodyBytes ?? 0) + chunk.length <= MAX_BODY_BYTES) {
+    if ((slot.body !== undefined || slot.usageBytes !== undefined) && (slot.bodyBytes ?? 0) + chunk.length <= MAX_BODY_BYTES) {
       // a copy: the chunk is a view of the read buffer the next read overwrites (autocannon-hook.ts)
-      slot.body.push(Buffer.from(chunk));
+      (slot.body ??= []).push(Buffer.from(chunk));
       slot.bodyBytes = (slot.bodyBytes ?? 0) + chunk.length;
     }
   });
@@ -85,6 +86,15 @@ export function listen(client: HookedClient, s: Connection, sink: ClientEventSin
   });
   client.on('connError', (err) => sink.connError(s, err));
 }
+
+interface SeenHeaders {
+  keepAlive: string | undefined;
+  type: string;
+  length: number | undefined;
+  encoded: boolean;
+}
+
+const seen: SeenHeaders = { keepAlive: undefined, type: '', length: undefined, encoded: false };
 
 /** The connection's meter, reset: the previous stream on it was finished with its response (responses on a connection are sequential). */
 function freshMeter(s: Connection, kind: StreamKind): StreamMeter {
@@ -113,8 +123,10 @@ export function bodyForUsage(slot: Slot): string | Uint8Array | undefined {
  * The headers every response's handling reads, in one pass (this runs for every response): the first
  * Content-Type (lower-cased, '' when absent), Keep-Alive, the Content-Length when there is one valid
  * one, and whether any Content-Encoding is named. A name is lower-cased only when its length matches.
+ * Written into `out` (one object for the thread, read at once by the caller), not a new object per
+ * response.
  */
-function scanHeaders(h: string[]): { keepAlive: string | undefined; type: string; length: number | undefined; encoded: boolean } {
+function scanHeaders(h: string[], out: SeenHeaders): SeenHeaders {
   let keepAlive: string | undefined;
   let type: string | undefined;
   let length: number | undefined;
@@ -131,5 +143,9 @@ function scanHeaders(h: string[]): { keepAlive: string | undefined; type: string
       length = /^\d{1,15}$/.test(v) ? Number(v) : undefined;
     } else if (n === 16 && name.toLowerCase() === 'content-encoding') encoded = true;
   }
-  return { keepAlive, type: type ?? '', length: lengths === 1 ? length : undefined, encoded };
+  out.keepAlive = keepAlive;
+  out.type = type ?? '';
+  out.length = lengths === 1 ? length : undefined;
+  out.encoded = encoded;
+  return out;
 }

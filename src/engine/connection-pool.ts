@@ -32,6 +32,31 @@ export interface Slot extends ResponseFacts {
 }
 
 /**
+ * A request's slot as it leaves, with every field it may get later already there (undefined): every
+ * slot then has one shape, and the reads of its fields on each response stay monomorphic instead of
+ * meeting the shapes a field added at a time leaves behind.
+ */
+export function newSlot(arrival: Arrival, sentMs: number, reused: boolean): Slot {
+  return {
+    arrival,
+    sentMs,
+    reused,
+    headers: undefined,
+    trailers: undefined,
+    meter: undefined,
+    finished: undefined,
+    bodyTokens: undefined,
+    body: undefined,
+    bodyBytes: undefined,
+    usageBytes: undefined,
+    usageChunk: undefined,
+    resent: undefined,
+    resendPending: undefined,
+    promptTokens: undefined,
+  };
+}
+
+/**
  * A connection idle for longer than the server's advertised `Keep-Alive: timeout=N` minus this is
  * not reused: the server may close it at the moment the request goes out, and a request on a socket
  * the server closes unread is lost ("connection closed"). It goes on a fresh connection instead.

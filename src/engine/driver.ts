@@ -21,7 +21,7 @@ import type { TimingExtractor } from '../core/timing.js';
 import { dropAutocannonStats, hookClient, markOwnListeners, requestFramer, setRequestBytes, type HookedClient, type RequestFramer } from './autocannon-hook.js';
 import { bodyForUsage, bodyText, listen, type ClientEventSink } from './client-events.js';
 import { ClosedUsers, isClosedArrival } from './closed-users.js';
-import { ConnectionPool, resendable, type Connection, type Slot } from './connection-pool.js';
+import { ConnectionPool, newSlot, resendable, type Connection, type Slot } from './connection-pool.js';
 import { Pacer, nodeTimer } from './pacer.js';
 import { settleHeap } from './heap.js';
 import type { SessionHooks, TurnArrival } from './sessions.js';
@@ -377,7 +377,7 @@ class Driving implements ClientEventSink {
     const t = this.now();
     const closed = isClosedArrival(arrival);
     if (closed) arrival.t = t;
-    s.slot = { arrival, sentMs: t, headers: undefined, reused: s.onSocket > 0 };
+    s.slot = newSlot(arrival, t, s.onSocket > 0);
     const b = this.sessions?.handles(arrival) === true ? this.sessions.body(arrival) : this.o.nextBody?.(arrival);
     if (b) {
       setRequestBytes(s.client, this.framer!.frame(b.body));
