@@ -14,8 +14,7 @@
 import type { MetricSource } from './profile/metrics.js';
 import { METRIC_PRESETS } from './metric-presets.js';
 import type { ServerMetricReport } from './server-metrics.js';
-import { NOT_OBJECT, scanBody, UNDECIDED, usageRange } from './body-scan.js';
-import { readUsage, SLOW_USAGE } from './usage-read.js';
+import { NOT_OBJECT, scanBody, UNDECIDED, usageScan } from './body-scan.js';
 
 export type TokenSource = 'usage' | 'events';
 
@@ -96,25 +95,28 @@ export function cachedTokens(usage: unknown, promptTokens: number): number | und
 const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
 /**
- * usageTokens of a JSON body given as UTF-8 bytes, without parsing all of it: scanBody checks the
- * whole text is one JSON object (anything else has no usage, as JSON.parse would say) and finds its
- * last top-level `usage`, and only that value is read: from its bytes when it has the usual shape
- * (usage-read.ts), else parsed. Where the scan cannot judge alone (an escaped key, deep nesting),
- * the whole body is parsed.
+ * usageTokens of a JSON body given as UTF-8 bytes, without parsing it: scanBody checks the whole text
+ * is one JSON object (anything else has no usage, as JSON.parse would say), finds its last top-level
+ * `usage` and reads its counts on the way when they have the common shape (body-scan.ts); else only
+ * the usage's bytes are parsed. Where the scan cannot judge alone (an escaped top-level key, deep
+ * nesting), the whole body is parsed.
  */
 export function bodyUsageTokens(body: Uint8Array): RequestTokens | undefined {
   const scanned = scanBody(body, 0, body.length);
   if (scanned === NOT_OBJECT) return undefined;
+  const u = usageScan;
   try {
     if (scanned === UNDECIDED) return usageTokens(JSON.parse(decoder.decode(body)));
-    const { start, end } = usageRange;
-    if (start < 0) return undefined;
-    const read = readUsage(body, start, end);
-    if (read !== SLOW_USAGE) return read;
-    return usageTokens({ usage: JSON.parse(decoder.decode(body.subarray(start, end))) as unknown });
+    if (u.start < 0 || !u.object) return undefined;
+    if (u.slow) return usageTokens({ usage: JSON.parse(decoder.decode(body.subarray(u.start, u.end))) as unknown });
   } catch {
     return undefined;
   }
+  if (u.completion < 0) return undefined;
+  if (u.prompt < 0) return { output: u.completion, source: 'usage' };
+  const t: RequestTokens = { output: u.completion, input: u.prompt, source: 'usage' };
+  if (u.cached >= 0 && u.cached <= u.prompt) t.cached = u.cached;
+  return t;
 }
 
 export function tokenFigures(t: TokenTally, completed: number, durationMs: number): TokenFigures {

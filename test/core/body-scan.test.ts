@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NOT_OBJECT, OBJECT, scanBody, UNDECIDED, usageRange } from '../../src/core/body-scan.js';
+import { NOT_OBJECT, OBJECT, scanBody, UNDECIDED, usageScan } from '../../src/core/body-scan.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -19,7 +19,7 @@ function oracle(text: string): { object: boolean; usage: string | undefined } {
 function scanned(text: string): { result: number; usage: string | undefined } {
   const b = enc.encode(text);
   const result = scanBody(b, 0, b.length);
-  return { result, usage: usageRange.start < 0 ? undefined : dec.decode(b.subarray(usageRange.start, usageRange.end)) };
+  return { result, usage: usageScan.start < 0 ? undefined : dec.decode(b.subarray(usageScan.start, usageScan.end)) };
 }
 
 describe('scanBody', () => {
@@ -80,7 +80,7 @@ describe('scanBody', () => {
     const text = '{"usage":{"completion_tokens":4}}';
     const b = enc.encode(`x${text}{`);
     expect(scanBody(b, 1, 1 + text.length)).toBe(OBJECT);
-    expect(dec.decode(b.subarray(usageRange.start, usageRange.end))).toBe('{"completion_tokens":4}');
+    expect(dec.decode(b.subarray(usageScan.start, usageScan.end))).toBe('{"completion_tokens":4}');
     // the same bytes with the window one short: cut, not read past
     expect(scanBody(b, 1, text.length)).toBe(NOT_OBJECT);
   });

@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ChunkScanner, NOT_OBJECT, OBJECT, SLOW } from '../../src/core/stream-scan.js';
 import type { StreamKind } from '../../src/core/stream.js';
-import { bodyUsageTokens, usageTokens } from '../../src/core/tokens.js';
-import { readUsage, SLOW_USAGE } from '../../src/core/usage-read.js';
+import { bodyUsageTokens, usageTokens, type RequestTokens } from '../../src/core/tokens.js';
+import { OBJECT as BODY_OBJECT, scanBody, usageScan } from '../../src/core/body-scan.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -205,14 +205,27 @@ describe('bodyUsageTokens (a non-streamed body, only its usage parsed)', () => {
     expect(bodyUsageTokens(enc.encode(text))?.output).toBe(output);
   });
 
-  it.each<[string, string, ReturnType<typeof readUsage>]>([
+  it.each<[string, string, RequestTokens | 'slow' | undefined]>([
     ['happy: OpenAI\'s shape, details and all, is read from the bytes', '{"prompt_tokens":19,"completion_tokens":10,"total_tokens":29,"prompt_tokens_details":{"cached_tokens":16,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"accepted_prediction_tokens":0}}', { output: 10, input: 19, source: 'usage', cached: 16 }],
     ['happy: no prompt count: output only', '{ "completion_tokens" : 8 }', { output: 8, source: 'usage' }],
-    ['sad: a fraction is JSON.parse\'s to read', '{"completion_tokens":8.0}', SLOW_USAGE],
-    ['sad: an escaped key is JSON.parse\'s to read', '{"completion_tok\\u0065ns":8}', SLOW_USAGE],
+    ['happy: a later prompt_tokens_details without cached_tokens has none', '{"prompt_tokens":9,"completion_tokens":1,"prompt_tokens_details":{"cached_tokens":4},"prompt_tokens_details":{}}', { output: 1, input: 9, source: 'usage' }],
+    ['happy: cached_tokens one level further down is not the cached count', '{"prompt_tokens":9,"completion_tokens":1,"prompt_tokens_details":{"x":{"cached_tokens":4}}}', { output: 1, input: 9, source: 'usage' }],
+    ['happy: cached_tokens in another object of the usage is not the cached count', '{"prompt_tokens":9,"completion_tokens":1,"other":{"cached_tokens":4}}', { output: 1, input: 9, source: 'usage' }],
+    ['happy: a count after the usage, in another top-level member, is not the usage\'s', '{"completion_tokens":1},"x":{"completion_tokens":5,"prompt_tokens":7}', { output: 1, source: 'usage' }],
+    ['happy: a count that is a string is absent', '{"prompt_tokens":"9","completion_tokens":1}', { output: 1, source: 'usage' }],
+    ['sad: a fraction is JSON.parse\'s to read', '{"completion_tokens":8.0}', 'slow'],
+    ['sad: a negative count is JSON.parse\'s to read', '{"completion_tokens":-1}', 'slow'],
+    ['sad: 16 digits are JSON.parse\'s to read', '{"completion_tokens":1234567890123456}', 'slow'],
+    ['sad: an escaped key is JSON.parse\'s to read', '{"completion_tok\\u0065ns":8}', 'slow'],
+    ['sad: an escaped key in the details is JSON.parse\'s to read', '{"completion_tokens":8,"prompt_tokens_details":{"cached_tok\\u0065ns":1}}', 'slow'],
     ['sad: not an object: no usage', 'null', undefined],
-  ])('readUsage: %s', (_l, text, want) => {
-    const b = enc.encode(text);
-    expect(readUsage(b, 0, b.length)).toEqual(want);
+  ])('the usage read on the way (body-scan.ts): %s', (_l, usage, want) => {
+    const text = `{"id":"x","usage":${usage}}`;
+    expect(scanBody(enc.encode(text), 0, enc.encode(text).length)).toBe(BODY_OBJECT);
+    expect(usageScan.slow).toBe(want === 'slow');
+    // and whatever the route, the answer is JSON.parse's
+    const parsedUsage = usageTokens(JSON.parse(text));
+    expect(bodyUsageTokens(enc.encode(text))).toEqual(parsedUsage);
+    if (want !== 'slow') expect(parsedUsage).toEqual(want);
   });
 });

@@ -248,10 +248,10 @@ describe('socket reads without a read-ahead tick (noReadAheadTicks)', () => {
 
   it('happy: once autocannon\'s constructor has run, the parser\'s body callback is the hook\'s: the chunk is emitted with no slice for the queue', () => {
     let client: HookedClient | undefined;
-    const instance = autocannon({ url: 'http://127.0.0.1:9/', connections: 1, duration: 1, setupClient: (c: unknown) => void hookClient((client = c as HookedClient), { ready: () => {} }) } as autocannon.Options);
+    const instance = autocannon({ url: 'http://127.0.0.1:9/', connections: 1, duration: 1, setupClient: (c: unknown) => void hookClient((client = c as HookedClient), { ready: () => {} }) } as autocannon.Options, () => {});
     try {
       const c = client as HookedClient;
-      const kOnBody = (c.parser.constructor as { kOnBody: number }).kOnBody;
+      const kOnBody = (c.parser.constructor as unknown as { kOnBody: number }).kOnBody;
       const addBody = vi.fn();
       c.pipelinedRequests.addBody = addBody;
       const emitted: Buffer[] = [];
