@@ -31,6 +31,7 @@
  */
 
 import { connect as netConnect } from 'node:net';
+import { readHeaderBlocks } from './header-block.js';
 
 /** The slice of autocannon's Client we depend on. */
 export interface HookedClient {
@@ -118,6 +119,8 @@ export function hookClient(client: HookedClient, hooks: ClientHooks): ClientCont
     else client.pipelinedRequests.clear();
   };
   client.pipelinedRequests.addBody = () => {};
+  // a read that holds a whole header block is read in one pass (header-block.ts)
+  readHeaderBlocks(client.parser);
   // autocannon deep-clones the (empty) request context before every request, for setupRequest
   // hooks, which budgetgate never gives it
   if (client.requestIterator) client.requestIterator.resetContext = () => {};
