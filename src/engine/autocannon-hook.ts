@@ -12,7 +12,9 @@
  * and one of its queue's: `pipelinedRequests.addBody`, which appends every response body to a string
  * (memory grows with body size); budgetgate reads bodies from the client's 'body' chunks instead, only
  * as far as its timing rules need. With `beforeRead`, the client's parser's `execute` (the socket's
- * read handler calls it once per read) is wrapped so the driver can send what fell due first.
+ * read handler calls it once per read) is wrapped so the driver can send what fell due first. The
+ * parser (http-parser-js) also gets its body callback replaced (ownBodyHandler) and an own HEADER
+ * that reads a whole header block in one pass (header-block.ts).
  *
  * A plain-TCP client's socket is opened here rather than by autocannon's `_connect` (connectPlain):
  * the same socket and handlers, but reading into one buffer this thread reuses for every read.

@@ -262,6 +262,8 @@ describe('socket reads without a read-ahead tick (noReadAheadTicks)', () => {
       expect(emitted[0]).toBe(chunk);
       // autocannon's own handler would have sliced the chunk for its queue's addBody
       expect(addBody).not.toHaveBeenCalled();
+      // and its parser reads whole header blocks in one pass (header-block.ts found what it needs)
+      expect(Object.hasOwn(c.parser, 'HEADER')).toBe(true);
     } finally {
       instance.stop();
     }
