@@ -87,6 +87,17 @@ export function listen(client: HookedClient, s: Connection, sink: ClientEventSin
   client.on('connError', (err) => sink.connError(s, err));
 }
 
+/**
+ * A header name equals `lower` (letters and "-", lower case, of the same length) in any case, without
+ * the string toLowerCase would make: c | 0x20 maps each upper-case letter to its lower case, and only
+ * a letter's two cases map to it; "-" is matched by "-" and by CR, which no header name holds (the
+ * parser refuses a header line with a CR in it).
+ */
+function isName(name: string, lower: string): boolean {
+  for (let k = 0; k < lower.length; k++) if ((name.charCodeAt(k) | 0x20) !== lower.charCodeAt(k)) return false;
+  return true;
+}
+
 interface SeenHeaders {
   keepAlive: string | undefined;
   type: string;
@@ -135,13 +146,13 @@ function scanHeaders(h: string[], out: SeenHeaders): SeenHeaders {
   for (let i = 0; i + 1 < h.length; i += 2) {
     const name = h[i] as string;
     const n = name.length;
-    if (n === 12 && type === undefined && name.toLowerCase() === 'content-type') type = (h[i + 1] as string).toLowerCase();
-    else if (n === 10 && keepAlive === undefined && name.toLowerCase() === 'keep-alive') keepAlive = h[i + 1] as string;
-    else if (n === 14 && name.toLowerCase() === 'content-length') {
+    if (n === 12 && type === undefined && isName(name, 'content-type')) type = (h[i + 1] as string).toLowerCase();
+    else if (n === 10 && keepAlive === undefined && isName(name, 'keep-alive')) keepAlive = h[i + 1] as string;
+    else if (n === 14 && isName(name, 'content-length')) {
       lengths++;
       const v = h[i + 1] as string;
       length = /^\d{1,15}$/.test(v) ? Number(v) : undefined;
-    } else if (n === 16 && name.toLowerCase() === 'content-encoding') encoded = true;
+    } else if (n === 16 && isName(name, 'content-encoding')) encoded = true;
   }
   out.keepAlive = keepAlive;
   out.type = type ?? '';

@@ -68,6 +68,24 @@ describe('a JSON body read for its usage alone', () => {
   });
 
   it.each([
+    ['happy: names in upper case', ['CONTENT-TYPE', 'application/json', 'CONTENT-LENGTH', String(BODY.length)]],
+    ['happy: names in mixed case, the type too', ['content-TYPE', 'Application/JSON', 'Content-length', String(BODY.length)]],
+  ])('%s: read for its usage where it lies, as in lower case', (_name, headers) => {
+    const { slot, tokens } = replay({ headers, reads: [[Buffer.from(BODY), 'response']] });
+    expect(slot.bodyTokens).toEqual(USAGE);
+    expect(slot.body).toBeUndefined();
+    expect(tokens).toEqual(USAGE);
+  });
+
+  it.each([
+    ['sad: a name one letter off Content-Length', ['Content-Type', 'application/json', 'Content-Lengti', String(BODY.length)]],
+    ['sad: a name one letter off Content-Type (the body is not JSON to us)', ['Content-Typf', 'application/json', 'Content-Length', String(BODY.length)]],
+  ])('%s: not read where it lies', (_name, headers) => {
+    const { slot } = replay({ headers, reads: [[Buffer.from(BODY), 'response']] });
+    expect(slot.bodyTokens).toBeUndefined();
+  });
+
+  it.each([
     ['sad: chunked (no Content-Length)', ['Content-Type', 'application/json', 'Transfer-Encoding', 'chunked']],
     ['sad: two Content-Length headers', [...json(BODY.length), 'Content-Length', String(BODY.length)]],
     ['sad: a Content-Length that is not digits', ['Content-Type', 'application/json', 'Content-Length', `+${BODY.length}`]],
