@@ -95,7 +95,13 @@ interface PhaseState extends PhaseData {
 export type Totals = Counts & Partial<TokenFigures>;
 
 const zeroCounts = (): Counts => ({ scheduled: 0, sent: 0, completed: 0, errors: 0, fallback: 0, late: 0 });
-const zeroSecond = (): Second => ({ ...zeroCounts(), inFlight: 0, p50: null, p99: null });
+/**
+ * A second's counts, written out rather than spread from zeroCounts(): V8 gave the objects a spread
+ * made (one a second) maps that kept changing, and every function that counts into the open second
+ * (sent, issued, completed and the driver's send path they are inlined into) was deoptimized
+ * ("wrong map") and compiled again three times in a 10 s closed run (node --trace-deopt).
+ */
+const zeroSecond = (): Second => ({ scheduled: 0, sent: 0, completed: 0, errors: 0, fallback: 0, late: 0, inFlight: 0, p50: null, p99: null });
 
 /** A live series: its whole-run histogram plus its per-window ones (windows.ts). */
 interface LiveSeries extends SeriesData {
@@ -129,7 +135,8 @@ export class Recorder {
     this.goodput = Object.entries(options.goodput ?? {});
     this.sessions = new SessionStats((i) => this.phaseState(i).name, options.tokenizer ?? 'chars4');
     this.recovery = new RecoveryTracker(options.recoveryStages ?? []);
-    this.phaseStates = phases.map((p) => ({ name: p.name, warmup: p.warmup, ...zeroCounts(), scheduled: p.requests, fallbackErrors: 0, good: 0, goodFallback: 0, tokens: zeroTally(), errorKinds: {}, fallbackSignals: {}, paths: {} }));
+    // written out, not spread from zeroCounts(), as zeroSecond is (its comment)
+    this.phaseStates = phases.map((p) => ({ name: p.name, warmup: p.warmup, scheduled: p.requests, sent: 0, completed: 0, errors: 0, fallback: 0, late: 0, fallbackErrors: 0, good: 0, goodFallback: 0, tokens: zeroTally(), errorKinds: {}, fallbackSignals: {}, paths: {} }));
   }
 
   /** Goodput is computed only when the profile names per-request limits. */

@@ -64,7 +64,10 @@ export function interpretResponse(f: ResponseFacts, status: number, doneMs: numb
     tokens = r.tokens;
     // an `error` event after the 200 (OpenAI's and llama.cpp's way to fail a stream) fails the request
     streamError = r.error;
-    if (r.usage) counted = { input: r.usage.prompt_tokens, output: r.usage.completion_tokens, source: 'usage', ...(r.usage.cached_tokens !== undefined ? { cached: r.usage.cached_tokens } : {}) };
+    if (r.usage) {
+      counted = { input: r.usage.prompt_tokens, output: r.usage.completion_tokens, source: 'usage' };
+      if (r.usage.cached_tokens !== undefined) counted.cached = r.usage.cached_tokens;
+    }
     else if (r.contentEvents > 0) counted = { output: r.contentEvents, source: 'events' };
     if (r.firstTokenMs !== undefined) {
       const ttft = r.firstTokenMs - f.arrival.t;

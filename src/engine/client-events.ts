@@ -133,7 +133,8 @@ export function bodyForUsage(slot: Slot): string | Uint8Array | undefined {
 /**
  * The headers every response's handling reads, in one pass (this runs for every response): the first
  * Content-Type (lower-cased, '' when absent), Keep-Alive, the Content-Length when there is one valid
- * one, and whether any Content-Encoding is named. A name is lower-cased only when its length matches.
+ * one, and whether any Content-Encoding is named. A name is compared (in any case, in place: isName)
+ * only when its length matches.
  * Written into `out` (one object for the thread, read at once by the caller), not a new object per
  * response.
  */
