@@ -178,12 +178,21 @@ export class Recorder {
    */
   private readonly byStage = new Map<string, (LiveSeries | undefined)[]>();
   private readonly pathIds = new Map<PathName, number>();
+  /** the path last looked up and its id: a response records every stage under one path */
+  private lastPath: PathName | undefined;
+  private lastPathId = 0;
 
   private hist(stage: string, path: PathName, phase: number): LiveSeries {
     let row = this.byStage.get(stage);
     if (row === undefined) this.byStage.set(stage, (row = []));
-    let id = this.pathIds.get(path);
-    if (id === undefined) this.pathIds.set(path, (id = this.pathIds.size));
+    let id = this.lastPathId;
+    if (path !== this.lastPath) {
+      const known = this.pathIds.get(path);
+      if (known === undefined) this.pathIds.set(path, (id = this.pathIds.size));
+      else id = known;
+      this.lastPath = path;
+      this.lastPathId = id;
+    }
     const i = id * this.phases.length + phase;
     return (row[i] ??= this.newSeries(stage, path, phase));
   }
