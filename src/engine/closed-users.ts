@@ -20,8 +20,8 @@ export function isClosedArrival(a: Arrival): boolean {
 }
 
 export class ClosedUsers {
-  /** phase index → its users with a request in flight */
-  private readonly busy = new Map<number, number>();
+  /** phase index → its users with a request in flight (an array: two reads and writes a request) */
+  private readonly busy: number[] = [];
   private lastIndex = 0;
 
   constructor(
@@ -33,15 +33,15 @@ export class ClosedUsers {
   next(t: number): Arrival | undefined {
     const p = closedPhaseAt(this.plan, t);
     if (!p) return undefined;
-    const busy = this.busy.get(p.index) ?? 0;
+    const busy = this.busy[p.index] ?? 0;
     if (busy >= concurrencyAt(p, t - p.startMs)) return undefined;
-    this.busy.set(p.index, busy + 1);
+    this.busy[p.index] = busy + 1;
     this.recorder.issued(p.index, t);
     return { index: --this.lastIndex, t, phase: p.index };
   }
 
   /** The user is free again: its request ended, or it never left (no connection was free). */
   done(a: Arrival): void {
-    this.busy.set(a.phase, (this.busy.get(a.phase) ?? 1) - 1);
+    this.busy[a.phase] = (this.busy[a.phase] ?? 1) - 1;
   }
 }
