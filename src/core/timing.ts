@@ -81,6 +81,11 @@ export interface TimingExtractor {
   /** stage names this extractor expects on EVERY response (named header and body stages + `extraExpected`) */
   expected: readonly string[];
   extract(raw: RawHeaders, trailers?: RawHeaders, body?: ResponseBody): ResponseTimings;
+  /**
+   * Whether `extract` reads a header of this name (any case): Server-Timing when it is on, the
+   * named-header rules' and the header signals' names. A response need keep no other header.
+   */
+  reads(name: string): boolean;
 }
 
 /** ms per unit */
@@ -232,6 +237,14 @@ export function compileTimings(
   const modelSignals = signals.flatMap((s, i) => (s.kind === 'modelDiffers' ? [i] : []));
   const headerCount = headerRules.length;
   const readsHeaders = headerCount > 0 || signalHeaders.size > 0;
+  // the lengths of the names read: a name of another length is not read, and not lower-cased
+  const readLengths = new Set([...(useServerTiming ? ['server-timing'] : []), ...headerIndex.keys(), ...signalHeaders.keys()].map((h) => h.length));
+
+  function reads(name: string): boolean {
+    if (!readLengths.has(name.length)) return false;
+    const key = name.toLowerCase();
+    return (useServerTiming && key === 'server-timing') || headerIndex.has(key) || signalHeaders.has(key);
+  }
 
   function extract(raw: RawHeaders, trailers?: RawHeaders, body?: ResponseBody): ResponseTimings {
     const st = new Map<string, number>();
@@ -334,7 +347,7 @@ export function compileTimings(
     return { stages, unmeasured, path: taken === -1 ? PRIMARY_PATH : paths[taken]!.name, signals: ids };
   }
 
-  return { expected, extract };
+  return { expected, extract, reads };
 }
 
 /** A bare signal list (the older `fallback` argument) is one path named fallback. */

@@ -19,6 +19,8 @@ export interface ClientEventSink {
   stream: { kind: StreamKind } | undefined;
   /** keep non-streamed bodies (a timing or fallback rule reads them) */
   readBody: boolean;
+  /** a header (by name, any case) the response's handling reads (TimingExtractor.reads); Content-Encoding is kept besides */
+  readsHeader(name: string): boolean;
   /** keep this slot's body whatever it is, streams too (a session turn's reply goes into its next turn) */
   keepsReply?(slot: Slot): boolean;
   /** the slot's response ended with this status; the slot is already detached from `s` */
@@ -37,8 +39,11 @@ export function listen(client: HookedClient, s: Connection, sink: ClientEventSin
       s.keepAliveText = keepAlive;
       s.keepAliveMs = keepAlive === undefined ? undefined : keepAliveValueMs(keepAlive);
     }
+    // only the headers read later stay, in a list of their own; autocannon holds `info` until the end too
+    const kept = keptHeaders(info.headers, sink);
+    info.headers = kept;
     if (!slot) return;
-    slot.headers = info.headers;
+    slot.headers = kept;
     // a JSON body is kept (bounded) for its `usage` too: token accounting (core/tokens.ts)
     if (sink.stream && type.includes('text/event-stream')) slot.meter = freshMeter(s, sink.stream.kind);
     const json = !slot.meter && type.includes('json');
@@ -103,6 +108,21 @@ interface SeenHeaders {
   type: string;
   length: number | undefined;
   encoded: boolean;
+}
+
+/**
+ * The name/value pairs of `h` that the response's handling reads (sink.readsHeader, and
+ * Content-Encoding for decoding a kept body), in order, in a new list. A streamed response lives
+ * seconds: what it holds survives the young generation's collections and each one copies it, so
+ * the rest of the parser's list (and the header block its strings are cut from) is let go here.
+ */
+function keptHeaders(h: string[], sink: ClientEventSink): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i + 1 < h.length; i += 2) {
+    const name = h[i] as string;
+    if ((name.length === 16 && isName(name, 'content-encoding')) || sink.readsHeader(name)) kept.push(name, h[i + 1] as string);
+  }
+  return kept;
 }
 
 const seen: SeenHeaders = { keepAlive: undefined, type: '', length: undefined, encoded: false };

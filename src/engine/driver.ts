@@ -190,6 +190,10 @@ class Driving implements ClientEventSink {
     return this.o.clock() - this.t0;
   }
 
+  readsHeader(name: string): boolean {
+    return this.o.extractor.reads(name);
+  }
+
   /** a session turn's reply is kept (bounded, MAX_BODY_BYTES): it goes into the session's next turn */
   keepsReply(slot: Slot): boolean {
     return (slot.arrival as TurnArrival).turn !== undefined;

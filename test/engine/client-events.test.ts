@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { interpretResponse } from '../../src/core/response.js';
 import { compileTimings } from '../../src/core/timing.js';
@@ -21,7 +22,7 @@ function replay(opts: { readBody?: boolean; headers: string[]; reads: ('response
   const slot: Slot = { arrival: { t: 0, phase: 0, index: 0 } as Slot['arrival'], headers: undefined, sentMs: 0, reused: false };
   const s = { slot, closing: false, keepAliveMs: undefined, afterResponse: false, onSocket: 0 } as unknown as Connection;
   let done: Slot | undefined;
-  const sink: ClientEventSink = { now: () => 0, stream: undefined, readBody: opts.readBody ?? false, responded: (_s, sl) => (done = sl), connError: () => {} };
+  const sink: ClientEventSink = { now: () => 0, stream: undefined, readBody: opts.readBody ?? false, readsHeader: (n) => extractor.reads(n), responded: (_s, sl) => (done = sl), connError: () => {} };
   listen(client, s, sink);
   client.emit('headers', { headers: opts.headers, statusCode: 200 });
   const readBuffer = Buffer.alloc(64 * 1024);
@@ -108,5 +109,57 @@ describe('a JSON body read for its usage alone', () => {
     const { slot } = replay({ readBody: true, headers: json(BODY.length), reads: [[Buffer.from(BODY), 'response']] });
     expect(slot.bodyTokens).toBeUndefined();
     expect(Buffer.concat(slot.body ?? []).toString()).toBe(BODY);
+  });
+});
+
+/** Server-Timing on, a named-header stage and a header signal: the three kinds of header a response's handling reads */
+const READER = compileTimings({ serverTiming: true, headers: { 'x-queue-time': { stage: 'queue', unit: 's' } } }, [{ kind: 'equals', header: 'x-route', value: 'fallback', id: 'x-route=fallback' }]);
+
+/** the headers list a response keeps once its headers are in, and the list autocannon is left holding */
+function keptAfterHeaders(headers: string[]): { slot: string[] | undefined; info: string[] } {
+  const client = new EventEmitter() as unknown as HookedClient;
+  const slot: Slot = { arrival: { t: 0, phase: 0, index: 0 } as Slot['arrival'], headers: undefined, sentMs: 0, reused: false };
+  const s = { slot, closing: false, keepAliveMs: undefined, afterResponse: false, onSocket: 0 } as unknown as Connection;
+  const sink: ClientEventSink = { now: () => 0, stream: undefined, readBody: false, readsHeader: (n) => READER.reads(n), responded: () => {}, connError: () => {} };
+  listen(client, s, sink);
+  const info = { headers: [...headers], statusCode: 200 };
+  client.emit('headers', info);
+  return { slot: slot.headers, info: info.headers };
+}
+
+describe('the headers a response keeps', () => {
+  it.each([
+    ['happy: the read ones in order, in any case, Content-Encoding too; the rest let go', ['Content-Type', 'text/event-stream', 'SERVER-TIMING', 'queue;dur=1', 'Date', 'Mon, 07 Dec 2026 07:06:55 GMT', 'X-Route', 'fallback', 'x-queue-time', '0.5', 'Content-Encoding', 'gzip', 'Connection', 'keep-alive', 'server-timing', 'decode;dur=2'], ['SERVER-TIMING', 'queue;dur=1', 'X-Route', 'fallback', 'x-queue-time', '0.5', 'Content-Encoding', 'gzip', 'server-timing', 'decode;dur=2']],
+    ['happy: a repeated read header is kept each time (a repeated named header is garbled, not the first)', ['x-queue-time', '0.5', 'x-queue-time', '0.7'], ['x-queue-time', '0.5', 'x-queue-time', '0.7']],
+    ['sad: names of a read length that are not read (x-queue-tim3, servr-timings)', ['x-queue-tim3', '1', 'servr-timings', 'a;dur=1', 'x-rout3', 'fallback'], []],
+    ['sad: none read', ['Content-Type', 'application/json', 'Keep-Alive', 'timeout=5'], []],
+  ])('%s', (_name, headers, kept) => {
+    const r = keptAfterHeaders(headers);
+    expect(r.slot).toEqual(kept);
+    expect(r.info).toBe(r.slot); // autocannon holds the response's info until it ends: it holds the kept list, not the parser's
+  });
+
+  it('happy: Server-Timing off, it is not kept', () => {
+    const off = compileTimings({ serverTiming: false, headers: {} }, undefined);
+    expect(off.reads('Server-Timing')).toBe(false);
+    expect(READER.reads('Server-Timing')).toBe(true);
+    expect(READER.reads('X-QUEUE-TIME')).toBe(true);
+    expect(READER.reads('content-type')).toBe(false);
+  });
+
+  it('happy: a response reads the same from the kept headers as from all of them, over generated header lists', () => {
+    const seed = Date.now() % 100_000;
+    console.log(`kept-headers property seed ${seed}`);
+    const name = fc.constantFrom('Server-Timing', 'server-timing', 'x-queue-time', 'X-Queue-Time', 'x-route', 'X-ROUTE', 'Content-Type', 'Date', 'x-queue-tim3', 'Connection', 'Content-Encoding', 'x-other');
+    const value = fc.constantFrom('fallback', 'primary', '0.5', '1e-3', 'garbled', 'queue;dur=1.5', 'decode;dur=2, queue;dur=3', 'a;dur=x', '');
+    fc.assert(
+      fc.property(fc.array(fc.tuple(name, value), { maxLength: 10 }), fc.array(fc.tuple(name, value), { maxLength: 3 }), (pairs, trailerPairs) => {
+        const all = pairs.flat();
+        const trailers = trailerPairs.flat();
+        const kept = keptAfterHeaders(all).slot ?? [];
+        expect(READER.extract(kept, trailers)).toEqual(READER.extract(all, trailers));
+      }),
+      { numRuns: 1000, seed },
+    );
   });
 });
