@@ -25,6 +25,7 @@
  *   npm run bench -- --only f --peer-workers 2       # budgetgate with --workers 2 beside vegeta
  *   npm run bench -- --only f --peer-baseline DIR    # also an older built checkout in every pair (before/after)
  *   npm run bench -- --only g --streams 500,1000      # streamed itl/ttft beside a raw SSE reader
+ *   npm run bench -- --only g --stream-pairs 3        # (g) in 3 interleaved (raw, budgetgate) pairs, pooled (default 2)
  *
  * Results: a table per section and a target summary with PASS/FAIL on stdout, and
  * bench/results/latest.json.
@@ -78,6 +79,8 @@ interface Args {
   streams: number[];
   /** (g): budgetgate's --workers */
   streamWorkers: number;
+  /** (g)'s interleaved (raw, budgetgate) pairs per concurrency */
+  streamPairs: number;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -101,6 +104,7 @@ function parseArgs(argv: readonly string[]): Args {
     peerWorkers: 1,
     streams: [500, 1000],
     streamWorkers: 1,
+    streamPairs: 2,
   };
   let duration: number | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -142,6 +146,9 @@ function parseArgs(argv: readonly string[]): Args {
     } else if (k === '--stream-workers') {
       a.streamWorkers = Number(v());
       if (!Number.isSafeInteger(a.streamWorkers) || a.streamWorkers < 1) throw new Error('--stream-workers: a whole number ≥ 1');
+    } else if (k === '--stream-pairs') {
+      a.streamPairs = Number(v());
+      if (!Number.isSafeInteger(a.streamPairs) || a.streamPairs < 1) throw new Error('--stream-pairs: a whole number ≥ 1');
     } else if (k === '--peer-workers') {
       a.peerWorkers = Number(v());
       if (!Number.isSafeInteger(a.peerWorkers) || a.peerWorkers < 1) throw new Error('--peer-workers: a whole number ≥ 1');
@@ -154,7 +161,7 @@ function parseArgs(argv: readonly string[]): Args {
       a.peerRates = v().split(',').map(Number);
       if (a.peerRates.some((r) => !(r > 0 && r <= 20_000))) throw new Error('--peer-rates: comma-separated numbers in (0, 20000]');
     } else {
-      throw new Error(`unknown argument ${k} (use --quick, --duration 5s, --rates 200,1000,2000, --only a,b,c,d,e,f, --aab-runs 6, --aab-reports DIR, --long, --rss-serial, --vegeta PATH, --peer-rates 2000,5000,10000, --peer-workers 2, --peer-baseline DIR, --peer-pairs 3, --streams 500,1000, --stream-workers 2, --out file)`);
+      throw new Error(`unknown argument ${k} (use --quick, --duration 5s, --rates 200,1000,2000, --only a,b,c,d,e,f, --aab-runs 6, --aab-reports DIR, --long, --rss-serial, --vegeta PATH, --peer-rates 2000,5000,10000, --peer-workers 2, --peer-baseline DIR, --peer-pairs 3, --streams 500,1000, --stream-workers 2, --stream-pairs 2, --out file)`);
     }
   }
   if (a.quick) {
@@ -165,6 +172,7 @@ function parseArgs(argv: readonly string[]): Args {
     a.aabRuns = 3;
     a.aabSteadyMs = 6_000;
     a.peerPairs = 1;
+    a.streamPairs = 1;
   }
   if (duration !== undefined) a.durationMs = duration;
   return a;
@@ -503,7 +511,7 @@ async function peerPart(args: Args, sections: Section[]): Promise<void> {
 
 /** (g): streamed itl/ttft errors beside the raw SSE reader; targets at the highest concurrency. */
 async function streamsPart(args: Args, sections: Section[]): Promise<void> {
-  const r = await measureStreams({ concurrencies: args.streams, durationMs: args.durationMs, workers: args.streamWorkers });
+  const r = await measureStreams({ concurrencies: args.streams, durationMs: args.durationMs, workers: args.streamWorkers, pairs: args.streamPairs });
   sections.push(r.section);
   const top = r.ratios.find((x) => x.streams === 1000) ?? r.ratios.at(-1);
   if (!top) return;

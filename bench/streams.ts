@@ -11,7 +11,10 @@
  *    search for content events with a timestamp; no HTTP parser, no SSE parser, no histogram;
  *  - budgetgate: the CLI (as installed: its shebang's node flags), a closed phase of C users.
  * The first WARMUP_MS of each are not measured (C streams start at once). Ratios budgetgate ÷ raw of
- * the errors are what the targets judge; run one after the other against the same sim.
+ * the errors are what the targets judge. The two run in `pairs` interleaved pairs (raw, budgetgate,
+ * raw, budgetgate) against the same sim, and each side's samples are pooled over its runs (the raw
+ * reader's gaps in one list, budgetgate's histograms merged exactly): one run of each is one moment
+ * of a shared machine, and a single stall of it moves a p99 of 1,000 streams by milliseconds.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +22,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { decodeHistogram, mergeHistograms, quantileMs, type Histogram } from '../src/core/histograms.js';
 import type { RunResult } from '../src/core/report.js';
 import type { SimOptions } from '../src/sim/index.js';
 import { quantile } from './paced.js';
@@ -43,6 +47,8 @@ export interface StreamsOptions {
   durationMs: number;
   /** budgetgate's --workers (default 1) */
   workers?: number;
+  /** interleaved (raw, budgetgate) pairs per concurrency, pooled (default 2) */
+  pairs?: number;
 }
 
 interface Measured {
@@ -132,7 +138,7 @@ export function rawReader(url: string, concurrency: number, durationMs: number):
 }
 
 /** budgetgate's CLI with C closed-model users streaming; its report's itl/ttft of the measured phase. */
-async function budgetgateStreams(url: string, concurrency: number, durationMs: number, workers: number): Promise<{ itl: RunResult['series'][number] | undefined; ttft: RunResult['series'][number] | undefined; requests: number; cpuUsPerEvent: number }> {
+async function budgetgateStreams(url: string, concurrency: number, durationMs: number, workers: number): Promise<{ itl: Histogram | undefined; ttft: Histogram | undefined; requests: number; cpuUsPerEvent: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'bg-streams-'));
   try {
     const profile = join(dir, 'streams.json');
@@ -162,52 +168,89 @@ async function budgetgateStreams(url: string, concurrency: number, durationMs: n
     cpu?.stop();
     if (code !== 0 && code !== 1) throw new Error(`budgetgate exited ${code}`);
     const r = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunResult;
-    const pick = (stage: string): RunResult['series'][number] | undefined => r.series.find((s) => s.stage === stage && s.phase === 'streams' && s.path === 'primary');
+    const pick = (stage: string): Histogram | undefined => {
+      const series = r.series.find((s) => s.stage === stage && s.phase === 'streams' && s.path === 'primary');
+      return series?.hdr ? decodeHistogram(series.hdr, series.max) : undefined;
+    };
     const itl = pick('itl');
     const ttft = pick('ttft');
-    return { itl, ttft, requests: r.phases.find((p) => p.name === 'streams')?.completed ?? 0, cpuUsPerEvent: cpu?.perEvent((itl?.count ?? 0) + (ttft?.count ?? 0)) ?? Number.NaN };
+    const events = (itl?.totalCount ?? 0) + (ttft?.totalCount ?? 0);
+    return { itl, ttft, requests: r.phases.find((p) => p.name === 'streams')?.completed ?? 0, cpuUsPerEvent: cpu?.perEvent(events) ?? Number.NaN };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-const err = (v: number | null | undefined, nominal: number): number => (typeof v === 'number' ? v - nominal : Number.NaN);
+const err = (v: number, nominal: number): number => (Number.isFinite(v) ? v - nominal : Number.NaN);
+
+/** all runs' samples in one sorted list */
+function pooled(runs: readonly Float64Array[]): Float64Array {
+  const all = new Float64Array(runs.reduce((n, r) => n + r.length, 0));
+  let at = 0;
+  for (const r of runs) {
+    all.set(r, at);
+    at += r.length;
+  }
+  return all.sort();
+}
+
+/** one histogram of all runs' values (exact merge); NaN quantiles when a run had none */
+function pooledHist(runs: readonly (Histogram | undefined)[]): (q: number) => number {
+  if (runs.length === 0 || runs.some((h) => h === undefined)) return () => Number.NaN;
+  const h = mergeHistograms(runs as Histogram[]);
+  return (q) => quantileMs(h, q);
+}
+
+const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+/** |budgetgate error| ÷ max(|raw error|, 0.05 ms): the floor of a ratio when the raw error is ~0 */
+const errRatio = (bg: number, raw: number): number => Math.abs(bg) / Math.max(Math.abs(raw), 0.05);
 
 /** The section's rows (raw, budgetgate, ratio per concurrency). Needs dist/ (npm run build). */
 export async function measureStreams(o: StreamsOptions): Promise<{ section: Section; ratios: Row[] }> {
   const sim = await spawnSim(STREAM_SIM);
   const url = `${sim.url}/v1/chat/completions`;
+  const pairs = o.pairs ?? 2;
   const rows: Row[] = [];
   const ratios: Row[] = [];
   try {
     for (const c of o.concurrencies) {
-      process.stderr.write(`  (g) ${c} streams: raw reader…\n`);
-      const raw = await rawReader(url, c, o.durationMs);
+      const raws: Measured[] = [];
+      const bgs: Awaited<ReturnType<typeof budgetgateStreams>>[] = [];
+      for (let p = 1; p <= pairs; p++) {
+        process.stderr.write(`  (g) ${c} streams, pair ${p}/${pairs}: raw reader…\n`);
+        raws.push(await rawReader(url, c, o.durationMs));
+        process.stderr.write(`  (g) ${c} streams, pair ${p}/${pairs}: budgetgate…\n`);
+        bgs.push(await budgetgateStreams(url, c, o.durationMs, o.workers ?? 1));
+      }
+      const rawItl = pooled(raws.map((r) => r.itl));
+      const rawTtft = pooled(raws.map((r) => r.ttft));
       const rawRow: Row = {
         streams: c,
         reader: 'raw',
-        requests: raw.requests,
-        itlP50: quantile(raw.itl, 0.5) - ITL_MS,
-        itlP99: quantile(raw.itl, 0.99) - ITL_MS,
-        ttftP50: quantile(raw.ttft, 0.5) - TTFT_MS,
-        ttftP99: quantile(raw.ttft, 0.99) - TTFT_MS,
-        cpuPerEvent: raw.cpuUsPerEvent,
+        requests: raws.reduce((n, r) => n + r.requests, 0),
+        itlP50: quantile(rawItl, 0.5) - ITL_MS,
+        itlP99: quantile(rawItl, 0.99) - ITL_MS,
+        ttftP50: quantile(rawTtft, 0.5) - TTFT_MS,
+        ttftP99: quantile(rawTtft, 0.99) - TTFT_MS,
+        cpuPerEvent: mean(raws.map((r) => r.cpuUsPerEvent)),
       };
-      process.stderr.write(`  (g) ${c} streams: budgetgate…\n`);
-      const bg = await budgetgateStreams(url, c, o.durationMs, o.workers ?? 1);
+      const bgItl = pooledHist(bgs.map((b) => b.itl));
+      const bgTtft = pooledHist(bgs.map((b) => b.ttft));
       const bgRow: Row = {
         streams: c,
         reader: (o.workers ?? 1) > 1 ? `budgetgate ×${o.workers} workers` : 'budgetgate',
-        requests: bg.requests,
-        itlP50: err(bg.itl?.p50, ITL_MS),
-        itlP99: err(bg.itl?.p99, ITL_MS),
-        ttftP50: err(bg.ttft?.p50, TTFT_MS),
-        ttftP99: err(bg.ttft?.p99, TTFT_MS),
-        cpuPerEvent: bg.cpuUsPerEvent,
+        requests: bgs.reduce((n, b) => n + b.requests, 0),
+        itlP50: err(bgItl(0.5), ITL_MS),
+        itlP99: err(bgItl(0.99), ITL_MS),
+        ttftP50: err(bgTtft(0.5), TTFT_MS),
+        ttftP99: err(bgTtft(0.99), TTFT_MS),
+        cpuPerEvent: mean(bgs.map((b) => b.cpuUsPerEvent)),
       };
       rows.push(rawRow, bgRow);
-      const ratio = (k: string): number => Math.abs(bgRow[k] as number) / Math.max(Math.abs(rawRow[k] as number), 0.05);
-      ratios.push({ streams: c, itlP50: ratio('itlP50'), itlP99: ratio('itlP99'), ttftP50: ratio('ttftP50'), ttftP99: ratio('ttftP99'), cpuPerEvent: bg.cpuUsPerEvent / raw.cpuUsPerEvent });
+      const ratio = (k: string): number => errRatio(bgRow[k] as number, rawRow[k] as number);
+      // each pair's own itl p99 ratio, beside the pooled one: how much one pair alone would have moved it
+      const perPair = raws.map((r, i) => errRatio(err(bgs[i]?.itl ? quantileMs(bgs[i].itl, 0.99) : Number.NaN, ITL_MS), quantile(r.itl, 0.99) - ITL_MS));
+      ratios.push({ streams: c, itlP50: ratio('itlP50'), itlP99: ratio('itlP99'), ttftP50: ratio('ttftP50'), ttftP99: ratio('ttftP99'), cpuPerEvent: (bgRow.cpuPerEvent as number) / (rawRow.cpuPerEvent as number), itlP99PerPair: perPair.map((x) => x.toFixed(2)).join(', ') });
     }
   } finally {
     await sim.stop();
@@ -216,7 +259,7 @@ export async function measureStreams(o: StreamsOptions): Promise<{ section: Sect
   return {
     section: {
       name: 'streams-floor',
-      title: `(g) streamed itl/ttft error (measured − the server's exact ${ITL_MS} ms / ${TTFT_MS} ms), budgetgate beside a raw SSE reader, ${TOKENS}-token streams`,
+      title: `(g) streamed itl/ttft error (measured − the server's exact ${ITL_MS} ms / ${TTFT_MS} ms), budgetgate beside a raw SSE reader, ${TOKENS}-token streams, ${pairs} interleaved pairs per concurrency, pooled`,
       columns: [
         { key: 'streams', label: 'streams' },
         { key: 'reader', label: 'reader' },
@@ -228,7 +271,8 @@ export async function measureStreams(o: StreamsOptions): Promise<{ section: Sect
         { key: 'cpuPerEvent', label: 'cpu/event', format: (v) => (typeof v === 'number' && Number.isFinite(v) ? `${v.toFixed(2)}µs` : '—') },
       ],
       rows,
-      notes: [`ratios (|budgetgate error| ÷ max(|raw error|, 0.05 ms)): ${ratios.map((r) => `${r.streams} streams itl p50 ${(r.itlP50 as number).toFixed(2)}, p99 ${(r.itlP99 as number).toFixed(2)}, ttft p50 ${(r.ttftP50 as number).toFixed(2)}, p99 ${(r.ttftP99 as number).toFixed(2)}, cpu/event ${(r.cpuPerEvent as number).toFixed(2)}`).join('; ')}`,
+      notes: [`ratios (|budgetgate error| ÷ max(|raw error|, 0.05 ms)): ${ratios.map((r) => `${r.streams} streams itl p50 ${(r.itlP50 as number).toFixed(2)}, p99 ${(r.itlP99 as number).toFixed(2)}, ttft p50 ${(r.ttftP50 as number).toFixed(2)}, p99 ${(r.ttftP99 as number).toFixed(2)}, cpu/event ${(r.cpuPerEvent as number).toFixed(2)} (itl p99 per pair: ${String(r.itlP99PerPair)})`).join('; ')}`,
+        'requests: over all pairs; errors: of every sample of every run of that reader, pooled (the raw reader\'s gaps in one list, budgetgate\'s histograms merged); cpu/event: the mean of the runs\'',
         'cpu/event: CPU time of the reader\'s process over the measured window ÷ the events its measured requests received (load-independent, unlike the errors)',
       ],
     },
