@@ -21,7 +21,7 @@ import { bodyUsageTokens, usageTokens, type RequestTokens } from './tokens.js';
 /** What the engine kept of one request while it was in flight (its per-request slot has these). */
 export interface ResponseFacts {
   arrival: { t: number };
-  /** raw header list [name, value, name, value, …]; undefined when none arrived */
+  /** raw header list [name, value, name, value, …] of the headers the extractor reads (TimingExtractor.reads) and Content-Encoding, the only ones the engine keeps; undefined when none arrived */
   headers: string[] | undefined;
   trailers?: string[];
   /** set when the response was an event stream being timed */
