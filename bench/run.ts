@@ -43,7 +43,7 @@ import { bareAutocannon, budgetgateClosed, type ClosedOptions } from './closed.j
 import { measureFloor } from './floor.js';
 import { measurePeer } from './peer.js';
 import { ITL_MS, measureStreams } from './streams.js';
-import { measurePaced, measureShape, open, quantile, type PacedRun, type ShapeResult, type Target } from './paced.js';
+import { measurePaced, measureShape, open, pooled, quantile, type PacedRun, type ShapeResult, type Target } from './paced.js';
 import { spawnSim, type SimChild } from './sim-child.js';
 import { fmt, renderSection, type Cell, type Row, type Section } from './table.js';
 
@@ -221,17 +221,6 @@ const cpuPct = (v: Cell): string => (typeof v === 'number' ? `${(v * 100).toFixe
 
 /** Interleaved (floor, driver) pairs per rate in (c). */
 const PAIRS = 2;
-
-/** All values of several ascending arrays, ascending. */
-function pooled(parts: readonly Float64Array[]): Float64Array {
-  const all = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  return all.sort();
-}
 
 /**
  * One row for several runs at the same rate: lateness pooled over every send, the worst run's worst

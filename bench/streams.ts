@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { decodeHistogram, mergeHistograms, quantileMs, type Histogram } from '../src/core/histograms.js';
 import type { RunResult } from '../src/core/report.js';
 import type { SimOptions } from '../src/sim/index.js';
-import { quantile } from './paced.js';
+import { pooled, quantile } from './paced.js';
 import { binNodeFlags } from './peer.js';
 import { processCpuMs } from './proc.js';
 import { spawnSim } from './sim-child.js';
@@ -182,17 +182,6 @@ async function budgetgateStreams(url: string, concurrency: number, durationMs: n
 }
 
 const err = (v: number, nominal: number): number => (Number.isFinite(v) ? v - nominal : Number.NaN);
-
-/** all runs' samples in one sorted list */
-function pooled(runs: readonly Float64Array[]): Float64Array {
-  const all = new Float64Array(runs.reduce((n, r) => n + r.length, 0));
-  let at = 0;
-  for (const r of runs) {
-    all.set(r, at);
-    at += r.length;
-  }
-  return all.sort();
-}
 
 /** one histogram of all runs' values (exact merge); NaN quantiles when a run had none */
 function pooledHist(runs: readonly (Histogram | undefined)[]): (q: number) => number {

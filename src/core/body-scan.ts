@@ -32,7 +32,7 @@
  * Bytes that are not valid UTF-8 decode to U+FFFD, which is legal inside a string and illegal outside
  * one, as here.
  */
-import { literalEnd, numberEnd, stringEnd, stringEscaped } from './json-lex.js';
+import { CLOSE_ARR, CLOSE_OBJ, COLON, COMMA, literalEnd, numberEnd, OPEN_ARR, OPEN_OBJ, QUOTE, stringEnd, stringEscaped } from './json-lex.js';
 
 export const NOT_OBJECT = 0;
 export const OBJECT = 1;
@@ -40,13 +40,6 @@ export const UNDECIDED = 2;
 
 const MAX_DEPTH = 64;
 
-const QUOTE = 0x22;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_OBJ = 0x7b;
-const CLOSE_OBJ = 0x7d;
-const OPEN_ARR = 0x5b;
-const CLOSE_ARR = 0x5d;
 
 const VALUE = 0;
 const KEY = 1;

@@ -11,7 +11,14 @@
  *   number  = -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
  *   literal = true / false / null
  */
-const QUOTE = 0x22;
+/** JSON's structural bytes, shared by the scanners built on these lexers */
+export const QUOTE = 0x22;
+export const COMMA = 0x2c;
+export const COLON = 0x3a;
+export const OPEN_OBJ = 0x7b;
+export const CLOSE_OBJ = 0x7d;
+export const OPEN_ARR = 0x5b;
+export const CLOSE_ARR = 0x5d;
 const BACKSLASH = 0x5c;
 
 /** hex digit → 1 */

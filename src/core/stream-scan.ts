@@ -14,7 +14,7 @@
  * longer than its two quotes (every escape decodes to at least one character). Bytes that are not
  * valid UTF-8 decode to U+FFFD, which is legal inside a string and illegal outside one, as here.
  */
-import { literalEnd, numberEnd, stringEnd, stringEscaped } from './json-lex.js';
+import { CLOSE_ARR, CLOSE_OBJ, COLON, COMMA, literalEnd, numberEnd, OPEN_ARR, OPEN_OBJ, QUOTE, stringEnd, stringEscaped } from './json-lex.js';
 import type { StreamKind } from './stream.js';
 
 export const NOT_OBJECT = 0;
@@ -23,13 +23,6 @@ export const SLOW = 2;
 
 const MAX_DEPTH = 64;
 
-const QUOTE = 0x22;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_OBJ = 0x7b;
-const CLOSE_OBJ = 0x7d;
-const OPEN_ARR = 0x5b;
-const CLOSE_ARR = 0x5d;
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const K_MODEL = bytes('model');
