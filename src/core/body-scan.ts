@@ -40,7 +40,6 @@ export const UNDECIDED = 2;
 
 const MAX_DEPTH = 64;
 
-
 const VALUE = 0;
 const KEY = 1;
 const AFTER = 2;

@@ -23,7 +23,6 @@ export const SLOW = 2;
 
 const MAX_DEPTH = 64;
 
-
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const K_MODEL = bytes('model');
 const K_CHOICES = bytes('choices');
