@@ -238,7 +238,7 @@ export async function measureStreams(o: StreamsOptions): Promise<{ section: Sect
       rows.push(rawRow, bgRow);
       const ratio = (k: string): number => errRatio(bgRow[k] as number, rawRow[k] as number);
       // each pair's own itl p99 ratio, beside the pooled one: how much one pair alone would have moved it
-      const perPair = raws.map((r, i) => errRatio(err(bgs[i]?.itl ? quantileMs(bgs[i].itl, 0.99) : Number.NaN, ITL_MS), quantile(r.itl, 0.99) - ITL_MS));
+      const perPair = raws.map((r, i) => errRatio(err(pooledHist([bgs[i]?.itl])(0.99), ITL_MS), quantile(r.itl, 0.99) - ITL_MS));
       ratios.push({ streams: c, itlP50: ratio('itlP50'), itlP99: ratio('itlP99'), ttftP50: ratio('ttftP50'), ttftP99: ratio('ttftP99'), cpuPerEvent: (bgRow.cpuPerEvent as number) / (rawRow.cpuPerEvent as number), itlP99PerPair: perPair.map((x) => x.toFixed(2)).join(', ') });
     }
   } finally {

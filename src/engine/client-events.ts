@@ -33,14 +33,13 @@ export function listen(client: HookedClient, s: Connection, sink: ClientEventSin
   client.on('headers', (info) => {
     const slot = s.slot;
     s.closing = wantsClose(info);
-    const { keepAlive, type, length, encoded } = scanHeaders(info.headers, seen);
+    const { keepAlive, type, length, encoded, kept } = scanHeaders(info.headers, sink, seen);
     // a server sends the same Keep-Alive on every response: its regex runs when the text changes
     if (keepAlive !== s.keepAliveText) {
       s.keepAliveText = keepAlive;
       s.keepAliveMs = keepAlive === undefined ? undefined : keepAliveValueMs(keepAlive);
     }
-    // only the headers read later stay, in a list of their own; autocannon holds `info` until the end too
-    const kept = keptHeaders(info.headers, sink);
+    // only the headers read later stay (scanHeaders); autocannon holds `info` until the end too
     info.headers = kept;
     if (!slot) return;
     slot.headers = kept;
@@ -108,24 +107,16 @@ interface SeenHeaders {
   type: string;
   length: number | undefined;
   encoded: boolean;
+  /**
+   * The name/value pairs the response's handling reads (sink.readsHeader, and Content-Encoding for
+   * decoding a kept body), in order, in a new list. A streamed response lives seconds: what it holds
+   * survives the young generation's collections and each one copies it, so the rest of the
+   * parser's list (and the header block its strings are cut from) is let go.
+   */
+  kept: string[];
 }
 
-/**
- * The name/value pairs of `h` that the response's handling reads (sink.readsHeader, and
- * Content-Encoding for decoding a kept body), in order, in a new list. A streamed response lives
- * seconds: what it holds survives the young generation's collections and each one copies it, so
- * the rest of the parser's list (and the header block its strings are cut from) is let go here.
- */
-function keptHeaders(h: string[], sink: ClientEventSink): string[] {
-  const kept: string[] = [];
-  for (let i = 0; i + 1 < h.length; i += 2) {
-    const name = h[i] as string;
-    if ((name.length === 16 && isName(name, 'content-encoding')) || sink.readsHeader(name)) kept.push(name, h[i + 1] as string);
-  }
-  return kept;
-}
-
-const seen: SeenHeaders = { keepAlive: undefined, type: '', length: undefined, encoded: false };
+const seen: SeenHeaders = { keepAlive: undefined, type: '', length: undefined, encoded: false, kept: [] };
 
 /** The connection's meter, reset: the previous stream on it was finished with its response (responses on a connection are sequential). */
 function freshMeter(s: Connection, kind: StreamKind): StreamMeter {
@@ -153,31 +144,35 @@ export function bodyForUsage(slot: Slot): string | Uint8Array | undefined {
 /**
  * The headers every response's handling reads, in one pass (this runs for every response): the first
  * Content-Type (lower-cased, '' when absent), Keep-Alive, the Content-Length when there is one valid
- * one, and whether any Content-Encoding is named. A name is compared (in any case, in place: isName)
- * only when its length matches.
+ * one, whether any Content-Encoding is named, and the headers kept for later (SeenHeaders.kept). A
+ * name is compared (in any case, in place: isName) only when its length matches.
  * Written into `out` (one object for the thread, read at once by the caller), not a new object per
  * response.
  */
-function scanHeaders(h: string[], out: SeenHeaders): SeenHeaders {
+function scanHeaders(h: string[], sink: Pick<ClientEventSink, 'readsHeader'>, out: SeenHeaders): SeenHeaders {
   let keepAlive: string | undefined;
   let type: string | undefined;
   let length: number | undefined;
   let lengths = 0;
   let encoded = false;
+  const kept: string[] = [];
   for (let i = 0; i + 1 < h.length; i += 2) {
     const name = h[i] as string;
     const n = name.length;
+    let keep = false;
     if (n === 12 && type === undefined && isName(name, 'content-type')) type = (h[i + 1] as string).toLowerCase();
     else if (n === 10 && keepAlive === undefined && isName(name, 'keep-alive')) keepAlive = h[i + 1] as string;
     else if (n === 14 && isName(name, 'content-length')) {
       lengths++;
       const v = h[i + 1] as string;
       length = /^\d{1,15}$/.test(v) ? Number(v) : undefined;
-    } else if (n === 16 && isName(name, 'content-encoding')) encoded = true;
+    } else if (n === 16 && isName(name, 'content-encoding')) encoded = keep = true;
+    if (keep || sink.readsHeader(name)) kept.push(name, h[i + 1] as string);
   }
   out.keepAlive = keepAlive;
   out.type = type ?? '';
   out.length = lengths === 1 ? length : undefined;
   out.encoded = encoded;
+  out.kept = kept;
   return out;
 }
