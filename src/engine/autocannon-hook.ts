@@ -13,8 +13,9 @@
  * (memory grows with body size); budgetgate reads bodies from the client's 'body' chunks instead, only
  * as far as its timing rules need. With `beforeRead`, the client's parser's `execute` (the socket's
  * read handler calls it once per read) is wrapped so the driver can send what fell due first. The
- * parser (http-parser-js) also gets its body callback replaced (ownBodyHandler) and an own HEADER
- * that reads a whole header block in one pass (header-block.ts).
+ * parser (http-parser-js) also gets its body callback replaced (ownBodyHandler), an own HEADER
+ * that reads a whole header block in one pass (header-block.ts) and an own RESPONSE_LINE that reads
+ * a whole plain head, status line to empty line, in one pass (response-head.ts).
  *
  * A plain-TCP client's socket is opened here rather than by autocannon's `_connect` (connectPlain):
  * the same socket and handlers, but reading into one buffer this thread reuses for every read.
@@ -34,6 +35,7 @@
 
 import { connect as netConnect } from 'node:net';
 import { readHeaderBlocks } from './header-block.js';
+import { readResponseHeads } from './response-head.js';
 
 /** The slice of autocannon's Client we depend on. */
 export interface HookedClient {
@@ -121,8 +123,10 @@ export function hookClient(client: HookedClient, hooks: ClientHooks): ClientCont
     else client.pipelinedRequests.clear();
   };
   client.pipelinedRequests.addBody = () => {};
-  // a read that holds a whole header block is read in one pass (header-block.ts)
+  // a read that holds a whole header block is read in one pass (header-block.ts), and one that holds
+  // a whole plain head, status line and all, in one pass too (response-head.ts)
   readHeaderBlocks(client.parser);
+  readResponseHeads(client.parser);
   // autocannon deep-clones the (empty) request context before every request, for setupRequest
   // hooks, which budgetgate never gives it
   if (client.requestIterator) client.requestIterator.resetContext = () => {};

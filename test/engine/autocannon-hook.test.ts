@@ -264,6 +264,8 @@ describe('socket reads without a read-ahead tick (noReadAheadTicks)', () => {
       expect(addBody).not.toHaveBeenCalled();
       // and its parser reads whole header blocks in one pass (header-block.ts found what it needs)
       expect(Object.hasOwn(c.parser, 'HEADER')).toBe(true);
+      // and whole plain heads, status line and all (response-head.ts found what it needs)
+      expect(Object.hasOwn(c.parser, 'RESPONSE_LINE')).toBe(true);
     } finally {
       instance.stop();
     }
