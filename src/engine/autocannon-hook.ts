@@ -44,7 +44,7 @@ export interface HookedClient {
   _destroyConnection(): void;
   conn?: unknown;
   parser: { state: string; type: string; finish(): unknown; reinitialize(type: string): void; execute(chunk: Buffer): unknown };
-  pipelinedRequests: { clear(): void; addBody(data: Buffer): void; addByteCount?(n: number): void };
+  pipelinedRequests: { clear(): void; addBody(data: Buffer): void; addByteCount?(n: number): void; insertRequest?(req: unknown): void; terminateRequest?(): unknown; pendingRequests?: unknown[] };
   /** https: or a Unix socket: autocannon's own `_connect` opens those */
   secure?: boolean;
   ipc?: boolean;
@@ -123,6 +123,7 @@ export function hookClient(client: HookedClient, hooks: ClientHooks): ClientCont
     else client.pipelinedRequests.clear();
   };
   client.pipelinedRequests.addBody = () => {};
+  unclockedQueue(client.pipelinedRequests);
   // a read that holds a whole header block is read in one pass (header-block.ts), and one that holds
   // a whole plain head, status line and all, in one pass too (response-head.ts)
   readHeaderBlocks(client.parser);
@@ -159,6 +160,25 @@ export function hookClient(client: HookedClient, hooks: ClientHooks): ClientCont
       live = false;
     },
   };
+}
+
+/** an entry's headers until the parser's are set on it (setHeaders replaces the object, never writes into it) */
+const NO_HEADERS = Object.freeze({});
+
+/**
+ * autocannon's queue of the requests awaiting their response, without its clock: it stamps each
+ * entry with process.hrtime() when the request is written and again when it is answered, for the
+ * duration its run loop records (a call into C++ and an array each time). budgetgate times every
+ * request on its own clock and drops those listeners (dropAutocannonStats), so the entries keep
+ * their fields and order, with a duration of 0. Left alone when the queue is not of 9.0.0's shape.
+ */
+export function unclockedQueue(q: HookedClient['pipelinedRequests']): boolean {
+  if (typeof q.insertRequest !== 'function' || typeof q.terminateRequest !== 'function' || !Array.isArray(q.pendingRequests)) return false;
+  const queue = q as { pendingRequests: unknown[] };
+  // `clear()` puts a new array in place: each call reads the queue's current one
+  q.insertRequest = (req: unknown) => void queue.pendingRequests.push({ req, bytes: 0, body: '', headers: NO_HEADERS, duration: 0 });
+  q.terminateRequest = () => (queue.pendingRequests.length > 0 ? queue.pendingRequests.shift() : undefined);
+  return true;
 }
 
 /**

@@ -13,7 +13,7 @@ import { arrivals, planSchedule } from '../../src/core/schedule.js';
 import { compileTimings } from '../../src/core/timing.js';
 import { EventEmitter, once } from 'node:events';
 import { connect, createServer, type AddressInfo } from 'node:net';
-import { REQUIRED_METHODS, dropAutocannonStats, hookClient, markOwnListeners, noReadAheadTicks, ownBodyHandler, requestFramer, setRequestBytes, type HookedClient } from '../../src/engine/autocannon-hook.js';
+import { REQUIRED_METHODS, dropAutocannonStats, hookClient, markOwnListeners, noReadAheadTicks, ownBodyHandler, requestFramer, unclockedQueue, setRequestBytes, type HookedClient } from '../../src/engine/autocannon-hook.js';
 import { drive } from '../../src/engine/driver.js';
 import { listen, type TestServer } from '../e2e/servers.js';
 
@@ -269,6 +269,32 @@ describe('socket reads without a read-ahead tick (noReadAheadTicks)', () => {
     } finally {
       instance.stop();
     }
+  });
+
+  it('happy: the hooked client\'s request queue keeps its entries in order without reading the clock', () => {
+    let client: HookedClient | undefined;
+    const instance = autocannon({ url: 'http://127.0.0.1:9/', connections: 1, duration: 1, setupClient: (c: unknown) => void hookClient((client = c as HookedClient), { ready: () => {} }) } as autocannon.Options, () => {});
+    const hrtime = vi.spyOn(process, 'hrtime');
+    try {
+      const q = (client as HookedClient).pipelinedRequests as unknown as { insertRequest(r: unknown): void; terminateRequest(): unknown; setHeaders(h: unknown): void; clear(): void };
+      q.clear();
+      q.insertRequest('first');
+      q.insertRequest('second');
+      q.setHeaders({ statusCode: 200 });
+      expect(q.terminateRequest()).toEqual({ req: 'first', bytes: 0, body: '', headers: { statusCode: 200 }, duration: 0 });
+      expect(q.terminateRequest()).toMatchObject({ req: 'second', headers: {} });
+      expect(q.terminateRequest()).toBeUndefined();
+      expect(hrtime).not.toHaveBeenCalled();
+    } finally {
+      hrtime.mockRestore();
+      instance.stop();
+    }
+  });
+
+  it('sad: a queue of another shape is left alone', () => {
+    const q = { clear() {}, addBody() {}, insertRequest: 1 } as unknown as HookedClient['pipelinedRequests'];
+    expect(unclockedQueue(q)).toBe(false);
+    expect(q.insertRequest).toBe(1);
   });
 
   it('sad: a parser without a body callback slot is left alone', () => {
