@@ -56,12 +56,6 @@ const OTHER = 0;
 const CONTENT_LENGTH = 1;
 const CONNECTION = 2;
 const REFUSED = 3; // Transfer-Encoding, Upgrade: the parser's own reading
-const FRAMING: readonly (readonly [string, number])[] = [
-  ['content-length', CONTENT_LENGTH],
-  ['connection', CONNECTION],
-  ['transfer-encoding', REFUSED],
-  ['upgrade', REFUSED],
-];
 
 /**
  * Puts the head reading in place on one parser (an own RESPONSE_LINE over its prototype's); false,
@@ -91,9 +85,20 @@ function isNamed(b: Buffer, s: number, e: number, lower: string): boolean {
   return true;
 }
 
+/** the framing header the name at [s, e) is, if any: by its length first (a name of another length is none) */
 function framingOf(b: Buffer, s: number, e: number): number {
-  for (const [name, kind] of FRAMING) if (isNamed(b, s, e, name)) return kind;
-  return OTHER;
+  switch (e - s) {
+    case 14:
+      return isNamed(b, s, e, 'content-length') ? CONTENT_LENGTH : OTHER;
+    case 10:
+      return isNamed(b, s, e, 'connection') ? CONNECTION : OTHER;
+    case 17:
+      return isNamed(b, s, e, 'transfer-encoding') ? REFUSED : OTHER;
+    case 7:
+      return isNamed(b, s, e, 'upgrade') ? REFUSED : OTHER;
+    default:
+      return OTHER;
+  }
 }
 
 /** The end of the line that starts at i (its LF's position), −1 when a byte in it is not text or the read ends first; one CR before the LF is let be. */
