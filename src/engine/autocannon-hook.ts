@@ -35,7 +35,7 @@
 
 import { connect as netConnect } from 'node:net';
 import { readHeaderBlocks } from './header-block.js';
-import { readResponseHeads } from './response-head.js';
+import { readResponseHeads, refuseBadLengths } from './response-head.js';
 
 /** The slice of autocannon's Client we depend on. */
 export interface HookedClient {
@@ -128,6 +128,8 @@ export function hookClient(client: HookedClient, hooks: ClientHooks): ClientCont
   // a whole plain head, status line and all, in one pass too (response-head.ts)
   readHeaderBlocks(client.parser);
   readResponseHeads(client.parser);
+  // a negative or fractional length would have the parser read the same bytes again for ever
+  refuseBadLengths(client.parser);
   // autocannon deep-clones the (empty) request context before every request, for setupRequest
   // hooks, which budgetgate never gives it
   if (client.requestIterator) client.requestIterator.resetContext = () => {};

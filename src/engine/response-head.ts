@@ -73,6 +73,35 @@ export function readResponseHeads(parser: object): boolean {
   return true;
 }
 
+/**
+ * http-parser-js reads a body of `+Content-Length` bytes, or `parseInt(size, 16)` for a chunk, and
+ * moves on by that much: a negative length ("-5") moves it back over what it read, and it reads the
+ * same bytes again, for ever (its list of headers grows until the process dies), and a fraction
+ * leaves it between bytes. With this on a parser, a body or chunk length that is not a whole number
+ * ≥ 0 is the parser's error (HPE_INVALID_CONTENT_LENGTH, as Node's own parser calls it), from the
+ * read that would use it: the request then fails, never the run.
+ */
+export function refuseBadLengths(parser: object): boolean {
+  const p = parser as Partial<Record<'BODY_SIZED' | 'BODY_CHUNK', () => unknown>> & { body_bytes?: unknown };
+  const sized = p.BODY_SIZED;
+  const chunk = p.BODY_CHUNK;
+  if (typeof sized !== 'function' || typeof chunk !== 'function') return false;
+  p.BODY_SIZED = function (this: { body_bytes: unknown }) {
+    checkLength(this.body_bytes);
+    return sized.call(this);
+  };
+  p.BODY_CHUNK = function (this: { body_bytes: unknown }) {
+    checkLength(this.body_bytes);
+    return chunk.call(this);
+  };
+  return true;
+}
+
+function checkLength(n: unknown): void {
+  if (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0) return;
+  throw Object.assign(new Error('Parse Error'), { code: 'HPE_INVALID_CONTENT_LENGTH' });
+}
+
 /** the byte may be in a reason phrase or a header value */
 function isText(c: number): boolean {
   return (c >= SP && c < 0x7f) || c === HTAB;

@@ -222,6 +222,23 @@ describe('fault matrix (CLI against loopback servers)', () => {
     expect(v?.reason).toMatch(/missing or garbled in 50 of 50/);
   });
 
+  it('sad: a negative Content-Length is each request\'s error (the parser would read the same bytes again for ever); the run ends on schedule; exit 1', async () => {
+    let n = 0;
+    const tcp = createTcpServer((sock) => {
+      // the probe (Node's own parser, which refuses it too) is answered properly
+      sock.on('data', () => sock.write(`HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: ${++n === 1 ? 2 : -5}\r\n\r\nok`));
+      sock.on('error', () => {});
+    });
+    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => tcp.close(() => r())));
+    const dir = tempDir();
+    const { r, report } = await run(['run', profile(dir, `http://127.0.0.1:${(tcp.address() as AddressInfo).port}/`, { timeout: '1s', rate: 10 })], join(dir, 'out'));
+    note('negative Content-Length', r, report, `(run ${Math.round(report.durationMs)} ms for a 2 s schedule)`);
+    expect(r.code).toBe(1);
+    expect(report.totals).toMatchObject({ sent: 20, completed: 0, errors: 20 });
+    expect(report.durationMs).toBeLessThan(2000 + 1000 + 1500);
+  });
+
   it('happy: an HTTP/1.0 server that closes after each response loses no request; exit 0', async () => {
     const tcp = createTcpServer((sock) => {
       sock.on('data', () => sock.end('HTTP/1.0 200 OK\r\ncontent-type: text/plain\r\n\r\nok'));

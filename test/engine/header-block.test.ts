@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { readHeaderBlocks } from '../../src/engine/header-block.js';
+import { refuseBadLengths } from '../../src/engine/response-head.js';
 
 const require = createRequire(import.meta.url);
 type Parser = Record<number, unknown> & { execute(b: Buffer): unknown };
@@ -24,6 +25,8 @@ function transcript(reads: Buffer[], blocks: boolean): string[] {
   };
   p[HTTPParser.kOnBody] = (b: Buffer, s: number, l: number) => void log.push(`body ${b.subarray(s, s + l).toString('hex')}`);
   p[HTTPParser.kOnMessageComplete] = () => void log.push('complete');
+  // on both parsers: without it a negative length (a generated `content-length: -5`) has the parser loop for ever
+  refuseBadLengths(p);
   if (blocks) expect(readHeaderBlocks(p)).toBe(true);
   for (const r of reads) {
     const out = p.execute(r);

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { readHeaderBlocks } from '../../src/engine/header-block.js';
-import { readResponseHeads } from '../../src/engine/response-head.js';
+import { readResponseHeads, refuseBadLengths } from '../../src/engine/response-head.js';
 
 const require = createRequire(import.meta.url);
 type Parser = Record<number | string, unknown> & { execute(b: Buffer): unknown; consumeLine(): unknown };
@@ -27,6 +27,8 @@ function transcript(reads: Buffer[], setup: Setup, skipBody?: unknown): string[]
   };
   p[HTTPParser.kOnBody] = (b: Buffer, s: number, l: number) => void log.push(`body ${b.subarray(s, s + l).toString('hex')}`);
   p[HTTPParser.kOnMessageComplete] = () => void log.push('complete');
+  // on every parser, the reference too: without it a negative length has the parser loop for ever
+  expect(refuseBadLengths(p)).toBe(true);
   if (setup !== 'parser') expect(readHeaderBlocks(p)).toBe(true);
   if (setup === 'heads') expect(readResponseHeads(p)).toBe(true);
   for (const r of reads) {
@@ -59,7 +61,7 @@ const nameArb = fc.oneof(
   fc.array(byteArb, { minLength: 0, maxLength: 6 }).map((b) => Buffer.from(b).toString('latin1')),
 );
 const valueArb = fc.oneof(
-  fc.constantFrom('application/json', 'keep-alive', 'Close', 'close', 'upgrade', 'timeout=5', 'queue;dur=1.5', 'chunked', ' padded\t', '', '  ', '12', '0', '1e1', '0x1'),
+  fc.constantFrom('application/json', 'keep-alive', 'Close', 'close', 'upgrade', 'timeout=5', 'queue;dur=1.5', 'chunked', ' padded\t', '', '  ', '12', '0', '1e1', '0x1', '-5', '1.5', '-0'),
   fc.array(byteArb, { maxLength: 12 }).map((b) => Buffer.from(b).toString('latin1')),
 );
 const lineArb = fc.oneof(
@@ -76,6 +78,8 @@ const bodyArb = fc.oneof(
   fc.string({ maxLength: 12 }).map((b) => ({ framing: `Content-Length: ${Buffer.byteLength(b)}\r\n`, body: b })),
   fc.string({ maxLength: 12 }).map((b) => ({ framing: `content-length: ${Buffer.byteLength(b)}\r\nContent-Length: ${Buffer.byteLength(b)}\r\n`, body: b })),
   fc.constant({ framing: 'Content-Length: 0\r\n', body: '' }),
+  fc.constantFrom('-3', '1.5', 'abc', ' 2 ').map((n) => ({ framing: `Content-Length: ${n}\r\n`, body: 'abc' })),
+  fc.constantFrom('-3', '1.5').map((n) => ({ framing: 'Transfer-Encoding: chunked\r\n', body: `${n}\r\nabc\r\n0\r\n\r\n` })),
   fc.array(fc.string({ minLength: 1, maxLength: 5 }), { maxLength: 3 }).map((parts) => ({ framing: 'Transfer-Encoding: chunked\r\n', body: `${parts.map((s) => `${Buffer.byteLength(s).toString(16)}\r\n${s}\r\n`).join('')}0\r\nx-trailer: t\r\n\r\n` })),
   fc.constant({ framing: '', body: '' }),
 );
@@ -139,7 +143,26 @@ describe('response heads read in one pass', () => {
     expect({ headers, status, lines }).toEqual({ headers: ['x-a', '1', 'Content-Length', '0', 'x-c', '3'], status: 201, lines: 0 });
   });
 
+  it.each<[string, string]>([
+    ['a negative Content-Length', 'HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\nabcdef'],
+    ['a fractional Content-Length', 'HTTP/1.1 200 OK\r\nContent-Length: 1.5\r\n\r\nabcdef'],
+    ['a negative chunk size', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-3\r\nabc\r\n0\r\n\r\n'],
+  ])('sad: %s is the parser\'s error, from the read that would use it, and the parser stops there', (_l, text) => {
+    const p = new HTTPParser(HTTPParser.RESPONSE);
+    let calls = 0;
+    p[HTTPParser.kOnHeadersComplete] = () => void calls++;
+    p[HTTPParser.kOnBody] = () => void calls++;
+    p[HTTPParser.kOnMessageComplete] = () => void calls++;
+    refuseBadLengths(p);
+    readResponseHeads(p);
+    const out = p.execute(Buffer.from(text, 'latin1')) as Error & { code?: string };
+    expect(out).toBeInstanceOf(Error);
+    expect(out.code).toBe('HPE_INVALID_CONTENT_LENGTH');
+    expect(calls).toBe(1); // the headers, then nothing read again
+  });
+
   it('sad: a parser without the methods it relies on is left alone', () => {
+    expect(refuseBadLengths({ BODY_SIZED: 1 })).toBe(false);
     const p = { RESPONSE_LINE: 1 };
     expect(readResponseHeads(p)).toBe(false);
     expect(p.RESPONSE_LINE).toBe(1);
