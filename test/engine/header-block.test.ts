@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { readHeaderBlocks } from '../../src/engine/header-block.js';
+import { cut } from './reads.js';
 import { refuseBadLengths } from '../../src/engine/response-head.js';
 
 const require = createRequire(import.meta.url);
@@ -33,18 +34,6 @@ function transcript(reads: Buffer[], blocks: boolean): string[] {
     log.push(out instanceof Error ? `error ${(out as Error & { code?: string }).code ?? out.message}` : `read ${String(out)}`);
   }
   return log;
-}
-
-/** `bytes` cut at the given points into reads */
-function cut(bytes: Buffer, points: number[]): Buffer[] {
-  const at = [...new Set(points.map((p) => p % (bytes.length + 1)))].sort((a, b) => a - b);
-  const reads: Buffer[] = [];
-  let from = 0;
-  for (const p of [...at, bytes.length]) {
-    if (p > from) reads.push(bytes.subarray(from, p));
-    from = p;
-  }
-  return reads;
 }
 
 // header text as servers send it and as they should not: high bytes (0x8a and 0x8d decode as LF and

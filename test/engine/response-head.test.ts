@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { readHeaderBlocks } from '../../src/engine/header-block.js';
+import { cut } from './reads.js';
 import { readResponseHeads, refuseBadLengths } from '../../src/engine/response-head.js';
 
 const require = createRequire(import.meta.url);
@@ -38,18 +39,6 @@ function transcript(reads: Buffer[], setup: Setup, skipBody?: unknown): string[]
     log.push(`state ${JSON.stringify({ state, line, body_bytes, isChunked, connection, headerSize, hadError, isUserCall, trailers })}`);
   }
   return log;
-}
-
-/** `bytes` cut at the given points into reads */
-function cut(bytes: Buffer, points: number[]): Buffer[] {
-  const at = [...new Set(points.map((p) => p % (bytes.length + 1)))].sort((a, b) => a - b);
-  const reads: Buffer[] = [];
-  let from = 0;
-  for (const p of [...at, bytes.length]) {
-    if (p > from) reads.push(bytes.subarray(from, p));
-    from = p;
-  }
-  return reads;
 }
 
 // what servers send and what they should not: high bytes (0x8a, 0x8d decode as LF and CR in
