@@ -50,6 +50,8 @@ const nameStarts = new Int32Array(MAX_LINES);
 const nameEnds = new Int32Array(MAX_LINES);
 const valueStarts = new Int32Array(MAX_LINES);
 const valueEnds = new Int32Array(MAX_LINES);
+/** and which framing header it is (framingOf) */
+const kinds = new Uint8Array(MAX_LINES);
 
 /** the framing header a name is, by its bytes in any case: the parser lower-cases every name to find these */
 const OTHER = 0;
@@ -173,9 +175,7 @@ function responseHead(p: HeadParser, own: () => unknown, kOnHeadersComplete: num
   const reasonEnd = lineEnd(b, reasonStart, statusLf);
 
   let lines = 0;
-  let lengthAt = -1;
   let lengths = 0;
-  let connections = 0;
   let i = statusLf + 1;
   for (;;) {
     if (i >= end) return own.call(p);
@@ -204,10 +204,10 @@ function responseHead(p: HeadParser, own: () => unknown, kOnHeadersComplete: num
     if (kind === REFUSED) return own.call(p);
     if (kind === CONTENT_LENGTH) {
       lengths++;
-      lengthAt = lines;
       if (ve - vs < 1 || ve - vs > 15) return own.call(p);
       for (let k = vs; k < ve; k++) if ((b[k] as number) < 0x30 || (b[k] as number) > 0x39) return own.call(p);
-    } else if (kind === CONNECTION) connections++;
+    }
+    kinds[lines] = kind;
     nameStarts[lines] = ls;
     nameEnds[lines] = nameEnd;
     valueStarts[lines] = vs;
@@ -218,7 +218,7 @@ function responseHead(p: HeadParser, own: () => unknown, kOnHeadersComplete: num
   // without one Content-Length the body is read to the connection's end, or it is ambiguous
   if (lengths !== 1) return own.call(p);
   const headEnd = i + 1;
-  return completeHead(p, b, start, headEnd, { major, minor, status, reasonStart, reasonEnd, lines, lengthAt, connections }, kOnHeadersComplete);
+  return completeHead(p, b, start, headEnd, { major, minor, status, reasonStart, reasonEnd, lines }, kOnHeadersComplete);
 }
 
 interface Head {
@@ -228,8 +228,6 @@ interface Head {
   reasonStart: number;
   reasonEnd: number;
   lines: number;
-  lengthAt: number;
-  connections: number;
 }
 
 /**
@@ -250,8 +248,8 @@ function completeHead(p: HeadParser, b: Buffer, start: number, headEnd: number, 
     const ne = nameEnds[k] as number;
     const value = text.slice((valueStarts[k] as number) - start, (valueEnds[k] as number) - start);
     headers.push(text.slice(ns - start, ne - start), value);
-    if (h.connections > 0 && isNamed(b, ns, ne, 'connection')) p.connection += value.toLowerCase();
-    if (k === h.lengthAt) p.body_bytes = Number(value);
+    if (kinds[k] === CONNECTION) p.connection += value.toLowerCase();
+    else if (kinds[k] === CONTENT_LENGTH) p.body_bytes = Number(value);
   }
   p.state = 'HEADER';
   p.offset = headEnd;
