@@ -11,8 +11,9 @@
  *   (d) peak RSS of a 5-minute run at 1,000/s vs a 1-minute run, each in its own process
  *   (e) A/A/B: K runs of one profile against the sim in its own process, K−1 with decode made slower,
  *       and `compare` on every ordered A/A and A/B pair (false alarms, detections)
- *   (f) budgetgate beside vegeta (the open-model peer), interleaved pairs at 2,000, 5,000 and
- *       10,000 req/s against one arrival-logging server: lateness p99/max ratios, delivered share
+ *   (f) budgetgate beside vegeta (the open-model peer), 4 interleaved pairs at 2,000, 5,000 and
+ *       10,000 req/s against one arrival-logging server: lateness p99/max ratios (the targets the
+ *       median of the pairs' own ratios, the pooled ones beside), delivered share
  *   (g) streamed itl/ttft beside a raw SSE reader (node:net, no parsers) at 500 and 1,000 concurrent
  *       streams of 100 tokens 20 ms apart: the error vs the server's exact gaps, as a ratio to the raw one
  *
@@ -102,7 +103,7 @@ function parseArgs(argv: readonly string[]): Args {
     aabRuns: 6,
     aabSteadyMs: 12_000,
     peerRates: [2000, 5000, 10_000],
-    peerPairs: 2,
+    peerPairs: 4,
     peerWorkers: 1,
     streams: [500, 1000],
     streamWorkers: 1,
