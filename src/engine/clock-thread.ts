@@ -11,14 +11,11 @@
  * fractional timeout down to the kernel's timer slack (50 µs by default).
  *
  * Protocol, over one SharedArrayBuffer: ctl[SEQ] counts arms and cancels, ctl[STOP] ends the thread,
- * ctl[LOOKS] is when the clock thread next looks (10 µs steps from `base`, rounded up; LOOKS_NEVER:
- * only when notified), deadline[0] is the wake-up time on process.hrtime's clock (ms; the same clock
- * in every thread), or −1 for none. The main thread writes the deadline, bumps SEQ and notifies if
- * the thread would look later than the deadline; the clock thread waits on SEQ (so a re-arm or a
- * cancel wakes it early), and when the deadline passes with SEQ unchanged it posts SEQ back. The main
- * thread runs the wake only if that SEQ is still the one it armed: a wake cancelled or replaced in the
- * meantime is dropped. LOOKS is an atomic, not a plain number: each thread writes one cell and then
- * reads the other's (store-buffer order), which only sequentially consistent accesses make safe.
+ * deadline[0] is the wake-up time on process.hrtime's clock (ms; the same clock in every thread), or
+ * −1 for none. The main thread writes the deadline, bumps SEQ and notifies; the clock thread waits on
+ * SEQ (so a re-arm or a cancel wakes it early), and when the deadline passes with SEQ unchanged it
+ * posts SEQ back. The main thread runs the wake only if that SEQ is still the one it armed: a wake
+ * cancelled or replaced in the meantime is dropped.
  *
  * One wake is pending at a time (the pacer never has two): `after` replaces a pending one.
  */
@@ -27,41 +24,33 @@ import type { Timer } from './pacer.js';
 
 const SEQ = 0;
 const STOP = 1;
-const LOOKS = 2;
-const LOOKS_NEVER = 0x7fffffff;
-/** LOOKS counts steps of this many ms from `base` (2^31 of them: 248 days) */
-const LOOKS_STEP_MS = 0.01;
 
 /**
  * The clock thread's whole program (run with `eval`: no file to find under tsx or in dist). After a
  * wake-up it naps for the pacer's least gap: the next deadline cannot come sooner (the pacer arms it
  * ≥ that gap after its own wake-up, which is later still), so the main thread re-arms it without a
  * notify, one system call and one thread wake fewer per wake-up. It publishes when it will next look
- * (LOOKS); the main thread notifies only for a deadline before that.
+ * (`looks`); the main thread notifies only for a deadline before that.
  */
 const CLOCK_THREAD = `
 const { workerData, parentPort } = require('node:worker_threads');
-const ctl = new Int32Array(workerData.sab, 0, 3);
-const deadline = new Float64Array(workerData.sab, 16, 1);
+const ctl = new Int32Array(workerData.sab, 0, 2);
+const deadline = new Float64Array(workerData.sab, 8, 1);
+const looks = new Float64Array(workerData.sab, 16, 1);
 const nap = workerData.napMs;
-const base = workerData.base;
 const now = () => { const t = process.hrtime(); return t[0] * 1e3 + t[1] / 1e6; };
-const looks = (at) => Atomics.store(ctl, ${LOOKS}, Math.min(${LOOKS_NEVER} - 1, Math.ceil((at - base) / ${LOOKS_STEP_MS})));
 let fired = -1;
 parentPort.postMessage(-1);
 for (;;) {
   const seq = Atomics.load(ctl, ${SEQ});
   if (Atomics.load(ctl, ${STOP}) !== 0) break;
   const d = deadline[0];
-  if (!(d >= 0) || seq === fired) { Atomics.store(ctl, ${LOOKS}, ${LOOKS_NEVER}); Atomics.wait(ctl, ${SEQ}, seq); continue; }
+  if (!(d >= 0) || seq === fired) { looks[0] = Infinity; Atomics.wait(ctl, ${SEQ}, seq); continue; }
   const left = d - now();
-  if (left > 0) { looks(d); Atomics.wait(ctl, ${SEQ}, seq, left); continue; }
+  if (left > 0) { looks[0] = d; Atomics.wait(ctl, ${SEQ}, seq, left); continue; }
   fired = seq;
-  const napEnd = now() + nap;
-  if (nap > 0) looks(napEnd); // before the message: a re-arm it prompts sees it
   parentPort.postMessage(seq);
-  const napLeft = napEnd - now();
-  if (napLeft > 0) Atomics.wait(ctl, ${SEQ}, seq, napLeft);
+  if (nap > 0) { looks[0] = now() + nap; Atomics.wait(ctl, ${SEQ}, seq, nap); }
 }
 `;
 
@@ -102,11 +91,11 @@ const startThread: StartThread = (code, options) => new Worker(code, options);
  */
 export function clockThread(start: StartThread = startThread): ClockThread {
   const sab = new SharedArrayBuffer(24);
-  const ctl = new Int32Array(sab, 0, 3);
-  const deadline = new Float64Array(sab, 16, 1);
-  const base = hrMs();
+  const ctl = new Int32Array(sab, 0, 2);
+  const deadline = new Float64Array(sab, 8, 1);
+  const looks = new Float64Array(sab, 16, 1);
   deadline[0] = -1;
-  ctl[LOOKS] = LOOKS_NEVER;
+  looks[0] = Infinity;
   let armed = -1;
   /** the wake-up armed, also its handle (one object per `after`, so an old handle cancels nothing) */
   let pending: { fn: () => void } | undefined;
@@ -130,7 +119,7 @@ export function clockThread(start: StartThread = startThread): ClockThread {
   };
   try {
     // execArgv []: not the main thread's flags (`--input-type=module` would make this CommonJS program a module; `--import tsx` would load tsx here)
-    worker = start(CLOCK_THREAD, { eval: true, execArgv: [], workerData: { sab, napMs: CLOCK_THREAD_MIN_GAP_MS, base }, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 } });
+    worker = start(CLOCK_THREAD, { eval: true, execArgv: [], workerData: { sab, napMs: CLOCK_THREAD_MIN_GAP_MS }, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 } });
     worker.unref();
     worker.on('message', (seq: number) => {
       if (seq === -1) markReady(true);
@@ -166,8 +155,7 @@ export function clockThread(start: StartThread = startThread): ClockThread {
       deadline[0] = at;
       armed = Atomics.add(ctl, SEQ, 1) + 1;
       // asleep past `at`: wake it (else it looks by then, and sees the new deadline and SEQ)
-      const looks = Atomics.load(ctl, LOOKS);
-      if (looks === LOOKS_NEVER || at < base + looks * LOOKS_STEP_MS) Atomics.notify(ctl, SEQ);
+      if (at < looks[0]!) Atomics.notify(ctl, SEQ);
       worker.ref(); // a pending wake-up keeps the process alive, as a pending setTimeout would
       return handle;
     },
