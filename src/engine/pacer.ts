@@ -3,13 +3,12 @@
  * does. An arrival due while no connection is free waits in a FIFO (the due queue) for the next free
  * one; nothing is dropped silently.
  *
- * Pacing never spins: each wake-up releases every arrival due within the timer's `earlyMs` (so a
- * send is at most that early), then sleeps on the timer until `earlyMs` before the next one. On
- * Node's timers (nodeTimer, earlyMs = EARLY_MS) a wake-up comes ≥ 1 ms after it is set and typically
- * < 1 ms late, so a send lands within about [−0.5, +1.5] ms of its intended time; the driver uses the
- * clock thread (clock-thread.ts: a worker asleep in Atomics.wait, earlyMs 0.1 ms) and falls back to
- * Node's timers. Spinning (setImmediate until due) would buy the same grain but costs most of a core
- * at 1,000 req/s, and on a shared machine a busy process is descheduled for far longer.
+ * Pacing never spins: each wake-up releases every arrival due within the next EARLY_MS (so a send is
+ * at most that early), then sleeps on the timer until EARLY_MS before the next one. Node's timers
+ * fire ≥ 1 ms after they are set and typically < 1 ms late, so a send lands within about
+ * [−0.5, +1.5] ms of its intended time. Spinning (setImmediate until due) would buy µs at the median
+ * but costs most of a core at 1,000 req/s, and on a shared machine a busy process is descheduled for
+ * far longer.
  *
  * It also wakes at every phase edge (a closed phase starts with no arrival) and every 10 ms while a
  * closed phase is under way (its ramp adds users as time passes), so the users can be topped up.
@@ -24,21 +23,14 @@ import type { Arrival, ArrivalStream, Plan } from '../core/schedule.js';
 import { closedPhaseAt } from './closed-users.js';
 import { Queue } from './queue.js';
 
-/** On Node's timers a request may leave this much before its intended time, so the pacer need not spin (see above). */
+/** A request may leave this much before its intended time, so the pacer need not spin (see above). */
 export const EARLY_MS = 0.5;
-
-/** The widest gap between wake-ups a busy loop backs off to (Pacer.backOff). */
-const BUSY_GAP_MS = 1;
 
 /** While a closed phase is under way the pacer wakes this often, so a ramp's users join on time. */
 const CLOSED_WAKE_MS = 10;
 
 /** The pacer's only way to wait; injected so tests can drive time by hand. */
 export interface Timer {
-  /** how long before its intended time a wake-up may release an arrival (the timer's grain: EARLY_MS for Node's timers) */
-  readonly earlyMs: number;
-  /** the least time from one wake-up to the next (0: none): a fine-grained timer costs CPU per wake-up, so at high rates one wake-up releases several arrivals */
-  readonly minGapMs: number;
   /** run `fn` after `ms` (≤ 0: as soon as the event loop allows) */
   after(ms: number, fn: () => void): unknown;
   /** cancel a pending `after` (a cancelled immediate may still run: the pacer checks it was stopped) */
@@ -46,8 +38,6 @@ export interface Timer {
 }
 
 export const nodeTimer: Timer = {
-  earlyMs: EARLY_MS,
-  minGapMs: 0, // its own grain is 1 ms
   after: (ms, fn) => (ms <= 0 ? setImmediate(fn) : setTimeout(fn, ms)),
   cancel: (h) => clearTimeout(h as NodeJS.Timeout),
 };
@@ -67,10 +57,6 @@ export class Pacer {
   private readonly waiting = new Queue<Arrival>();
   private handle: unknown;
   private stopped = false;
-  /** the run time the armed wake-up was asked for (NaN: none, or an immediate) */
-  private wakeFor = Number.NaN;
-  /** the least gap to the next wake-up now (see backOff) */
-  private gap: number;
   private readonly wake = (): void => this.pump();
 
   constructor(
@@ -80,9 +66,7 @@ export class Pacer {
     private readonly now: () => number,
     private readonly timer: Timer,
     private readonly hooks: PacerHooks,
-  ) {
-    this.gap = timer.minGapMs;
-  }
+  ) {}
 
   /** arrivals due and waiting for a connection */
   get queued(): number {
@@ -104,7 +88,7 @@ export class Pacer {
   }
 
   /**
-   * Releases what is due by now + the timer's earlyMs, between wake-ups (see above); the timer stays armed for
+   * Releases what is due by now + EARLY_MS, between wake-ups (see above); the timer stays armed for
    * the arrival it was set for (if that one leaves here, its wake-up finds nothing due and re-arms).
    */
   poll(): void {
@@ -112,7 +96,7 @@ export class Pacer {
     const next = this.arrivals.peekTime();
     if (next === undefined) return;
     const t = this.now();
-    if (next <= t + this.timer.earlyMs) this.releaseDue(t);
+    if (next <= t + EARLY_MS) this.releaseDue(t);
   }
 
   /** No more wake-ups; arrivals still queued are dropped (they remain visible as scheduled − sent). */
@@ -127,7 +111,6 @@ export class Pacer {
     this.handle = undefined;
     if (this.stopped) return;
     const t = this.now();
-    this.backOff(t);
     const closed = closedPhaseAt(this.plan, t);
     if (closed) this.hooks.fillClosed();
     const next = this.releaseDue(t);
@@ -139,30 +122,13 @@ export class Pacer {
     // The edge is taken from the same t as `closed`: from a later now(), a pump that straddled an
     // edge would see neither the closed phase nor its start, and sleep through it.
     const until = Math.min(next ?? end, nextEdge(this.plan, t), closed ? t + CLOSED_WAKE_MS : end);
-    const now = this.now();
-    const wait = Math.max(until - this.timer.earlyMs - now, t + this.gap - now);
-    this.wakeFor = wait > 0 ? now + wait : Number.NaN;
-    this.handle = this.timer.after(wait, this.wake);
+    this.handle = this.timer.after(until - EARLY_MS - this.now(), this.wake);
   }
 
-  /**
-   * A wake-up that comes more than the gap late found the loop busy (its message waited behind other
-   * work): fine wake-ups then only add to that work, and the reads' polls send in between. So the
-   * gap doubles, up to BUSY_GAP_MS (Node's own grain), and shrinks back by a quarter per wake-up on
-   * time. Measured at 5,000 req/s: in the first 500 ms, while the code is still compiled, wake-ups
-   * every 0.3 ms put the 90th percentile of arrivals 1.4–3.9 ms late against 1.0–1.9 on 1 ms wake-ups.
-   */
-  private backOff(t: number): void {
-    const min = this.timer.minGapMs;
-    if (min <= 0 || Number.isNaN(this.wakeFor)) return;
-    this.gap = t - this.wakeFor > this.gap ? Math.min(BUSY_GAP_MS, this.gap * 2) : Math.max(min, this.gap * 0.75);
-  }
-
-  /** Releases (or queues) every arrival due by t + the timer's earlyMs; the next arrival's time, if any. */
+  /** Releases (or queues) every arrival due by t + EARLY_MS; the next arrival's time, if any. */
   private releaseDue(t: number): number | undefined {
     let next: number | undefined;
-    const by = t + this.timer.earlyMs;
-    while ((next = this.arrivals.peekTime()) !== undefined && next <= by) {
+    while ((next = this.arrivals.peekTime()) !== undefined && next <= t + EARLY_MS) {
       const a = this.arrivals.next() as Arrival;
       this.hooks.due(a);
       // FIFO: while some arrival waits, a later one may not overtake it

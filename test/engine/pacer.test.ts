@@ -6,24 +6,20 @@
 import { describe, expect, it } from 'vitest';
 import type { Phase } from '../../src/core/profile-types.js';
 import { arrivals, planSchedule, type Arrival } from '../../src/core/schedule.js';
-import { CLOCK_THREAD_EARLY_MS, CLOCK_THREAD_MIN_GAP_MS } from '../../src/engine/clock-thread.js';
 import { EARLY_MS, Pacer, type PacerHooks, type Timer } from '../../src/engine/pacer.js';
 
 const open = (name: string, durationMs: number, rate: number): Phase => ({ name, durationMs, model: 'open', rate, to: rate, concurrency: 0, concurrencyTo: 0, warmup: false });
 const closed = (name: string, durationMs: number, users: number): Phase => ({ name, durationMs, model: 'closed', rate: 0, to: 0, concurrency: users, concurrencyTo: users, warmup: false });
 
 /** Runs a pacer to its end on a fake clock; `free(a)` says whether a connection is free for arrival a. */
-function simulate(phases: Phase[], free: (a: Arrival, clock: number) => boolean = () => true, earlyMs = EARLY_MS, minGapMs = 0, lateBy: (n: number) => number = () => 0) {
+function simulate(phases: Phase[], free: (a: Arrival, clock: number) => boolean = () => true) {
   const plan = planSchedule(phases);
   let clock = 0;
   let pending: { at: number; fn: () => void } | undefined;
   const wakes: number[] = [];
-  let armed = 0;
   const timer: Timer = {
-    earlyMs,
-    minGapMs,
     after: (ms, fn) => {
-      pending = { at: clock + Math.max(0.05, ms) + (ms > 0 ? lateBy(armed++) : 0), fn };
+      pending = { at: clock + Math.max(0.05, ms), fn };
       return pending;
     },
     cancel: () => {
@@ -54,47 +50,15 @@ function simulate(phases: Phase[], free: (a: Arrival, clock: number) => boolean 
 }
 
 describe('Pacer', () => {
-  it.each([
-    ["Node's timers", EARLY_MS],
-    ['the clock thread', CLOCK_THREAD_EARLY_MS],
-  ])('happy: on %s every arrival is released at most the timer\'s earlyMs before its intended time, never after it', (_name, earlyMs) => {
-    const { log, plan } = simulate([open('a', 1000, 50)], undefined, earlyMs);
+  it('happy: every arrival is released at most EARLY_MS before its intended time, never after it', () => {
+    const { log, plan } = simulate([open('a', 1000, 50)]);
     expect(log.released).toHaveLength(plan.requests);
     for (const [intended, at] of log.released) {
-      expect(at).toBeGreaterThanOrEqual(intended - earlyMs - 1e-9);
+      expect(at).toBeGreaterThanOrEqual(intended - EARLY_MS - 1e-9);
       expect(at).toBeLessThanOrEqual(intended + 1e-9);
     }
     expect(log.exhausted).toHaveLength(1);
     expect(log.exhausted[0]).toBeGreaterThanOrEqual(1000);
-  });
-
-  it('happy: on a finer timer the same schedule is released closer to its times (each wake-up nearer its arrival)', () => {
-    const early = (e: number): number => Math.max(...simulate([open('a', 1000, 2000)], undefined, e).log.released.map(([t, at]) => t - at));
-    expect(early(CLOCK_THREAD_EARLY_MS)).toBeLessThanOrEqual(CLOCK_THREAD_EARLY_MS + 1e-9);
-    expect(early(EARLY_MS)).toBeGreaterThan(CLOCK_THREAD_EARLY_MS);
-  });
-
-  it.each([
-    ['2,000/s: every arrival its own wake-up', 2000, 2000],
-    ['10,000/s: ≤ 1 / minGap wake-ups a second, each releasing several', 10_000, 1000 / CLOCK_THREAD_MIN_GAP_MS],
-  ])('happy: wake-ups are at least the timer\'s minGapMs apart (%s)', (_name, rate, most) => {
-    const { wakes, log, plan } = simulate([open('a', 1000, rate)], undefined, CLOCK_THREAD_EARLY_MS, CLOCK_THREAD_MIN_GAP_MS);
-    expect(log.released).toHaveLength(plan.requests);
-    const timed = wakes.filter((w, i) => i === 0 || w - (wakes[i - 1] as number) > 0.05 + 1e-9); // immediates are 0.05 apart
-    for (let i = 1; i < timed.length; i++) expect((timed[i] as number) - (timed[i - 1] as number)).toBeGreaterThanOrEqual(CLOCK_THREAD_MIN_GAP_MS - 1e-9);
-    expect(timed.length).toBeLessThanOrEqual(most + 12);
-    for (const [t, at] of log.released) expect(at - t).toBeLessThanOrEqual(CLOCK_THREAD_MIN_GAP_MS - CLOCK_THREAD_EARLY_MS + 0.05 + 1e-9);
-  });
-
-  it('sad: wake-ups that come late (a busy loop) back off to 1 ms apart, and come back to minGapMs once on time', () => {
-    // wake-ups 0–199 each come 2 ms late, the rest on time
-    const { wakes, log, plan } = simulate([open('a', 1000, 10_000)], undefined, CLOCK_THREAD_EARLY_MS, CLOCK_THREAD_MIN_GAP_MS, (n) => (n < 200 ? 2 : 0));
-    expect(log.released).toHaveLength(plan.requests);
-    const gaps = wakes.slice(1).map((w, i) => w - (wakes[i] as number));
-    const busy = gaps.slice(20, 190); // after the doubling: asked 1 ms apart, each then 2 ms late
-    for (const g of busy) expect(g).toBeCloseTo(1 + 2, 6);
-    const calm = gaps.slice(-50, -5);
-    for (const g of calm) expect(g).toBeCloseTo(CLOCK_THREAD_MIN_GAP_MS, 6);
   });
 
   it('happy: it sleeps between arrivals rather than spinning (one wake-up per arrival, plus the end)', () => {
@@ -128,7 +92,7 @@ describe('Pacer', () => {
   it('sad: stop() ends the wake-ups and drops what waits', () => {
     const plan = planSchedule([open('a', 1000, 100)]);
     let scheduled = 0;
-    const timer: Timer = { earlyMs: EARLY_MS, minGapMs: 0, after: () => ++scheduled, cancel: () => {} };
+    const timer: Timer = { after: () => ++scheduled, cancel: () => {} };
     const pacer = new Pacer(plan, arrivals(plan, 'uniform', 1), () => 5, timer, { due: () => {}, release: () => false, fillClosed: () => {}, exhausted: () => {} });
     pacer.start();
     expect(pacer.queued).toBe(1);
@@ -145,7 +109,7 @@ describe('Pacer.poll (between wake-ups, before each socket read)', () => {
     let clock = 0;
     let armed: (() => void) | undefined;
     const released: [number, number][] = [];
-    const timer: Timer = { earlyMs: EARLY_MS, minGapMs: 0, after: (_ms, fn) => ((armed = fn), fn), cancel: () => (armed = undefined) };
+    const timer: Timer = { after: (_ms, fn) => ((armed = fn), fn), cancel: () => (armed = undefined) };
     const hooks: PacerHooks = { due: () => {}, release: (a) => (released.push([a.t, clock]), true), fillClosed: () => {}, exhausted: () => {} };
     const pacer = new Pacer(plan, arrivals(plan, 'uniform', 1), () => clock, timer, hooks);
     return { pacer, released, set: (t: number) => (clock = t), fire: () => armed?.() };
