@@ -39,7 +39,6 @@ class TimedRecorder extends Recorder {
   }
 }
 
-/** Nearest-rank quantile of an ascending array. */
 /** All values of several arrays in one, ascending. */
 export function pooled(parts: readonly Float64Array[]): Float64Array {
   const all = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
@@ -51,10 +50,18 @@ export function pooled(parts: readonly Float64Array[]): Float64Array {
   return all.sort();
 }
 
+/** Nearest-rank quantile of an ascending array. */
 export function quantile(sorted: Float64Array, q: number): number {
   if (sorted.length === 0) return Number.NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
   return sorted[i] as number;
+}
+
+/** The middle value (the mean of the middle two for an even count). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
 export interface Target {

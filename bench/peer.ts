@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { quantile } from './paced.js';
+import { median, quantile } from './paced.js';
 import { fmt, type Row, type Section } from './table.js';
 
 export interface PeerOptions {
@@ -166,13 +166,6 @@ export async function runTool(tool: Tool, vegeta: string, url: string, rate: num
 function statsRow(tool: string, rate: number, durationMs: number, late: Float64Array, n: number, { start, rest }: ReturnType<typeof splitLateness>): Row {
   const expected = Math.round((rate * durationMs) / 1000);
   return { rate, tool, arrived: n, delivered: Math.min(n, expected) / expected, p50: quantile(late, 0.5), p99: quantile(late, 0.99), max: quantile(late, 1), startP99: quantile(start, 0.99), restP99: quantile(rest, 0.99) };
-}
-
-/** the middle value (the mean of the middle two for an even count) */
-function median(xs: number[]): number {
-  const s = [...xs].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
 /** Each pair's own ratios, budgetgate run i ÷ vegeta run i, of p99 and max lateness (runs ascending). */

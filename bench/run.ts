@@ -44,7 +44,7 @@ import { bareAutocannon, budgetgateClosed, type ClosedOptions } from './closed.j
 import { measureFloor } from './floor.js';
 import { measurePeer } from './peer.js';
 import { ITL_MS, measureStreams } from './streams.js';
-import { measurePaced, measureShape, open, pooled, quantile, type PacedRun, type ShapeResult, type Target } from './paced.js';
+import { measurePaced, measureShape, median, open, pooled, quantile, type PacedRun, type ShapeResult, type Target } from './paced.js';
 import { spawnSim, type SimChild } from './sim-child.js';
 import { fmt, renderSection, type Cell, type Row, type Section } from './table.js';
 
@@ -221,12 +221,6 @@ function check(target: string, value: number, limit: number, op: '<=' | '>=', sh
 }
 const num = (v: Cell | undefined): number => (typeof v === 'number' ? v : Number.NaN);
 const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
-/** the middle value (the mean of the middle two for an even count) */
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 const f2 = (x: number): string => x.toFixed(2);
 const f3 = (x: number): string => x.toFixed(3);
