@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { median, quantile } from './paced.js';
+import { median, pooled as pooledRuns, quantile } from './paced.js';
 import { fmt, type Row, type Section } from './table.js';
 
 export interface PeerOptions {
@@ -182,6 +182,19 @@ export function pairRatios(budgetgate: readonly Float64Array[], vegeta: readonly
   return { p99, max };
 }
 
+/** The baseline checkout's figures at one rate: its pooled p99, worst max and delivered share, and its pairs' median ratios to vegeta. */
+function baselineRow(runs: readonly Float64Array[], vegeta: readonly Float64Array[], delivered: readonly number[]): Row {
+  const pairs = pairRatios(runs, vegeta);
+  const all = pooledRuns(runs);
+  return {
+    baselineP99: quantile(all, 0.99),
+    baselineP99Ratio: median(pairs.p99),
+    baselineMax: Math.max(...runs.map((x) => quantile(x, 1))),
+    baselineMaxRatio: median(pairs.max),
+    baselineDelivered: Math.min(...delivered),
+  };
+}
+
 /** The peer section's rows: every run, then per rate the pooled figures of each tool and the ratios. */
 export async function measurePeer(o: PeerOptions): Promise<{ sections: Section[]; ratios: Row[] } | { skipped: string }> {
   const found = findVegeta(o.vegeta);
@@ -222,12 +235,7 @@ export async function measurePeer(o: PeerOptions): Promise<{ sections: Section[]
       const b = pool('budgetgate');
       const vMax = Math.max(...(pooled.vegeta ?? []).map((x) => quantile(x, 1)));
       const bMax = Math.max(...(pooled.budgetgate ?? []).map((x) => quantile(x, 1)));
-      const base = pool('baseline');
-      const baseMax = Math.max(...(pooled.baseline ?? []).map((x) => quantile(x, 1)));
-      const basePairs = pairRatios(pooled.baseline ?? [], pooled.vegeta ?? []);
-      const baseline: Row = o.baseline
-        ? { baselineP99: quantile(base, 0.99), baselineP99Ratio: median(basePairs.p99), baselineMax: baseMax, baselineMaxRatio: median(basePairs.max), baselineDelivered: Math.min(...(delivered.baseline ?? [])) }
-        : {};
+      const baseline: Row = o.baseline ? baselineRow(pooled.baseline ?? [], pooled.vegeta ?? [], delivered.baseline ?? []) : {};
       const f = pool('node-floor');
       const fMax = Math.max(...(pooled['node-floor'] ?? []).map((x) => quantile(x, 1)));
       const perPair = pairRatios(pooled.budgetgate ?? [], pooled.vegeta ?? []);
