@@ -3,14 +3,15 @@
  * does. An arrival due while no connection is free waits in a FIFO (the due queue) for the next free
  * one; nothing is dropped silently.
  *
- * Pacing never spins: each wake-up releases every arrival due within the timer's `earlyMs` (so a
- * send is at most that early), then sleeps on the timer until `earlyMs` before the next one. On
- * Node's timers (nodeTimer, earlyMs = EARLY_MS) a wake-up comes ≥ 1 ms after it is set and typically
- * < 1 ms late, so a send lands within about [−0.5, +1.5] ms of its intended time. A finer timer (the
- * driver's clock thread, clock-thread.ts: earlyMs 0.1 ms, wake-ups ≥ 0.4 ms apart) serves the
- * wake-ups where it pays for itself (fineServes): while the open rate is at most one arrival per its
- * least gap. Spinning (setImmediate until due) would buy the same grain but costs most of a core at
- * 1,000 req/s, and on a shared machine a busy process is descheduled for far longer.
+ * Pacing never spins: each wake-up releases every arrival due within `early` (the timer's earlyMs;
+ * with two timers the lesser), so a send is at most that early, then sleeps on a timer until `early`
+ * before the next one. On Node's timers (nodeTimer, earlyMs = EARLY_MS) a wake-up comes ≥ 1 ms after
+ * it is set and typically < 1 ms late, so a send lands within about [−0.5, +1.5] ms of its intended
+ * time. A finer timer (the driver's clock thread, clock-thread.ts: earlyMs 0.1 ms, wake-ups ≥ 0.4 ms
+ * apart) serves the wake-ups where it pays for itself (fineServes): while the open rate is at most
+ * one arrival per its least gap. Spinning (setImmediate until due) would buy the same grain but
+ * costs most of a core at 1,000 req/s, and on a shared machine a busy process is descheduled for far
+ * longer.
  *
  * It also wakes at every phase edge (a closed phase starts with no arrival) and every 10 ms while a
  * closed phase is under way (its ramp adds users as time passes), so the users can be topped up.
@@ -33,12 +34,13 @@ const BUSY_GAP_MS = 1;
 
 /**
  * Whether the fine timer serves the wake-up armed at run time t: in an open phase whose rate there
- * is at most 1000 / fine.minGapMs a second (every arrival its own wake-up). Measured at 2,000
- * req/s, 4 interleaved pairs with vegeta (2026-12-07): p99 lateness 0.64–0.89× vegeta's on it
- * against 0.94–1.00× on Node's timers alone. Above that rate one wake-up releases several arrivals anyway, the socket reads' polls send between
- * wake-ups (poll()), and a fine wake-up's cost (~35 µs of CPU here against a few µs for a setTimeout
- * on a busy loop) bought a longer tail: at 5,000 and 10,000 req/s the whole bench's p99 was 0.88 and
- * 1.31× vegeta's with it against 0.78 and 0.72× without (2026-12-07). Closed phases wake every 10 ms.
+ * is at most 1000 / fine.minGapMs a second (every arrival its own wake-up). Measured at 2,000 req/s,
+ * 4 interleaved pairs with vegeta (2026-12-07): p99 lateness 0.64–0.89× vegeta's on it against
+ * 0.94–1.00× on Node's timers alone. Above that rate one wake-up releases several arrivals anyway,
+ * the socket reads' polls send between wake-ups (poll()), and a fine wake-up's cost (~35 µs of CPU
+ * here against a few µs for a setTimeout on a busy loop) bought a longer tail: at 5,000 and 10,000
+ * req/s the whole bench's p99 was 0.88 and 1.31× vegeta's with it against 0.78 and 0.72× without
+ * (2026-12-07). Closed phases wake every 10 ms.
  */
 export function fineServes(plan: Plan, t: number, fine: Timer): boolean {
   const p = phaseAt(plan, t);
@@ -145,8 +147,8 @@ export class Pacer {
   }
 
   /**
-   * Releases what is due by now + the timer's earlyMs, between wake-ups (see above); the timer stays armed for
-   * the arrival it was set for (if that one leaves here, its wake-up finds nothing due and re-arms).
+   * Releases what is due by now + `early`, between wake-ups (see above); the timer stays armed for the
+   * arrival it was set for (if that one leaves here, its wake-up finds nothing due and re-arms).
    */
   poll(): void {
     if (this.handle === undefined || this.stopped) return; // not started, inside pump(), or over
@@ -209,7 +211,7 @@ export class Pacer {
     this.gap = t - this.wakeFor > this.gap ? Math.min(BUSY_GAP_MS, this.gap * 2) : Math.max(min, this.gap * 0.75);
   }
 
-  /** Releases (or queues) every arrival due by t + the timer's earlyMs; the next arrival's time, if any. */
+  /** Releases (or queues) every arrival due by t + `early`; the next arrival's time, if any. */
   private releaseDue(t: number): number | undefined {
     let next: number | undefined;
     const by = t + this.early;
