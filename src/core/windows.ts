@@ -5,7 +5,7 @@
  * Time is cut into windows of width w = 1 s · 2ᵏ from the run's start; a sample belongs to the window
  * of its completion time, ⌊t / w⌋. The hot path records into the open window's histogram only; when a
  * later window opens, the closed one is set aside and a spare histogram takes its place; settling it
- * (adding it to the series' running total and encoding it, ≈ 0.3 ms per window per series) waits for
+ * (adding it to the series' running total and packing it, histograms.ts packHistogram) waits for
  * `WindowClock.settleOne()`, which the engine calls between socket reads, one series at a time, or
  * for the first read of the series (whole(), report()). Otherwise every series would settle on the
  * first sample of each second, a few ms of the sender's loop at once. The whole series is the
@@ -14,7 +14,7 @@
  * at most MAX_WINDOWS per series (width doubled until the run's span fits). All series of one
  * recorder share one WindowClock, so their windows stay aligned and can be merged by index.
  */
-import { createHistogram, decodeHistogram, encodeHistogram, mergeHistograms, recordMs, type Histogram } from './histograms.js';
+import { addPacked, createHistogram, decodeHistogram, encodeHistogram, mergeHistograms, packHistogram, recordMs, type Histogram } from './histograms.js';
 
 /** windows kept per series in a report: enough batches for a variance, few enough to stay small */
 export const MAX_WINDOWS = 60;
@@ -58,18 +58,49 @@ export class WindowClock {
 export function coarsen(windows: readonly { at: number; hdr: string }[], fromMs: number, toMs: number): { at: number; hdr: string }[] {
   const f = Math.round(toMs / fromMs);
   if (f === 1 && new Set(windows.map((w) => w.at)).size === windows.length) return [...windows];
-  const groups = new Map<number, Histogram[]>();
+  const groups = new Map<number, string[]>();
   for (const w of windows) {
     const k = Math.floor(w.at / f);
-    const g = groups.get(k) ?? [];
-    g.push(decodeHistogram(w.hdr));
-    groups.set(k, g);
+    const g = groups.get(k);
+    if (g) g.push(w.hdr);
+    else groups.set(k, [w.hdr]);
   }
-  return [...groups.entries()].sort((a, b) => a[0] - b[0]).map(([at, hs]) => ({ at, hdr: hs.length === 1 ? encodeHistogram(hs[0] as Histogram) : encodeHistogram(mergeHistograms(hs)) }));
+  const acc = createHistogram();
+  return [...groups.entries()].sort((a, b) => a[0] - b[0]).map(([at, hdrs]) => {
+    if (hdrs.length === 1) return { at, hdr: hdrs[0] as string };
+    acc.reset();
+    for (const h of hdrs) acc.add(decodeHistogram(h));
+    return { at, hdr: encodeHistogram(acc) };
+  });
+}
+
+/** Windows packed in memory (histograms.ts packHistogram) re-binned onto a coarser width, as coarsen does for encoded ones. */
+function coarsenPacked(windows: readonly PackedWindow[], fromMs: number, toMs: number, scratch: Histogram): PackedWindow[] {
+  const f = Math.round(toMs / fromMs);
+  const out: PackedWindow[] = [];
+  for (let i = 0; i < windows.length; ) {
+    const at = Math.floor((windows[i] as PackedWindow).at / f);
+    let j = i + 1;
+    while (j < windows.length && Math.floor((windows[j] as PackedWindow).at / f) === at) j++;
+    if (j === i + 1) out.push({ at, packed: (windows[i] as PackedWindow).packed });
+    else {
+      scratch.reset();
+      for (let k = i; k < j; k++) addPacked(scratch, (windows[k] as PackedWindow).packed);
+      out.push({ at, packed: packHistogram(scratch) });
+    }
+    i = j;
+  }
+  return out;
+}
+
+interface PackedWindow {
+  at: number;
+  packed: Uint8Array;
 }
 
 export class WindowSet {
-  private closed: { at: number; hdr: string }[] = [];
+  /** settled windows, oldest first, indices strictly increasing */
+  private closed: PackedWindow[] = [];
   private widthMs: number;
   private open: Histogram = createHistogram();
   /** the window closed last, not yet in `closed` and `total` (settle) */
@@ -104,12 +135,12 @@ export class WindowSet {
     for (let i = 0; i < values.length; i++) recordMs(h, values[i] as number);
   }
 
-  /** The closed window, if one waits: encoded into `closed`, added to `total`, its histogram kept as the spare. */
+  /** The closed window, if one waits: packed into `closed`, added to `total`, its histogram kept as the spare. */
   settle(): void {
     const p = this.pending;
     if (!p) return;
     this.pending = undefined;
-    this.closed.push({ at: p.at, hdr: encodeHistogram(p.hist) });
+    this.closed.push({ at: p.at, packed: packHistogram(p.hist) });
     this.total.add(p.hist);
     p.hist.reset();
     this.spare = p.hist;
@@ -138,9 +169,11 @@ export class WindowSet {
     const last = this.closed[this.closed.length - 1];
     if (this.pending === undefined && last !== undefined && last.at === this.openAt) {
       this.closed.pop();
-      const back = decodeHistogram(last.hdr);
-      this.open.add(back);
-      this.total.subtract(back);
+      this.withScratch((back) => {
+        addPacked(back, last.packed);
+        this.open.add(back);
+        this.total.subtract(back);
+      });
     }
   }
 
@@ -152,14 +185,31 @@ export class WindowSet {
   }
 
   private rebin(): void {
-    this.closed = coarsen(this.closed, this.widthMs, this.clock.widthMs);
+    this.closed = this.withScratch((h) => coarsenPacked(this.closed, this.widthMs, this.clock.widthMs, h));
     this.widthMs = this.clock.widthMs;
+  }
+
+  /** `fn` on the spare (a new histogram if none) for unpacking; the spare is left reset, as the next window opens on it */
+  private withScratch<T>(fn: (h: Histogram) => T): T {
+    const h = this.spare ?? createHistogram();
+    this.spare = h;
+    try {
+      return fn(h);
+    } finally {
+      h.reset();
+    }
   }
 
   /** The windows so far at the clock's current width (the open one included), without disturbing state. */
   report(): WindowsReport {
     this.settle();
-    const all = this.open.totalCount > 0 && this.openAt >= 0 ? [...this.closed, { at: this.openAt, hdr: encodeHistogram(this.open) }] : this.closed;
+    const scratch = createHistogram();
+    const encoded = this.closed.map((w) => {
+      scratch.reset();
+      addPacked(scratch, w.packed);
+      return { at: w.at, hdr: encodeHistogram(scratch) };
+    });
+    const all = this.open.totalCount > 0 && this.openAt >= 0 ? [...encoded, { at: this.openAt, hdr: encodeHistogram(this.open) }] : encoded;
     const fine = this.widthMs;
     const merged = coarsen(all, fine, Math.max(fine, this.clock.widthMs));
     return { widthMs: Math.max(fine, this.clock.widthMs), at: merged.map((w) => w.at), hdr: merged.map((w) => w.hdr) };

@@ -11,6 +11,8 @@ import {
   maxMs,
   meanMs,
   mergeHistograms,
+  addPacked,
+  packHistogram,
   quantileMs,
   recordMs,
   summarize,
@@ -304,5 +306,82 @@ describe('warmHistogramCode (run before t = 0 so the first second boundary runs 
 
   it('sad: zero rounds do nothing and return 0', () => {
     expect(warmHistogramCode(0)).toBe(0);
+  });
+});
+
+describe('packHistogram / addPacked (windows kept in memory)', () => {
+  const state = (h: Histogram): unknown => {
+    const f = h as unknown as { _counts: Uint32Array; _totalCount: number; maxValue: number; minNonZeroValue: number; countsArrayLength: number };
+    // with no non-zero value, the minimum is a sentinel that differs between a new and a decoded histogram
+    return { counts: Array.from(f._counts.subarray(0, f.countsArrayLength)), total: f._totalCount, max: f.maxValue, min: f.minNonZeroValue >= Number.MAX_SAFE_INTEGER ? 'none' : f.minNonZeroValue, len: f.countsArrayLength, encoded: encodeHistogram(h) };
+  };
+  const viaBase64 = (h: Histogram): Histogram => decodeHistogram(encodeHistogram(h));
+  const unpacked = (h: Histogram, form?: 'index' | 'value'): Histogram => {
+    const out = createHistogram();
+    addPacked(out, packHistogram(h, form));
+    return out;
+  };
+  const value = fc.oneof(
+    fc.integer({ min: 0, max: 20_000 }).map((us) => us / 1000),
+    fc.double({ min: 0, max: 3_700_000_000 / 1000, noNaN: true, noDefaultInfinity: true }),
+    fc.integer({ min: 0, max: 31 }).chain((k) => fc.integer({ min: -2, max: 2 }).map((d) => Math.max(0, 2 ** k + d) / 1000)),
+  );
+
+  it.each(['index', 'value'] as const)('property (%s form): read back, a histogram is what decoding its base64 gives: every count, total, min and max (seed printed on failure)', (form) => {
+    fc.assert(
+      fc.property(fc.array(value, { maxLength: 80 }), (ms) => {
+        const h = histOf(ms);
+        expect(state(unpacked(h, form))).toEqual(state(viaBase64(h)));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('property: added to a histogram that holds values, the same as adding the decoded one', () => {
+    fc.assert(
+      fc.property(fc.array(value, { maxLength: 40 }), fc.array(value, { maxLength: 40 }), (a, b) => {
+        const viaPack = histOf(a);
+        addPacked(viaPack, packHistogram(histOf(b)));
+        const viaAdd = histOf(a);
+        viaAdd.add(viaBase64(histOf(b)));
+        expect(state(viaPack)).toEqual(state(viaAdd));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('happy: a histogram of another layout (2 digits) packs in the value form and adds as the library adds it (to its 1% precision)', () => {
+    const h2 = hdrBuild.build({ useWebAssembly: false, bitBucketSize: 32, autoResize: true, lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 2 });
+    for (const us of [0, 500, 3000, 17_250, 4_000_000]) h2.recordValue(us);
+    const packed = packHistogram(h2);
+    expect(packed[0]).toBe(1);
+    const a = createHistogram();
+    addPacked(a, packed);
+    const b = createHistogram();
+    b.add(h2);
+    expect(countOf(a)).toBe(countOf(b));
+    for (const q of QS) expect(Math.abs(quantileMs(a, q) - quantileMs(b, q))).toBeLessThanOrEqual(quantileMs(b, q) * 0.01);
+  });
+
+  it('happy: an empty histogram packs to one byte and adds nothing', () => {
+    const e = packHistogram(createHistogram());
+    expect(Array.from(e)).toEqual([0]);
+    const h = histOf([1, 2]);
+    addPacked(h, e);
+    expect(state(h)).toEqual(state(histOf([1, 2])));
+  });
+
+  it('happy: a second of 1,000 responses over 2–42 ms packs in 2 bytes per occupied bucket (+2: the form, the first gap’s second byte)', () => {
+    const h = histOf(Array.from({ length: 1000 }, (_, i) => 2 + ((i * 7919) % 40_000) / 1000));
+    const f = h as unknown as { _counts: Uint32Array };
+    const occupied = f._counts.filter((c) => c > 0).length;
+    expect(packHistogram(h).length).toBeLessThanOrEqual(2 * occupied + 2);
+  });
+
+  it.each([
+    ['sad: truncated', Uint8Array.from([0, 3, 200]), /truncated/],
+    ['sad: an unknown form', Uint8Array.from([7, 1, 1]), /unknown form 7/],
+  ])('%s packing throws a plain error', (_label, bytes, message) => {
+    expect(() => addPacked(createHistogram(), bytes)).toThrow(message);
   });
 });

@@ -3,12 +3,18 @@ import { describe, expect, it } from 'vitest';
 import { reevaluate } from '../../src/core/verdict.js';
 import { compareRuns } from '../../src/core/compare.js';
 import { quantileInterval } from '../../src/core/confidence.js';
-import { countOf, decodeHistogram, mergeHistograms } from '../../src/core/histograms.js';
+import { countOf, createHistogram, decodeHistogram, encodeHistogram, mergeHistograms, recordMs, type Histogram } from '../../src/core/histograms.js';
 import { Recorder } from '../../src/core/recorder.js';
 import type { Budget } from '../../src/core/profile-types.js';
 import type { RunResult } from '../../src/core/report.js';
 import { decodeWindows, fitWindows, MAX_WINDOWS, unionWindows, WindowClock, WindowSet } from '../../src/core/windows.js';
 import { syntheticReport } from '../report/synthetic.js';
+
+function histOf(values: readonly number[]): Histogram {
+  const h = createHistogram();
+  for (const v of values) recordMs(h, v);
+  return h;
+}
 
 const P50: Budget = { kind: 'latency', id: 'total p50', stage: 'total', key: 'p50', limitMs: 1000 };
 
@@ -77,6 +83,31 @@ describe('windows in the report', () => {
         }
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('property: with times in order, each reported window (re-bins, reopened windows and packing included) is exactly a histogram of its own samples, and whole() of all', () => {
+    const step = fc.record({ dt: fc.integer({ min: 0, max: 6000 }), v: fc.integer({ min: 0, max: 2_000_000 }), settle: fc.boolean() });
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 500 }), (steps) => {
+        const clock = new WindowClock();
+        const set = new WindowSet(clock);
+        const samples: { t: number; ms: number }[] = [];
+        let t = 0;
+        for (const s of steps) {
+          t += s.dt;
+          set.record(t, s.v / 1000);
+          samples.push({ t, ms: s.v / 1000 });
+          if (s.settle) clock.settleOne();
+        }
+        const w = set.report();
+        const want = new Map<number, number[]>();
+        for (const x of samples) want.set(Math.floor(x.t / w.widthMs), [...(want.get(Math.floor(x.t / w.widthMs)) ?? []), x.ms]);
+        expect(w.at).toEqual([...want.keys()]);
+        w.at.forEach((at, i) => expect(w.hdr[i]).toBe(encodeHistogram(histOf(want.get(at) ?? []))));
+        expect(encodeHistogram(set.whole())).toBe(encodeHistogram(histOf(samples.map((x) => x.ms))));
+      }),
+      { numRuns: 200 },
     );
   });
 
