@@ -22,7 +22,8 @@ import { dropAutocannonStats, hookClient, markOwnListeners, requestFramer, setRe
 import { bodyForUsage, bodyText, listen, type ClientEventSink } from './client-events.js';
 import { ClosedUsers, isClosedArrival } from './closed-users.js';
 import { ConnectionPool, newSlot, resendable, type Connection, type Slot } from './connection-pool.js';
-import { Pacer, nodeTimer } from './pacer.js';
+import { CLOCK_THREAD_MIN_GAP_MS, clockThread, type ClockThread } from './clock-thread.js';
+import { Pacer, fineMayServe, nodeTimer } from './pacer.js';
 import { settleHeap } from './heap.js';
 import type { SessionHooks, TurnArrival } from './sessions.js';
 
@@ -138,6 +139,8 @@ class Driving implements ClientEventSink {
   private readonly pool = new ConnectionPool();
   private readonly users: ClosedUsers;
   private readonly pacer: Pacer;
+  /** the pacer's fine timer (clock-thread.ts), when some wake-up may be its (fineMayServe; the wake-ups it serves: fineServes) */
+  private readonly clock: ClockThread | undefined;
   private readonly rules: ResponseRules;
   private instance: autocannon.Instance | undefined;
   private t0 = Number.NaN;
@@ -175,6 +178,7 @@ class Driving implements ClientEventSink {
     this.rules = { extractor: o.extractor, requestedModel: o.requestedModel };
     this.stream = o.stream;
     this.readBody = o.readBody === true;
+    this.clock = fineMayServe(o.plan, CLOCK_THREAD_MIN_GAP_MS) ? clockThread() : undefined;
     this.pacer = new Pacer(o.plan, o.arrivals, () => this.now(), nodeTimer, {
       due: (a) => o.recorder.due(a.t),
       release: (a) => this.release(a),
@@ -183,7 +187,7 @@ class Driving implements ClientEventSink {
         this.exhausted = true;
         this.maybeFinish();
       },
-    });
+    }, this.clock);
   }
 
   now(): number {
@@ -206,11 +210,13 @@ class Driving implements ClientEventSink {
         if (err && !this.finished) {
           this.finished = true;
           this.pacer.stop();
+          this.clock?.close();
           if (this.tickTimer) clearTimeout(this.tickTimer);
           this.reject(err);
         }
       });
     } catch (e) {
+      this.clock?.close();
       this.reject(e);
       return;
     }
@@ -226,7 +232,10 @@ class Driving implements ClientEventSink {
     if (this.finished) return; // autocannon refused the options
     this.preopen().then(
       () => this.begin(),
-      (e: unknown) => this.reject(e),
+      (e: unknown) => {
+        this.clock?.close();
+        this.reject(e);
+      },
     );
   }
 
@@ -241,7 +250,8 @@ class Driving implements ClientEventSink {
       histogramCodeWarm = true;
     }
     const n = preopenCount(this.o.plan, this.o.maxInFlight);
-    const opening: Promise<void>[] = [];
+    // the clock thread must be running before its first wake-up (else that one falls back to setTimeout)
+    const opening: Promise<unknown>[] = this.clock ? [this.clock.ready] : [];
     for (let i = 0; i < n; i++) {
       const s = this.pool.takeCold();
       if (!s) break;
@@ -596,6 +606,7 @@ class Driving implements ClientEventSink {
     this.finished = true;
     this.flushResponses();
     this.pacer.stop();
+    this.clock?.close();
     this.sessions?.stop();
     if (this.drainTimer) clearTimeout(this.drainTimer);
     if (this.tickTimer) clearTimeout(this.tickTimer);
