@@ -191,6 +191,68 @@ export function addPacked(h: Histogram, packed: Uint8Array): void {
   if (minIdx >= 0) f.minNonZeroValue = Math.min(f.minNonZeroValue, lowestOf(minIdx));
 }
 
+/**
+ * Several packed histograms as one (a single one is returned as it is), else the same bytes as packing
+ * the sum of them. Inputs in the index
+ * form merge as sorted lists (index by index, counts added: no histogram, no scan of empty buckets);
+ * any in the value form go through `scratch` (left reset).
+ */
+export function mergePacked(list: readonly Uint8Array[], scratch: Histogram): Uint8Array {
+  if (list.length === 1) return list[0] as Uint8Array;
+  if (list.every((p) => p[0] === 0) && fastLayout(scratch)) return list.reduce((a, b) => mergeIndexForms(a, b));
+  try {
+    for (const p of list) addPacked(scratch, p);
+    return packHistogram(scratch);
+  } finally {
+    scratch.reset();
+  }
+}
+
+/** two index forms merged: walk both (index, count) lists in index order, adding counts at a common index */
+function mergeIndexForms(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const ra = new IndexReader(a);
+  const rb = new IndexReader(b);
+  const out = new Varints();
+  out.put(0);
+  let prev = -1;
+  while (ra.i !== Infinity || rb.i !== Infinity) {
+    const i = Math.min(ra.i, rb.i);
+    let c = 0;
+    if (ra.i === i) {
+      c += ra.c;
+      ra.advance();
+    }
+    if (rb.i === i) {
+      c += rb.c;
+      rb.advance();
+    }
+    out.put(i - prev - 1);
+    out.put(c);
+    prev = i;
+  }
+  return out.bytes();
+}
+
+/** the (index, count) entries of an index form, one at a time; i = Infinity past the last */
+class IndexReader {
+  i = -1;
+  c = 0;
+  private readonly r: VarintReader;
+  constructor(packed: Uint8Array) {
+    this.r = new VarintReader(packed);
+    this.r.next(); // the form
+    this.advance();
+  }
+  advance(): void {
+    if (!this.r.more()) {
+      this.i = Infinity;
+      return;
+    }
+    this.i += this.r.next() + 1;
+    this.c = this.r.next();
+  }
+}
+
 /** whether `h` is laid out as recordFast and the index form assume */
 function fastLayout(h: Histogram): boolean {
   const f = h as unknown as HdrFields;
@@ -336,7 +398,7 @@ export function countAtOrBelowMs(h: Histogram, ms: number): number {
 }
 
 /**
- * Runs the histogram code a run first calls at its first second boundary (encode, add, two
+ * Runs the histogram code a run first calls at its first second boundary (pack, add, encode, two
  * quantiles, reset: windows.ts settles a closed window, the recorder closes a second) on scratch
  * histograms, so that those first calls are not also the slowest. Cold, on one window of 10,000
  * values, they took 1.9, 0.8–1.1 and 0.2–1.4 ms (encode, add, two quantiles); after this, 0.6,
@@ -357,7 +419,7 @@ export function warmHistogramCode(rounds = WARM_ROUNDS): number {
   for (let r = 0; r < rounds; r++) {
     window.add(values);
     total.add(window);
-    sum += encodeHistogram(window).length + quantileMs(window, 0.5) + quantileMs(total, 0.99);
+    sum += packHistogram(window).length + encodeHistogram(window).length + quantileMs(window, 0.5) + quantileMs(total, 0.99);
     window.reset();
   }
   return sum;

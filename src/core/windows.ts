@@ -14,7 +14,7 @@
  * at most MAX_WINDOWS per series (width doubled until the run's span fits). All series of one
  * recorder share one WindowClock, so their windows stay aligned and can be merged by index.
  */
-import { addPacked, createHistogram, decodeHistogram, encodeHistogram, mergeHistograms, packHistogram, recordMs, type Histogram } from './histograms.js';
+import { addPacked, createHistogram, decodeHistogram, encodeHistogram, mergeHistograms, mergePacked, packHistogram, recordMs, type Histogram } from './histograms.js';
 
 /** windows kept per series in a report: enough batches for a variance, few enough to stay small */
 export const MAX_WINDOWS = 60;
@@ -82,12 +82,7 @@ function coarsenPacked(windows: readonly PackedWindow[], fromMs: number, toMs: n
     const at = Math.floor((windows[i] as PackedWindow).at / f);
     let j = i + 1;
     while (j < windows.length && Math.floor((windows[j] as PackedWindow).at / f) === at) j++;
-    if (j === i + 1) out.push({ at, packed: (windows[i] as PackedWindow).packed });
-    else {
-      scratch.reset();
-      for (let k = i; k < j; k++) addPacked(scratch, (windows[k] as PackedWindow).packed);
-      out.push({ at, packed: packHistogram(scratch) });
-    }
+    out.push({ at, packed: mergePacked(windows.slice(i, j).map((w) => w.packed), scratch) });
     i = j;
   }
   return out;

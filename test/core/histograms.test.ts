@@ -12,6 +12,7 @@ import {
   meanMs,
   mergeHistograms,
   addPacked,
+  mergePacked,
   packHistogram,
   quantileMs,
   recordMs,
@@ -347,6 +348,24 @@ describe('packHistogram / addPacked (windows kept in memory)', () => {
         expect(state(viaPack)).toEqual(state(viaAdd));
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('property: merged packed (index forms as sorted lists, or a value form through the scratch) read back as the sum, byte for byte the sum packed, and the scratch is left empty', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(value, { maxLength: 30 }), { minLength: 1, maxLength: 4 }), fc.boolean(), (parts, oneAsValue) => {
+        const packed = parts.map((ms, k) => packHistogram(histOf(ms), oneAsValue && k === 0 ? 'value' : 'index'));
+        const scratch = createHistogram();
+        const merged = mergePacked(packed, scratch);
+        expect(countOf(scratch)).toBe(0);
+        const all = histOf(parts.flat());
+        // read back it is the sum; in index forms (any but a lone value form, returned as it is) byte for byte the sum packed
+        const back = createHistogram();
+        addPacked(back, merged);
+        expect(state(back)).toEqual(state(unpacked(all)));
+        if (!(oneAsValue && parts.length === 1)) expect(Array.from(merged)).toEqual(Array.from(packHistogram(all)));
+      }),
+      { numRuns: 400 },
     );
   });
 
