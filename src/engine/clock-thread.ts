@@ -113,13 +113,22 @@ export function clockThread(start: StartThread = startThread): ClockThread {
   let fallback: NodeJS.Timeout | undefined;
   let worker: Worker | undefined;
   let closed = false;
+  /** whether the thread holds the process alive: only while a wake-up is pending (ref/unref only on a change: ~5 µs each, 2,000 times a second) */
+  let held = false;
+  const hold = (on: boolean): void => {
+    if (on === held || !worker) return;
+    held = on;
+    if (on) worker.ref();
+    else worker.unref();
+  };
   let markReady: (ok: boolean) => void = () => {};
   const ready = new Promise<boolean>((r) => (markReady = r));
   const fire = (): void => {
     const p = pending;
     pending = undefined;
-    worker?.unref();
     p?.fn();
+    // a wake-up that arms the next (the pacer's, nearly always) keeps the thread held
+    if (!pending) hold(false);
   };
   const lost = (): void => {
     // the thread is gone ('error', then 'exit'): what it was to wake, setTimeout wakes (its deadline is near or past)
@@ -146,7 +155,6 @@ export function clockThread(start: StartThread = startThread): ClockThread {
     pending = undefined;
     if (fallback) clearTimeout(fallback);
     fallback = undefined;
-    worker?.unref();
   };
   return {
     ready,
@@ -168,12 +176,13 @@ export function clockThread(start: StartThread = startThread): ClockThread {
       // asleep past `at`: wake it (else it looks by then, and sees the new deadline and SEQ)
       const looks = Atomics.load(ctl, LOOKS);
       if (looks === LOOKS_NEVER || at < base + looks * LOOKS_STEP_MS) Atomics.notify(ctl, SEQ);
-      worker.ref(); // a pending wake-up keeps the process alive, as a pending setTimeout would
+      hold(true); // a pending wake-up keeps the process alive, as a pending setTimeout would
       return handle;
     },
     cancel(handle) {
       if (handle === undefined || handle !== pending) return;
       disarm();
+      hold(false);
       deadline[0] = -1;
       Atomics.add(ctl, SEQ, 1);
       Atomics.notify(ctl, SEQ);
@@ -182,6 +191,7 @@ export function clockThread(start: StartThread = startThread): ClockThread {
       if (closed) return;
       closed = true;
       disarm();
+      hold(false);
       Atomics.store(ctl, STOP, 1);
       Atomics.add(ctl, SEQ, 1);
       Atomics.notify(ctl, SEQ);

@@ -100,6 +100,8 @@ describe('clockThread', () => {
 
   it.each([
     ['a wake-up ran and none is pending', '', 'c.after(2, () => {});'],
+    // each wake-up arms the next inside its callback (the thread stays held throughout), the fifth arms none
+    ['a chain of five wake-ups, each arming the next from its callback', '', 'let n = 0; const go = () => { if (++n < 5) c.after(1, go); }; c.after(1, go); process.on("exit", () => { if (n !== 5) process.exitCode = 3; });'],
     ['a long wake-up is pending, then closed', '', 'c.after(60000, () => {}); setTimeout(() => c.close(), 20);'],
     // its 'error' and then its 'exit': the fallback is set once, and close() clears it
     ['the thread\'s program failed, a long wake-up pending, then closed', '(code, o) => new Worker("throw new Error(1)", o)', 'c.after(60000, () => {}); setTimeout(() => c.close(), 200);'],
