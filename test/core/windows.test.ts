@@ -86,6 +86,25 @@ describe('windows in the report', () => {
     );
   });
 
+  it('happy: settle units encode every closed window ahead of a report (a unit to pack and one to encode per window, one per merged window after a re-bin), and the report is the same as encoding at once', () => {
+    const clock = new WindowClock();
+    const set = new WindowSet(clock);
+    const lazy = new WindowSet(new WindowClock());
+    let units = 0;
+    for (let t = 0; t < 300_000; t += 100) {
+      set.record(t, 5 + (t % 7));
+      lazy.record(t, 5 + (t % 7));
+      while (clock.settleOne()) units++;
+    }
+    const closedOf = (w: WindowSet): { hdr?: string }[] => (w as unknown as { closed: { hdr?: string }[] }).closed;
+    expect(closedOf(set).length).toBeGreaterThan(0);
+    expect(closedOf(set).every((w) => w.hdr !== undefined)).toBe(true);
+    expect(units).toBeGreaterThanOrEqual(299);
+    // never settled by units, the other set's windows are packed (by its rolls) but not encoded: its report encodes them
+    expect(closedOf(lazy).some((w) => w.hdr === undefined)).toBe(true);
+    expect(set.report()).toEqual(lazy.report());
+  });
+
   it('property: with times in order, each reported window (re-bins, reopened windows and packing included) is exactly a histogram of its own samples, and whole() of all', () => {
     const step = fc.record({ dt: fc.integer({ min: 0, max: 6000 }), v: fc.integer({ min: 0, max: 2_000_000 }), settle: fc.boolean() });
     fc.assert(
