@@ -32,6 +32,7 @@ import type { Tokenizer } from '../core/tokenizer.js';
 import type { Arrival } from '../core/schedule.js';
 import { HookRunner } from './hooks.js';
 import { hookPlan } from '../core/hooks.js';
+import { lowerHelperThreads } from './thread-priority.js';
 
 export interface EngineRunOptions {
   /** the resolved target URL (profile, --target or the embedded endpoint) */
@@ -205,6 +206,8 @@ export function sessionScripts(profile: Profile, conversations: ReadonlyMap<numb
 }
 
 export async function runEngine(profile: Profile, o: EngineRunOptions): Promise<RunResult> {
+  // before any sender thread starts: V8's compiler threads yield to the sender (thread-priority.ts)
+  lowerHelperThreads();
   const redact = o.redact ?? ((s: string) => s);
   const tokenizer = o.tokenizer ?? (await loadTokenizer(profile.tokenizer, o.baseDir ?? '.'));
   const nextBody = bodySource(profile, o.promptItems, tokenizer); // before the probe: a missing dataset sends nothing
