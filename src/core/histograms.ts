@@ -73,12 +73,10 @@ export const FAST_RECORD = ((): boolean => {
  * test/core/histograms.test.ts checks the index and the whole state against recordValue.
  */
 function recordFast(h: Histogram, v: number): boolean {
-  if (!(v < 2147483648)) return false;
   const f = h as unknown as HdrFields;
   // a histogram decoded from elsewhere may have other magnitudes: the library's own arithmetic then
   if (f.subBucketHalfCountMagnitude !== 10 || f.unitMagnitude !== 0) return false;
-  const b = Math.max(21 - Math.clz32(v), 0);
-  const i = (b << 10) + (v >>> b);
+  const i = indexOf(v);
   if (i >= f.countsArrayLength) return false;
   f._counts[i] = (f._counts[i] as number) + 1;
   if (v > f.maxValue) f.maxValue = v;
@@ -193,10 +191,9 @@ export function addPacked(h: Histogram, packed: Uint8Array): void {
 }
 
 /**
- * Several packed histograms as one (a single one is returned as it is), else the same bytes as packing
- * the sum of them. Inputs in the index
- * form merge as sorted lists (index by index, counts added: no histogram, no scan of empty buckets);
- * any in the value form go through `scratch` (left reset).
+ * Several packed histograms as one: a single one is returned as it is, else the same bytes as packing
+ * the sum of them. Inputs in the index form merge as sorted lists (index by index, counts added: no
+ * histogram, no scan of empty buckets); any in the value form go through `scratch` (left reset).
  */
 export function mergePacked(list: readonly Uint8Array[], scratch: Histogram): Uint8Array {
   if (list.length === 1) return list[0] as Uint8Array;

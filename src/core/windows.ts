@@ -43,7 +43,11 @@ export class WindowClock {
   closedOne(set: WindowSet): void {
     this.unsettled.push(set);
   }
-  /** Settles one series' closed window (a no-op for one a read settled already); whether any is left. */
+  /**
+   * Runs one settle unit of the oldest series queued: pack a closed window (add it to the total), or
+   * encode one packed window to the report's base64 (WindowSet.settle); a no-op for a unit a read
+   * already did. Whether any unit is left.
+   */
   settleOne(): boolean {
     this.unsettled.shift()?.settle();
     return this.unsettled.length > 0;
