@@ -63,6 +63,15 @@ export function preopenCount(plan: Plan, maxInFlight: number): number {
 /** The longest the run waits for its pre-opened sockets before it starts anyway. */
 const PREOPEN_WAIT_MS = 2000;
 
+/**
+ * How long t = 0 waits after the collection right before it (settleHeap). V8 is not done when the
+ * collection returns (its sweeping goes on, on the helper threads, which run at nice 19:
+ * thread-priority.ts); measured, not traced: the first sends right after it left 2.5–6.5 ms late in 4 of 11 runs at 2,000 req/s (the run's worst send
+ * in some), and the code before the helpers were lowered in 5 of 5; with this wait, 1.3–1.9 ms in
+ * 11 of 11 (vegeta 1.3–2.5 ms in the same rounds).
+ */
+const AFTER_COLLECTION_MS = 30;
+
 /** warmHistogramCode ran in this thread (preopen) */
 let histogramCodeWarm = false;
 
@@ -268,6 +277,12 @@ class Driving implements ClientEventSink {
   private begin(): void {
     if (this.finished) return; // stopped (Ctrl-C) while the sockets opened
     settleHeap(); // the major collection building the run made due happens now, before any send (heap.ts)
+    setTimeout(() => this.go(), AFTER_COLLECTION_MS);
+  }
+
+  /** t = 0: the clock starts and the pacer sends (begin() waited AFTER_COLLECTION_MS after the collection) */
+  private go(): void {
+    if (this.finished) return; // stopped meanwhile
     this.t0 = this.o.clock();
     this.o.onStart?.(() => this.now());
     this.tickTimer = setTimeout(() => this.tick(1), 1000);
