@@ -66,9 +66,10 @@ const PREOPEN_WAIT_MS = 2000;
 /**
  * How long t = 0 waits after the collection right before it (settleHeap). V8 is not done when the
  * collection returns (its sweeping goes on, on the helper threads, which run at nice 19:
- * thread-priority.ts); measured, not traced: the first sends right after it left 2.5–6.5 ms late in 4 of 11 runs at 2,000 req/s (the run's worst send
- * in some), and the code before the helpers were lowered in 5 of 5; with this wait, 1.3–1.9 ms in
- * 11 of 11 (vegeta 1.3–2.5 ms in the same rounds).
+ * thread-priority.ts). Measured, not traced: the first sends right after it left 2.5–6.5 ms late
+ * in 4 of 11 runs at 2,000 req/s (the run's worst send in some), and in 5 of 5 with the code before
+ * the helpers were lowered; with this wait, 1.3–1.9 ms in 11 of 11 (vegeta 1.3–2.5 ms in the same
+ * rounds).
  */
 const AFTER_COLLECTION_MS = 30;
 
